@@ -1,0 +1,43 @@
+// Package cli holds loadgen's command line: one file per subcommand, the exit
+// codes, and the error type that carries them.
+package cli
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes of every loadgen command, documented in the README.
+const (
+	ExitOK          = 0 // completed
+	ExitGateFailed  = 1 // a gate failed (e.g. --min-rps)
+	ExitBadInput    = 2 // bad flags, arguments or files
+	ExitInterrupted = 3 // aborted, interrupted, or the target was unreachable
+)
+
+// ExitError is an error with the exit code it should end the process with.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// usageErr marks err as bad input (exit 2).
+func usageErr(format string, args ...any) error {
+	return &ExitError{Code: ExitBadInput, Err: fmt.Errorf(format, args...)}
+}
+
+// exitCode maps an error to the process exit code: bad input unless it says
+// otherwise.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitBadInput
+}
