@@ -130,12 +130,12 @@ func (g *Generator) reading(t *Trap) SensorData {
 		up = db + g.uniform(-2, 3)
 	case Leaking:
 		inlet = sat - g.uniform(0.3, 2.5)
-		outlet = ret + g.uniform(0.4, 0.8)*(inlet-ret) // outlet rises toward inlet
+		outlet = ret + g.uniform(0.4, 0.8)*(inlet-ret)                                // outlet rises toward inlet
 		db, cycles, freq = g.uniform(38, 55), g.uniform(8, 30), g.uniform(2000, 3500) // slight whistle
 		up = db - g.uniform(0, 4)
 	case FailedOpen:
 		inlet = sat - g.uniform(0, 2)
-		outlet = inlet - g.uniform(0.5, 4) // blow-through: outlet ≈ inlet
+		outlet = inlet - g.uniform(0.5, 4)                             // blow-through: outlet ≈ inlet
 		db, cycles, freq = g.uniform(60, 80), 0, g.uniform(1500, 2500) // continuous rushing
 		up = db - g.uniform(3, 10)                                     // louder downstream
 	case FailedClosed:
