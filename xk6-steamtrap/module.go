@@ -113,27 +113,20 @@ func (mi *ModuleInstance) defaultSeed() (uint64, error) {
 	return s, nil
 }
 
-// Fleet is the JS object `new steamtrap.Fleet(options)`.
+// Fleet backs the JS object `new steamtrap.Fleet(options)`. The JS object is
+// built by hand with native functions (no reflection) because inspection() is
+// on every iteration's hot path.
 type Fleet struct {
 	mi    *ModuleInstance
 	fleet *trap.Fleet
 	gen   *trap.Generator
 	vu    uint64
 	buf   []byte
-	// Size is the number of traps.
-	Size int `js:"size"`
-	// Seed is the seed the fleet was built from.
-	Seed int64 `js:"seed"`
+	// ids caches each trap's identity as JS values, built on first use.
+	ids []trapValues
 }
 
-// Inspection is what fleet.inspection() returns: the request body and,
-// beside it, the identity and true state of the inspected trap.
-type Inspection struct {
-	TrapID string `js:"trapId"`
-	SiteID string `js:"siteId"`
-	State  string `js:"state"`
-	Body   string `js:"body"`
-}
+type trapValues struct{ id, site, state sobek.Value }
 
 // Batch is what fleet.sensorBatch(n) returns.
 type Batch struct {
@@ -156,15 +149,27 @@ type TrapInfo struct {
 func (mi *ModuleInstance) newFleet(call sobek.ConstructorCall) *sobek.Object {
 	rt := mi.vu.Runtime()
 	cfg, err := mi.fleetConfig(call.Argument(0))
-	if err == nil {
-		var f *trap.Fleet
-		if f, err = mi.root.fleet(cfg); err == nil {
-			fl := &Fleet{mi: mi, fleet: f, Size: f.Len(), Seed: int64(cfg.Seed)}
-			return rt.ToValue(fl).ToObject(rt)
+	if err != nil {
+		common.Throw(rt, err)
+	}
+	tf, err := mi.root.fleet(cfg)
+	if err != nil {
+		common.Throw(rt, err)
+	}
+	f := &Fleet{mi: mi, fleet: tf, ids: make([]trapValues, tf.Len())}
+	obj := rt.NewObject()
+	must := func(err error) {
+		if err != nil {
+			common.Throw(rt, err)
 		}
 	}
-	common.Throw(rt, err)
-	return nil
+	must(obj.Set("size", tf.Len()))
+	must(obj.Set("seed", cfg.Seed))
+	must(obj.Set("inspection", func(sobek.FunctionCall) sobek.Value { return f.nextInspection(rt) }))
+	must(obj.Set("sensorBatch", f.SensorBatch))
+	must(obj.Set("trap", f.Trap))
+	must(obj.Set("counts", f.Counts))
+	return obj
 }
 
 // generator returns the generator of the current VU, created on first use so
@@ -176,12 +181,59 @@ func (f *Fleet) generator() *trap.Generator {
 	return f.gen
 }
 
-// Inspection returns the next GL-008 inspection request of this VU.
-func (f *Fleet) Inspection() *Inspection {
-	in := f.generator().Next()
+// nextInspection returns fleet.inspection()'s result: the next GL-008
+// inspection body of this VU and, beside it, the identity and true state of
+// the inspected trap (never inside the body).
+func (f *Fleet) nextInspection(rt *sobek.Runtime) sobek.Value {
+	gen := f.generator()
+	in := gen.Next()
 	f.buf = in.AppendJSON(f.buf[:0])
-	return &Inspection{TrapID: in.Trap.ID, SiteID: in.Trap.SiteID, State: in.Trap.State.String(), Body: string(f.buf)}
+	idx := in.Trap.Index()
+	tv := &f.ids[idx]
+	if tv.id == nil {
+		tv.id, tv.site, tv.state = rt.ToValue(in.Trap.ID), rt.ToValue(in.Trap.SiteID), rt.ToValue(in.Trap.State.String())
+	}
+	return rt.NewDynamicObject(&inspectionObject{trapValues: tv, body: rt.ToValue(string(f.buf))})
 }
+
+// inspectionObject is the JS view of one inspection: four read-only fields
+// served without a property map, so that building one costs two small
+// allocations.
+type inspectionObject struct {
+	*trapValues
+	body sobek.Value
+}
+
+var inspectionKeys = []string{"trapId", "siteId", "state", "body"}
+
+var _ sobek.DynamicObject = (*inspectionObject)(nil)
+
+// Get implements sobek.DynamicObject.
+func (o *inspectionObject) Get(key string) sobek.Value {
+	switch key {
+	case "trapId":
+		return o.id
+	case "siteId":
+		return o.site
+	case "state":
+		return o.state
+	case "body":
+		return o.body
+	}
+	return nil
+}
+
+// Set implements sobek.DynamicObject; the fields are read-only.
+func (o *inspectionObject) Set(string, sobek.Value) bool { return false }
+
+// Has implements sobek.DynamicObject.
+func (o *inspectionObject) Has(key string) bool { return o.Get(key) != nil }
+
+// Delete implements sobek.DynamicObject; nothing can be deleted.
+func (o *inspectionObject) Delete(string) bool { return false }
+
+// Keys implements sobek.DynamicObject.
+func (o *inspectionObject) Keys() []string { return inspectionKeys }
 
 // SensorBatch returns the next sensor-gateway batch of n readings.
 func (f *Fleet) SensorBatch(n int) (*Batch, error) {

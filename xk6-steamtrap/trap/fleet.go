@@ -97,7 +97,11 @@ type Trap struct {
 
 	satC, retSatC float64 // saturation temperatures at Pressure and Return, °C
 	prefix        []byte  // the JSON of the trap's constant fields
+	index         int     // position in the fleet
 }
+
+// Index returns the trap's position in its fleet (0 ≤ Index < Fleet.Len).
+func (t *Trap) Index() int { return t.index }
 
 // SaturationC returns the saturation temperature at the trap's line pressure, °C.
 func (t *Trap) SaturationC() float64 { return t.satC }
@@ -147,6 +151,7 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 	f := &Fleet{cfg: cfg, traps: make([]Trap, n)}
 	for i := range f.traps {
 		t := &f.traps[i]
+		t.index = i
 		site, k := i/cfg.TrapsPerSite+1, i%cfg.TrapsPerSite+1
 		t.ID = fmt.Sprintf("ST-%03d-%04d", site, k)
 		t.SiteID = fmt.Sprintf("site_%03d", site)

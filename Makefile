@@ -1,0 +1,58 @@
+# loadgen — see README.md. Every target installs what it needs (Go modules
+# through the module proxy; Debian packages through apt-get where a test needs them).
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION)
+BIN     := bin
+
+.PHONY: all deps build k6 test test-go test-smoke bench fuzz vet fmt clean
+
+all: build
+
+## deps: download the Go modules of both modules
+deps:
+	$(GO) mod download
+	cd xk6-steamtrap && $(GO) mod download
+
+## build: bin/loadgen (the driver, with k6 and the extension linked in)
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/loadgen ./cmd/loadgen
+
+## k6: bin/k6, a standalone k6 of the same build
+k6: build
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/k6 ./cmd/k6
+
+## test: every module's tests and the extension's smoke script through the built binaries
+test: test-smoke test-go
+
+test-smoke: k6
+	$(BIN)/loadgen k6 run --quiet --no-color xk6-steamtrap/test/smoke.test.js
+	$(BIN)/k6 version | grep -q 'k6/x/steamtrap'
+	$(BIN)/k6 run --quiet --no-color xk6-steamtrap/test/smoke.test.js
+
+test-go: build
+	cd xk6-steamtrap && $(GO) test -count=1 -timeout 10m ./...
+	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 12m ./...
+
+## bench: Go benchmarks, then k6 throughput with extension payloads vs one constant body
+bench: build
+	cd xk6-steamtrap && $(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./internal/tools/payloadbench --loadgen $(BIN)/loadgen
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+	  done; \
+	done
+
+vet:
+	$(GO) vet ./...
+	cd xk6-steamtrap && $(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf $(BIN)
