@@ -1,0 +1,124 @@
+package breakpoint
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func flat(n int, p50 float64, completed int64) []Second {
+	out := make([]Second, n)
+	for i := range out {
+		out[i] = Second{T: float64(i), Completed: completed, P50Ms: p50}
+	}
+	return out
+}
+
+func healthy() Observation {
+	return Observation{OfferedRPS: 200, AchievedRPS: 200, DurationS: 30, Requests: 6000,
+		P50Ms: 30, P90Ms: 35, P95Ms: 40, P99Ms: 60, MaxMs: 90, PeakVUs: 12, MaxVUs: 400, Seconds: flat(30, 30, 200)}
+}
+
+var guide = Criteria{P95Ms: 5000, MaxErrors: 100}
+
+func signals(rs []Reason) []Signal {
+	var out []Signal
+	for _, r := range rs {
+		out = append(out, r.Signal)
+	}
+	return out
+}
+
+func TestJudge(t *testing.T) {
+	t.Parallel()
+	rising := healthy()
+	rising.Seconds = nil
+	for i := range 30 {
+		rising.Seconds = append(rising.Seconds, Second{T: float64(i), Completed: 200, P50Ms: 30 + 12*float64(i)})
+	}
+	noisy := healthy()
+	for i := range noisy.Seconds {
+		noisy.Seconds[i].P50Ms = []float64{30, 60, 25, 70, 28}[i%5]
+	}
+	cases := []struct {
+		name    string
+		obs     func(o *Observation)
+		crit    Criteria
+		verdict Verdict
+		want    []Signal
+	}{
+		{"healthy", func(*Observation) {}, guide, Pass, nil},
+		{"p95 over the limit", func(o *Observation) { o.P95Ms = 5200 }, guide, Fail, []Signal{LatencyP95}},
+		{"p99 limit", func(o *Observation) { o.P99Ms = 900 }, Criteria{P99Ms: 500}, Fail, []Signal{LatencyP99}},
+		{"p99 off by default", func(o *Observation) { o.P99Ms = 900 }, guide, Pass, nil},
+		{"more than 100 errors", func(o *Observation) { o.Errors = 101 }, guide, Fail, []Signal{ErrorCount}},
+		{"exactly 100 errors passes", func(o *Observation) { o.Errors = 100 }, guide, Pass, nil},
+		{"error rate", func(o *Observation) { o.Errors = 400 }, Criteria{MaxErrorRate: 0.05}, Fail, []Signal{ErrorRate}},
+		{"saturated", func(o *Observation) { o.AchievedRPS = 170 }, guide, Fail, []Signal{Saturation}},
+		{"within saturation tolerance", func(o *Observation) { o.AchievedRPS = 192 }, guide, Pass, nil},
+		{"queue growing", func(o *Observation) { o.Seconds = rising.Seconds }, guide, Fail, []Signal{Instability}},
+		{"noisy but flat latency", func(o *Observation) { o.Seconds = noisy.Seconds }, guide, Pass, nil},
+		{"generator limited: VUs exhausted, latency fine", func(o *Observation) {
+			o.DroppedIterations, o.AchievedRPS, o.PeakVUs = 900, 170, 400
+		}, guide, Invalid, []Signal{Generator}},
+		{"dropped because the target is slow is a failure", func(o *Observation) {
+			o.DroppedIterations, o.AchievedRPS, o.P95Ms = 900, 170, 6000
+		}, guide, Fail, []Signal{LatencyP95, Saturation}},
+		{"a few dropped arrivals are tolerated", func(o *Observation) { o.DroppedIterations = 5 }, guide, Pass, nil},
+		{"target down", func(o *Observation) { o.Errors, o.Refused = 6000, 6000 }, guide, Fail, []Signal{Unreachable, ErrorCount}},
+		{"nothing measured", func(o *Observation) { o.Requests, o.Seconds = 0, nil }, guide, Fail, []Signal{NoData}},
+		{"several at once", func(o *Observation) { o.P95Ms, o.Errors = 7000, 500 }, Criteria{P95Ms: 5000, MaxErrors: 100, MaxErrorRate: 0.05}, Fail,
+			[]Signal{LatencyP95, ErrorRate, ErrorCount}},
+	}
+	for _, tc := range cases {
+		o := healthy()
+		tc.obs(&o)
+		v, rs := Judge(o, tc.crit)
+		assert.Equal(t, tc.verdict, v, tc.name)
+		assert.Equal(t, tc.want, signals(rs), tc.name)
+		for _, r := range rs {
+			assert.NotEmpty(t, r.Detail, tc.name)
+		}
+	}
+}
+
+func TestJudgeReasonsSayWhy(t *testing.T) {
+	t.Parallel()
+	o := healthy()
+	o.P95Ms, o.Errors = 5234, 150
+	_, rs := Judge(o, guide)
+	assert.Equal(t, "latency_p95: p95 5234 ms > limit 5000 ms", rs[0].String())
+	assert.Equal(t, "error_count: 150 errors > limit 100 per step", rs[1].String())
+}
+
+func TestFind(t *testing.T) {
+	t.Parallel()
+	fail := func(rps float64, why string) StepResult {
+		return StepResult{OfferedRPS: rps, Verdict: Fail, Reasons: []Reason{{Signal: ErrorCount, Detail: why}}}
+	}
+	pass := func(rps float64) StepResult { return StepResult{OfferedRPS: rps, Verdict: Pass} }
+	invalid := StepResult{OfferedRPS: 900, Verdict: Invalid}
+
+	bp := Find([]StepResult{pass(100), pass(200), pass(400), fail(800, "too many"), pass(600), fail(700, "700 failed"), pass(650), invalid})
+	assert.Equal(t, Breakpoint{Found: true, MaxSustainableRPS: 650, FirstFailingRPS: 700, Reason: "error_count: 700 failed"}, bp)
+
+	bp = Find([]StepResult{pass(100), pass(200)})
+	assert.False(t, bp.Found)
+	assert.Equal(t, 200.0, bp.MaxSustainableRPS)
+	assert.Contains(t, bp.Reason, "above the tested range")
+
+	bp = Find([]StepResult{fail(100, "x"), fail(50, "y")})
+	assert.True(t, bp.Found)
+	assert.Equal(t, 0.0, bp.MaxSustainableRPS)
+	assert.Equal(t, 50.0, bp.FirstFailingRPS)
+
+	// A pass above the lowest failure (a flaky confirmation) is not sustainable.
+	bp = Find([]StepResult{pass(250), fail(260, "a"), pass(240), fail(250, "confirmation")})
+	assert.Equal(t, 240.0, bp.MaxSustainableRPS)
+	assert.Equal(t, 250.0, bp.FirstFailingRPS)
+}
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "p95 ≤ 5000 ms, errors ≤ 100 per step, achieved ≥ 95% of offered, no steady latency rise > 50%", guide.Describe())
+}
