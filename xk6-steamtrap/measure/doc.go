@@ -1,0 +1,73 @@
+// Package measure is the per-second measurement of a k6 run as the steamtrap
+// output writes it (--out steamtrap=PATH) and the stress driver reads it: the
+// Second record, its file format, exact merging into Windows, and reading a
+// file whole (ReadFile) or live while k6 appends to it (Follow). It has no k6
+// imports.
+//
+// # File format: steamtrap/seconds/v1
+//
+// NDJSON (one JSON object per line, "\n"-terminated, UTF-8). The first line
+// is the header:
+//
+//	{"schema":"steamtrap/seconds/v1","created_at":"2026-01-02T03:04:05.678Z","interval_s":1,
+//	 "histogram":{"unit":"us","lowest":1,"highest":3600000000,"significant_figures":3,
+//	              "encoding":"hdrhistogram-v2-compressed-base64"}}
+//
+// Every further line is one wall-clock second of the run, [start, start+1),
+// by each sample's own timestamp (a request counts in the second it
+// completed):
+//
+//	{"start":1767323045,"requests":50,"ok":49,"errors":1,"failed":1,
+//	 "classes":{"200":49,"timeout":1},"dropped_iterations":0,"iterations":50,
+//	 "vus":3,"vus_max":20,"p50_ms":1.234,"p95_ms":2.5,"p99_ms":9.87,"max_ms":1000.4,
+//	 "hist":"HISTFAAAA..."}
+//
+// The fields of a second:
+//
+//   - start: unix seconds.
+//   - requests: HTTP requests completed (k6's http_reqs; each request is
+//     counted once). requests = ok + errors = the sum of classes.
+//   - ok: status below 400 and no error. errors: status 400 or above, or a
+//     transport error (no response).
+//   - failed: requests k6's http_req_failed marked failed (the script's
+//     response callback; by default the same as errors).
+//   - classes: requests by class: the HTTP status code ("200", "503") or a
+//     transport class: "timeout" (k6 error codes 1050 request timeout, 1211
+//     dial timeout), "conn_refused" (1212), "conn_reset" (1220 reset by
+//     peer, 1201 broken pipe), "other_error" (every other code: DNS 11xx,
+//     TLS 13xx, HTTP/2 16xx, dial 1210/1213, generic 1000 such as an
+//     unexpected EOF, ...). "unknown" appears only when the status and
+//     error_code system tags are both disabled. See Classify.
+//   - dropped_iterations, iterations: k6's counters summed over the second.
+//   - vus, vus_max: k6's vus gauge (VUs busy in an iteration when sampled)
+//     and vus_max gauge (VUs initialized), their last value in the second,
+//     carried over from the previous second when k6 emitted none (it emits
+//     both once a second). With an arrival-rate executor and fast responses
+//     vus is mostly 0. vus_max at the scenario's maxVUs means k6 has no more
+//     VUs to keep the rate; dropped_iterations then grows.
+//   - p50_ms, p95_ms, p99_ms, max_ms: http_req_duration percentiles in
+//     milliseconds, for humans and jq; 0 when no request completed. Never
+//     average them: merge the histograms.
+//   - hist: the http_req_duration distribution as an HdrHistogram (values in
+//     µs, 1 µs … 1 h, 3 significant figures; longer values are recorded as
+//     1 h) in the standard V2 compressed encoding, base64. Histograms of any
+//     seconds or runs merge exactly because they share this geometry.
+//     Reported percentiles are the top of their bucket: at most 0.1% above
+//     the recorded value.
+//   - late: present and true only on a supplementary line for a second
+//     already written, holding samples that reached the output after it; add
+//     it to the first line with the same start (Window does).
+//
+// Lines come in increasing start order, one per second with no gaps between
+// the first and the last (a second in which nothing happened has zeros), so
+// the number of lines is the duration. Late lines are the only exception;
+// they are rare (a sample delayed by more than a second inside k6). The
+// first and last seconds of a run are usually partial. A second is written
+// once a sample two seconds newer has arrived (about 2.3 s after its start
+// during a run), and every line with a single write, so a reader tailing the
+// file sees whole lines; a line without its newline is still being written.
+//
+// With jq:
+//
+//	jq -c 'select(.start) | [.start, .requests, .errors, .p95_ms]' s.ndjson
+package measure

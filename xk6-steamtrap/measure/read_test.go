@@ -1,0 +1,203 @@
+package measure
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var created = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// encodeFile returns a seconds file holding seconds.
+func encodeFile(t *testing.T, seconds ...Second) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	require.NoError(t, w.WriteHeader(NewHeader(created)))
+	for _, s := range seconds {
+		require.NoError(t, w.WriteSecond(s))
+	}
+	return buf.Bytes()
+}
+
+func writeFile(t *testing.T, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	return path
+}
+
+func testSeconds() []Second {
+	late := second(101, 0, []float64{9}, map[string]int64{"200": 1})
+	late.Late = true
+	return []Second{
+		second(100, 2, []float64{1.5, 2.25, 30}, map[string]int64{"200": 2, "503": 1}),
+		second(101, 4, []float64{4000}, map[string]int64{ClassConnRefused: 1}),
+		second(102, 4, nil, nil),
+		late,
+	}
+}
+
+func requireSameSeconds(t *testing.T, want, got []Second) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	for i := range want {
+		w, g := want[i], got[i]
+		assert.True(t, w.Latency.Equal(g.Latency), "second %d histogram", i)
+		w.Latency, g.Latency = nil, nil
+		assert.Equal(t, w, g, "second %d", i)
+	}
+}
+
+func TestWriteReadRoundTrip(t *testing.T) {
+	t.Parallel()
+	want := testSeconds()
+	data := encodeFile(t, want...)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	require.Len(t, lines, 5)
+	assert.True(t, strings.HasPrefix(lines[0], `{"schema":"steamtrap/seconds/v1",`), lines[0])
+	assert.Contains(t, lines[1], `"start":100,"requests":3,"ok":2,"errors":1,"failed":1,"classes":{"200":2,"503":1},`)
+	assert.Contains(t, lines[1], `"p50_ms":2.251,"p95_ms":30.015,"p99_ms":30.015,"max_ms":30.015,"hist":"HISTFAAA`)
+	assert.Contains(t, lines[3], `"requests":0,"ok":0,"errors":0,"failed":0,"classes":{},`)
+	assert.NotContains(t, lines[1], `"late"`)
+	assert.Contains(t, lines[4], `"late":true`)
+
+	got, err := ReadFile(writeFile(t, data))
+	require.NoError(t, err)
+	requireSameSeconds(t, want, got)
+
+	h, _, err := ReadAll(bytes.NewReader(data), "x")
+	require.NoError(t, err)
+	assert.Equal(t, NewHeader(created), h)
+}
+
+func TestReadErrorsNameFileAndLine(t *testing.T) {
+	t.Parallel()
+	good := encodeFile(t, testSeconds()[:2]...)
+	for name, tc := range map[string]struct {
+		data    string
+		wantErr string
+		is      error
+		n       int
+	}{
+		"empty":         {"", ":1: not a steamtrap/seconds/v1 file (got an empty file)", ErrSchema, 0},
+		"no header":     {`{"start":1}` + "\n", `:1: not a steamtrap/seconds/v1 file (got "no header")`, ErrSchema, 0},
+		"other schema":  {`{"schema":"steamtrap/seconds/v2"}` + "\n", `:1: not a steamtrap/seconds/v1 file (got "steamtrap/seconds/v2")`, ErrSchema, 0},
+		"bad json":      {string(good) + "{oops\n", ":4: invalid character 'o'", nil, 2},
+		"bad histogram": {string(good) + `{"start":5,"hist":"AAAA"}` + "\n", ":4: decode histogram", nil, 2},
+		"truncated":     {string(good) + `{"start":5,"requ`, ":4: incomplete last line: unexpected end of JSON input", ErrTruncated, 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := writeFile(t, []byte(tc.data))
+			got, err := ReadFile(path)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), path+tc.wantErr)
+			if tc.is != nil {
+				require.ErrorIs(t, err, tc.is)
+			}
+			assert.Len(t, got, tc.n, "records before the bad line are returned")
+		})
+	}
+
+	// A last line without its newline that is complete is accepted.
+	got, err := ReadFile(writeFile(t, bytes.TrimSuffix(good, []byte("\n"))))
+	require.NoError(t, err)
+	assert.Len(t, got, 2)
+
+	_, err = ReadFile(filepath.Join(t.TempDir(), "missing.ndjson"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+func TestFollowReadsAppendedLinesIncludingPartialOnes(t *testing.T) {
+	t.Parallel()
+	want := testSeconds()
+	data := encodeFile(t, want...)
+	path := filepath.Join(t.TempDir(), "s.ndjson") // does not exist yet
+
+	// The writer creates the file late, then appends in pieces that cut
+	// lines in the middle, as a reader polling a live file may see them.
+	cuts := []int{0, 10, bytes.IndexByte(data, '\n') + 1, len(data) / 2, len(data) - 7, len(data)}
+	writerDone := make(chan error, 1)
+	go func() {
+		time.Sleep(2 * FollowInterval)
+		f, err := os.Create(path)
+		if err != nil {
+			writerDone <- err
+			return
+		}
+		defer f.Close()
+		for i := 1; i < len(cuts); i++ {
+			if _, err := f.Write(data[cuts[i-1]:cuts[i]]); err != nil {
+				writerDone <- err
+				return
+			}
+			time.Sleep(FollowInterval + FollowInterval/2)
+		}
+		writerDone <- nil
+	}()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var got []Second
+	followDone := make(chan error, 1)
+	go func() {
+		followDone <- Follow(ctx, path, func(s Second) {
+			got = append(got, s)
+			if len(got) == len(want) {
+				cancel()
+			}
+		})
+	}()
+	select {
+	case err := <-followDone:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("Follow did not deliver every record")
+	}
+	require.NoError(t, <-writerDone)
+	requireSameSeconds(t, want, got)
+}
+
+func TestFollowDrainsAtContextEnd(t *testing.T) {
+	t.Parallel()
+	want := testSeconds()
+	path := writeFile(t, encodeFile(t, want...))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // already over: Follow still reads what is there
+	var got []Second
+	require.NoError(t, Follow(ctx, path, func(s Second) { got = append(got, s) }))
+	requireSameSeconds(t, want, got)
+}
+
+func TestFollowErrors(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*FollowInterval)
+	defer cancel()
+	missing := filepath.Join(t.TempDir(), "never.ndjson")
+	err := Follow(ctx, missing, func(Second) {})
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	assert.Contains(t, err.Error(), missing)
+
+	bad := append(encodeFile(t, testSeconds()[0]), "{oops\n"...)
+	path := writeFile(t, bad)
+	n := 0
+	err = Follow(context.Background(), path, func(Second) { n++ })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), path+":3:")
+	assert.Equal(t, 1, n)
+
+	trunc := append(encodeFile(t, testSeconds()[0]), `{"start":5,"requ`...)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	err = Follow(ctx2, writeFile(t, trunc), func(Second) {})
+	require.ErrorIs(t, err, ErrTruncated)
+}

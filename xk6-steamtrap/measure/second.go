@@ -1,0 +1,116 @@
+package measure
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Schema is the value of "schema" in the header line of a seconds file.
+const Schema = "steamtrap/seconds/v1"
+
+// Header is the first line of a seconds file.
+type Header struct {
+	Schema    string        `json:"schema"`
+	CreatedAt time.Time     `json:"created_at"`
+	Interval  int           `json:"interval_s"` // seconds per record; always 1
+	Histogram HistogramSpec `json:"histogram"`
+}
+
+// HistogramSpec describes the "hist" field of every record.
+type HistogramSpec struct {
+	Unit               string `json:"unit"` // "us"
+	Lowest             int64  `json:"lowest"`
+	Highest            int64  `json:"highest"`
+	SignificantFigures int    `json:"significant_figures"`
+	Encoding           string `json:"encoding"`
+}
+
+// NewHeader returns the header of a file created at t.
+func NewHeader(t time.Time) Header {
+	return Header{
+		Schema:    Schema,
+		CreatedAt: t.UTC().Truncate(time.Millisecond),
+		Interval:  1,
+		Histogram: HistogramSpec{
+			Unit:               "us",
+			Lowest:             LowestMicros,
+			Highest:            HighestMicros,
+			SignificantFigures: SignificantFigures,
+			Encoding:           "hdrhistogram-v2-compressed-base64",
+		},
+	}
+}
+
+// Second is what happened in one wall-clock second of a k6 run: the
+// [StartUnix, StartUnix+1) interval, by each sample's own timestamp (for a
+// request, when it completed).
+type Second struct {
+	StartUnix int64 `json:"start"` // unix seconds
+	// Requests is the number of HTTP requests completed (k6's http_reqs);
+	// Requests == OK + Errors == the sum of Classes.
+	Requests int64 `json:"requests"`
+	OK       int64 `json:"ok"`     // status < 400 and no error
+	Errors   int64 `json:"errors"` // status >= 400 or a transport error
+	// Failed counts requests that k6's http_req_failed marked failed, i.e.
+	// that the script's response callback did not expect (by default: not
+	// 200–399). It equals Errors unless the script changes the callback.
+	Failed int64 `json:"failed"`
+	// Classes counts requests by class: an HTTP status ("200", "503") or a
+	// transport class (ClassTimeout, ...); see Classify.
+	Classes           map[string]int64 `json:"classes"`
+	DroppedIterations int64            `json:"dropped_iterations"`
+	Iterations        int64            `json:"iterations"`
+	// VUs is k6's vus gauge (VUs running an iteration): its last value in
+	// this second, or the last value before it when k6 emitted none in this
+	// second. With an arrival-rate executor and fast responses it is mostly
+	// 0: k6 samples it once a second, between iterations.
+	VUs int64 `json:"vus"`
+	// VUsMax is k6's vus_max gauge (VUs initialized), like VUs. When it
+	// reaches the scenario's maxVUs, k6 cannot add VUs to keep the rate.
+	VUsMax int64 `json:"vus_max"`
+	// Latency percentiles of http_req_duration, in ms, for humans and jq;
+	// 0 when no request completed. Merge histograms, never these.
+	P50Millis float64 `json:"p50_ms"`
+	P95Millis float64 `json:"p95_ms"`
+	P99Millis float64 `json:"p99_ms"`
+	MaxMillis float64 `json:"max_ms"`
+	// Latency is the distribution of http_req_duration in µs.
+	Latency *Histogram `json:"hist"`
+	// Late marks a supplementary record: samples for this second that
+	// reached the output after the second had been written. Its counts add
+	// to the first record for the same StartUnix.
+	Late bool `json:"late,omitempty"`
+}
+
+// Time returns the start of the second.
+func (s Second) Time() time.Time { return time.Unix(s.StartUnix, 0) }
+
+// Writer writes a seconds file. Each record goes to the underlying writer in
+// a single Write call, so a reader tailing the file never sees part of a
+// line unless the file system splits the write. A Writer is not safe for
+// concurrent use.
+type Writer struct {
+	w   io.Writer
+	buf []byte
+}
+
+// NewWriter returns a Writer to w. Write the header first.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+
+// WriteHeader writes h as one line.
+func (w *Writer) WriteHeader(h Header) error { return w.writeLine(h) }
+
+// WriteSecond writes s as one line.
+func (w *Writer) WriteSecond(s Second) error { return w.writeLine(s) }
+
+func (w *Writer) writeLine(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	w.buf = append(append(w.buf[:0], b...), '\n')
+	_, err = w.w.Write(w.buf)
+	return err
+}

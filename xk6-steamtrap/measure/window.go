@@ -1,0 +1,123 @@
+package measure
+
+// Window is the sum of a run of Seconds (a step's steady window, a whole run,
+// or several runs): counts add up and latency histograms merge exactly, so
+// its percentiles are those of every request in it. The zero Window is empty
+// and ready to use; it is not safe for concurrent use.
+type Window struct {
+	FirstUnix int64 `json:"first"` // start of the earliest second
+	LastUnix  int64 `json:"last"`  // start of the latest second
+	// Seconds is the number of seconds covered: one per record, none for a
+	// Late supplement.
+	Seconds           int64            `json:"seconds"`
+	Requests          int64            `json:"requests"`
+	OK                int64            `json:"ok"`
+	Errors            int64            `json:"errors"`
+	Failed            int64            `json:"failed"`
+	Classes           map[string]int64 `json:"classes"`
+	DroppedIterations int64            `json:"dropped_iterations"`
+	Iterations        int64            `json:"iterations"`
+	VUsPeak           int64            `json:"vus_peak"`     // highest per-second VUs
+	VUsMaxPeak        int64            `json:"vus_max_peak"` // highest per-second VUsMax
+	Latency           *Histogram       `json:"hist"`
+}
+
+// Percentiles are latency percentiles in milliseconds.
+type Percentiles struct {
+	P50Millis float64 `json:"p50"`
+	P90Millis float64 `json:"p90"`
+	P95Millis float64 `json:"p95"`
+	P99Millis float64 `json:"p99"`
+	MaxMillis float64 `json:"max"`
+}
+
+// Merge returns the Window of the given seconds, in any order.
+func Merge(seconds ...Second) Window {
+	var w Window
+	for _, s := range seconds {
+		w.Add(s)
+	}
+	return w
+}
+
+// Add adds one second to w. It does not keep or change s's histogram.
+func (w *Window) Add(s Second) {
+	n := int64(1)
+	if s.Late {
+		n = 0
+	}
+	w.add(Window{
+		FirstUnix: s.StartUnix, LastUnix: s.StartUnix, Seconds: n,
+		Requests: s.Requests, OK: s.OK, Errors: s.Errors, Failed: s.Failed,
+		Classes: s.Classes, DroppedIterations: s.DroppedIterations,
+		Iterations: s.Iterations, VUsPeak: s.VUs, VUsMaxPeak: s.VUsMax, Latency: s.Latency,
+	}, !s.Late || w.empty())
+}
+
+// AddWindow adds another window (of another step or run) to w.
+func (w *Window) AddWindow(o Window) {
+	if o.empty() {
+		return
+	}
+	w.add(o, true)
+}
+
+func (w *Window) empty() bool { return w.Seconds == 0 && w.Requests == 0 && w.Latency == nil }
+
+func (w *Window) add(o Window, span bool) {
+	if span {
+		if w.empty() || o.FirstUnix < w.FirstUnix {
+			w.FirstUnix = o.FirstUnix
+		}
+		if w.empty() || o.LastUnix > w.LastUnix {
+			w.LastUnix = o.LastUnix
+		}
+	}
+	w.Seconds += o.Seconds
+	w.Requests += o.Requests
+	w.OK += o.OK
+	w.Errors += o.Errors
+	w.Failed += o.Failed
+	w.DroppedIterations += o.DroppedIterations
+	w.Iterations += o.Iterations
+	w.VUsPeak = max(w.VUsPeak, o.VUsPeak)
+	w.VUsMaxPeak = max(w.VUsMaxPeak, o.VUsMaxPeak)
+	if w.Classes == nil {
+		w.Classes = make(map[string]int64, len(o.Classes))
+	}
+	for k, v := range o.Classes {
+		w.Classes[k] += v
+	}
+	if w.Latency == nil {
+		w.Latency = NewHistogram()
+	}
+	w.Latency.Merge(o.Latency)
+}
+
+// RatePerSec returns completed requests per second over the window, or 0
+// for an empty window.
+func (w Window) RatePerSec() float64 {
+	if w.Seconds == 0 {
+		return 0
+	}
+	return float64(w.Requests) / float64(w.Seconds)
+}
+
+// ErrorRate returns Errors/Requests, or 0 when there were no requests.
+func (w Window) ErrorRate() float64 {
+	if w.Requests == 0 {
+		return 0
+	}
+	return float64(w.Errors) / float64(w.Requests)
+}
+
+// Percentiles returns the window's latency percentiles.
+func (w Window) Percentiles() Percentiles {
+	return Percentiles{
+		P50Millis: w.Latency.PercentileMillis(50),
+		P90Millis: w.Latency.PercentileMillis(90),
+		P95Millis: w.Latency.PercentileMillis(95),
+		P99Millis: w.Latency.PercentileMillis(99),
+		MaxMillis: w.Latency.MaxMillis(),
+	}
+}

@@ -1,0 +1,142 @@
+package measure
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// second builds a record from latencies in ms and classes, as the output
+// would.
+func second(start int64, vus int64, latMillis []float64, classes map[string]int64) Second {
+	r := NewRecorder(start)
+	for name, n := range classes {
+		c := Classify(name, "")
+		if IsTransportClass(name) {
+			c = Class{Name: name}
+		}
+		for range n {
+			r.AddRequest(c)
+			r.AddFailed(!c.OK)
+			r.AddIterations(1)
+		}
+	}
+	for _, ms := range latMillis {
+		r.AddLatencyMillis(ms)
+	}
+	r.SetVUs(vus, start*1e9)
+	r.SetVUsMax(vus+10, start*1e9)
+	return r.Second()
+}
+
+func TestRecorderSecond(t *testing.T) {
+	t.Parallel()
+	r := NewRecorder(100)
+	r.AddRequest(Classify("200", ""))
+	r.AddRequest(Classify("200", ""))
+	r.AddRequest(Classify("0", "1050"))
+	r.AddFailed(false)
+	r.AddFailed(false)
+	r.AddFailed(true)
+	for _, ms := range []float64{1, 2, 1000} {
+		r.AddLatencyMillis(ms)
+	}
+	r.AddIterations(3)
+	r.AddDroppedIterations(2)
+	r.SetVUs(5, 100_900_000_000)
+	r.SetVUs(4, 100_100_000_000) // older: ignored
+	r.SetVUsMax(20, 100_000_000_000)
+
+	s := r.Second()
+	assert.Equal(t, int64(100), s.StartUnix)
+	assert.Equal(t, int64(3), s.Requests)
+	assert.Equal(t, int64(2), s.OK)
+	assert.Equal(t, int64(1), s.Errors)
+	assert.Equal(t, int64(1), s.Failed)
+	assert.Equal(t, map[string]int64{"200": 2, "timeout": 1}, s.Classes)
+	assert.Equal(t, int64(3), s.Iterations)
+	assert.Equal(t, int64(2), s.DroppedIterations)
+	assert.Equal(t, int64(5), s.VUs)
+	assert.Equal(t, int64(20), s.VUsMax)
+	assert.Equal(t, int64(3), s.Latency.Count())
+	assert.Equal(t, 2.0, s.P50Millis)
+	assert.Equal(t, s.Latency.PercentileMillis(95), s.P95Millis)
+	assert.Equal(t, s.Latency.PercentileMillis(99), s.P99Millis)
+	assert.InEpsilon(t, 1000, s.MaxMillis, 0.001)
+
+	// The snapshot is independent of the recorder, which resets for reuse.
+	r.Reset(101)
+	r.AddRequest(Classify("503", "1503"))
+	assert.Equal(t, int64(3), s.Requests)
+	assert.Equal(t, map[string]int64{"200": 2, "timeout": 1}, s.Classes)
+	s2 := r.Second()
+	assert.Equal(t, int64(101), s2.StartUnix)
+	assert.Equal(t, map[string]int64{"503": 1}, s2.Classes)
+	assert.Zero(t, s2.Latency.Count())
+	assert.Zero(t, s2.P95Millis)
+	_, has := r.VUs()
+	assert.False(t, has)
+}
+
+func TestMergeSumsAndMergesExactly(t *testing.T) {
+	t.Parallel()
+	s1 := second(10, 3, []float64{1, 2, 3, 4}, map[string]int64{"200": 3, "503": 1})
+	s2 := second(11, 7, []float64{5, 6}, map[string]int64{"200": 1, ClassTimeout: 1})
+	s3 := second(12, 5, []float64{100, 200, 300, 400}, map[string]int64{"200": 4})
+	late := second(11, 0, []float64{7}, map[string]int64{"200": 1})
+	late.Late = true
+
+	w := Merge(s3, s1, late, s2) // any order
+	assert.Equal(t, int64(10), w.FirstUnix)
+	assert.Equal(t, int64(12), w.LastUnix)
+	assert.Equal(t, int64(3), w.Seconds, "a late line adds no second")
+	assert.Equal(t, int64(11), w.Requests)
+	assert.Equal(t, int64(9), w.OK)
+	assert.Equal(t, int64(2), w.Errors)
+	assert.Equal(t, int64(2), w.Failed)
+	assert.Equal(t, int64(11), w.Iterations)
+	assert.Equal(t, int64(7), w.VUsPeak)
+	assert.Equal(t, int64(17), w.VUsMaxPeak)
+	assert.Equal(t, map[string]int64{"200": 9, "503": 1, ClassTimeout: 1}, w.Classes)
+	assert.InDelta(t, 11.0/3, w.RatePerSec(), 1e-12)
+	assert.InDelta(t, 2.0/11, w.ErrorRate(), 1e-12)
+
+	all := NewHistogram()
+	for _, ms := range []float64{1, 2, 3, 4, 5, 6, 7, 100, 200, 300, 400} {
+		all.RecordMillis(ms)
+	}
+	assert.True(t, w.Latency.Equal(all))
+	p := w.Percentiles()
+	// Nearest rank, rounded: p50 is the 6th of 11 values, p90 and p95 the
+	// 10th, p99 the 11th; each is the top of its bucket (within 0.1%).
+	assert.InEpsilon(t, 6, p.P50Millis, 0.001)
+	assert.InEpsilon(t, 300, p.P90Millis, 0.001)
+	assert.InEpsilon(t, 300, p.P95Millis, 0.001)
+	assert.InEpsilon(t, 400, p.P99Millis, 0.001)
+	assert.InEpsilon(t, 400, p.MaxMillis, 0.001)
+
+	// Merging did not touch the inputs.
+	assert.Equal(t, int64(4), s1.Latency.Count())
+
+	// Windows of different runs merge like their seconds.
+	w1, w2 := Merge(s1, s2), Merge(s3, late)
+	w1.AddWindow(w2)
+	assert.Equal(t, w.Requests, w1.Requests)
+	assert.Equal(t, w.Seconds, w1.Seconds)
+	assert.Equal(t, w.Classes, w1.Classes)
+	assert.True(t, w.Latency.Equal(w1.Latency))
+}
+
+func TestEmptyWindow(t *testing.T) {
+	t.Parallel()
+	var w Window
+	assert.Zero(t, w.RatePerSec())
+	assert.Zero(t, w.ErrorRate())
+	assert.Equal(t, Percentiles{}, w.Percentiles())
+
+	w = Merge(second(5, 0, nil, nil))
+	require.Equal(t, int64(1), w.Seconds)
+	assert.Zero(t, w.RatePerSec())
+	assert.Equal(t, Percentiles{}, w.Percentiles())
+}

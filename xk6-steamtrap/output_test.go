@@ -1,0 +1,288 @@
+package steamtrap
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.k6.io/k6/v2/ext"
+	"go.k6.io/k6/v2/metrics"
+	"go.k6.io/k6/v2/output"
+
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+// base is the first second of the synthetic runs.
+const base = 1_767_323_045
+
+// k6sim builds samples as k6 emits them.
+type k6sim struct {
+	reg  *metrics.Registry
+	bm   *metrics.BuiltinMetrics
+	root *metrics.TagSet
+}
+
+func newK6Sim() *k6sim {
+	reg := metrics.NewRegistry()
+	return &k6sim{reg: reg, bm: metrics.RegisterBuiltinMetrics(reg), root: reg.RootTagSet()}
+}
+
+func at(sec int64, ms int) time.Time {
+	return time.Unix(base+sec, int64(ms)*int64(time.Millisecond))
+}
+
+// request returns the samples of one finished HTTP request, as k6's
+// httpext transport emits them: status "0" and an error_code for transport
+// errors, error_code 1000+status for statuses >= 400.
+func (k *k6sim) request(t time.Time, status, errorCode int, durMillis float64) metrics.SampleContainer {
+	tags := k.root.With("method", "GET").With("url", "http://127.0.0.1/x").With("name", "http://127.0.0.1/x").
+		With("status", strconv.Itoa(status)).With("scenario", "default")
+	if errorCode != 0 {
+		tags = tags.With("error_code", strconv.Itoa(errorCode)).With("error", "boom")
+	}
+	failed := 0.0
+	if status < 200 || status >= 400 {
+		failed = 1
+	}
+	s := func(m *metrics.Metric, v float64) metrics.Sample {
+		return metrics.Sample{TimeSeries: metrics.TimeSeries{Metric: m, Tags: tags}, Time: t, Value: v}
+	}
+	return metrics.ConnectedSamples{Tags: tags, Time: t, Samples: []metrics.Sample{
+		s(k.bm.HTTPReqs, 1),
+		s(k.bm.HTTPReqDuration, durMillis),
+		s(k.bm.HTTPReqBlocked, 0.01),
+		s(k.bm.HTTPReqConnecting, 0),
+		s(k.bm.HTTPReqTLSHandshaking, 0),
+		s(k.bm.HTTPReqSending, 0.02),
+		s(k.bm.HTTPReqWaiting, durMillis-0.05),
+		s(k.bm.HTTPReqReceiving, 0.03),
+		s(k.bm.HTTPReqFailed, failed),
+	}}
+}
+
+func (k *k6sim) single(m *metrics.Metric, t time.Time, v float64) metrics.SampleContainer {
+	return metrics.Sample{TimeSeries: metrics.TimeSeries{Metric: m, Tags: k.root.With("scenario", "default")}, Time: t, Value: v}
+}
+
+func (k *k6sim) vus(t time.Time, n float64) metrics.SampleContainer {
+	return metrics.ConnectedSamples{Time: t, Tags: k.root, Samples: []metrics.Sample{
+		{TimeSeries: metrics.TimeSeries{Metric: k.bm.VUs, Tags: k.root}, Time: t, Value: n},
+		{TimeSeries: metrics.TimeSeries{Metric: k.bm.VUsMax, Tags: k.root}, Time: t, Value: 50},
+	}}
+}
+
+func newTestOutput(t testing.TB, path string) *Output {
+	t.Helper()
+	o, err := newOutput(output.Params{OutputType: OutputName, ConfigArgument: path})
+	require.NoError(t, err)
+	return o
+}
+
+func TestOutputWritesExactCountsPerSecondAndClass(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o := newTestOutput(t, path)
+	require.NoError(t, o.Start())
+
+	var batches [][]metrics.SampleContainer
+	batch := func(cs ...metrics.SampleContainer) { batches = append(batches, cs) }
+	// Second 0: 5×200, a 503, a timeout; 3 VUs; 7 iterations.
+	batch(k.vus(at(0, 0), 3))
+	for i := range 5 {
+		batch(k.request(at(0, 100+i*100), 200, 0, 10), k.single(k.bm.Iterations, at(0, 100+i*100), 1))
+	}
+	batch(k.request(at(0, 700), 503, 1503, 20), k.single(k.bm.Iterations, at(0, 700), 1))
+	batch(k.request(at(0, 900), 0, 1050, 60000), k.single(k.bm.Iterations, at(0, 900), 1),
+		k.single(k.bm.IterationDuration, at(0, 900), 60001)) // ignored metric
+	// Second 1: 3×200, 2 refused, a reset, a broken pipe, an EOF; 2 dropped.
+	batch(k.vus(at(1, 0), 5))
+	for i := range 3 {
+		batch(k.request(at(1, 50+i*10), 200, 0, 12))
+	}
+	batch(k.request(at(1, 200), 0, 1212, 0.5), k.request(at(1, 210), 0, 1212, 0.7))
+	batch(k.request(at(1, 300), 0, 1220, 3), k.request(at(1, 310), 0, 1201, 3), k.request(at(1, 400), 0, 1000, 4))
+	batch(k.single(k.bm.DroppedIterations, at(1, 500), 1), k.single(k.bm.DroppedIterations, at(1, 600), 1))
+	// Second 2: no vus sample (carried over), 4×201 and a 429.
+	for i := range 4 {
+		batch(k.request(at(2, i*200), 201, 0, 100))
+	}
+	batch(k.request(at(2, 999), 429, 1429, 5))
+
+	for _, b := range batches {
+		o.AddMetricSamples(b)
+		time.Sleep(time.Millisecond) // let the flusher interleave
+	}
+	require.NoError(t, o.Stop())
+
+	seconds, err := measure.ReadFile(path)
+	require.NoError(t, err)
+	require.Len(t, seconds, 3)
+
+	type want struct {
+		requests, ok, errors, failed, iterations, dropped, vus int64
+		classes                                                map[string]int64
+	}
+	for i, w := range []want{
+		{7, 5, 2, 2, 7, 0, 3, map[string]int64{"200": 5, "503": 1, "timeout": 1}},
+		{8, 3, 5, 5, 0, 2, 5, map[string]int64{"200": 3, "conn_refused": 2, "conn_reset": 2, "other_error": 1}},
+		{5, 4, 1, 1, 0, 0, 5, map[string]int64{"201": 4, "429": 1}},
+	} {
+		s := seconds[i]
+		assert.Equal(t, int64(base+i), s.StartUnix, "second %d", i)
+		assert.Equal(t, w.requests, s.Requests, "second %d requests", i)
+		assert.Equal(t, w.ok, s.OK, "second %d ok", i)
+		assert.Equal(t, w.errors, s.Errors, "second %d errors", i)
+		assert.Equal(t, w.failed, s.Failed, "second %d failed", i)
+		assert.Equal(t, w.iterations, s.Iterations, "second %d iterations", i)
+		assert.Equal(t, w.dropped, s.DroppedIterations, "second %d dropped", i)
+		assert.Equal(t, w.vus, s.VUs, "second %d vus", i)
+		assert.Equal(t, w.classes, s.Classes, "second %d classes", i)
+		assert.Equal(t, w.requests, s.Latency.Count(), "second %d: one latency per request", i)
+		assert.False(t, s.Late)
+	}
+	assert.Equal(t, []int64{50, 50, 50}, []int64{seconds[0].VUsMax, seconds[1].VUsMax, seconds[2].VUsMax})
+	assert.InEpsilon(t, 10, seconds[0].P50Millis, 0.001)
+	assert.InEpsilon(t, 60000, seconds[0].MaxMillis, 0.001)
+	assert.InEpsilon(t, 100, seconds[2].P95Millis, 0.001)
+
+	w := measure.Merge(seconds...)
+	assert.Equal(t, int64(20), w.Requests)
+	assert.Equal(t, int64(3), w.Seconds)
+
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(data), `{"schema":"steamtrap/seconds/v1"`))
+}
+
+func TestOutputWritesSecondsOnlyOnceComplete(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o := newTestOutput(t, path) // not started: the test drives flush itself
+	require.NoError(t, o.w.WriteHeader(measure.NewHeader(time.Now())))
+	read := func() []measure.Second {
+		t.Helper()
+		s, err := measure.ReadFile(path)
+		require.NoError(t, err)
+		return s
+	}
+
+	o.AddMetricSamples([]metrics.SampleContainer{k.vus(at(0, 0), 2), k.request(at(0, 500), 200, 0, 1)})
+	o.AddMetricSamples([]metrics.SampleContainer{k.request(at(1, 500), 200, 0, 1)})
+	o.flush()
+	assert.Empty(t, read(), "second 0 is not complete while the newest sample is in second 1")
+
+	o.AddMetricSamples([]metrics.SampleContainer{k.request(at(2, 10), 200, 0, 1)})
+	o.flush()
+	got := read()
+	require.Len(t, got, 1, "a sample two seconds newer completes second 0")
+	assert.Equal(t, int64(base), got[0].StartUnix)
+
+	// A sample for second 0 arriving now is kept as a late supplement.
+	o.AddMetricSamples([]metrics.SampleContainer{k.request(at(0, 999), 503, 1503, 7)})
+	// Nothing at all happens in seconds 3 and 4 (the target hangs) but k6
+	// still emits the vus gauge.
+	o.AddMetricSamples([]metrics.SampleContainer{k.single(k.bm.VUsMax, at(5, 0), 9), k.request(at(5, 100), 200, 0, 1)})
+	o.flush()
+	got = read()
+	require.Len(t, got, 5)
+	assert.Equal(t, []int64{base, base + 1, base + 2, base + 3, base}, starts(got))
+	assert.True(t, got[4].Late)
+	assert.Equal(t, map[string]int64{"503": 1}, got[4].Classes)
+	assert.Equal(t, int64(0), got[3].Requests, "an empty second is written, not skipped")
+	assert.Equal(t, int64(2), got[3].VUs, "the vus gauge carries over")
+	assert.Equal(t, int64(50), got[3].VUsMax)
+
+	require.NoError(t, o.Stop())
+	got = read()
+	assert.Equal(t, []int64{base, base + 1, base + 2, base + 3, base, base + 4, base + 5}, starts(got))
+	assert.Equal(t, int64(9), got[6].VUsMax, "vus_max sampled in the last second")
+	w := measure.Merge(got...)
+	assert.Equal(t, int64(6), w.Seconds)
+	assert.Equal(t, int64(5), w.Requests, "every request counted exactly once")
+	assert.Equal(t, int64(1), w.Errors)
+}
+
+func starts(seconds []measure.Second) []int64 {
+	var out []int64
+	for _, s := range seconds {
+		out = append(out, s.StartUnix)
+	}
+	return out
+}
+
+func TestOutputConfigErrors(t *testing.T) {
+	t.Parallel()
+	_, err := New(output.Params{OutputType: OutputName})
+	require.ErrorIs(t, err, errNoPath)
+	assert.EqualError(t, err, "a file is required: --out steamtrap=PATH")
+
+	bad := filepath.Join(t.TempDir(), "no", "such", "dir", "s.ndjson")
+	_, err = New(output.Params{OutputType: OutputName, ConfigArgument: bad})
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	assert.Contains(t, err.Error(), bad)
+
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o, err := New(output.Params{OutputType: OutputName, ConfigArgument: path})
+	require.NoError(t, err)
+	assert.Equal(t, "steamtrap ("+path+")", o.Description())
+	require.NoError(t, o.Start())
+	require.NoError(t, o.Stop())
+	seconds, err := measure.ReadFile(path)
+	require.NoError(t, err)
+	assert.Empty(t, seconds, "a run without samples has only the header")
+}
+
+func TestOutputIsRegistered(t *testing.T) {
+	t.Parallel()
+	e, ok := ext.Get(ext.OutputExtension)[OutputName]
+	require.True(t, ok)
+	_, ok = e.Module.(output.Constructor)
+	assert.True(t, ok)
+}
+
+// BenchmarkOutputAddMetricSamples measures the path every sample takes:
+// AddMetricSamples, then the flusher's aggregation into seconds and the
+// writing of each completed second. One request is 9 samples, as k6 emits
+// them; each batch is 250 ms of a 4000 req/s run.
+func BenchmarkOutputAddMetricSamples(b *testing.B) {
+	k := newK6Sim()
+	o := newTestOutput(b, filepath.Join(b.TempDir(), "s.ndjson"))
+	const perBatch = 1000
+	statuses := []struct{ status, code int }{{200, 0}, {200, 0}, {200, 0}, {503, 1503}, {0, 1050}}
+	batch := make([]metrics.SampleContainer, 0, perBatch+1)
+	for i := range perBatch {
+		st := statuses[i%len(statuses)]
+		batch = append(batch, k.request(at(0, i/4), st.status, st.code, float64(i%97)+0.5))
+	}
+	batch = append(batch, k.vus(at(0, 0), 40))
+	samples := 0
+	for _, c := range batch {
+		samples += len(c.GetSamples())
+	}
+	step := 250 * time.Millisecond
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if i > 0 {
+			for _, c := range batch {
+				for j, ss := 0, c.GetSamples(); j < len(ss); j++ {
+					ss[j].Time = ss[j].Time.Add(step)
+				}
+			}
+		}
+		o.AddMetricSamples(batch)
+		o.flush()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(samples)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	require.NoError(b, o.Stop())
+}
