@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION)
 BIN     := bin
 
-.PHONY: all deps build k6 test test-go test-smoke bench fuzz vet fmt clean
+.PHONY: all deps build k6 run test test-go test-smoke bench fuzz vet fmt clean
 
 all: build
 
@@ -21,6 +21,11 @@ build: deps
 ## k6: bin/k6, a standalone k6 of the same build
 k6: build
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/k6 ./cmd/k6
+
+## run: the main job: an adaptive stress campaign (about a minute) against the
+## embedded reference target (one replica), leaving its run directory under results/
+run: build
+	$(BIN)/loadgen stress --campaign gl008-quick
 
 ## test: every module's tests and the extension's smoke script through the built binaries
 test: test-smoke test-go

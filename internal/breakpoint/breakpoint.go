@@ -71,9 +71,12 @@ type Observation struct {
 	P50Ms, P90Ms, P95Ms, P99Ms, MaxMs float64
 	// DroppedIterations are arrivals k6 could not start for want of a free VU.
 	DroppedIterations int64
-	// PeakVUs is the most VUs busy at once; MaxVUs the ceiling allowed.
+	// PeakVUs is the most VUs k6 had initialised; MaxVUs the ceiling allowed.
 	PeakVUs, MaxVUs int
-	Seconds         []Second
+	// HostBusy is the fraction of the load generator's CPU time (all cores)
+	// that was busy during the step; 0 if unknown.
+	HostBusy float64
+	Seconds  []Second
 }
 
 // Criteria are the limits a step must keep. A zero limit is not checked.
@@ -83,7 +86,7 @@ type Criteria struct {
 	MaxErrorRate float64 // fraction, e.g. 0.05
 	MaxErrors    int64   // per step, e.g. 100 (the guide's stress test)
 	// SaturationTolerance is how far achieved may fall short of offered
-	// before the target counts as saturated (fraction, default 0.05).
+	// before the target counts as saturated (fraction, default 0.02).
 	SaturationTolerance float64
 	// InstabilityRise is the relative rise of the median latency across the
 	// window (fitted line, first to last second) that counts as a queue
@@ -92,14 +95,17 @@ type Criteria struct {
 	InstabilityRise  float64
 	InstabilityMinMs float64
 	// DroppedTolerance is the fraction of offered arrivals k6 may drop before
-	// the step is invalid (default 0.002).
+	// the drops count (default 0.002).
 	DroppedTolerance float64
+	// BusyHost is the generator CPU fraction above which dropped arrivals are
+	// blamed on the generator (default 0.9).
+	BusyHost float64
 }
 
 // WithDefaults fills zero tuning fields (not limits) with their defaults.
 func (c Criteria) WithDefaults() Criteria {
 	if c.SaturationTolerance == 0 {
-		c.SaturationTolerance = 0.05
+		c.SaturationTolerance = 0.02
 	}
 	if c.InstabilityRise == 0 {
 		c.InstabilityRise = 0.5
@@ -109,6 +115,9 @@ func (c Criteria) WithDefaults() Criteria {
 	}
 	if c.DroppedTolerance == 0 {
 		c.DroppedTolerance = 0.002
+	}
+	if c.BusyHost == 0 {
+		c.BusyHost = 0.9
 	}
 	return c
 }
@@ -135,34 +144,50 @@ func (c Criteria) Describe() string {
 }
 
 // Judge decides a step. Every signal that fires is named in the reasons.
-// A step is invalid when k6 dropped arrivals although the target kept its
-// latency limits (the generator, not the target, fell short), and fails when
-// any target signal fires.
+//
+// Arrivals k6 dropped are the generator's fault only with evidence: its host
+// CPU was saturated, or the VU pool was exhausted while the target kept its
+// latency limits. Then the step is invalid (retried, never counted against
+// the target). Otherwise dropped arrivals are load the target did not serve
+// — k6 ran out of free VUs because responses slowed — and show up as
+// saturation.
 func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	c = c.WithDefaults()
 	var rs []Reason
 	add := func(s Signal, format string, args ...any) {
 		rs = append(rs, Reason{Signal: s, Detail: fmt.Sprintf(format, args...)})
 	}
+	offered := o.OfferedRPS * o.DurationS
+	dropped := o.DroppedIterations > 0 && float64(o.DroppedIterations) > c.DroppedTolerance*offered
+	hostBusy := o.HostBusy >= c.BusyHost
+	vusExhausted := o.MaxVUs > 0 && o.PeakVUs >= o.MaxVUs
 	if o.Requests == 0 {
-		if o.DroppedIterations > 0 {
-			add(Generator, "k6 started no request (%d arrivals dropped)", o.DroppedIterations)
+		if o.DroppedIterations > 0 && hostBusy {
+			add(Generator, "k6 started no request (%d arrivals dropped, generator CPU %.0f%% busy)", o.DroppedIterations, o.HostBusy*100)
 			return Invalid, rs
 		}
 		add(NoData, "no request completed in the measured window")
 		return Fail, rs
 	}
+	latencyOK := (c.P95Ms == 0 || o.P95Ms <= c.P95Ms) && (c.P99Ms == 0 || o.P99Ms <= c.P99Ms)
+	if dropped && latencyOK && (hostBusy || vusExhausted) {
+		detail := fmt.Sprintf("k6 dropped %d of %.0f arrivals (%.1f%%)", o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered)
+		if hostBusy {
+			detail += fmt.Sprintf(" with the generator's CPU %.0f%% busy", o.HostBusy*100)
+		} else {
+			detail += fmt.Sprintf(" with all %d VUs in use while latency stayed within limits", o.MaxVUs)
+		}
+		add(Generator, "%s", detail)
+		return Invalid, rs
+	}
 	if o.Refused*2 >= o.Requests {
 		add(Unreachable, "%d of %d requests found no server (connection refused or reset)", o.Refused, o.Requests)
 	}
-	latencyOK := true
 	if c.P95Ms > 0 && o.P95Ms > c.P95Ms {
 		add(LatencyP95, "p95 %s ms > limit %g ms", ms(o.P95Ms), c.P95Ms)
-		latencyOK = false
 	}
 	if c.P99Ms > 0 && o.P99Ms > c.P99Ms {
 		add(LatencyP99, "p99 %s ms > limit %g ms", ms(o.P99Ms), c.P99Ms)
-		latencyOK = false
 	}
 	rate := float64(o.Errors) / float64(o.Requests)
 	if c.MaxErrorRate > 0 && rate > c.MaxErrorRate {
@@ -171,29 +196,18 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	if c.MaxErrors > 0 && o.Errors > c.MaxErrors {
 		add(ErrorCount, "%d errors > limit %d per step", o.Errors, c.MaxErrors)
 	}
-	offered := o.OfferedRPS * o.DurationS
-	droppedTooMany := o.DroppedIterations > 0 && float64(o.DroppedIterations) > c.DroppedTolerance*offered
 	if o.OfferedRPS > 0 && o.AchievedRPS < o.OfferedRPS*(1-c.SaturationTolerance) {
-		// Short of offered: the target's doing only if k6 did offer the load.
-		if !droppedTooMany || !latencyOK {
-			add(Saturation, "achieved %.1f req/s, %.1f%% short of the offered %.0f req/s", o.AchievedRPS, 100*(1-o.AchievedRPS/o.OfferedRPS), o.OfferedRPS)
+		detail := fmt.Sprintf("achieved %.1f req/s, %.1f%% short of the offered %.0f req/s", o.AchievedRPS, 100*(1-o.AchievedRPS/o.OfferedRPS), o.OfferedRPS)
+		if dropped {
+			detail += fmt.Sprintf(" (%d arrivals found every VU waiting on the target)", o.DroppedIterations)
 		}
+		add(Saturation, "%s", detail)
 	}
 	if rise, r2, ok := latencyRise(o.Seconds); ok {
 		base := math.Max(firstQuarterMedian(o.Seconds), 1)
 		if rise >= c.InstabilityMinMs && rise >= c.InstabilityRise*base && r2 >= 0.5 {
 			add(Instability, "median latency rose steadily by %s ms (from ~%s ms, R² %.2f): a queue growing without bound", ms(rise), ms(base), r2)
 		}
-	}
-	if droppedTooMany && latencyOK && len(rs) == 0 {
-		detail := fmt.Sprintf("k6 dropped %d of %.0f arrivals (%.1f%%)", o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered)
-		if o.MaxVUs > 0 && o.PeakVUs >= o.MaxVUs {
-			detail += fmt.Sprintf(" with all %d VUs busy", o.MaxVUs)
-		} else {
-			detail += " with VUs to spare: the generator is CPU-bound"
-		}
-		add(Generator, "%s", detail)
-		return Invalid, rs
 	}
 	if len(rs) > 0 {
 		return Fail, rs

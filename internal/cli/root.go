@@ -64,6 +64,8 @@ or target unreachable.`,
 			RunE:               func(_ *cobra.Command, args []string) error { runK6(args); return nil },
 		},
 		newSampleCmd(),
+		newStressCmd(),
+		newTargetCmd(),
 	)
 	return root
 }

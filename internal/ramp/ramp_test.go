@@ -51,7 +51,7 @@ func TestAdaptiveFindsCapacityWithinResolution(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		capacity, start, max int
-		resolution          float64
+		resolution           float64
 	}{
 		{250, 100, 2000, 0.02},
 		{1000, 100, 4000, 0.02},

@@ -1,0 +1,256 @@
+// Package campaign is the configuration of a stress campaign: its defaults
+// (the GL-008 guide's stress procedure), campaign files (YAML in scenarios/),
+// and validation that reports every problem at once.
+package campaign
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Duration is a time.Duration written as "2m0s" in JSON and YAML; it reads
+// Go duration strings ("90s", "2m") or plain seconds.
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Seconds returns the duration in seconds.
+func (d Duration) Seconds() float64 { return time.Duration(d).Seconds() }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s any
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	return d.set(s)
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s any
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	if err := d.set(s); err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	return nil
+}
+
+func (d *Duration) set(v any) error {
+	switch x := v.(type) {
+	case string:
+		p, err := time.ParseDuration(x)
+		if err != nil {
+			return fmt.Errorf("duration %q: want e.g. 90s or 2m", x)
+		}
+		*d = Duration(p)
+	case float64:
+		*d = Duration(x * float64(time.Second))
+	case int:
+		*d = Duration(time.Duration(x) * time.Second)
+	default:
+		return fmt.Errorf("duration %v: want e.g. 90s or 2m", v)
+	}
+	return nil
+}
+
+// Search modes.
+const (
+	Linear   = "linear"
+	Adaptive = "adaptive"
+)
+
+// Config is one campaign's settings. The JSON form is run.json's "config";
+// the YAML form is a campaign file. It never holds secrets: API_TOKEN is
+// passed to k6 through the environment only.
+type Config struct {
+	Target string `json:"target" yaml:"target"`
+	// Scenario is a script name in scenarios/ (e.g. "gl008-step") or a path.
+	Scenario string `json:"scenario" yaml:"scenario"`
+	// Endpoint is passed to the script as ENDPOINT (gl008-step.js: inspection,
+	// predictions, pipeline, sensor-batch).
+	Endpoint     string   `json:"endpoint" yaml:"endpoint"`
+	Start        int      `json:"start_rps" yaml:"start"`
+	Step         int      `json:"step_rps" yaml:"step"`
+	Max          int      `json:"max_rps" yaml:"max"`
+	StepDuration Duration `json:"step_duration" yaml:"step_duration"`
+	Cooldown     Duration `json:"cooldown" yaml:"cooldown"`
+	Warmup       Duration `json:"warmup" yaml:"warmup"`
+	Search       string   `json:"search" yaml:"search"`
+	Growth       float64  `json:"growth" yaml:"growth"`
+	Resolution   float64  `json:"resolution" yaml:"resolution"`
+	P95Ms        float64  `json:"p95_ms" yaml:"p95"`
+	P99Ms        float64  `json:"p99_ms" yaml:"p99"`
+	MaxErrorRate float64  `json:"max_error_rate" yaml:"max_error_rate"`
+	MaxErrors    int64    `json:"max_errors" yaml:"max_errors"`
+	Replicas     int      `json:"replicas" yaml:"replicas"`
+	MinRPS       float64  `json:"min_rps" yaml:"min_rps"`
+	MaxVUs       int      `json:"max_vus" yaml:"max_vus"`
+	Timeout      Duration `json:"request_timeout" yaml:"request_timeout"`
+	Retries      int      `json:"invalid_retries" yaml:"invalid_retries"`
+	Seed         uint64   `json:"seed" yaml:"seed"`
+	// Env is extra script environment (never secrets: they would be stored).
+	Env map[string]string `json:"env,omitempty" yaml:"env"`
+	// TargetCapacityFactor degrades the embedded reference target (Target
+	// "embedded"; 0 = full capacity), to rehearse a regression.
+	TargetCapacityFactor float64 `json:"target_capacity_factor,omitempty" yaml:"target_capacity_factor"`
+}
+
+// Defaults reproduce the GL-008 guide's stress procedure: 100 to 2000 req/s
+// in steps of 100, 2 minutes each, 30 s cool-down, failing at more than 100
+// errors in a step or P95 above 5000 ms.
+func Defaults() Config {
+	return Config{
+		Scenario:     "gl008-step",
+		Endpoint:     "inspection",
+		Start:        100,
+		Step:         100,
+		Max:          2000,
+		StepDuration: Duration(2 * time.Minute),
+		Cooldown:     Duration(30 * time.Second),
+		Warmup:       Duration(15 * time.Second),
+		Search:       Linear,
+		Growth:       2,
+		Resolution:   0.02,
+		P95Ms:        5000,
+		MaxErrors:    100,
+		Replicas:     1,
+		MaxVUs:       5000,
+		Timeout:      Duration(30 * time.Second),
+		Retries:      2,
+		Seed:         1,
+	}
+}
+
+// LoadFile reads a campaign file over c: keys present in the file replace
+// c's values. Unknown keys are errors, with their line.
+func (c *Config) LoadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty file changes nothing
+		}
+		return fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
+}
+
+// EmbeddedTarget is the Target value that makes the driver start the
+// reference target inside its own process.
+const EmbeddedTarget = "embedded"
+
+// Validate reports every problem, numbered in the order of the fields.
+func (c Config) Validate() error {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	switch {
+	case c.Target == "":
+		bad("--target is required (a URL such as http://127.0.0.1:8080, or %q)", EmbeddedTarget)
+	case c.Target != EmbeddedTarget:
+		u, err := url.Parse(c.Target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("--target %q: want an http(s) URL such as http://127.0.0.1:8080", c.Target)
+		}
+	}
+	if c.Scenario == "" {
+		bad("--scenario is empty")
+	}
+	if c.Start < 1 {
+		bad("--start %d: want ≥ 1 req/s", c.Start)
+	}
+	if c.Max < c.Start {
+		bad("--max %d is below --start %d", c.Max, c.Start)
+	}
+	switch c.Search {
+	case Linear:
+		if c.Step < 1 {
+			bad("--step %d: want ≥ 1 req/s", c.Step)
+		}
+	case Adaptive:
+		if !(c.Growth > 1 && c.Growth <= 10) {
+			bad("--growth %v: want a factor in (1, 10]", c.Growth)
+		}
+		if !(c.Resolution > 0 && c.Resolution < 1) {
+			bad("--resolution %v: want a fraction in (0, 1), e.g. 0.02", c.Resolution)
+		}
+	default:
+		bad("--search %q: want linear or adaptive", c.Search)
+	}
+	if c.StepDuration.D() < 3*time.Second {
+		bad("--step-duration %s: want ≥ 3s", c.StepDuration)
+	}
+	if c.Warmup < 0 || c.StepDuration.D()-c.Warmup.D() < 2*time.Second {
+		bad("--warmup %s: want ≥ 0 and at least 2s shorter than --step-duration %s", c.Warmup, c.StepDuration)
+	}
+	if c.Cooldown < 0 {
+		bad("--cooldown %s: want ≥ 0", c.Cooldown)
+	}
+	if c.P95Ms < 0 || c.P99Ms < 0 || math.IsNaN(c.P95Ms) || math.IsNaN(c.P99Ms) {
+		bad("--p95 %v / --p99 %v: want ≥ 0 ms (0 = not checked)", c.P95Ms, c.P99Ms)
+	}
+	if !(c.MaxErrorRate >= 0 && c.MaxErrorRate <= 1) {
+		bad("--max-error-rate %v: want a fraction in [0, 1] (0 = not checked)", c.MaxErrorRate)
+	}
+	if c.MaxErrors < 0 {
+		bad("--max-errors %d: want ≥ 0 (0 = not checked)", c.MaxErrors)
+	}
+	if c.P95Ms == 0 && c.P99Ms == 0 && c.MaxErrorRate == 0 && c.MaxErrors == 0 {
+		bad("no limit set: give at least one of --p95, --p99, --max-error-rate, --max-errors")
+	}
+	if c.Replicas < 1 || c.Replicas > 1000 {
+		bad("--replicas %d: want 1–1000", c.Replicas)
+	}
+	if c.MinRPS < 0 {
+		bad("--min-rps %v: want ≥ 0", c.MinRPS)
+	}
+	if c.MaxVUs < 1 {
+		bad("--max-vus %d: want ≥ 1", c.MaxVUs)
+	}
+	if c.Timeout.D() < 100*time.Millisecond {
+		bad("--request-timeout %s: want ≥ 100ms", c.Timeout)
+	}
+	if c.Retries < 0 || c.Retries > 10 {
+		bad("--invalid-retries %d: want 0–10", c.Retries)
+	}
+	if c.TargetCapacityFactor < 0 {
+		bad("target_capacity_factor %v: want > 0", c.TargetCapacityFactor)
+	}
+	for k := range c.Env {
+		if strings.Contains(strings.ToUpper(k), "TOKEN") || strings.Contains(strings.ToUpper(k), "SECRET") || strings.Contains(strings.ToUpper(k), "PASSWORD") {
+			bad("env %s: secrets must come from the environment, not the campaign (it is stored in run.json)", k)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	for i := range errs {
+		errs[i] = fmt.Sprintf("%d. %s", i+1, errs[i])
+	}
+	return fmt.Errorf("invalid campaign:\n  %s", strings.Join(errs, "\n  "))
+}
+
+// StepTime is the load time one step costs.
+func (c Config) StepTime() time.Duration { return c.StepDuration.D() }

@@ -1,0 +1,446 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/k6step"
+	"github.com/greenlang/loadgen/internal/live"
+	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/stress"
+	"github.com/greenlang/loadgen/internal/target"
+	"github.com/greenlang/loadgen/scenarios"
+)
+
+// K6Version is the version of the embedded k6 (go.k6.io/k6/v2).
+const K6Version = "2.2.0"
+
+// GitCommit is the commit loadgen was built from, set with -ldflags -X.
+var GitCommit = ""
+
+type stressFlags struct {
+	cfg         campaign.Config
+	campaign    string
+	out         string
+	yes         bool
+	k6          string
+	resume      string
+	metricsAddr string
+	env         []string
+	plain       bool
+}
+
+func newStressCmd() *cobra.Command {
+	f := &stressFlags{cfg: campaign.Defaults()}
+	c := &cobra.Command{
+		Use:   "stress --target URL [--scenario NAME|FILE] [flags]",
+		Short: "Run a stepped stress campaign and find the breaking point",
+		Long: `stress runs one k6 step per offered rate (constant arrival rate, open model),
+judges each step's steady window (after --warmup) on latency, errors, saturation
+and instability, and finds the breaking point: the highest rate that passed
+(max_sustainable_rps) and the lowest that failed (first_failing_rps).
+
+--search linear is the GL-008 guide's walk (--start, --step, --max); --search
+adaptive grows the rate ×--growth until a step fails, bisects down to
+--resolution, then holds the found rate once more to confirm it.
+
+The defaults reproduce the guide's procedure: 100 → 2000 req/s in steps of 100,
+2 minutes each, 30 s cool-down, failing at more than 100 errors or P95 above
+5000 ms. Settings may come from a campaign file (--campaign, YAML; see
+scenarios/*.yaml); flags override the file.
+
+--target embedded starts the reference target inside loadgen (--replicas pods).
+A target that is not on loopback needs a typed confirmation, or --yes.
+API_TOKEN is passed to k6 through the environment and never written anywhere.
+
+Everything lands in the run directory (default results/<UTC time>-<scenario>/):
+run.json (rewritten after every step), each step's per-second measurements and
+k6 log. Ctrl-C stops k6 cleanly and marks the run interrupted; --resume DIR
+continues it.
+
+Exit codes: 0 completed; 1 --min-rps gate failed; 2 bad input; 3 aborted,
+interrupted, or target unreachable.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runStress(cmd, f) },
+	}
+	fl := c.Flags()
+	d := campaign.Defaults()
+	fl.StringVar(&f.cfg.Target, "target", "", `target base URL (e.g. http://127.0.0.1:8080), or "embedded" for the built-in reference target`)
+	fl.StringVar(&f.cfg.Scenario, "scenario", d.Scenario, "k6 script: a name in scenarios/ or a .js path (built in: "+strings.Join(scenarios.Names(".js"), ", ")+")")
+	fl.StringVarP(&f.campaign, "campaign", "c", "", "campaign file (YAML): a name in scenarios/ or a path (built in: "+strings.Join(scenarios.Names(".yaml"), ", ")+")")
+	fl.StringVar(&f.cfg.Endpoint, "endpoint", d.Endpoint, "passed to the script as ENDPOINT (gl008-step: inspection, predictions, pipeline, sensor-batch)")
+	fl.IntVar(&f.cfg.Start, "start", d.Start, "first offered rate, req/s")
+	fl.IntVar(&f.cfg.Step, "step", d.Step, "linear: rate increment, req/s")
+	fl.IntVar(&f.cfg.Max, "max", d.Max, "highest rate to offer, req/s")
+	durFlag(fl, &f.cfg.StepDuration, "step-duration", "length of each step")
+	durFlag(fl, &f.cfg.Cooldown, "cooldown", "pause between steps")
+	durFlag(fl, &f.cfg.Warmup, "warmup", "start of each step left out of the judgement")
+	fl.StringVar(&f.cfg.Search, "search", d.Search, "linear (the guide's walk) or adaptive (grow, bisect, confirm)")
+	fl.Float64Var(&f.cfg.Growth, "growth", d.Growth, "adaptive: factor by which the rate grows until a step fails")
+	fl.Float64Var(&f.cfg.Resolution, "resolution", d.Resolution, "adaptive: stop bisecting when (fail−pass)/pass ≤ this fraction")
+	fl.Float64Var(&f.cfg.P95Ms, "p95", d.P95Ms, "P95 latency limit, ms (0 = not checked)")
+	fl.Float64Var(&f.cfg.P99Ms, "p99", d.P99Ms, "P99 latency limit, ms (0 = not checked)")
+	fl.Float64Var(&f.cfg.MaxErrorRate, "max-error-rate", d.MaxErrorRate, "error-rate limit per step, fraction (0 = not checked)")
+	fl.Int64Var(&f.cfg.MaxErrors, "max-errors", d.MaxErrors, "error-count limit per step (0 = not checked)")
+	fl.IntVar(&f.cfg.Replicas, "replicas", d.Replicas, "pods behind the target, for per-pod figures (and the embedded target's size)")
+	fl.Float64Var(&f.cfg.MinRPS, "min-rps", d.MinRPS, "gate: exit 1 if max_sustainable_rps is below this")
+	fl.IntVar(&f.cfg.MaxVUs, "max-vus", d.MaxVUs, "ceiling of k6 VUs per step")
+	durFlag(fl, &f.cfg.Timeout, "request-timeout", "per-request timeout")
+	fl.IntVar(&f.cfg.Retries, "invalid-retries", d.Retries, "retries of a step the generator could not offer, with twice the VUs")
+	fl.Uint64Var(&f.cfg.Seed, "seed", d.Seed, "payload seed")
+	fl.Float64Var(&f.cfg.TargetCapacityFactor, "target-capacity-factor", 0, "embedded target: capacity multiplier (e.g. 0.7 = a degraded build)")
+	fl.StringArrayVar(&f.env, "env", nil, "extra script environment KEY=VALUE (repeatable; never secrets)")
+	fl.StringVar(&f.out, "out", "", "run directory (default results/<UTC time>-<scenario>)")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask before loading a target that is not on loopback")
+	fl.StringVar(&f.k6, "k6", "", "use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
+	fl.StringVar(&f.resume, "resume", "", "continue the interrupted campaign in this run directory")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "expose the campaign's live gauges for Prometheus at this address (e.g. 127.0.0.1:9464)")
+	fl.BoolVar(&f.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
+	return c
+}
+
+// durationValue adapts campaign.Duration to pflag.
+type durationValue struct{ d *campaign.Duration }
+
+func (v durationValue) String() string { return v.d.String() }
+func (v durationValue) Type() string   { return "duration" }
+func (v durationValue) Set(s string) error {
+	p, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 90s or 2m")
+	}
+	*v.d = campaign.Duration(p)
+	return nil
+}
+
+func durFlag(fl *pflag.FlagSet, d *campaign.Duration, name, usage string) {
+	fl.Var(durationValue{d}, name, usage)
+}
+
+// config layers the campaign: defaults, then the campaign file, then the
+// flags that were given.
+func (f *stressFlags) config(fl *pflag.FlagSet, tmpDir string) (campaign.Config, error) {
+	cfg := campaign.Defaults()
+	if f.campaign != "" {
+		path, err := scenarios.Campaign(f.campaign, tmpDir)
+		if err != nil {
+			return cfg, usageErr("--campaign: %v", err)
+		}
+		if err := cfg.LoadFile(path); err != nil {
+			return cfg, usageErr("%v", err)
+		}
+	}
+	flagged := f.cfg // the values the flags hold
+	var ferr error
+	fl.Visit(func(fv *pflag.Flag) {
+		switch fv.Name {
+		case "target":
+			cfg.Target = flagged.Target
+		case "scenario":
+			cfg.Scenario = flagged.Scenario
+		case "endpoint":
+			cfg.Endpoint = flagged.Endpoint
+		case "start":
+			cfg.Start = flagged.Start
+		case "step":
+			cfg.Step = flagged.Step
+		case "max":
+			cfg.Max = flagged.Max
+		case "step-duration":
+			cfg.StepDuration = flagged.StepDuration
+		case "cooldown":
+			cfg.Cooldown = flagged.Cooldown
+		case "warmup":
+			cfg.Warmup = flagged.Warmup
+		case "search":
+			cfg.Search = flagged.Search
+		case "growth":
+			cfg.Growth = flagged.Growth
+		case "resolution":
+			cfg.Resolution = flagged.Resolution
+		case "p95":
+			cfg.P95Ms = flagged.P95Ms
+		case "p99":
+			cfg.P99Ms = flagged.P99Ms
+		case "max-error-rate":
+			cfg.MaxErrorRate = flagged.MaxErrorRate
+		case "max-errors":
+			cfg.MaxErrors = flagged.MaxErrors
+		case "replicas":
+			cfg.Replicas = flagged.Replicas
+		case "min-rps":
+			cfg.MinRPS = flagged.MinRPS
+		case "max-vus":
+			cfg.MaxVUs = flagged.MaxVUs
+		case "request-timeout":
+			cfg.Timeout = flagged.Timeout
+		case "invalid-retries":
+			cfg.Retries = flagged.Retries
+		case "seed":
+			cfg.Seed = flagged.Seed
+		case "target-capacity-factor":
+			cfg.TargetCapacityFactor = flagged.TargetCapacityFactor
+		case "env":
+			if cfg.Env == nil {
+				cfg.Env = map[string]string{}
+			}
+			for _, kv := range f.env {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					ferr = usageErr("--env %q: want KEY=VALUE", kv)
+					return
+				}
+				cfg.Env[k] = v
+			}
+		}
+	})
+	if ferr != nil {
+		return cfg, ferr
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageErr("%v", err)
+	}
+	return cfg, nil
+}
+
+func runStress(cmd *cobra.Command, f *stressFlags) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+
+	var (
+		run *runrecord.Run
+		dir string
+		cfg campaign.Config
+		err error
+	)
+	if f.resume != "" {
+		if others := changedExcept(cmd.Flags(), "resume", "yes", "k6", "metrics-addr", "plain"); len(others) > 0 {
+			return usageErr("--resume takes the campaign from run.json; drop --%s", strings.Join(others, ", --"))
+		}
+		dir = f.resume
+		if run, err = runrecord.Read(dir); err != nil {
+			return usageErr("--resume: %v", err)
+		}
+		if run.Status == runrecord.Completed {
+			return usageErr("--resume: the campaign in %s is already completed", dir)
+		}
+		cfg = run.Config
+		run.Resumed++
+		run.FinishedAt, run.AbortReason = nil, ""
+	} else {
+		tmp, terr := os.MkdirTemp("", "loadgen-campaign")
+		if terr != nil {
+			return terr
+		}
+		defer os.RemoveAll(tmp)
+		if cfg, err = f.config(cmd.Flags(), tmp); err != nil {
+			return err
+		}
+	}
+	script, err := scenarios.Resolve(cfg.Scenario)
+	if err != nil {
+		return usageErr("--scenario: %v", err)
+	}
+	k6cmd, err := k6Command(f.k6)
+	if err != nil {
+		return err
+	}
+
+	// The target: embedded, or a URL (confirmed if it is not on loopback).
+	baseURL := cfg.Target
+	if cfg.Target == campaign.EmbeddedTarget {
+		tcfg := target.DefaultConfig()
+		tcfg.Addr, tcfg.Replicas = "127.0.0.1:0", cfg.Replicas
+		if cfg.TargetCapacityFactor > 0 {
+			tcfg.CapacityFactor = cfg.TargetCapacityFactor
+		}
+		srv, terr := target.New(tcfg)
+		if terr != nil {
+			return usageErr("embedded target: %v", terr)
+		}
+		tctx, stopTarget := context.WithCancel(context.Background())
+		if terr := srv.Start(tctx); terr != nil {
+			stopTarget()
+			return fmt.Errorf("embedded target: %w", terr)
+		}
+		defer func() { stopTarget(); _ = srv.Close() }()
+		baseURL = srv.URL()
+		fmt.Fprintf(stderr, "embedded reference target: %d replica(s) at %s\n", cfg.Replicas, baseURL)
+	} else if !isLoopback(baseURL) && !f.yes {
+		if err := confirm(cmd.InOrStdin(), stderr, baseURL); err != nil {
+			return err
+		}
+	}
+
+	if run == nil {
+		dir = f.out
+		if dir == "" {
+			dir = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+script.Name)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return usageErr("--out: %v", err)
+		}
+		if _, serr := os.Stat(filepath.Join(dir, runrecord.FileName)); serr == nil {
+			return usageErr("--out %s already holds a run (use --resume to continue it)", dir)
+		}
+		host, _ := os.Hostname()
+		run = &runrecord.Run{
+			Schema: runrecord.Schema, Scenario: script.Name, Target: cfg.Target,
+			StartedAt: time.Now().UTC(), Config: cfg, Criteria: stress.Criteria(cfg).Describe(),
+			Versions: runrecord.Versions{Loadgen: Version, K6: K6Version, Go: runtime.Version(), GitCommit: GitCommit},
+			Host:     host, CPUs: runtime.NumCPU(), Steps: []runrecord.Step{},
+		}
+	}
+	scriptPath := script.Path
+	if scriptPath == "" {
+		scriptPath = filepath.Join(dir, script.Name+".js")
+		if err := os.WriteFile(scriptPath, script.Source, 0o644); err != nil {
+			return err
+		}
+	}
+	plan, perr := stress.Resume(run)
+	if perr != nil {
+		return usageErr("%v", perr)
+	}
+	secrets := []string{os.Getenv("API_TOKEN")}
+	c := &stress.Campaign{
+		Cfg: cfg, Dir: dir, BaseURL: baseURL, Run: run, Plan: plan,
+		Runner: &k6step.Runner{K6: k6cmd, Script: scriptPath, Dir: dir, Env: os.Environ(), Redact: secrets},
+	}
+	var observers live.Multi
+	if !f.plain && isTerminal(stderr) {
+		observers = append(observers, live.NewTerminal(stderr))
+	} else {
+		observers = append(observers, live.NewPlain(stderr))
+	}
+	if f.metricsAddr != "" {
+		m := live.NewMetrics()
+		addr, merr := m.Serve(ctx, f.metricsAddr)
+		if merr != nil {
+			return usageErr("--metrics-addr: %v", merr)
+		}
+		fmt.Fprintf(stderr, "live metrics at http://%s/metrics\n", addr)
+		observers = append(observers, m)
+	}
+	c.Observer = observers
+
+	err = c.Execute(ctx)
+	printSummary(stdout, c.Run, dir)
+	switch {
+	case errors.Is(err, stress.ErrInterrupted):
+		fmt.Fprintf(stderr, "interrupted: continue with  loadgen stress --resume %s\n", dir)
+		return &ExitError{Code: ExitInterrupted, Err: err}
+	case errors.Is(err, stress.ErrAborted):
+		return &ExitError{Code: ExitInterrupted, Err: err}
+	case err != nil:
+		return &ExitError{Code: ExitInterrupted, Err: err}
+	}
+	if cfg.MinRPS > 0 && c.Run.Breakpoint.MaxSustainableRPS < cfg.MinRPS {
+		return &ExitError{Code: ExitGateFailed, Err: fmt.Errorf("gate failed: max sustainable %.0f req/s is below --min-rps %.0f",
+			c.Run.Breakpoint.MaxSustainableRPS, cfg.MinRPS)}
+	}
+	return nil
+}
+
+// printSummary prints what the campaign learned, whatever its end.
+func printSummary(w io.Writer, run *runrecord.Run, dir string) {
+	fmt.Fprintln(w)
+	for _, s := range run.Steps {
+		fmt.Fprintln(w, live.StepLine(s))
+	}
+	bp := run.Breakpoint
+	fmt.Fprintf(w, "\nstatus: %s", run.Status)
+	if run.AbortReason != "" {
+		fmt.Fprintf(w, " (%s)", run.AbortReason)
+	}
+	fmt.Fprintln(w)
+	switch {
+	case bp.Found:
+		fmt.Fprintf(w, "breaking point: max sustainable %.0f req/s, first failing %.0f req/s\n  because %s\n", bp.MaxSustainableRPS, bp.FirstFailingRPS, bp.Reason)
+		if run.Config.Replicas > 1 {
+			fmt.Fprintf(w, "  per pod (%d replicas): %.1f req/s\n", run.Config.Replicas, bp.MaxSustainableRPS/float64(run.Config.Replicas))
+		}
+	default:
+		fmt.Fprintf(w, "breaking point: not found (%s)\n", bp.Reason)
+	}
+	fmt.Fprintf(w, "steps: %d, load time %.0f s, wall time %.0f s\nrun directory: %s\n", len(run.Steps), run.StepTimeS, run.ElapsedS, dir)
+}
+
+// k6Command returns how to run k6: another build, or this binary's own.
+func k6Command(path string) ([]string, error) {
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, usageErr("--k6: %v", err)
+		}
+		return []string{path}, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return []string{self, "k6"}, nil
+}
+
+func changedExcept(fl *pflag.FlagSet, allowed ...string) []string {
+	var out []string
+	fl.Visit(func(f *pflag.Flag) {
+		for _, a := range allowed {
+			if f.Name == a {
+				return
+			}
+		}
+		out = append(out, f.Name)
+	})
+	return out
+}
+
+// isLoopback reports whether the URL's host is a loopback address or localhost.
+func isLoopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// confirm asks, as the guide's stress script does, before loading a target
+// that is not on this machine.
+func confirm(in io.Reader, out io.Writer, target string) error {
+	if f, ok := in.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		return usageErr("%s is not on loopback: confirm with --yes (no terminal to ask on)", target)
+	}
+	fmt.Fprintf(out, "WARNING: this will push %s to its limits.\nType yes to proceed: ", target)
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return usageErr("not confirmed; nothing was sent")
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,200 @@
+// Package runrecord is run.json, the contract between a stress campaign and
+// every tool that reads it (reports, comparisons, CI gates): its types, an
+// atomic writer, and a reader. Fields are only ever added, never renamed.
+package runrecord
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/campaign"
+)
+
+// Schema identifies this version of run.json.
+const Schema = "loadgen/run/v1"
+
+// FileName is run.json's name inside a run directory.
+const FileName = "run.json"
+
+// Status is where a campaign stands.
+type Status string
+
+// The statuses. Running is only seen in a run.json whose campaign is still
+// going (or whose process was killed).
+const (
+	Running     Status = "running"
+	Completed   Status = "completed"
+	Interrupted Status = "interrupted"
+	Aborted     Status = "aborted"
+)
+
+// Latency holds exact percentiles of a step's steady window, ms.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// VUs records how a step's VU pool was sized and used.
+type VUs struct {
+	PreAllocated int `json:"pre_allocated"`
+	Max          int `json:"max"`
+	Peak         int `json:"peak"`
+}
+
+// Step is one k6 run at one offered rate.
+type Step struct {
+	Index       int     `json:"index"` // 1-based, in the order run
+	Phase       string  `json:"phase"` // walk, grow, bisect, confirm
+	Attempt     int     `json:"attempt"`
+	OfferedRPS  float64 `json:"offered_rps"`
+	AchievedRPS float64 `json:"achieved_rps"`
+	// DurationS is the length of the steady window that was judged.
+	DurationS         float64          `json:"duration_s"`
+	Requests          int64            `json:"requests"`
+	Errors            int64            `json:"errors"`
+	ErrorRate         float64          `json:"error_rate"`
+	LatencyMs         Latency          `json:"latency_ms"`
+	DroppedIterations int64            `json:"dropped_iterations"`
+	Verdict           string           `json:"verdict"` // pass, fail, invalid
+	Reasons           []string         `json:"reasons"`
+	Signals           []string         `json:"signals"`
+	Classes           map[string]int64 `json:"classes"`
+	VUs               VUs              `json:"vus"`
+	StartedAt         time.Time        `json:"started_at"`
+	FinishedAt        time.Time        `json:"finished_at"`
+	// WindowStart and WindowEnd bound the judged window (unix seconds,
+	// inclusive) within the step's seconds file.
+	WindowStart int64 `json:"window_start"`
+	WindowEnd   int64 `json:"window_end"`
+	// SecondsFile is the step's raw per-second measurements, relative to
+	// the run directory.
+	SecondsFile string `json:"seconds_file"`
+	LogFile     string `json:"log_file"`
+	K6ExitCode  int    `json:"k6_exit_code"`
+	// HostCPUBusy is the fraction of the generator machine's CPU that was
+	// busy during the step (evidence for or against a generator limit).
+	HostCPUBusy float64 `json:"host_cpu_busy"`
+}
+
+// Versions records what produced the run.
+type Versions struct {
+	Loadgen   string `json:"loadgen"`
+	K6        string `json:"k6"`
+	Go        string `json:"go"`
+	GitCommit string `json:"git_commit,omitempty"`
+}
+
+// Search records the state of the rate search.
+type Search struct {
+	Mode      string `json:"mode"`
+	Confirmed bool   `json:"confirmed"`
+	Lo        int    `json:"lo_rps"`
+	Hi        int    `json:"hi_rps"`
+}
+
+// Run is run.json.
+type Run struct {
+	Schema      string                `json:"schema"`
+	Status      Status                `json:"status"`
+	Scenario    string                `json:"scenario"`
+	Target      string                `json:"target"`
+	StartedAt   time.Time             `json:"started_at"`
+	FinishedAt  *time.Time            `json:"finished_at"`
+	Config      campaign.Config       `json:"config"`
+	Criteria    string                `json:"criteria"`
+	Versions    Versions              `json:"versions"`
+	Host        string                `json:"host,omitempty"`
+	CPUs        int                   `json:"cpus,omitempty"`
+	Steps       []Step                `json:"steps"`
+	Search      Search                `json:"search"`
+	Breakpoint  breakpoint.Breakpoint `json:"breakpoint"`
+	AbortReason string                `json:"abort_reason,omitempty"`
+	// ElapsedS is the campaign's wall time so far (all sessions if resumed).
+	ElapsedS float64 `json:"elapsed_s"`
+	// StepTimeS is the sum of the steps' configured durations: what a
+	// campaign costs in load time, for comparing search strategies.
+	StepTimeS float64 `json:"step_time_s"`
+	Resumed   int     `json:"resumed,omitempty"`
+}
+
+// Write stores the run as dir/run.json atomically: a reader sees the old
+// file or the new one, never a torn one.
+func (r *Run) Write(dir string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".run-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, FileName))
+}
+
+// ErrNotARun is wrapped when a directory holds no readable run.json.
+var ErrNotARun = errors.New("not a loadgen run directory")
+
+// Read loads dir/run.json.
+func Read(dir string) (*Run, error) {
+	path := filepath.Join(dir, FileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s has no %s", ErrNotARun, dir, FileName)
+		}
+		return nil, err
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrNotARun, path, err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("%w: %s has schema %q, want %q", ErrNotARun, path, r.Schema, Schema)
+	}
+	return &r, nil
+}
+
+// Judged returns the steps with a pass or fail verdict, as the breaking
+// point and a resumed plan need them.
+func (r *Run) Judged() []breakpoint.StepResult {
+	var out []breakpoint.StepResult
+	for _, s := range r.Steps {
+		res := breakpoint.StepResult{OfferedRPS: s.OfferedRPS, Verdict: breakpoint.Verdict(s.Verdict)}
+		for i, d := range s.Reasons {
+			sig := ""
+			if i < len(s.Signals) {
+				sig = s.Signals[i]
+			}
+			res.Reasons = append(res.Reasons, breakpoint.Reason{Signal: breakpoint.Signal(sig), Detail: trimSignal(d, sig)})
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+func trimSignal(reason, sig string) string {
+	if p := sig + ": "; len(reason) > len(p) && reason[:len(p)] == p {
+		return reason[len(p):]
+	}
+	return reason
+}

@@ -1,0 +1,345 @@
+// Package stress runs a campaign: it asks the ramp plan for a rate, runs one
+// k6 step at it, judges the step's steady window, records it in run.json
+// (rewritten atomically after every step), and goes on until the plan has
+// its answer — or the campaign is interrupted, or the target dies.
+package stress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/k6step"
+	"github.com/greenlang/loadgen/internal/ramp"
+	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+// Observer is told what a campaign is doing, for progress bars, plain logs
+// and live metrics. Second is called from another goroutine than the rest.
+type Observer interface {
+	Begin(run *runrecord.Run, p ramp.Progress)
+	StepStart(s StepInfo)
+	Second(s measure.Second)
+	StepEnd(step runrecord.Step, p ramp.Progress)
+	Note(msg string)
+	End(run *runrecord.Run)
+}
+
+// StepInfo describes a step about to run.
+type StepInfo struct {
+	Index, Attempt int
+	RPS            int
+	Phase          ramp.Phase
+	Duration       time.Duration
+	PreVUs, MaxVUs int
+	Progress       ramp.Progress
+}
+
+// Errors that end a campaign early. Both make loadgen exit with code 3.
+var (
+	ErrInterrupted = errors.New("interrupted")
+	ErrAborted     = errors.New("aborted")
+)
+
+// Campaign is one stress campaign in progress.
+type Campaign struct {
+	Cfg      campaign.Config
+	Dir      string
+	BaseURL  string
+	Run      *runrecord.Run
+	Plan     ramp.Plan
+	Runner   *k6step.Runner
+	Observer Observer
+	// Probe checks that the target accepts connections (default: a TCP dial
+	// to BaseURL's host).
+	Probe func(ctx context.Context) error
+}
+
+// NewPlan builds the configured search.
+func NewPlan(c campaign.Config) (ramp.Plan, error) {
+	if c.Search == campaign.Adaptive {
+		return ramp.NewAdaptive(c.Start, c.Max, c.Growth, c.Resolution)
+	}
+	return ramp.NewLinear(c.Start, c.Step, c.Max)
+}
+
+// Criteria are the campaign's limits as the judge takes them.
+func Criteria(c campaign.Config) breakpoint.Criteria {
+	return breakpoint.Criteria{P95Ms: c.P95Ms, P99Ms: c.P99Ms, MaxErrorRate: c.MaxErrorRate, MaxErrors: c.MaxErrors}
+}
+
+// Execute runs the campaign to its end. It returns nil when the search
+// finished, ErrInterrupted (wrapped) when ctx ended, and ErrAborted
+// (wrapped, with the reason) when the target or the generator gave out. In
+// every case run.json has been written with the final status.
+func (c *Campaign) Execute(ctx context.Context) error {
+	if c.Probe == nil {
+		c.Probe = func(ctx context.Context) error { return DialProbe(ctx, c.BaseURL) }
+	}
+	began := time.Now()
+	elapsedBefore := c.Run.ElapsedS
+	save := func() error {
+		c.Run.ElapsedS = elapsedBefore + time.Since(began).Seconds()
+		return c.Run.Write(c.Dir)
+	}
+	finish := func(status runrecord.Status, reason string, err error) error {
+		now := time.Now().UTC()
+		c.Run.Status, c.Run.FinishedAt, c.Run.AbortReason = status, &now, reason
+		c.update()
+		if werr := save(); werr != nil {
+			err = errors.Join(err, fmt.Errorf("writing run.json: %w", werr))
+		}
+		c.Observer.End(c.Run)
+		return err
+	}
+
+	c.Run.Status = runrecord.Running
+	c.update()
+	if err := save(); err != nil {
+		return err
+	}
+	c.Observer.Begin(c.Run, c.Plan.Progress())
+	if err := c.Probe(ctx); err != nil {
+		if ctx.Err() != nil {
+			return finish(runrecord.Interrupted, "interrupted before the first step", fmt.Errorf("%w before the first step", ErrInterrupted))
+		}
+		reason := fmt.Sprintf("target unreachable: %v", err)
+		return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
+	}
+
+	first := len(c.Run.Steps) == 0
+	for {
+		step, ok := c.Plan.Next()
+		if !ok {
+			return finish(runrecord.Completed, "", nil)
+		}
+		if !first && c.Cfg.Cooldown > 0 {
+			c.Observer.Note(fmt.Sprintf("cool-down %s", c.Cfg.Cooldown))
+			if sleep(ctx, c.Cfg.Cooldown.D()) != nil {
+				return finish(runrecord.Interrupted, "interrupted during cool-down", fmt.Errorf("%w during cool-down", ErrInterrupted))
+			}
+		}
+		first = false
+		res, verdict, err := c.runStep(ctx, step)
+		if err != nil {
+			if ctx.Err() != nil {
+				return finish(runrecord.Interrupted, fmt.Sprintf("interrupted during the step at %d req/s", step.RPS),
+					fmt.Errorf("%w during the step at %d req/s", ErrInterrupted, step.RPS))
+			}
+			return finish(runrecord.Aborted, err.Error(), fmt.Errorf("%w: %v", ErrAborted, err))
+		}
+		switch verdict {
+		case breakpoint.Invalid:
+			reason := fmt.Sprintf("the load generator could not offer %d req/s after %d attempts: %s", step.RPS, res.Attempt, joinReasons(res.Reasons))
+			return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
+		case breakpoint.Fail:
+			if hasSignal(res, breakpoint.Unreachable) || hasSignal(res, breakpoint.NoData) {
+				if perr := c.Probe(ctx); perr != nil {
+					reason := fmt.Sprintf("target unreachable during the step at %d req/s: %v", step.RPS, perr)
+					return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
+				}
+			}
+		}
+		c.Plan.Record(step, verdict == breakpoint.Pass)
+		c.update()
+		if err := save(); err != nil {
+			return finish(runrecord.Aborted, "writing run.json: "+err.Error(), err)
+		}
+		c.Observer.StepEnd(res, c.Plan.Progress())
+	}
+}
+
+// runStep runs a step, retrying it with a larger VU pool while it is invalid.
+// Every attempt is recorded.
+func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step, breakpoint.Verdict, error) {
+	pre, maxVUs := SizeVUs(c.Cfg, step.RPS)
+	var rec runrecord.Step
+	for attempt := 1; ; attempt++ {
+		idx := len(c.Run.Steps) + 1
+		c.Observer.StepStart(StepInfo{Index: idx, Attempt: attempt, RPS: step.RPS, Phase: step.Phase,
+			Duration: c.Cfg.StepDuration.D(), PreVUs: pre, MaxVUs: maxVUs, Progress: c.Plan.Progress()})
+		env := map[string]string{"BASE_URL": c.BaseURL, "ENDPOINT": c.Cfg.Endpoint, "SEED": fmt.Sprint(c.Cfg.Seed)}
+		for k, v := range c.Cfg.Env {
+			env[k] = v
+		}
+		res, err := c.Runner.Run(ctx, k6step.Spec{Index: idx, Attempt: attempt, RPS: step.RPS, Duration: c.Cfg.StepDuration.D(),
+			PreVUs: pre, MaxVUs: maxVUs, RequestTimeout: c.Cfg.Timeout.D(), ScriptEnv: env}, c.Observer.Second)
+		if err != nil {
+			return rec, "", err
+		}
+		rec = Measure(c.Cfg, step, res, idx, attempt, pre, maxVUs)
+		c.Run.Steps = append(c.Run.Steps, rec)
+		c.Run.StepTimeS += c.Cfg.StepDuration.Seconds()
+		if rec.Verdict != string(breakpoint.Invalid) || attempt > c.Cfg.Retries {
+			return rec, breakpoint.Verdict(rec.Verdict), nil
+		}
+		c.update()
+		if err := c.Run.Write(c.Dir); err != nil {
+			return rec, "", err
+		}
+		c.Observer.StepEnd(rec, c.Plan.Progress())
+		c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, joinReasons(rec.Reasons)))
+		pre, maxVUs = min(pre*2, c.Cfg.MaxVUs*4), min(maxVUs*2, c.Cfg.MaxVUs*4)
+	}
+}
+
+// SizeVUs sizes a step's VU pool so that the generator never limits it: the
+// pool starts at 250 ms of concurrency (rate × 0.25 s, initialised before the
+// step so that k6 need not add VUs while it runs) and may grow to the
+// concurrency that requests as slow as the latency limit need (Little's law),
+// within --max-vus.
+func SizeVUs(c campaign.Config, rps int) (pre, maxVUs int) {
+	budget := c.Timeout.Seconds()
+	if lim := math.Max(c.P95Ms, c.P99Ms) / 1000; lim > 0 {
+		budget = math.Min(budget, lim)
+	}
+	pre = min(max(10, int(math.Ceil(float64(rps)*0.25))), c.MaxVUs)
+	maxVUs = min(max(pre*2, int(math.Ceil(float64(rps)*budget))), c.MaxVUs)
+	return pre, max(pre, maxVUs)
+}
+
+// Measure turns a step's seconds into its run.json record and verdict.
+func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attempt, pre, maxVUs int) runrecord.Step {
+	steady := k6step.Steady(res.Seconds, cfg.StepDuration.D(), cfg.Warmup.D())
+	w := measure.Merge(steady...)
+	obs := breakpoint.Observation{
+		OfferedRPS:        float64(step.RPS),
+		DurationS:         float64(len(steady)),
+		Requests:          w.Requests,
+		Errors:            w.Errors,
+		Refused:           w.Classes[measure.ClassConnRefused] + w.Classes[measure.ClassConnReset],
+		DroppedIterations: w.DroppedIterations,
+		PeakVUs:           int(w.VUsMaxPeak),
+		MaxVUs:            maxVUs,
+		HostBusy:          res.HostBusy,
+	}
+	if len(steady) > 0 {
+		obs.AchievedRPS = float64(w.Requests) / float64(len(steady))
+	}
+	p := w.Percentiles()
+	obs.P50Ms, obs.P90Ms, obs.P95Ms, obs.P99Ms, obs.MaxMs = p.P50Millis, p.P90Millis, p.P95Millis, p.P99Millis, p.MaxMillis
+	for i, s := range steady {
+		obs.Seconds = append(obs.Seconds, breakpoint.Second{T: float64(i), Completed: s.Requests, P50Ms: s.P50Millis})
+	}
+	verdict, reasons := breakpoint.Judge(obs, Criteria(cfg))
+	rec := runrecord.Step{
+		Index: idx, Phase: string(step.Phase), Attempt: attempt,
+		OfferedRPS: float64(step.RPS), AchievedRPS: round(obs.AchievedRPS, 2), DurationS: obs.DurationS,
+		Requests: w.Requests, Errors: w.Errors, DroppedIterations: w.DroppedIterations,
+		LatencyMs: runrecord.Latency{P50: round(p.P50Millis, 3), P90: round(p.P90Millis, 3), P95: round(p.P95Millis, 3), P99: round(p.P99Millis, 3), Max: round(p.MaxMillis, 3)},
+		Verdict:   string(verdict), Reasons: []string{}, Signals: []string{}, Classes: w.Classes,
+		VUs:       runrecord.VUs{PreAllocated: pre, Max: maxVUs, Peak: int(w.VUsMaxPeak)},
+		StartedAt: res.Started.UTC(), FinishedAt: res.Finished.UTC(),
+		SecondsFile: res.SecondsFile, LogFile: res.LogFile, K6ExitCode: res.ExitCode, HostCPUBusy: round(res.HostBusy, 3),
+	}
+	if w.Requests > 0 {
+		rec.ErrorRate = round(float64(w.Errors)/float64(w.Requests), 6)
+	}
+	if rec.Classes == nil {
+		rec.Classes = map[string]int64{}
+	}
+	if len(steady) > 0 {
+		rec.WindowStart, rec.WindowEnd = steady[0].StartUnix, steady[len(steady)-1].StartUnix
+	}
+	for _, r := range reasons {
+		rec.Reasons = append(rec.Reasons, r.String())
+		rec.Signals = append(rec.Signals, string(r.Signal))
+	}
+	return rec
+}
+
+// update recomputes the derived parts of run.json: breakpoint and search.
+func (c *Campaign) update() {
+	c.Run.Breakpoint = breakpoint.Find(c.Run.Judged())
+	pr := c.Plan.Progress()
+	c.Run.Search = runrecord.Search{Mode: c.Cfg.Search, Lo: pr.Lo, Hi: pr.Hi}
+	if a, ok := c.Plan.(*ramp.AdaptivePlan); ok {
+		c.Run.Search.Confirmed = a.Confirmed()
+	}
+}
+
+// Resume rebuilds the plan of an interrupted run by replaying its judged steps.
+func Resume(run *runrecord.Run) (ramp.Plan, error) {
+	plan, err := NewPlan(run.Config)
+	if err != nil {
+		return nil, err
+	}
+	var outcomes []ramp.Outcome
+	for _, s := range run.Steps {
+		if s.Verdict == string(breakpoint.Invalid) {
+			continue
+		}
+		outcomes = append(outcomes, ramp.Outcome{Step: ramp.Step{RPS: int(s.OfferedRPS), Phase: ramp.Phase(s.Phase)}, Passed: s.Verdict == string(breakpoint.Pass)})
+	}
+	if err := ramp.Replay(plan, outcomes); err != nil {
+		return nil, fmt.Errorf("cannot resume: %w", err)
+	}
+	return plan, nil
+}
+
+// DialProbe checks that something accepts TCP connections at the URL's host.
+func DialProbe(ctx context.Context, base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	host := u.Host
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			host = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			host = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	var d net.Dialer
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := d.DialContext(dctx, "tcp", host)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func hasSignal(s runrecord.Step, sig breakpoint.Signal) bool {
+	for _, x := range s.Signals {
+		if x == string(sig) {
+			return true
+		}
+	}
+	return false
+}
+
+func joinReasons(rs []string) string {
+	if len(rs) == 0 {
+		return "no reason recorded"
+	}
+	out := rs[0]
+	for _, r := range rs[1:] {
+		out += "; " + r
+	}
+	return out
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
