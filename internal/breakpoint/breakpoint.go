@@ -146,9 +146,9 @@ func (c Criteria) Describe() string {
 // Judge decides a step. Every signal that fires is named in the reasons.
 //
 // Arrivals k6 dropped are the generator's fault only with evidence: its host
-// CPU was saturated, or the VU pool was exhausted while the target kept its
-// latency limits. Then the step is invalid (retried, never counted against
-// the target). Otherwise dropped arrivals are load the target did not serve
+// CPU was saturated (then k6's own latency figures are suspect too), or the
+// VU pool was exhausted while the target kept its latency limits. Then the
+// step is invalid (retried, never counted against the target). Otherwise dropped arrivals are load the target did not serve
 // — k6 ran out of free VUs because responses slowed — and show up as
 // saturation.
 func Judge(o Observation, c Criteria) (Verdict, []Reason) {
@@ -170,7 +170,7 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 		return Fail, rs
 	}
 	latencyOK := (c.P95Ms == 0 || o.P95Ms <= c.P95Ms) && (c.P99Ms == 0 || o.P99Ms <= c.P99Ms)
-	if dropped && latencyOK && (hostBusy || vusExhausted) {
+	if dropped && (hostBusy || (vusExhausted && latencyOK)) {
 		detail := fmt.Sprintf("k6 dropped %d of %.0f arrivals (%.1f%%)", o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered)
 		if hostBusy {
 			detail += fmt.Sprintf(" with the generator's CPU %.0f%% busy", o.HostBusy*100)

@@ -65,6 +65,9 @@ func TestJudge(t *testing.T) {
 		{"generator limited: host CPU saturated", func(o *Observation) {
 			o.DroppedIterations, o.AchievedRPS, o.HostBusy = 900, 170, 0.97
 		}, guide, Invalid, []Signal{Generator}},
+		{"host saturated: k6's latency is suspect too", func(o *Observation) {
+			o.DroppedIterations, o.AchievedRPS, o.HostBusy, o.P95Ms = 900, 170, 0.99, 6000
+		}, guide, Invalid, []Signal{Generator}},
 		{"dropped with VUs and CPU to spare: the target kept them busy", func(o *Observation) {
 			o.DroppedIterations, o.AchievedRPS, o.HostBusy = 300, 188, 0.3
 		}, guide, Fail, []Signal{Saturation}},
