@@ -1,0 +1,105 @@
+package live
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/ramp"
+	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/stress"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+func events(o stress.Observer) {
+	run := &runrecord.Run{Scenario: "gl008-step", Target: "http://127.0.0.1:8080", Config: campaign.Defaults(), Criteria: "p95 ≤ 5000 ms"}
+	o.Begin(run, ramp.Progress{Phase: ramp.Grow, Total: 9})
+	o.StepStart(stress.StepInfo{Index: 1, Attempt: 1, RPS: 200, Phase: ramp.Grow, Duration: 10 * time.Second, PreVUs: 50, MaxVUs: 400})
+	o.Second(measure.Second{StartUnix: 1, Requests: 199, Errors: 2, P95Millis: 41.5})
+	o.Second(measure.Second{StartUnix: 2, Requests: 201, Errors: 1, DroppedIterations: 3, P95Millis: 44})
+	o.StepEnd(runrecord.Step{Index: 1, Phase: "grow", OfferedRPS: 200, AchievedRPS: 200, Errors: 3, ErrorRate: 0.0075,
+		LatencyMs: runrecord.Latency{P95: 42, P99: 60}, Verdict: "fail", Reasons: []string{"error_count: 3 errors > limit 2 per step"}},
+		ramp.Progress{Phase: ramp.Bisect, Lo: 100, Hi: 200, Done: 1, Total: 8})
+	o.Note("cool-down 30s")
+	o.End(run)
+}
+
+func TestPlainWritesOneLinePerStep(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	events(NewPlain(&b))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 3)
+	assert.Contains(t, lines[0], "campaign gl008-step → http://127.0.0.1:8080")
+	assert.Contains(t, lines[1], "step  1 grow")
+	assert.Contains(t, lines[1], "200 req/s")
+	assert.Contains(t, lines[1], "fail")
+	assert.Contains(t, lines[1], "error_count: 3 errors > limit 2 per step")
+	assert.Contains(t, lines[1], "[breaking point in (100, 200] req/s]")
+	assert.Equal(t, "  cool-down 30s", lines[2])
+}
+
+// The terminal view is looked at under tmux (it needs a TTY to draw); here it
+// must only get through a campaign's events without blocking.
+func TestTerminalGetsThroughACampaign(t *testing.T) {
+	t.Parallel()
+	done := make(chan struct{})
+	go func() { events(NewTerminal(io.Discard)); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the terminal view blocked")
+	}
+}
+
+func TestMetricsExposeTheCampaign(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, err := m.Serve(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	events(m)
+	resp, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
+	require.NoError(t, err)
+	value := func(name string) float64 {
+		f, ok := fams[name]
+		require.True(t, ok, name)
+		m := f.GetMetric()[0]
+		if m.Gauge != nil {
+			return m.Gauge.GetValue()
+		}
+		return m.Counter.GetValue()
+	}
+	assert.Equal(t, 1.0, value("loadgen_campaign_step"))
+	assert.Equal(t, 200.0, value("loadgen_offered_rps"))
+	assert.Equal(t, 201.0, value("loadgen_achieved_rps"))
+	assert.Equal(t, 44.0, value("loadgen_latency_p95_ms"))
+	assert.Equal(t, 400.0, value("loadgen_requests_total"))
+	assert.Equal(t, 3.0, value("loadgen_errors_total"))
+	assert.Equal(t, 3.0, value("loadgen_dropped_iterations_total"))
+	assert.Equal(t, 100.0, value("loadgen_max_sustainable_rps"))
+	assert.Equal(t, 200.0, value("loadgen_first_failing_rps"))
+	assert.Equal(t, 1.0, value("loadgen_steps_total"))
+}
+
+func TestInterval(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "no step judged yet", Interval(ramp.Progress{}))
+	assert.Equal(t, "passing up to 400 req/s", Interval(ramp.Progress{Lo: 400}))
+	assert.Equal(t, "breaking point ≤ 100 req/s", Interval(ramp.Progress{Hi: 100}))
+}
