@@ -197,7 +197,7 @@ func BenchmarkJSInspection(b *testing.B) {
 	rt := modulestest.NewRuntime(b)
 	mi := newRootModule().NewModuleInstance(rt.VU)
 	require.NoError(b, rt.VU.Runtime().Set("steamtrap", mi.Exports().Named))
-	_, err := rt.VU.Runtime().RunString(`var fleet = new steamtrap.Fleet({seed: 1}); function one() { return fleet.inspection().body.length }`)
+	_, err := rt.VU.Runtime().RunString(`var fleet = new steamtrap.Fleet({seed: 1}); function one() { return fleet.inspection().body }`)
 	require.NoError(b, err)
 	rt.MoveToVUContext(&lib.State{VUID: 1})
 	one, ok := sobek.AssertFunction(rt.VU.Runtime().Get("one"))
