@@ -5,14 +5,16 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION)
 BIN     := bin
 
-.PHONY: all deps build k6 run test test-go test-smoke bench fuzz vet fmt clean
+.PHONY: all deps build k6 run test test-go test-smoke bench fuzz vet fmt clean chromium
 
 all: build
 
-## deps: download the Go modules of both modules
+## deps: download the Go modules both modules build and test with. (Not `go mod
+## download`: it also wants version metadata that the proxy refuses for two of
+## k6's dependencies, which builds do not need.)
 deps:
-	$(GO) mod download
-	cd xk6-steamtrap && $(GO) mod download
+	$(GO) list -deps -test ./... > /dev/null
+	cd xk6-steamtrap && $(GO) list -deps -test ./... > /dev/null
 
 ## build: bin/loadgen (the driver, with k6 and the extension linked in)
 build: deps
@@ -35,7 +37,13 @@ test-smoke: k6
 	$(BIN)/k6 version | grep -q 'k6/x/steamtrap'
 	$(BIN)/k6 run --quiet --no-color xk6-steamtrap/test/smoke.test.js
 
-test-go: build
+## chromium: Debian's chromium for the HTML report's browser test (installed with apt-get when missing)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+
+test-go: build chromium
 	cd xk6-steamtrap && $(GO) test -count=1 -timeout 10m ./...
 	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 12m ./...
 

@@ -66,6 +66,9 @@ or target unreachable.`,
 		newSampleCmd(),
 		newStressCmd(),
 		newTargetCmd(),
+		newReportCmd(),
+		newCompareCmd(),
+		newForecastCmd(),
 	)
 	return root
 }

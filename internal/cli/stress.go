@@ -23,6 +23,7 @@ import (
 	"github.com/greenlang/loadgen/internal/campaign"
 	"github.com/greenlang/loadgen/internal/k6step"
 	"github.com/greenlang/loadgen/internal/live"
+	"github.com/greenlang/loadgen/internal/report"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/internal/stress"
 	"github.com/greenlang/loadgen/internal/target"
@@ -343,6 +344,11 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	c.Observer = observers
 
 	err = c.Execute(ctx)
+	if len(c.Run.Steps) > 0 {
+		if rerr := report.WriteFiles(dir, c.Run, report.Options{}); rerr != nil {
+			fmt.Fprintf(stderr, "loadgen: writing the reports: %v\n", rerr)
+		}
+	}
 	printSummary(stdout, c.Run, dir)
 	switch {
 	case errors.Is(err, stress.ErrInterrupted):
@@ -360,9 +366,19 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	return nil
 }
 
-// printSummary prints what the campaign learned, whatever its end.
+// printSummary prints what the campaign learned, whatever its end: the
+// brief report (step table, verdicts, comparison with the guide), or the
+// plain step lines if there is nothing to report on.
 func printSummary(w io.Writer, run *runrecord.Run, dir string) {
 	fmt.Fprintln(w)
+	if len(run.Steps) > 0 && report.Text(w, dir, run, report.Options{Brief: true}) == nil {
+		fmt.Fprintf(w, "\nstatus: %s", run.Status)
+		if run.AbortReason != "" {
+			fmt.Fprintf(w, " (%s)", run.AbortReason)
+		}
+		fmt.Fprintf(w, "\nrun directory: %s (run.json, report.md, report.html)\n", dir)
+		return
+	}
 	for _, s := range run.Steps {
 		fmt.Fprintln(w, live.StepLine(s))
 	}

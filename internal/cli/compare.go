@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/report"
+)
+
+func newCompareCmd() *cobra.Command {
+	var (
+		format, benchmarks string
+		replicas           int
+		tolerance          float64
+		gate               bool
+	)
+	c := &cobra.Command{
+		Use:   "compare RUN_DIR [--benchmarks FILE] [--replicas N] [--tolerance F] [--format text|json|md] [--gate]",
+		Short: "Set a campaign's breaking point beside the scaling guide's documented figures",
+		Long: `compare normalises a campaign's measured breaking point per pod (run.json
+config.replicas, or --replicas) and sets it beside the documented figure for the
+endpoint the run exercised: inspection → API requests/s (250 per pod);
+predictions → ML predictions/s (50 per pod); pipeline → inspections/min (100 per
+pod; req/s × 60); a GL-006 operation → its §8.1 duration and the per-pod rate
+§8.1 and §8.2 imply. Each row gives documented, measured, ratio and a verdict:
+meets (within ±--tolerance), below or above. It says which figure it used,
+lists the other values the guide gives for the same figure, and where the guide
+disagrees with itself.
+
+--benchmarks is a benchmarks file (scenarios/benchmarks/*.yaml) or a built-in
+name (gl008, gl006); by default the built-in file of the run's service.
+
+Exit codes: 0 compared; 1 --gate given and the judged figure is below the
+documented one; 2 bad input.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !validFormat(format, []string{"text", "json", "md"}) {
+				return usageErr("--format %q: want text, json or md", format)
+			}
+			run, err := readRunDir(args[0])
+			if err != nil {
+				return err
+			}
+			opts, err := reportOptions(run, benchmarks, replicas, tolerance, planningFlags{})
+			if err != nil {
+				return err
+			}
+			r, err := report.Build(args[0], run, opts)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			res := r.Comparison
+			err = writeOut(cmd.OutOrStdout(), "", func(w io.Writer) error {
+				switch format {
+				case "json":
+					return res.WriteJSON(w)
+				case "md":
+					return res.WriteMarkdown(w, 1)
+				}
+				return res.WriteText(w)
+			})
+			if err != nil {
+				return err
+			}
+			if gate && res.Verdict == compare.Below {
+				p, _ := res.Primary()
+				return &ExitError{Code: ExitGateFailed, Err: fmt.Errorf("gate failed: %s measured %s %s per pod, below the documented %s %s by more than %s%%",
+					p.Figure, compare.Num(p.Measured), p.Unit, compare.Num(p.Documented), p.Unit, compare.Num(res.Tolerance*100))}
+			}
+			return nil
+		},
+	}
+	fl := c.Flags()
+	fl.StringVarP(&format, "format", "f", "text", "text, json or md")
+	fl.StringVar(&benchmarks, "benchmarks", "", "benchmarks file or built-in name (gl008, gl006); default: the run's service")
+	fl.IntVar(&replicas, "replicas", 0, "pods behind the target (default: run.json config.replicas)")
+	fl.Float64Var(&tolerance, "tolerance", compare.DefaultTolerance, "the band around a documented figure that meets it, as a fraction (0.10 = ±10%)")
+	fl.BoolVar(&gate, "gate", false, "exit 1 when the judged figure is below the documented one")
+	return c
+}

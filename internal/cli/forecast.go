@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/report"
+)
+
+func newForecastCmd() *cobra.Command {
+	var (
+		sites                 int64
+		growth, cpuPerReplica float64
+		months                int
+		format, now, measured string
+		service               string
+		replicas              int
+		planning              planningFlags
+	)
+	c := &cobra.Command{
+		Use:   "forecast [--sites N] [--growth G] [--months M] [--format text|json] [--measured RUN_DIR]",
+		Short: "Capacity forecast: the GL-008 guide's forecast_capacity.py, and sizing from a measured capacity",
+		Long: `forecast prints exactly what the GL-008 guide's scripts/forecast_capacity.py
+prints (its table as pandas renders it, then its capacity milestones, including
+the script's comparison of the first month with the last): same formulas, same
+int() truncation, same cost model, Python float arithmetic. The defaults are the
+script's own: 100 sites, 10% monthly growth, 12 months. The date column is now +
+30 days per month; --now pins "now" (YYYY-MM-DD or RFC 3339).
+
+--measured RUN_DIR adds a second forecast that sizes replicas from the per-pod
+capacity that campaign measured instead of the script's 25,000-inspections-per-4-
+replicas rule, and the guide's capacity matrix at that capacity. How inspections
+per day become a request rate is an assumption, printed with the tables:
+peak rate = inspections/day ÷ 86,400 × --peak-factor (default 3: a day's
+inspections within an 8-hour shift), one request of the measured endpoint per
+inspection, replicas = max(--min-replicas, ⌈peak ÷ (per-pod capacity ×
+--utilisation)⌉).
+
+For GL-006 (--service gl006, or a GL-006 run given to --measured) it evaluates
+the §8.2 formula for every §8.1 operation at --rate (default the worked
+example's 100 req/s), with the documented durations and, for the measured
+operation, the measured duration and capacity; the worked example gives ~57.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !validFormat(format, []string{"text", "json"}) {
+				return usageErr("--format %q: want text or json", format)
+			}
+			at := time.Now()
+			if now != "" {
+				var err error
+				if at, err = parseNow(now); err != nil {
+					return err
+				}
+			}
+			out := &forecast.Output{Service: compare.GL008}
+			switch strings.ToLower(strings.ReplaceAll(service, "-", "")) {
+			case "", "gl008":
+			case "gl006":
+				out.Service = compare.GL006
+			default:
+				return usageErr("--service %q: want gl008 or gl006", service)
+			}
+			var rep *report.Report
+			if measured != "" {
+				run, err := readRunDir(measured)
+				if err != nil {
+					return err
+				}
+				opts, err := reportOptions(run, "", replicas, compare.DefaultTolerance, planning)
+				if err != nil {
+					return err
+				}
+				if rep, err = report.Build(measured, run, opts); err != nil {
+					return usageErr("%v", err)
+				}
+				if service != "" && rep.Run.Service != out.Service {
+					return usageErr("--measured %s is a %s run, but --service is %s", measured, rep.Run.Service, service)
+				}
+				out.Service = rep.Run.Service
+			}
+			if out.Service == compare.GL006 {
+				b, err := compare.Builtin(compare.GL006)
+				if err != nil {
+					return err
+				}
+				var m *forecast.GL006Measured
+				if rep != nil && rep.GL006 != nil {
+					for _, r := range rep.GL006.Rows {
+						if r.MeasuredDurationS > 0 || r.CapacityReplicas > 0 {
+							m = &forecast.GL006Measured{Operation: r.Operation, DurationS: r.MeasuredDurationS, Basis: r.MeasuredBasis,
+								PerPodRPS: rep.Comparison.PerPodRPS, Bound: rep.Comparison.PerPodBound}
+						}
+					}
+					if m == nil {
+						m = &forecast.GL006Measured{}
+					}
+				}
+				p, err := forecast.GL006(b, forecast.GL006Input{RatePerS: planning.gl006Rate, Utilisation: planning.utilisation, CPUPerReplicaMillis: cpuPerReplica}, m)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				out.GL006 = p
+			} else {
+				in := forecast.GuideInput{Sites: sites, Growth: growth, Months: months, Now: at}
+				rows, err := forecast.Guide(in)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				out.Sites, out.Growth, out.Months, out.Now = sites, growth, months, at.Format(time.RFC3339)
+				out.Rows, out.Milestones = rows, forecast.Milestones(rows)
+				out.Guide = &forecast.GuideProvided{Script: "scripts/forecast_capacity.py", Section: "Capacity Planning → Growth Forecasting"}
+				if rep != nil {
+					b, err := compare.Builtin(compare.GL008)
+					if err != nil {
+						return err
+					}
+					a := forecast.Assumptions{PeakFactor: planning.peakFactor, Utilisation: planning.utilisation, MinReplicas: planning.minReplicas}.WithDefaults()
+					src := rep.Run.Dir
+					if p, ok := rep.Comparison.Primary(); ok {
+						src += ": " + p.Basis
+					}
+					out.Measured = forecast.NewMeasuredPlan(b, forecast.CapacityOf(rep.Comparison, src), a, rows)
+				}
+			}
+			return writeOut(cmd.OutOrStdout(), "", func(w io.Writer) error {
+				if format == "json" {
+					return out.WriteJSON(w)
+				}
+				return out.WriteText(w)
+			})
+		},
+	}
+	fl := c.Flags()
+	fl.Int64Var(&sites, "sites", forecast.DefaultSites, "current sites (the script's current_sites)")
+	fl.Float64Var(&growth, "growth", forecast.DefaultGrowth, "monthly growth rate as a fraction (0.10 = 10%; negative: shrinking)")
+	fl.IntVar(&months, "months", forecast.DefaultMonths, "months to forecast (the script's months_ahead)")
+	fl.StringVarP(&format, "format", "f", "text", "text or json")
+	fl.StringVar(&now, "now", "", "pin the script's datetime.now() (YYYY-MM-DD or RFC 3339; default: the clock)")
+	fl.StringVar(&measured, "measured", "", "a run directory whose measured per-pod capacity sizes a second forecast")
+	fl.IntVar(&replicas, "replicas", 0, "pods behind the measured target (default: the run's config.replicas)")
+	fl.StringVar(&service, "service", "", "gl008 (default) or gl006")
+	fl.Float64Var(&cpuPerReplica, "cpu-per-replica", 1000, "GL-006: CPU of one replica in millicores (§8.2's example: 1000)")
+	planning.register(c)
+	return c
+}
+
+func parseNow(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageErr("--now %q: want YYYY-MM-DD or RFC 3339, e.g. 2025-11-26", s)
+}

@@ -1,0 +1,341 @@
+// Package compare sets what a campaign measured beside what the scaling
+// guides document: it loads the guides' figures (scenarios/benchmarks/*.yaml),
+// picks the figure that matches the endpoint a run exercised, normalises the
+// measured breaking point per pod, and gives a verdict within a stated
+// tolerance. It also finds where the guides disagree with themselves.
+package compare
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/greenlang/loadgen/scenarios/benchmarks"
+)
+
+// BenchmarksSchema identifies this version of the benchmarks files.
+const BenchmarksSchema = "loadgen/benchmarks/v1"
+
+// The services the guides cover.
+const (
+	GL008 = "GL-008"
+	GL006 = "GL-006"
+)
+
+// Figure is one documented number.
+type Figure struct {
+	ID    string  `yaml:"id" json:"id"`
+	What  string  `yaml:"what" json:"what"`
+	Value float64 `yaml:"value" json:"value"`
+	Unit  string  `yaml:"unit" json:"unit"`
+}
+
+// FigureGroup is a set of figures from one section of a guide.
+type FigureGroup struct {
+	Section  string   `yaml:"section" json:"section"`
+	Replicas int      `yaml:"replicas,omitempty" json:"replicas,omitempty"`
+	Figures  []Figure `yaml:"figures" json:"figures"`
+}
+
+// Get returns the figure with the given id.
+func (g *FigureGroup) Get(id string) (Figure, bool) {
+	if g == nil {
+		return Figure{}, false
+	}
+	for _, f := range g.Figures {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Figure{}, false
+}
+
+// PerformanceBenchmarks is GL-008's Performance Benchmarks section.
+type PerformanceBenchmarks struct {
+	SinglePod  *FigureGroup `yaml:"single_pod" json:"single_pod"`
+	Cluster    *FigureGroup `yaml:"cluster" json:"cluster"`
+	LoadTest   *FigureGroup `yaml:"load_test" json:"load_test"`
+	StressTest *FigureGroup `yaml:"stress_test" json:"stress_test"`
+}
+
+// Component is a row of GL-008's component capacity table.
+type Component struct {
+	Component         string  `yaml:"component" json:"component"`
+	Replicas          int     `yaml:"replicas" json:"replicas"`
+	CPUPerPodMillis   int     `yaml:"cpu_per_pod_millicores" json:"cpu_per_pod_millicores"`
+	MemoryPerPodGi    float64 `yaml:"memory_per_pod_gi" json:"memory_per_pod_gi"`
+	MaxThroughput     float64 `yaml:"max_throughput" json:"max_throughput"`
+	MaxThroughputUnit string  `yaml:"unit" json:"unit"`
+}
+
+// Components is GL-008's component capacity table and its totals.
+type Components struct {
+	Section string      `yaml:"section" json:"section"`
+	Rows    []Component `yaml:"rows" json:"rows"`
+	Totals  struct {
+		Section  string  `yaml:"section" json:"section"`
+		CPUCores float64 `yaml:"cpu_cores" json:"cpu_cores"`
+		MemoryGB float64 `yaml:"memory_gb" json:"memory_gb"`
+		Pods     int     `yaml:"pods" json:"pods"`
+	} `yaml:"totals" json:"totals"`
+}
+
+// Get returns the named component.
+func (c *Components) Get(name string) (Component, bool) {
+	if c == nil {
+		return Component{}, false
+	}
+	for _, r := range c.Rows {
+		if r.Component == name {
+			return r, true
+		}
+	}
+	return Component{}, false
+}
+
+// MatrixRow is a row of GL-008's capacity planning matrix.
+type MatrixRow struct {
+	Sites             int     `yaml:"sites" json:"sites"`
+	Traps             int     `yaml:"traps" json:"traps"`
+	InspectionsPerDay int     `yaml:"inspections_per_day" json:"inspections_per_day"`
+	Replicas          int     `yaml:"replicas" json:"replicas"`
+	CPUCores          float64 `yaml:"cpu_cores" json:"cpu_cores"`
+	MemoryGB          float64 `yaml:"memory_gb" json:"memory_gb"`
+	DBSizeGB          float64 `yaml:"db_size_gb" json:"db_size_gb"`
+}
+
+// Matrix is GL-008's capacity planning matrix.
+type Matrix struct {
+	Section string      `yaml:"section" json:"section"`
+	Rows    []MatrixRow `yaml:"rows" json:"rows"`
+}
+
+// GrowthForecast holds the constants of GL-008's forecast_capacity.py.
+type GrowthForecast struct {
+	Section                   string  `yaml:"section" json:"section"`
+	TrapsPerSite              int     `yaml:"traps_per_site" json:"traps_per_site"`
+	InspectionsPerTrapPerDay  int     `yaml:"inspections_per_trap_per_day" json:"inspections_per_trap_per_day"`
+	InspectionsPerDayPerBlock float64 `yaml:"inspections_per_day_per_replica_block" json:"inspections_per_day_per_replica_block"`
+	ReplicasPerBlock          int     `yaml:"replicas_per_block" json:"replicas_per_block"`
+	MinReplicas               int     `yaml:"min_replicas" json:"min_replicas"`
+	CPUCoresPerReplica        float64 `yaml:"cpu_cores_per_replica" json:"cpu_cores_per_replica"`
+	MemoryGBPerReplica        int     `yaml:"memory_gb_per_replica" json:"memory_gb_per_replica"`
+	DBGBPerTrap               int     `yaml:"db_gb_per_trap" json:"db_gb_per_trap"`
+	CoreHourUSD               float64 `yaml:"core_hour_usd" json:"core_hour_usd"`
+	GBHourUSD                 float64 `yaml:"gb_hour_usd" json:"gb_hour_usd"`
+	DBGBMonthUSD              float64 `yaml:"db_gb_month_usd" json:"db_gb_month_usd"`
+	HoursPerMonth             float64 `yaml:"hours_per_month" json:"hours_per_month"`
+	MediumAboveReplicas       int     `yaml:"medium_cluster_above_replicas" json:"medium_cluster_above_replicas"`
+	LargeAboveReplicas        int     `yaml:"large_cluster_above_replicas" json:"large_cluster_above_replicas"`
+	DBScalingAboveGB          int     `yaml:"db_scaling_above_gb" json:"db_scaling_above_gb"`
+	DefaultSites              int     `yaml:"default_sites" json:"default_sites"`
+	DefaultGrowthMonthly      float64 `yaml:"default_growth_monthly" json:"default_growth_monthly"`
+	DefaultMonths             int     `yaml:"default_months" json:"default_months"`
+}
+
+// Operation is a row of GL-006 §8.1.
+type Operation struct {
+	Operation string  `yaml:"operation" json:"operation"`
+	Name      string  `yaml:"name" json:"name"`
+	CPUMillis float64 `yaml:"cpu_millicores" json:"cpu_millicores"`
+	MemoryMi  float64 `yaml:"memory_mi" json:"memory_mi"`
+	DurationS float64 `yaml:"duration_s" json:"duration_s"`
+}
+
+// Operations is GL-006 §8.1.
+type Operations struct {
+	Section string      `yaml:"section" json:"section"`
+	Rows    []Operation `yaml:"rows" json:"rows"`
+}
+
+// Get returns the operation by name ("pinch_analysis"; "-" and "_" are
+// interchangeable).
+func (o *Operations) Get(name string) (Operation, bool) {
+	if o == nil {
+		return Operation{}, false
+	}
+	name = NormalizeOperation(name)
+	for _, r := range o.Rows {
+		if r.Operation == name {
+			return r, true
+		}
+	}
+	return Operation{}, false
+}
+
+// NormalizeOperation spells a GL-006 operation as §8.1's rows do
+// ("pinch-analysis" → "pinch_analysis").
+func NormalizeOperation(s string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "-", "_")
+}
+
+// FormulaExample is the worked example of GL-006 §8.2.
+type FormulaExample struct {
+	RequestsPerS        float64 `yaml:"requests_per_s" json:"requests_per_s"`
+	DurationS           float64 `yaml:"duration_s" json:"duration_s"`
+	TargetUtilization   float64 `yaml:"target_utilization" json:"target_utilization"`
+	CPUPerRequestMillis float64 `yaml:"cpu_per_request_millicores" json:"cpu_per_request_millicores"`
+	CPUPerReplicaMillis float64 `yaml:"cpu_per_replica_millicores" json:"cpu_per_replica_millicores"`
+	Replicas            float64 `yaml:"replicas" json:"replicas"`
+}
+
+// CapacityFormula is GL-006 §8.2.
+type CapacityFormula struct {
+	Section     string         `yaml:"section" json:"section"`
+	Formula     string         `yaml:"formula" json:"formula"`
+	Arithmetic  string         `yaml:"arithmetic" json:"arithmetic"`
+	Example     FormulaExample `yaml:"example" json:"example"`
+	Alternative struct {
+		CPUPerReplicaMillis float64 `yaml:"cpu_per_replica_millicores" json:"cpu_per_replica_millicores"`
+		Replicas            float64 `yaml:"replicas" json:"replicas"`
+	} `yaml:"alternative" json:"alternative"`
+}
+
+// Recommendation is a row of GL-006 §8.3. To is 0 for the open-ended last
+// row.
+type Recommendation struct {
+	DailyRequests string  `yaml:"daily_requests" json:"daily_requests"`
+	From          float64 `yaml:"from" json:"from"`
+	To            float64 `yaml:"to,omitempty" json:"to,omitempty"`
+	MinReplicas   int     `yaml:"min_replicas" json:"min_replicas"`
+	MaxReplicas   int     `yaml:"max_replicas" json:"max_replicas"`
+	Resources     string  `yaml:"resources" json:"resources"`
+}
+
+// Recommendations is GL-006 §8.3.
+type Recommendations struct {
+	Section string           `yaml:"section" json:"section"`
+	Rows    []Recommendation `yaml:"rows" json:"rows"`
+}
+
+// Note is a remark about the guide, with its section.
+type Note struct {
+	Section string `yaml:"section" json:"section"`
+	Text    string `yaml:"text" json:"text"`
+}
+
+// Benchmarks is one benchmarks file: a guide's documented figures.
+type Benchmarks struct {
+	Schema  string `yaml:"schema" json:"schema"`
+	Service string `yaml:"service" json:"service"`
+	Name    string `yaml:"name" json:"name"`
+	Guide   string `yaml:"guide" json:"guide"`
+
+	// GL-008.
+	Performance    *PerformanceBenchmarks `yaml:"performance_benchmarks,omitempty" json:"performance_benchmarks,omitempty"`
+	Components     *Components            `yaml:"components,omitempty" json:"components,omitempty"`
+	CapacityMatrix *Matrix                `yaml:"capacity_matrix,omitempty" json:"capacity_matrix,omitempty"`
+	GrowthForecast *GrowthForecast        `yaml:"growth_forecast,omitempty" json:"growth_forecast,omitempty"`
+
+	// GL-006.
+	Operations      *Operations      `yaml:"operations,omitempty" json:"operations,omitempty"`
+	CapacityFormula *CapacityFormula `yaml:"capacity_formula,omitempty" json:"capacity_formula,omitempty"`
+	Recommendations *Recommendations `yaml:"recommendations,omitempty" json:"recommendations,omitempty"`
+
+	Notes []Note `yaml:"notes,omitempty" json:"notes,omitempty"`
+
+	// Source is where the file was read from ("built-in gl008" or a path).
+	Source string `yaml:"-" json:"source"`
+}
+
+// ErrBenchmarks is wrapped when a benchmarks file cannot be used.
+var ErrBenchmarks = errors.New("bad benchmarks file")
+
+// Load reads a benchmarks file: a path, or the name of a built-in one
+// ("gl008", "gl006"; see scenarios/benchmarks).
+func Load(pathOrName string) (*Benchmarks, error) {
+	b, err := os.ReadFile(pathOrName)
+	source := pathOrName
+	if err != nil {
+		name := strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(pathOrName), ".yaml"), ".yml")
+		name = strings.ReplaceAll(name, "-", "")
+		bb, berr := benchmarks.Builtin(name)
+		if berr != nil || strings.ContainsRune(pathOrName, os.PathSeparator) {
+			return nil, fmt.Errorf("%w: %v (built in: %s)", ErrBenchmarks, err, strings.Join(benchmarks.Names(), ", "))
+		}
+		b, source = bb, "built-in "+name
+	}
+	bm, err := Parse(b, pathOrName)
+	if err != nil {
+		return nil, err
+	}
+	bm.Source = source
+	return bm, nil
+}
+
+// Builtin returns the built-in benchmarks of a service (GL008 or GL006).
+func Builtin(service string) (*Benchmarks, error) {
+	switch service {
+	case GL008:
+		return Load("gl008")
+	case GL006:
+		return Load("gl006")
+	}
+	return nil, fmt.Errorf("%w: no built-in benchmarks for service %q", ErrBenchmarks, service)
+}
+
+// Parse decodes and checks a benchmarks file; name is used in errors.
+// Unknown keys are errors with their line; every missing section is
+// reported at once.
+func Parse(data []byte, name string) (*Benchmarks, error) {
+	var b Benchmarks
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&b); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: %s is empty", ErrBenchmarks, name)
+		}
+		return nil, fmt.Errorf("%w: %s: %s", ErrBenchmarks, name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if b.Schema != BenchmarksSchema {
+		bad("schema %q: want %q", b.Schema, BenchmarksSchema)
+	}
+	switch b.Service {
+	case GL008:
+		if b.Performance == nil || b.Performance.SinglePod == nil || b.Performance.Cluster == nil {
+			bad("performance_benchmarks.single_pod and .cluster are required for %s", GL008)
+		} else {
+			for _, id := range []string{"api_requests_per_s", "ml_predictions_per_s", "inspections_per_min"} {
+				if _, ok := b.Performance.SinglePod.Get(id); !ok {
+					bad("performance_benchmarks.single_pod: figure %q is missing", id)
+				}
+			}
+		}
+		if b.Components == nil || len(b.Components.Rows) == 0 {
+			bad("components.rows is required for %s", GL008)
+		}
+		if b.CapacityMatrix == nil || len(b.CapacityMatrix.Rows) == 0 {
+			bad("capacity_matrix.rows is required for %s", GL008)
+		}
+	case GL006:
+		if b.Operations == nil || len(b.Operations.Rows) == 0 {
+			bad("operations.rows (§8.1) is required for %s", GL006)
+		}
+		if b.CapacityFormula == nil {
+			bad("capacity_formula (§8.2) is required for %s", GL006)
+		}
+	default:
+		bad("service %q: want %q or %q", b.Service, GL008, GL006)
+	}
+	if b.Operations != nil {
+		for i, r := range b.Operations.Rows {
+			if r.DurationS <= 0 || r.CPUMillis <= 0 {
+				bad("operations.rows[%d] (%s): duration_s and cpu_millicores must be > 0", i, r.Operation)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		for i := range errs {
+			errs[i] = fmt.Sprintf("%d. %s", i+1, errs[i])
+		}
+		return nil, fmt.Errorf("%w: %s:\n  %s", ErrBenchmarks, name, strings.Join(errs, "\n  "))
+	}
+	return &b, nil
+}

@@ -1,0 +1,322 @@
+package compare
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/runrecord"
+)
+
+func TestJudge(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name           string
+		doc, meas, tol float64
+		higher         bool
+		bound          Bound
+		want           Verdict
+		wantRatio      float64
+	}{
+		{"equal", 250, 250, 0.1, true, Exact, Meets, 1},
+		{"lower edge meets", 250, 225, 0.1, true, Exact, Meets, 0.9},
+		{"just below the band", 250, 224.9, 0.1, true, Exact, Below, 0.8996},
+		{"upper edge meets", 250, 275, 0.1, true, Exact, Meets, 1.1},
+		{"just above the band", 250, 275.1, 0.1, true, Exact, Above, 1.1004},
+		{"api-gateway per pod", 333.3333333333333, 250, 0.1, true, Exact, Below, 0.75},
+		{"zero measured", 250, 0, 0.1, true, Exact, Below, 0},
+		{"tighter tolerance", 250, 240, 0.02, true, Exact, Below, 0.96},
+		{"latency shorter is better", 250, 54, 0.1, false, Exact, Above, 0.216},
+		{"latency longer is worse", 250, 300, 0.1, false, Exact, Below, 1.2},
+		{"latency within band", 12, 12.5, 0.1, false, Exact, Meets, 12.5 / 12},
+		{"lower bound below: undecided", 100, 60, 0.1, true, AtLeast, Inconclusive, 0.6},
+		{"lower bound meets", 100, 95, 0.1, true, AtLeast, Meets, 0.95},
+		{"lower bound above", 100, 150, 0.1, true, AtLeast, Above, 1.5},
+		{"upper bound below: decided", 100, 50, 0.1, true, AtMost, Below, 0.5},
+		{"upper bound above: undecided", 100, 300, 0.1, true, AtMost, Inconclusive, 3},
+		{"no documented figure", 0, 250, 0.1, true, Exact, NotComparable, 0},
+		{"NaN measured", 250, math.NaN(), 0.1, true, Exact, NotComparable, 0},
+	} {
+		got, ratio := Judge(c.doc, c.meas, c.tol, c.higher, c.bound)
+		assert.Equal(t, c.want, got, c.name)
+		assert.InDelta(t, c.wantRatio, ratio, 1e-9, c.name)
+	}
+}
+
+// TestBenchmarksCarryTheGuides checks the built-in files against the
+// figures as the scaling guides print them.
+func TestBenchmarksCarryTheGuides(t *testing.T) {
+	t.Parallel()
+	b, err := Load("gl008")
+	require.NoError(t, err)
+	assert.Equal(t, GL008, b.Service)
+	fig := func(g *FigureGroup, id string) float64 {
+		f, ok := g.Get(id)
+		require.True(t, ok, "%s: %s", g.Section, id)
+		return f.Value
+	}
+	sp, cl := b.Performance.SinglePod, b.Performance.Cluster
+	assert.Equal(t, []float64{100, 250, 50, 1.8, 0.8},
+		[]float64{fig(sp, "inspections_per_min"), fig(sp, "api_requests_per_s"), fig(sp, "ml_predictions_per_s"), fig(sp, "memory_gb_avg"), fig(sp, "cpu_cores_avg")})
+	assert.Equal(t, 4, cl.Replicas)
+	assert.Equal(t, []float64{400, 1000, 200, 12, 250},
+		[]float64{fig(cl, "inspections_per_min"), fig(cl, "api_requests_per_s"), fig(cl, "ml_predictions_per_s"), fig(cl, "e2e_inspection_latency_p95_s"), fig(cl, "api_latency_p95_ms")})
+	lt, st := b.Performance.LoadTest, b.Performance.StressTest
+	assert.Equal(t, []float64{300, 500, 50, 2000, 0.05},
+		[]float64{fig(lt, "duration_s"), fig(lt, "target_rps"), fig(lt, "vus"), fig(lt, "threshold_p95_ms"), fig(lt, "threshold_error_rate")})
+	assert.Equal(t, []float64{100, 2000, 100, 120, 100, 5000, 30},
+		[]float64{fig(st, "start_rps"), fig(st, "max_rps"), fig(st, "step_rps"), fig(st, "step_duration_s"), fig(st, "break_errors"), fig(st, "break_p95_ms"), fig(st, "cooldown_s")})
+	assert.Equal(t, []Component{
+		{"steam-trap-inspector", 4, 1000, 2, 400, "inspections/min"},
+		{"api-gateway", 3, 500, 1, 1000, "req/s"},
+		{"worker", 5, 2000, 4, 250, "jobs/min"},
+		{"sensor-gateway", 3, 500, 1, 5000, "sensors"},
+		{"ml-service", 2, 4000, 8, 100, "predictions/s"},
+	}, b.Components.Rows)
+	assert.Equal(t, 26.0, b.Components.Totals.CPUCores)
+	assert.Equal(t, 52.0, b.Components.Totals.MemoryGB)
+	assert.Equal(t, 17, b.Components.Totals.Pods)
+	assert.Equal(t, []MatrixRow{
+		{10, 1000, 10000, 4, 10, 20, 50},
+		{50, 5000, 50000, 8, 20, 40, 150},
+		{100, 10000, 100000, 12, 30, 60, 300},
+		{250, 25000, 250000, 20, 50, 100, 750},
+		{500, 50000, 500000, 32, 80, 160, 1500},
+		{1000, 100000, 1000000, 50, 125, 250, 3000},
+	}, b.CapacityMatrix.Rows)
+	for _, s := range []string{sp.Section, cl.Section, lt.Section, st.Section, b.Components.Section, b.CapacityMatrix.Section, b.GrowthForecast.Section} {
+		assert.NotEmpty(t, s, "every figure carries its section")
+	}
+
+	g, err := Load("gl006")
+	require.NoError(t, err)
+	assert.Equal(t, GL006, g.Service)
+	assert.Equal(t, []Operation{
+		{"stream_analysis", "Stream Analysis", 50, 50, 0.5},
+		{"pinch_analysis", "Pinch Analysis", 200, 100, 2},
+		{"network_synthesis", "Network Synthesis", 500, 200, 30},
+		{"roi", "ROI Calculation", 100, 50, 0.5},
+		{"full_analysis", "Full Analysis", 800, 300, 60},
+	}, g.Operations.Rows)
+	e := g.CapacityFormula.Example
+	assert.Equal(t, FormulaExample{100, 2, 0.7, 200, 1000, 57}, e)
+	assert.Equal(t, 10000.0, g.CapacityFormula.Alternative.CPUPerReplicaMillis)
+	assert.Equal(t, 6.0, g.CapacityFormula.Alternative.Replicas)
+	assert.Equal(t, []Recommendation{
+		{"< 10,000", 0, 10000, 2, 4, "Light"},
+		{"10,000 - 50,000", 10000, 50000, 3, 6, "Normal"},
+		{"50,000 - 200,000", 50000, 200000, 5, 10, "Normal"},
+		{"200,000 - 500,000", 200000, 500000, 8, 15, "Heavy"},
+		{"> 500,000", 500000, 0, 10, 25, "Intensive"},
+	}, g.Recommendations.Rows)
+	assert.Equal(t, "8.1 Resource Requirements per Request Type", g.Operations.Section)
+	assert.Equal(t, "8.2 Capacity Calculation", g.CapacityFormula.Section)
+	assert.Equal(t, "8.3 Scaling Recommendations by Load", g.Recommendations.Section)
+	// The worked example: 100 × 2 × 200m ÷ (0.7 × 1000m) ≈ 57, and ≈ 6 on 10-core replicas.
+	assert.Equal(t, 57.0, math.Round(Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, e.CPUPerReplicaMillis)))
+	assert.Equal(t, 6.0, math.Round(Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, 10000)))
+}
+
+func TestLoadErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	_, err := Load(write("typo.yaml", "schema: loadgen/benchmarks/v1\nservice: GL-006\nopertions: {}\n"))
+	require.ErrorIs(t, err, ErrBenchmarks)
+	assert.Contains(t, err.Error(), "line 3")
+	_, err = Load(write("empty.yaml", ""))
+	require.ErrorIs(t, err, ErrBenchmarks)
+	_, err = Load(write("bad.yaml", "schema: v0\nservice: GL-999\n"))
+	require.ErrorIs(t, err, ErrBenchmarks)
+	assert.Contains(t, err.Error(), "1. schema")
+	assert.Contains(t, err.Error(), "2. service")
+	_, err = Load(write("gl006.yaml", "schema: loadgen/benchmarks/v1\nservice: GL-006\n"))
+	require.ErrorIs(t, err, ErrBenchmarks)
+	assert.Contains(t, err.Error(), "operations.rows")
+	_, err = Load(filepath.Join(dir, "nope", "x.yaml"))
+	require.ErrorIs(t, err, ErrBenchmarks)
+	for _, name := range []string{"gl008", "GL-008", "gl008.yaml", "gl006"} {
+		_, err := Load(name)
+		require.NoError(t, err, name)
+	}
+	// The shipped files load from disk too.
+	_, err = Load(filepath.Join("..", "..", "scenarios", "benchmarks", "gl008.yaml"))
+	require.NoError(t, err)
+}
+
+// run makes a run.json in memory: one passing step at lo and, when hi > 0,
+// a failing step at hi.
+func run(endpoint string, replicas int, lo, hi float64) *runrecord.Run {
+	cfg := campaign.Defaults()
+	cfg.Endpoint, cfg.Replicas = endpoint, replicas
+	r := &runrecord.Run{Schema: runrecord.Schema, Status: runrecord.Completed, Scenario: cfg.Scenario, Config: cfg}
+	r.Steps = append(r.Steps, runrecord.Step{Index: 1, OfferedRPS: lo, Verdict: "pass", LatencyMs: runrecord.Latency{P50: 40, P95: 55}})
+	if hi > 0 {
+		r.Steps = append(r.Steps, runrecord.Step{Index: 2, OfferedRPS: hi, Verdict: "fail", Reasons: []string{"saturation: x"}, Signals: []string{"saturation"}})
+	}
+	r.Breakpoint = breakpoint.Find(r.Judged())
+	return r
+}
+
+func TestComparePicksTheFigureByEndpoint(t *testing.T) {
+	t.Parallel()
+	b, err := Load("gl008")
+	require.NoError(t, err)
+	for _, c := range []struct {
+		endpoint  string
+		replicas  int
+		lo, hi    float64
+		id        string
+		doc, meas float64
+		verdict   Verdict
+	}{
+		{"inspection", 1, 250, 260, "single_pod.api_requests_per_s", 250, 250, Meets},
+		{"inspection", 4, 1000, 1100, "single_pod.api_requests_per_s", 250, 250, Meets},
+		{"inspection", 4, 600, 700, "single_pod.api_requests_per_s", 250, 150, Below},
+		{"predictions", 2, 100, 110, "single_pod.ml_predictions_per_s", 50, 50, Meets},
+		{"predictions", 1, 80, 90, "single_pod.ml_predictions_per_s", 50, 80, Above},
+		// 1.5 req/s on one pod = 90 inspections/min: within 10% of 100.
+		{"pipeline", 1, 1.5, 2, "single_pod.inspections_per_min", 100, 90, Meets},
+		{"pipeline", 4, 4, 8, "single_pod.inspections_per_min", 100, 60, Below},
+		{"", 1, 250, 260, "single_pod.api_requests_per_s", 250, 250, Meets}, // the default endpoint
+		{"sensor-batch", 1, 50, 60, "-", 0, 50, NotComparable},
+	} {
+		res, err := Compare(run(c.endpoint, c.replicas, c.lo, c.hi), b, Options{})
+		require.NoError(t, err, c.endpoint)
+		p, ok := res.Primary()
+		require.True(t, ok)
+		assert.Equal(t, c.id, p.ID, "%+v", c)
+		assert.Equal(t, c.doc, p.Documented, "%+v", c)
+		assert.InDelta(t, c.meas, p.Measured, 1e-9, "%+v", c)
+		assert.Equal(t, c.verdict, res.Verdict, "%+v", c)
+		assert.NotEmpty(t, res.FigureUsed)
+	}
+
+	// --replicas overrides run.json, and says so.
+	res, err := Compare(run("inspection", 1, 1000, 1100), b, Options{Replicas: 4})
+	require.NoError(t, err)
+	assert.Equal(t, 4, res.Replicas)
+	assert.Equal(t, "--replicas", res.ReplicasSource)
+	assert.Equal(t, Meets, res.Verdict)
+
+	// No failing step: a lower bound.
+	res, err = Compare(run("inspection", 1, 200, 0), b, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, AtLeast, res.PerPodBound)
+	assert.Equal(t, Inconclusive, res.Verdict)
+	// The first step failed: an upper bound.
+	r := run("inspection", 1, 100, 0)
+	r.Steps[0].Verdict = "fail"
+	r.Breakpoint = breakpoint.Find(r.Judged())
+	res, err = Compare(r, b, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, AtMost, res.PerPodBound)
+	assert.Equal(t, Below, res.Verdict, "below 100 req/s is surely below 250")
+
+	// The api-gateway's 333/pod is set beside the measurement and flagged.
+	res, err = Compare(run("inspection", 1, 250, 260), b, Options{})
+	require.NoError(t, err)
+	var gw *Alternative
+	for i := range res.Alternatives {
+		if strings.HasPrefix(res.Alternatives[i].Source, "api-gateway") {
+			gw = &res.Alternatives[i]
+		}
+	}
+	require.NotNil(t, gw)
+	assert.False(t, gw.Agrees)
+	assert.InDelta(t, 333.333, gw.PerPod, 1e-3)
+	assert.Equal(t, Below, gw.Verdict)
+
+	// Benchmarks of the other service are refused.
+	g, err := Load("gl006")
+	require.NoError(t, err)
+	_, err = Compare(run("inspection", 1, 250, 260), g, Options{})
+	require.ErrorIs(t, err, ErrBenchmarks)
+	_, err = Compare(run("inspection", 1, 250, 260), b, Options{Tolerance: 1.5})
+	require.Error(t, err)
+}
+
+func TestCompareGL006(t *testing.T) {
+	t.Parallel()
+	g, err := Load("gl006")
+	require.NoError(t, err)
+	r := run("pinch-analysis", 2, 5, 6)
+	r.Config.Scenario = "gl006-step"
+	r.Steps[0].LatencyMs.P50 = 2010
+	assert.Equal(t, GL006, ServiceOf(r))
+	assert.Equal(t, "pinch_analysis", OperationOf(r))
+	res, err := Compare(r, g, Options{MeanMs: map[int]float64{1: 1990}})
+	require.NoError(t, err)
+	require.Len(t, res.Rows, 2)
+	assert.Equal(t, 2.5, res.Rows[0].Documented) // 1000m ÷ (200m × 2 s)
+	assert.Equal(t, 2.5, res.Rows[0].Measured)
+	assert.Equal(t, Meets, res.Verdict)
+	assert.Equal(t, 2.0, res.Rows[1].Documented)
+	assert.InDelta(t, 1.99, res.Rows[1].Measured, 1e-9, "the mean, not the median")
+	assert.Contains(t, res.Rows[1].Basis, "mean latency")
+
+	// Without a mean the median stands in.
+	res, err = Compare(r, g, Options{})
+	require.NoError(t, err)
+	assert.InDelta(t, 2.01, res.Rows[1].Measured, 1e-9)
+
+	// A mixed workload has no single figure.
+	m := run("", 2, 5, 6)
+	m.Config.Scenario = "gl006-mixed"
+	res, err = Compare(m, g, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, NotComparable, res.Verdict)
+	assert.Contains(t, res.FigureUsed, "mixed")
+}
+
+func TestDisagreements(t *testing.T) {
+	t.Parallel()
+	b, err := Load("gl008")
+	require.NoError(t, err)
+	res, err := Compare(run("inspection", 1, 250, 260), b, Options{})
+	require.NoError(t, err)
+	topics := map[string]Disagreement{}
+	for _, d := range res.Disagreements {
+		topics[d.Topic] = d
+		assert.NotEmpty(t, d.Sections, d.Topic)
+	}
+	gw := topics["api-gateway throughput per pod"]
+	assert.True(t, gw.Relevant, "the figure used is the single-pod API rate")
+	assert.Contains(t, gw.Detail, "333.3 req/s per pod")
+	assert.Equal(t, "api-gateway throughput per pod", res.Disagreements[0].Topic, "relevant ones first")
+	assert.Contains(t, topics["worker throughput per pod"].Detail, "50 jobs/min per pod")
+	assert.False(t, topics["worker throughput per pod"].Relevant)
+	assert.Contains(t, topics["total CPU"].Detail, "25 cores")
+	assert.Contains(t, topics["total memory"].Detail, "50 Gi")
+	assert.NotContains(t, topics, "total pods", "17 pods agree")
+	assert.NotContains(t, topics, "ml-service throughput per pod", "100 ÷ 2 = 50 agrees")
+	assert.NotContains(t, topics, "steam-trap-inspector throughput per pod", "400 ÷ 4 = 100 agrees")
+	assert.Contains(t, topics["capacity matrix replicas vs the forecast script's rule"].Detail, "100000/day: 12 vs 16")
+	assert.Contains(t, topics["database size"].Detail, "10000 traps: 300 GB vs 30000 GB")
+	assert.Contains(t, topics, "monthly cost")
+
+	res, err = Compare(run("pipeline", 4, 4, 8), b, Options{})
+	require.NoError(t, err)
+	for _, d := range res.Disagreements {
+		if d.Topic == "worker throughput per pod" {
+			assert.True(t, d.Relevant, "a pipeline run is compared in inspections/min")
+		}
+	}
+
+	g, err := Load("gl006")
+	require.NoError(t, err)
+	ds := Disagreements(g, nil)
+	require.NotEmpty(t, ds)
+	assert.Contains(t, ds[0].Detail, "57.14 ≈ 57")
+}

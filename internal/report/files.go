@@ -1,0 +1,78 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/greenlang/loadgen/internal/runrecord"
+)
+
+// Formats lists the report formats Write knows.
+var Formats = []string{"text", "md", "html", "json"}
+
+// Write renders the report in one format: text, md, html or json.
+func (r *Report) Write(w io.Writer, format string) error {
+	switch format {
+	case "text", "":
+		return r.WriteText(w, false)
+	case "md", "markdown":
+		return r.WriteMarkdown(w)
+	case "html":
+		return r.WriteHTML(w)
+	case "json":
+		return r.WriteJSON(w)
+	}
+	return fmt.Errorf("format %q: want text, md, html or json", format)
+}
+
+// The files WriteFiles writes into a run directory.
+const (
+	MarkdownFile = "report.md"
+	HTMLFile     = "report.html"
+)
+
+// WriteFiles writes report.md and report.html into the run directory dir,
+// each atomically (a reader sees the old file or the new one). The stress
+// command calls it when a campaign ends.
+func WriteFiles(dir string, run *runrecord.Run, o Options) error {
+	r, err := Build(dir, run, o)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name   string
+		render func(io.Writer) error
+	}{{MarkdownFile, r.WriteMarkdown}, {HTMLFile, r.WriteHTML}} {
+		var b bytes.Buffer
+		if err := f.render(&b); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		if err := writeAtomic(filepath.Join(dir, f.name), b.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,217 @@
+//go:build fixturegen
+
+package report
+
+// The run directories under testdata/runs are generated, not recorded: a
+// discrete-event simulation of a target with a known capacity, run through
+// the real ramp plan and step judge. Regenerate them with
+//
+//	go test -tags fixturegen -run TestGenerateFixtures ./internal/report/
+//
+// (the build tag keeps this generator out of normal builds: it depends on the
+// stress driver's internals).
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/k6step"
+	"github.com/greenlang/loadgen/internal/ramp"
+	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/stress"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+// simTarget is a pool of identical servers behind one FIFO queue.
+type simTarget struct {
+	servers  int
+	service  time.Duration // median service time
+	jitter   float64       // log-normal sigma of the service time
+	maxQueue int           // arrivals that find this many waiting get 503
+	netMs    [2]float64    // network round trip added to every response, ms
+}
+
+type simRequest struct {
+	done    float64 // unix seconds, when the response arrived
+	latency float64 // ms
+	status  string
+}
+
+// simulate offers rate req/s, evenly spaced as k6's constant-arrival-rate
+// does, from t0 for dur.
+func (tg simTarget) simulate(rate int, t0 float64, dur time.Duration, rng *rand.Rand) []simRequest {
+	free := make([]float64, tg.servers)
+	for i := range free {
+		free[i] = t0
+	}
+	var starts []float64
+	head := 0
+	n := int(float64(rate) * dur.Seconds())
+	out := make([]simRequest, 0, n)
+	for k := 0; k < n; k++ {
+		t := t0 + float64(k)/float64(rate)
+		for head < len(starts) && starts[head] <= t {
+			head++
+		}
+		net := tg.netMs[0] + rng.Float64()*(tg.netMs[1]-tg.netMs[0])
+		if len(starts)-head >= tg.maxQueue {
+			out = append(out, simRequest{done: t + net/1000, latency: net, status: "503"})
+			continue
+		}
+		s := 0
+		for i := range free {
+			if free[i] < free[s] {
+				s = i
+			}
+		}
+		start := math.Max(t, free[s])
+		svc := tg.service.Seconds() * math.Exp(tg.jitter*rng.NormFloat64())
+		free[s] = start + svc
+		starts = append(starts, start)
+		end := start + svc + net/1000
+		out = append(out, simRequest{done: end, latency: (end - t) * 1000, status: "200"})
+	}
+	return out
+}
+
+// seconds turns responses into per-second records from first to last, as
+// the steamtrap output writes them.
+func seconds(reqs []simRequest, first, last int64, vusMax int64) []measure.Second {
+	recs := map[int64]*measure.Recorder{}
+	inflight := map[int64]int64{}
+	for _, r := range reqs {
+		sec := int64(math.Floor(r.done))
+		rec := recs[sec]
+		if rec == nil {
+			rec = measure.NewRecorder(sec)
+			recs[sec] = rec
+		}
+		rec.AddRequest(measure.Classify(r.status, ""))
+		rec.AddFailed(r.status != "200")
+		rec.AddLatencyMillis(r.latency)
+		rec.AddIterations(1)
+		// Little's law per second: busy VUs ≈ completions × latency.
+		inflight[sec] += int64(math.Round(r.latency))
+	}
+	var out []measure.Second
+	for s := first; s <= last; s++ {
+		rec := recs[s]
+		if rec == nil {
+			rec = measure.NewRecorder(s)
+		}
+		sec := rec.Second()
+		sec.VUs = inflight[s] / 1000
+		sec.VUsMax = vusMax
+		out = append(out, sec)
+	}
+	return out
+}
+
+type fixture struct {
+	dir      string
+	cfg      campaign.Config
+	tg       simTarget
+	start    time.Time
+	versions runrecord.Versions
+}
+
+func generate(t *testing.T, f fixture) {
+	t.Helper()
+	require.NoError(t, os.RemoveAll(f.dir))
+	require.NoError(t, os.MkdirAll(f.dir, 0o755))
+	rng := rand.New(rand.NewPCG(1, 2))
+	plan, err := stress.NewPlan(f.cfg)
+	require.NoError(t, err)
+	run := &runrecord.Run{Schema: runrecord.Schema, Scenario: f.cfg.Scenario, Target: f.cfg.Target, StartedAt: f.start,
+		Config: f.cfg, Criteria: stress.Criteria(f.cfg).Describe(), Versions: f.versions, Host: "fixture", CPUs: 2, Steps: []runrecord.Step{}}
+	clock := float64(f.start.Unix()) + 0.4
+	for {
+		step, ok := plan.Next()
+		if !ok {
+			break
+		}
+		idx := len(run.Steps) + 1
+		pre, maxVUs := stress.SizeVUs(f.cfg, step.RPS)
+		began := clock
+		// k6 starts ~0.3 s after the output file exists.
+		reqs := f.tg.simulate(step.RPS, began+0.3, f.cfg.StepDuration.D(), rng)
+		sort.Slice(reqs, func(a, b int) bool { return reqs[a].done < reqs[b].done })
+		endAt := math.Max(reqs[len(reqs)-1].done, began+0.3+f.cfg.StepDuration.Seconds())
+		secs := seconds(reqs, int64(math.Floor(began)), int64(math.Floor(endAt)), int64(pre))
+		name := filepath.Join(f.dir, stepFile(idx))
+		w, err := os.Create(name)
+		require.NoError(t, err)
+		mw := measure.NewWriter(w)
+		require.NoError(t, mw.WriteHeader(measure.NewHeader(time.Unix(0, int64(began*1e9)).UTC())))
+		for _, s := range secs {
+			require.NoError(t, mw.WriteSecond(s))
+		}
+		require.NoError(t, w.Close())
+		res := k6step.Result{SecondsFile: stepFile(idx), LogFile: "", Seconds: secs,
+			Started: time.Unix(0, int64(began*1e9)).UTC(), Finished: time.Unix(0, int64((endAt+0.2)*1e9)).UTC()}
+		rec := stress.Measure(f.cfg, step, res, idx, 1, pre, maxVUs)
+		run.Steps = append(run.Steps, rec)
+		run.StepTimeS += f.cfg.StepDuration.Seconds()
+		plan.Record(step, rec.Verdict == string(breakpoint.Pass))
+		clock = endAt + 0.5 + f.cfg.Cooldown.Seconds()
+		t.Logf("step %d %s %d req/s: %s %v", idx, step.Phase, step.RPS, rec.Verdict, rec.Reasons)
+	}
+	run.Breakpoint = breakpoint.Find(run.Judged())
+	pr := plan.Progress()
+	run.Search = runrecord.Search{Mode: f.cfg.Search, Lo: pr.Lo, Hi: pr.Hi}
+	if a, ok := plan.(*ramp.AdaptivePlan); ok {
+		run.Search.Confirmed = a.Confirmed()
+	}
+	fin := time.Unix(int64(math.Ceil(clock)), 0).UTC()
+	run.Status, run.FinishedAt = runrecord.Completed, &fin
+	run.ElapsedS = fin.Sub(f.start).Seconds()
+	require.NoError(t, run.Write(f.dir))
+}
+
+func stepFile(idx int) string { return "step-" + twoDigits(idx) + ".ndjson" }
+
+func twoDigits(i int) string {
+	if i < 10 {
+		return "0" + string(rune('0'+i))
+	}
+	return string(rune('0'+i/10)) + string(rune('0'+i%10))
+}
+
+func TestGenerateFixtures(t *testing.T) {
+	versions := runrecord.Versions{Loadgen: "v0.4.0", K6: "2.2.0", Go: "go1.26.0", GitCommit: "8481d5e"}
+
+	// GL-008 inspection API, one replica of ~250 req/s: 10 workers × ~39.8 ms.
+	gl008 := campaign.Defaults()
+	gl008.Target, gl008.Replicas = campaign.EmbeddedTarget, 1
+	gl008.Search, gl008.Start, gl008.Max, gl008.Growth, gl008.Resolution = campaign.Adaptive, 100, 2000, 2, 0.02
+	gl008.StepDuration = campaign.Duration(12 * time.Second)
+	gl008.Warmup = campaign.Duration(2 * time.Second)
+	gl008.Cooldown = campaign.Duration(2 * time.Second)
+	gl008.P95Ms, gl008.MaxErrors, gl008.MaxErrorRate = 500, 100, 0.01
+	generate(t, fixture{dir: "testdata/runs/gl008-1replica", cfg: gl008,
+		tg:    simTarget{servers: 10, service: 39600 * time.Microsecond, jitter: 0.1, maxQueue: 100, netMs: [2]float64{0.4, 1.2}},
+		start: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), versions: versions})
+
+	// GL-006 pinch analysis on two replicas: 5 concurrent analyses per pod
+	// (1000m ÷ 200m) of ~2 s each, 5 req/s in all.
+	gl006 := campaign.Defaults()
+	gl006.Target, gl006.Replicas = campaign.EmbeddedTarget, 2
+	gl006.Scenario, gl006.Endpoint = "gl006-step", "pinch_analysis"
+	gl006.Search, gl006.Start, gl006.Max, gl006.Growth, gl006.Resolution = campaign.Adaptive, 1, 50, 2, 0.02
+	gl006.StepDuration = campaign.Duration(30 * time.Second)
+	gl006.Warmup = campaign.Duration(6 * time.Second)
+	gl006.Cooldown = campaign.Duration(5 * time.Second)
+	gl006.P95Ms, gl006.P99Ms, gl006.MaxErrors, gl006.MaxErrorRate = 0, 5000, 0, 0.01
+	generate(t, fixture{dir: "testdata/runs/gl006-pinch-2replicas", cfg: gl006,
+		tg:    simTarget{servers: 10, service: 1960 * time.Millisecond, jitter: 0.05, maxQueue: 100, netMs: [2]float64{0.4, 1.2}},
+		start: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), versions: versions})
+}

@@ -1,0 +1,109 @@
+package report
+
+import (
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/greenlang/loadgen/internal/texttable"
+)
+
+// WriteMarkdown renders the report as Markdown (report.md).
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	e := &texttable.Errf{W: w}
+	e.P("# %s", r.Title())
+	e.P("")
+	e.MD([]string{"What", "Value"}, r.headerRows(), texttable.Left, texttable.Left)
+	e.P("")
+	e.P("## Breaking point")
+	e.P("")
+	e.P("**%s.**", r.BreakpointLine())
+	if c := r.Comparison; c != nil {
+		e.P("")
+		e.P("Against the guide: **%s** — %s.", c.Verdict, c.FigureUsed)
+	}
+	e.P("")
+	e.P("## Steps")
+	e.P("")
+	e.MD(stepHeader, r.stepCells(true), stepAlign...)
+	e.P("")
+	e.P("Offered, achieved and goodput (successful responses) in req/s over each step's judged window; N is the concurrency by Little's law.")
+	var reasons []string
+	for _, s := range r.Steps {
+		if len(s.Reasons) > 0 {
+			reasons = append(reasons, "- Step "+itoa(s.Index)+" ("+rps(s.OfferedRPS)+" req/s, "+s.Verdict+"): "+strings.Join(s.Reasons, "; "))
+		}
+	}
+	if len(reasons) > 0 {
+		e.P("")
+		for _, l := range reasons {
+			e.P("%s", l)
+		}
+	}
+	if c := r.Comparison; c != nil {
+		e.P("")
+		if e.Err == nil {
+			e.Err = c.WriteMarkdown(w, 2)
+		}
+	}
+	if r.Capacity != nil {
+		e.P("")
+		if e.Err == nil {
+			e.Err = r.Capacity.WriteMatrixMarkdown(w, 2)
+		}
+	}
+	if r.GL006 != nil {
+		e.P("")
+		if e.Err == nil {
+			e.Err = r.GL006.WriteMarkdown(w, 2)
+		}
+	}
+	e.P("")
+	e.P("## Estimates (models, not measurements)")
+	e.P("")
+	e.P("These sit beside the measured breaking point above; they never replace it.")
+	e.P("")
+	e.P("- **Latency knee:** %s.", r.Estimates.KneeNote)
+	e.P("- **Universal Scalability Law:** %s.", r.Estimates.USLNote)
+	e.P("- **Concurrency:** %s.", r.Estimates.Concurrency)
+	if len(r.Warnings) > 0 {
+		e.P("")
+		e.P("## Warnings")
+		e.P("")
+		for _, wn := range r.Warnings {
+			e.P("- %s", wn)
+		}
+	}
+	return e.Err
+}
+
+// headerRows are the "what was tested" rows of the header.
+func (r *Report) headerRows() [][]string {
+	rows := [][]string{
+		{"Target", r.Run.Target},
+		{"Service", r.Run.Service},
+		{"Scenario", r.Run.Scenario},
+		{"Endpoint", orDash(r.Run.Endpoint)},
+		{"Replicas", itoa(r.Run.Replicas)},
+		{"Criteria", orDash(r.Run.Criteria)},
+		{"Search", r.Run.Search},
+		{"Steps", r.Run.StepDuration + " each, warm-up " + r.Run.Warmup + ", cool-down " + r.Run.Cooldown},
+		{"Started", r.Run.StartedAt},
+	}
+	if r.Run.FinishedAt != "" {
+		rows = append(rows, []string{"Finished", r.Run.FinishedAt})
+	}
+	rows = append(rows,
+		[]string{"Status", r.Run.Status},
+		[]string{"Versions", r.VersionsLine()},
+		[]string{"Run directory", r.Run.Dir})
+	if r.Run.Host != "" {
+		rows = append(rows, []string{"Load generator", r.Run.Host + " (" + itoa(r.Run.CPUs) + " CPUs)"})
+	}
+	if r.Run.AbortReason != "" {
+		rows = append(rows, []string{"Ended early", r.Run.AbortReason})
+	}
+	return rows
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,480 @@
+// Package report turns a campaign's run directory into reports for
+// sign-off: a terminal summary, Markdown, a self-contained HTML page with
+// inline SVG charts, and JSON. It accumulates first (Build reads run.json and
+// the steps' per-second files into a Report) and renders second (one writer
+// per format), so every format shows the same numbers.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/fit"
+	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+// Schema identifies the JSON form of a Report.
+const Schema = "loadgen/report/v1"
+
+// Options tune a report. The zero value is a full report against the
+// built-in benchmarks of the run's service.
+type Options struct {
+	// Benchmarks are the documented figures; nil loads the built-in file of
+	// the run's service (scenarios/benchmarks).
+	Benchmarks *compare.Benchmarks
+	// Replicas overrides run.json's config.replicas for per-pod figures.
+	Replicas int
+	// Tolerance is the comparison's ± band (0: 10%).
+	Tolerance float64
+	// Assumptions map inspections/day to replicas (zero fields: defaults).
+	Assumptions forecast.Assumptions
+	// GL006Rate is the request rate §8.2 is evaluated at (0: the worked
+	// example's 100 req/s).
+	GL006Rate float64
+	// Brief makes Text print only the steps, verdicts, breaking point and
+	// the comparison's verdict (what `stress` shows at its end).
+	Brief bool
+}
+
+// RunInfo is what was tested, for the report's header.
+type RunInfo struct {
+	Dir          string             `json:"dir"`
+	Scenario     string             `json:"scenario"`
+	Target       string             `json:"target"`
+	Service      string             `json:"service"`
+	Endpoint     string             `json:"endpoint"`
+	Status       string             `json:"status"`
+	StartedAt    string             `json:"started_at"`
+	FinishedAt   string             `json:"finished_at,omitempty"`
+	Versions     runrecord.Versions `json:"versions"`
+	Replicas     int                `json:"replicas"`
+	Criteria     string             `json:"criteria"`
+	Search       string             `json:"search"`
+	StepDuration string             `json:"step_duration"`
+	Warmup       string             `json:"warmup"`
+	Cooldown     string             `json:"cooldown"`
+	Host         string             `json:"host,omitempty"`
+	CPUs         int                `json:"cpus,omitempty"`
+	ElapsedS     float64            `json:"elapsed_s"`
+	StepTimeS    float64            `json:"step_time_s"`
+	AbortReason  string             `json:"abort_reason,omitempty"`
+}
+
+// StepRow is one step with what the report derives from it.
+type StepRow struct {
+	Index       int     `json:"index"`
+	Phase       string  `json:"phase"`
+	Attempt     int     `json:"attempt"`
+	OfferedRPS  float64 `json:"offered_rps"`
+	AchievedRPS float64 `json:"achieved_rps"`
+	// GoodputRPS is successful responses per second in the judged window.
+	GoodputRPS float64           `json:"goodput_rps"`
+	DurationS  float64           `json:"duration_s"`
+	Requests   int64             `json:"requests"`
+	Errors     int64             `json:"errors"`
+	ErrorRate  float64           `json:"error_rate"`
+	LatencyMs  runrecord.Latency `json:"latency_ms"`
+	// MeanMs is the window's mean latency, estimated from its merged HDR
+	// histogram (0 without a seconds file).
+	MeanMs float64 `json:"mean_ms,omitempty"`
+	// Concurrency is N = achieved req/s × mean latency (Little's law), or
+	// × the median without a seconds file.
+	Concurrency       float64          `json:"concurrency"`
+	DroppedIterations int64            `json:"dropped_iterations"`
+	Classes           map[string]int64 `json:"classes"`
+	Verdict           string           `json:"verdict"`
+	Signals           []string         `json:"signals"`
+	Reasons           []string         `json:"reasons"`
+}
+
+// Breakpoint is the measured breaking point, also per pod.
+type Breakpoint struct {
+	breakpoint.Breakpoint
+	Replicas                int     `json:"replicas"`
+	PerPodMaxSustainableRPS float64 `json:"per_pod_max_sustainable_rps"`
+	PerPodFirstFailingRPS   float64 `json:"per_pod_first_failing_rps"`
+}
+
+// Estimates are model-based figures shown beside the measured breaking
+// point, never instead of it.
+type Estimates struct {
+	Knee     *fit.Knee `json:"knee,omitempty"`
+	KneeNote string    `json:"knee_note"`
+	USL      *fit.USL  `json:"usl,omitempty"`
+	USLNote  string    `json:"usl_note"`
+	// Concurrency says how N was derived for the USL fit.
+	Concurrency string `json:"concurrency"`
+}
+
+// Second is one second of the campaign's time series.
+type Second struct {
+	T          float64 // seconds since the campaign's first second
+	Step       int     // step index
+	Requests   int64
+	Errors     int64
+	P95Ms      float64
+	InWindow   bool // inside the step's judged window
+	OfferedRPS float64
+}
+
+// StepSpan is where a step lies on the campaign's time axis.
+type StepSpan struct {
+	Index              int
+	OfferedRPS         float64
+	Verdict            string
+	From, To           float64 // first and last second (inclusive start times)
+	WindowFrom, Window float64 // judged window start and end, 0 if unknown
+}
+
+// Report is everything a report shows.
+type Report struct {
+	Schema     string                 `json:"schema"`
+	Run        RunInfo                `json:"run"`
+	Steps      []StepRow              `json:"steps"`
+	Breakpoint Breakpoint             `json:"breakpoint"`
+	Comparison *compare.Result        `json:"comparison,omitempty"`
+	Capacity   *forecast.MeasuredPlan `json:"capacity,omitempty"`
+	GL006      *forecast.GL006Plan    `json:"gl006_capacity,omitempty"`
+	Estimates  Estimates              `json:"estimates"`
+	Warnings   []string               `json:"warnings"`
+	Timeline   []Second               `json:"-"`
+	Spans      []StepSpan             `json:"-"`
+	run        *runrecord.Run
+}
+
+// ErrRun is wrapped when a run directory cannot be reported on.
+var ErrRun = errors.New("cannot report on the run")
+
+// Load reads dir/run.json and builds its report.
+func Load(dir string, o Options) (*Report, error) {
+	run, err := runrecord.Read(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Build(dir, run, o)
+}
+
+// Build assembles the report of a run whose files are in dir. Missing or
+// unreadable seconds files are warnings, not errors: the report then falls
+// back to run.json's figures.
+func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
+	if run == nil {
+		return nil, fmt.Errorf("%w: no run", ErrRun)
+	}
+	r := &Report{Schema: Schema, Warnings: []string{}, Steps: []StepRow{}, run: run}
+	r.Run = runInfo(dir, run)
+	if o.Replicas > 0 {
+		r.Run.Replicas = o.Replicas
+	}
+	means := r.readSeconds(dir, run)
+
+	r.Breakpoint = Breakpoint{Breakpoint: run.Breakpoint, Replicas: r.Run.Replicas}
+	r.Breakpoint.PerPodMaxSustainableRPS = run.Breakpoint.MaxSustainableRPS / float64(r.Run.Replicas)
+	r.Breakpoint.PerPodFirstFailingRPS = run.Breakpoint.FirstFailingRPS / float64(r.Run.Replicas)
+
+	b := o.Benchmarks
+	if b == nil {
+		var err error
+		if b, err = compare.Builtin(r.Run.Service); err != nil {
+			return nil, err
+		}
+	}
+	cmp, err := compare.Compare(run, b, compare.Options{Replicas: o.Replicas, Tolerance: o.Tolerance, MeanMs: means})
+	if err != nil {
+		return nil, err
+	}
+	r.Comparison = cmp
+	a := o.Assumptions.WithDefaults()
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	switch b.Service {
+	case compare.GL008:
+		if cmp.PerPodRPS > 0 {
+			src := fmt.Sprintf("%s: %s", filepath.Base(dir), strings.TrimSuffix(firstBasis(cmp), "."))
+			r.Capacity = forecast.NewMeasuredPlan(b, forecast.CapacityOf(cmp, src), a, nil)
+		}
+	case compare.GL006:
+		var m *forecast.GL006Measured
+		if op := compare.OperationOf(run); op != "" {
+			m = &forecast.GL006Measured{Operation: op, PerPodRPS: cmp.PerPodRPS, Bound: cmp.PerPodBound}
+			if d, how, ok := compare.MeasuredDuration(run, means); ok {
+				m.DurationS, m.Basis = d, how
+			}
+		} else {
+			m = &forecast.GL006Measured{}
+		}
+		p, err := forecast.GL006(b, forecast.GL006Input{RatePerS: o.GL006Rate}, m)
+		if err != nil {
+			return nil, err
+		}
+		r.GL006 = p
+	}
+	r.estimate()
+	return r, nil
+}
+
+func firstBasis(c *compare.Result) string {
+	if p, ok := c.Primary(); ok {
+		return p.Basis
+	}
+	return ""
+}
+
+func runInfo(dir string, run *runrecord.Run) RunInfo {
+	cfg := run.Config
+	name := filepath.Base(filepath.Clean(dir))
+	if abs, err := filepath.Abs(dir); err == nil {
+		name = filepath.Base(abs)
+	}
+	info := RunInfo{Dir: name, Scenario: run.Scenario, Target: run.Target, Service: compare.ServiceOf(run),
+		Endpoint: cfg.Endpoint, Status: string(run.Status), StartedAt: run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Versions: run.Versions, Replicas: max(cfg.Replicas, 1), Criteria: run.Criteria,
+		StepDuration: cfg.StepDuration.String(), Warmup: cfg.Warmup.String(), Cooldown: cfg.Cooldown.String(),
+		Host: run.Host, CPUs: run.CPUs, ElapsedS: run.ElapsedS, StepTimeS: run.StepTimeS, AbortReason: run.AbortReason}
+	if info.Scenario == "" {
+		info.Scenario = cfg.Scenario
+	}
+	if run.FinishedAt != nil {
+		info.FinishedAt = run.FinishedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	switch cfg.Search {
+	case "adaptive":
+		info.Search = fmt.Sprintf("adaptive from %d req/s, ×%g growth, resolution %g%%, max %d req/s", cfg.Start, cfg.Growth, cfg.Resolution*100, cfg.Max)
+		if run.Search.Confirmed {
+			info.Search += "; found rate confirmed"
+		}
+	case "linear":
+		info.Search = fmt.Sprintf("linear %d → %d req/s in steps of %d", cfg.Start, cfg.Max, cfg.Step)
+	default:
+		info.Search = cfg.Search
+	}
+	return info
+}
+
+// readSeconds fills r.Steps, r.Timeline and r.Spans, and returns each
+// step's mean latency (ms) by index where a seconds file could be read.
+func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
+	means := map[int]float64{}
+	var origin int64 = -1
+	for _, s := range run.Steps {
+		row := StepRow{Index: s.Index, Phase: s.Phase, Attempt: s.Attempt, OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
+			DurationS: s.DurationS, Requests: s.Requests, Errors: s.Errors, ErrorRate: s.ErrorRate, LatencyMs: s.LatencyMs,
+			DroppedIterations: s.DroppedIterations, Classes: s.Classes, Verdict: s.Verdict, Signals: s.Signals, Reasons: s.Reasons}
+		if row.Classes == nil {
+			row.Classes = map[string]int64{}
+		}
+		if row.Signals == nil {
+			row.Signals = []string{}
+		}
+		if row.Reasons == nil {
+			row.Reasons = []string{}
+		}
+		if s.DurationS > 0 {
+			row.GoodputRPS = round(float64(s.Requests-s.Errors)/s.DurationS, 2)
+		}
+		var secs []measure.Second
+		if s.SecondsFile == "" {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("step %d has no seconds file: its mean latency and time series are missing", s.Index))
+		} else {
+			var err error
+			secs, err = measure.ReadFile(filepath.Join(dir, s.SecondsFile))
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					r.Warnings = append(r.Warnings, fmt.Sprintf("step %d: %s is missing: its mean latency and time series are missing", s.Index, s.SecondsFile))
+				} else {
+					r.Warnings = append(r.Warnings, fmt.Sprintf("step %d: %v (using what was read before it)", s.Index, err))
+				}
+			}
+		}
+		if len(secs) > 0 {
+			var w measure.Window
+			for _, sec := range secs {
+				if sec.StartUnix >= s.WindowStart && sec.StartUnix <= s.WindowEnd {
+					w.Add(sec)
+				}
+			}
+			if w.Requests > 0 {
+				row.MeanMs = round(meanMillis(w.Latency), 3)
+				means[s.Index] = row.MeanMs
+			}
+			if origin < 0 {
+				origin = secs[0].StartUnix
+			}
+			span := StepSpan{Index: s.Index, OfferedRPS: s.OfferedRPS, Verdict: s.Verdict,
+				From: float64(secs[0].StartUnix - origin), To: float64(secs[len(secs)-1].StartUnix - origin)}
+			if s.WindowEnd >= s.WindowStart && s.WindowStart > 0 {
+				span.WindowFrom, span.Window = float64(s.WindowStart-origin), float64(s.WindowEnd-origin)
+			}
+			r.Spans = append(r.Spans, span)
+			for _, sec := range secs {
+				r.Timeline = append(r.Timeline, Second{T: float64(sec.StartUnix - origin), Step: s.Index, Requests: sec.Requests,
+					Errors: sec.Errors, P95Ms: sec.P95Millis, OfferedRPS: s.OfferedRPS,
+					InWindow: sec.StartUnix >= s.WindowStart && sec.StartUnix <= s.WindowEnd})
+			}
+		}
+		lat := row.MeanMs
+		if lat == 0 {
+			lat = s.LatencyMs.P50
+		}
+		row.Concurrency = round(s.AchievedRPS*lat/1000, 3)
+		r.Steps = append(r.Steps, row)
+	}
+	sort.SliceStable(r.Timeline, func(i, j int) bool { return r.Timeline[i].T < r.Timeline[j].T })
+	return means
+}
+
+// meanMillis estimates a histogram's mean from its quantiles (the midpoint
+// rule over 1000 equal slices of probability): the histogram API exposes
+// percentiles, and this is exact to within its 0.1% buckets except for the
+// spread inside the highest slice.
+func meanMillis(h *measure.Histogram) float64 {
+	if h == nil || h.Count() == 0 {
+		return 0
+	}
+	const k = 1000
+	sum := 0.0
+	for i := 0; i < k; i++ {
+		sum += h.PercentileMillis((float64(i) + 0.5) / k * 100)
+	}
+	return sum / k
+}
+
+// estimate fits the knee and the USL.
+func (r *Report) estimate() {
+	e := &r.Estimates
+	// Knee: p95 against offered rate over judged steps, repeated rates
+	// averaged.
+	byRate := map[float64][]float64{}
+	for _, s := range r.Steps {
+		if (s.Verdict == "pass" || s.Verdict == "fail") && s.Requests > 0 {
+			byRate[s.OfferedRPS] = append(byRate[s.OfferedRPS], s.LatencyMs.P95)
+		}
+	}
+	var xs, ys []float64
+	for x, v := range byRate {
+		sum := 0.0
+		for _, y := range v {
+			sum += y
+		}
+		xs, ys = append(xs, x), append(ys, sum/float64(len(v)))
+	}
+	sort.Sort(pairs{xs, ys})
+	e.Knee, e.KneeNote = knee(xs, ys)
+
+	// USL: goodput against N = achieved × mean latency.
+	var ns, xput []float64
+	withMean := 0
+	for _, s := range r.Steps {
+		if s.Verdict != "pass" && s.Verdict != "fail" {
+			continue
+		}
+		if hasAny(s.Signals, string(breakpoint.Unreachable), string(breakpoint.NoData)) {
+			continue
+		}
+		if s.MeanMs > 0 {
+			withMean++
+		}
+		ns, xput = append(ns, s.Concurrency), append(xput, s.GoodputRPS)
+	}
+	e.Concurrency = "N = achieved req/s × mean latency (Little's law; the mean from each window's HDR histogram)"
+	if withMean == 0 && len(ns) > 0 {
+		e.Concurrency = "N = achieved req/s × median latency (Little's law; no seconds files, so the median from run.json stands in for the mean)"
+	} else if withMean < len(ns) {
+		e.Concurrency = fmt.Sprintf("N = achieved req/s × latency (Little's law): the mean from the HDR histogram for %d steps, the median from run.json for %d without a seconds file", withMean, len(ns)-withMean)
+	}
+	u, err := fit.FitUSL(ns, xput)
+	switch {
+	case errors.Is(err, fit.ErrTooFewPoints):
+		e.USLNote = "not enough steps: " + strings.TrimPrefix(err.Error(), fit.ErrTooFewPoints.Error()+": ")
+	case err != nil:
+		e.USLNote = err.Error()
+	default:
+		e.USL = &u
+		note := fmt.Sprintf("USL fit of goodput X against concurrency N over %d steps: λ = %.4g req/s, σ = %.4g, κ = %.4g, R² = %.3f",
+			u.Points, u.Lambda, u.Sigma, u.Kappa, u.R2)
+		if u.HasPeak {
+			note += fmt.Sprintf("; predicted peak X(N*) = %.1f req/s at N* = %.1f", u.PeakX, u.PeakN)
+			if u.PeakN > 2*u.MaxN {
+				note += fmt.Sprintf(" (far beyond the measured N ≤ %.1f: an extrapolation)", u.MaxN)
+			}
+		} else {
+			note += fmt.Sprintf("; no peak (κ ≈ 0): throughput approaches λ/σ = %.1f req/s", u.Lambda/math.Max(u.Sigma, 1e-12))
+		}
+		if u.R2 < 0.9 {
+			note += "; the fit is poor (R² < 0.9): treat it with care"
+		}
+		e.USLNote = note
+	}
+}
+
+// knee finds the knee of p95 against offered rate (xs sorted, distinct).
+// Kneedle assumes a convex rising curve. Past saturation p95 plateaus (a
+// bounded queue answers 503 at once, or requests time out), which makes the
+// top of the curve concave and would draw the knee to its end; so the curve
+// is cut at the first rate whose p95 reaches 95% of the way from the lowest
+// to the highest p95.
+func knee(xs, ys []float64) (*fit.Knee, string) {
+	if len(xs) < 3 {
+		return nil, fmt.Sprintf("not enough steps: the knee needs at least 3 distinct judged rates, the run has %d", len(xs))
+	}
+	lo, hi := ys[0], ys[0]
+	for _, y := range ys {
+		lo, hi = math.Min(lo, y), math.Max(hi, y)
+	}
+	if hi-lo <= 0.05*hi {
+		return nil, fmt.Sprintf("no knee: p95 stays within 5%% (%s–%s ms) across all %d rates", compare.Num(lo), compare.Num(hi), len(xs))
+	}
+	cut := len(xs)
+	for i, y := range ys {
+		if y >= lo+0.95*(hi-lo) {
+			cut = i + 1
+			break
+		}
+	}
+	k, err := fit.KneedleConvexIncreasing(xs[:cut], ys[:cut], 1)
+	switch {
+	case errors.Is(err, fit.ErrTooFewPoints):
+		return nil, fmt.Sprintf("not enough steps: p95 rises to its plateau within %d distinct rates (up to %s req/s), the knee needs at least 3", cut, compare.Num(xs[cut-1]))
+	case err != nil:
+		return nil, err.Error()
+	case !k.Found:
+		return nil, fmt.Sprintf("no knee: p95 does not bend away from a straight line between %s and %s req/s", compare.Num(xs[0]), compare.Num(xs[cut-1]))
+	}
+	return &k, fmt.Sprintf("Kneedle (S=1) on p95 against offered rate over the %d distinct rates up to %s req/s, where p95 nears its plateau: the knee is at %s req/s (p95 %s ms)",
+		cut, compare.Num(xs[cut-1]), compare.Num(k.X), compare.Num(k.Y))
+}
+
+type pairs struct{ x, y []float64 }
+
+func (p pairs) Len() int           { return len(p.x) }
+func (p pairs) Less(i, j int) bool { return p.x[i] < p.x[j] }
+func (p pairs) Swap(i, j int) {
+	p.x[i], p.x[j] = p.x[j], p.x[i]
+	p.y[i], p.y[j] = p.y[j], p.y[i]
+}
+
+func hasAny(xs []string, want ...string) bool {
+	for _, x := range xs {
+		for _, w := range want {
+			if x == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}

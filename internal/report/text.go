@@ -1,0 +1,253 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/texttable"
+)
+
+// Text writes the terminal report of a run whose files are in dir: the step
+// table, the verdicts, the breaking point and the comparison (o.Brief: only
+// its verdict); without Brief also capacity planning and the estimates.
+func Text(w io.Writer, dir string, run *runrecord.Run, o Options) error {
+	r, err := Build(dir, run, o)
+	if err != nil {
+		return err
+	}
+	return r.WriteText(w, o.Brief)
+}
+
+func ms(x float64) string {
+	switch {
+	case x >= 100:
+		return fmt.Sprintf("%.0f", x)
+	case x >= 10:
+		return fmt.Sprintf("%.1f", x)
+	default:
+		return fmt.Sprintf("%.2f", x)
+	}
+}
+
+func rps(x float64) string { return compare.Num(x) }
+
+func pct(x float64) string {
+	if x == 0 {
+		return "0"
+	}
+	if x < 0.001 {
+		return fmt.Sprintf("%.3f%%", x*100)
+	}
+	return fmt.Sprintf("%.2f%%", x*100)
+}
+
+// stepCells are the step table's rows; md marks verdicts for Markdown.
+func (r *Report) stepCells(md bool) [][]string {
+	var rows [][]string
+	for _, s := range r.Steps {
+		v := s.Verdict
+		if md {
+			v = "**" + v + "**"
+		}
+		mean := "–"
+		if s.MeanMs > 0 {
+			mean = ms(s.MeanMs)
+		}
+		sig := strings.Join(s.Signals, ", ")
+		if sig == "" {
+			sig = "–"
+		}
+		phase := s.Phase
+		if s.Attempt > 1 {
+			phase += fmt.Sprintf(" (retry %d)", s.Attempt-1)
+		}
+		rows = append(rows, []string{fmt.Sprint(s.Index), phase, rps(s.OfferedRPS), fmt.Sprintf("%.1f", s.AchievedRPS), fmt.Sprintf("%.1f", s.GoodputRPS),
+			fmt.Sprint(s.Errors), pct(s.ErrorRate), ms(s.LatencyMs.P50), ms(s.LatencyMs.P95), ms(s.LatencyMs.P99), ms(s.LatencyMs.Max), mean,
+			fmt.Sprintf("%.1f", s.Concurrency), v, sig})
+	}
+	return rows
+}
+
+var stepHeader = []string{"#", "PHASE", "OFFERED", "ACHIEVED", "GOODPUT", "ERRORS", "ERR %", "P50 MS", "P95 MS", "P99 MS", "MAX MS", "MEAN MS", "N", "VERDICT", "SIGNALS"}
+var stepAlign = []texttable.Align{texttable.Right, texttable.Left, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right,
+	texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Left, texttable.Left}
+
+// Title is the report's one-line title.
+func (r *Report) Title() string {
+	return fmt.Sprintf("%s stress report: %s against %s (%d replica%s)", r.Run.Service, r.Run.Scenario, r.Run.Target, r.Run.Replicas, plural(r.Run.Replicas))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// VersionsLine renders what produced the run.
+func (r *Report) VersionsLine() string {
+	v := r.Run.Versions
+	s := fmt.Sprintf("loadgen %s, k6 %s, %s", orDash(v.Loadgen), orDash(v.K6), orDash(v.Go))
+	if v.GitCommit != "" {
+		s += ", commit " + v.GitCommit
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// BreakpointLine says what was measured in one sentence.
+func (r *Report) BreakpointLine() string {
+	bp := r.Breakpoint
+	per := func(x float64) string {
+		if r.Run.Replicas == 1 {
+			return ""
+		}
+		return fmt.Sprintf(" (%s per pod)", rps(x/float64(r.Run.Replicas)))
+	}
+	switch {
+	case len(r.Steps) == 0:
+		return "no step was run"
+	case bp.Found && bp.MaxSustainableRPS > 0:
+		return fmt.Sprintf("max sustainable %s req/s%s; first failing %s req/s%s: %s",
+			rps(bp.MaxSustainableRPS), per(bp.MaxSustainableRPS), rps(bp.FirstFailingRPS), per(bp.FirstFailingRPS), bp.Reason)
+	case bp.Found:
+		return fmt.Sprintf("no step passed; the lowest rate tried, %s req/s%s, failed: %s", rps(bp.FirstFailingRPS), per(bp.FirstFailingRPS), bp.Reason)
+	case bp.MaxSustainableRPS > 0:
+		return fmt.Sprintf("not found: every step passed up to %s req/s%s (%s)", rps(bp.MaxSustainableRPS), per(bp.MaxSustainableRPS), orDash(bp.Reason))
+	}
+	return "not found: " + orDash(bp.Reason)
+}
+
+// WriteText renders the report for a terminal.
+func (r *Report) WriteText(w io.Writer, brief bool) error {
+	e := &texttable.Errf{W: w}
+	e.P("%s", r.Title())
+	e.P("Run: %s, %s, started %s, %d steps, %s s of step time, %s s elapsed", r.Run.Dir, r.Run.Status, r.Run.StartedAt, len(r.Steps),
+		rps(r.Run.StepTimeS), rps(round(r.Run.ElapsedS, 1)))
+	if r.Run.AbortReason != "" {
+		e.P("Ended early: %s", r.Run.AbortReason)
+	}
+	e.P("Endpoint: %s; search: %s; steps of %s (warm-up %s, cool-down %s)", orDash(r.Run.Endpoint), r.Run.Search, r.Run.StepDuration, r.Run.Warmup, r.Run.Cooldown)
+	e.P("Criteria: %s", orDash(r.Run.Criteria))
+	e.P("Versions: %s", r.VersionsLine())
+	e.P("")
+	e.Table(stepHeader, r.stepCells(false), stepAlign...)
+	e.P("OFFERED/ACHIEVED/GOODPUT in req/s (goodput: successful responses); N: concurrency by Little's law.")
+	for _, s := range r.Steps {
+		if len(s.Reasons) > 0 {
+			e.P("  step %d, %s req/s, %s: %s", s.Index, rps(s.OfferedRPS), s.Verdict, strings.Join(s.Reasons, "; "))
+		}
+	}
+	e.P("")
+	e.P("Breaking point: %s", r.BreakpointLine())
+	if c := r.Comparison; c != nil {
+		if brief {
+			p, _ := c.Primary()
+			line := fmt.Sprintf("Against the guide: %s", strings.ToUpper(string(c.Verdict)))
+			if p.Documented > 0 {
+				line += fmt.Sprintf(": %s%s %s per pod measured, %s documented (%s, ±%s%%)", boundPrefix(p.Bound), compare.Num(p.Measured), p.Unit,
+					compare.Num(p.Documented), p.Figure, compare.Num(c.Tolerance*100))
+			} else {
+				line += ": " + c.FigureUsed
+			}
+			e.P("%s", line)
+			if n := relevant(c); n > 0 {
+				e.P("The guide disagrees with itself about this figure (%d place%s): see report.md.", n, plural(n))
+			}
+		} else {
+			e.P("")
+			if e.Err == nil {
+				e.Err = c.WriteText(w)
+			}
+		}
+	}
+	if brief {
+		e.P("Estimates (not measurements): %s", r.estimateSummary())
+		for _, wn := range r.Warnings {
+			e.P("Warning: %s", wn)
+		}
+		return e.Err
+	}
+	if r.Capacity != nil {
+		e.P("")
+		if e.Err == nil {
+			e.Err = r.Capacity.WriteMatrixText(w)
+		}
+	}
+	if r.GL006 != nil {
+		e.P("")
+		if e.Err == nil {
+			e.Err = r.GL006.WriteText(w)
+		}
+	}
+	e.P("")
+	e.P("Estimates beside the measured breaking point (models, not measurements):")
+	e.P("  Latency knee: %s.", r.Estimates.KneeNote)
+	e.P("  Scalability: %s.", r.Estimates.USLNote)
+	e.P("  Concurrency: %s.", r.Estimates.Concurrency)
+	for _, wn := range r.Warnings {
+		e.P("Warning: %s", wn)
+	}
+	return e.Err
+}
+
+func boundPrefix(b compare.Bound) string {
+	if b == "" {
+		return ""
+	}
+	return string(b) + " "
+}
+
+func relevant(c *compare.Result) int {
+	n := 0
+	for _, d := range c.Disagreements {
+		if d.Relevant {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *Report) estimateSummary() string {
+	var parts []string
+	if k := r.Estimates.Knee; k != nil {
+		parts = append(parts, fmt.Sprintf("latency knee at %s req/s", rps(k.X)))
+	} else {
+		parts = append(parts, "latency knee: "+r.Estimates.KneeNote)
+	}
+	if u := r.Estimates.USL; u != nil {
+		if u.HasPeak {
+			parts = append(parts, fmt.Sprintf("USL peak %.1f req/s at N = %.1f (R² %.3f)", u.PeakX, u.PeakN, u.R2))
+		} else {
+			parts = append(parts, fmt.Sprintf("USL: no peak, λ/σ = %.1f req/s (R² %.3f)", u.Lambda/maxf(u.Sigma, 1e-12), u.R2))
+		}
+	} else {
+		parts = append(parts, "USL: "+r.Estimates.USLNote)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func maxf(a, b float64) float64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// WriteJSON renders the report as indented JSON (schema loadgen/report/v1).
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}

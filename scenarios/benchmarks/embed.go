@@ -1,0 +1,16 @@
+// Package benchmarks embeds the scaling guides' documented figures as data
+// (gl008.yaml, gl006.yaml), so that `loadgen compare`, `report` and
+// `forecast` work from any directory. internal/compare parses them.
+package benchmarks
+
+import "embed"
+
+//go:embed *.yaml
+var files embed.FS
+
+// Builtin returns the built-in benchmarks file name+".yaml" ("gl008",
+// "gl006").
+func Builtin(name string) ([]byte, error) { return files.ReadFile(name + ".yaml") }
+
+// Names lists the built-in benchmarks files, without ".yaml".
+func Names() []string { return []string{"gl006", "gl008"} }
