@@ -59,7 +59,11 @@ type Second struct {
 // Observation is what was measured in a step's steady window (after warm-up).
 type Observation struct {
 	OfferedRPS  float64
-	AchievedRPS float64 // responses completed per second
+	AchievedRPS float64 // responses completed per second (any status)
+	// GoodRPS is successful responses per second (status < 400, no error):
+	// what the target actually served. Saturation is judged on it, so a
+	// target that turns load away with fast 503s counts as saturated.
+	GoodRPS float64
 	DurationS   float64
 	Requests    int64
 	Errors      int64
@@ -138,7 +142,7 @@ func (c Criteria) Describe() string {
 		parts = append(parts, fmt.Sprintf("errors ≤ %d per step", c.MaxErrors))
 	}
 	c = c.WithDefaults()
-	parts = append(parts, fmt.Sprintf("achieved ≥ %g%% of offered", 100-c.SaturationTolerance*100),
+	parts = append(parts, fmt.Sprintf("served ≥ %g%% of offered", 100-c.SaturationTolerance*100),
 		fmt.Sprintf("no steady latency rise > %g%%", c.InstabilityRise*100))
 	return strings.Join(parts, ", ")
 }
@@ -196,8 +200,13 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	if c.MaxErrors > 0 && o.Errors > c.MaxErrors {
 		add(ErrorCount, "%d errors > limit %d per step", o.Errors, c.MaxErrors)
 	}
-	if o.OfferedRPS > 0 && o.AchievedRPS < o.OfferedRPS*(1-c.SaturationTolerance) {
-		detail := fmt.Sprintf("achieved %.1f req/s, %.1f%% short of the offered %.0f req/s", o.AchievedRPS, 100*(1-o.AchievedRPS/o.OfferedRPS), o.OfferedRPS)
+	if served := math.Min(o.AchievedRPS, o.GoodRPS); o.OfferedRPS > 0 && served < o.OfferedRPS*(1-c.SaturationTolerance) {
+		var detail string
+		if o.GoodRPS < o.AchievedRPS {
+			detail = fmt.Sprintf("served %.1f req/s successfully (%.1f completed), %.1f%% short of the offered %.0f req/s", o.GoodRPS, o.AchievedRPS, 100*(1-served/o.OfferedRPS), o.OfferedRPS)
+		} else {
+			detail = fmt.Sprintf("achieved %.1f req/s, %.1f%% short of the offered %.0f req/s", o.AchievedRPS, 100*(1-served/o.OfferedRPS), o.OfferedRPS)
+		}
 		if dropped {
 			detail += fmt.Sprintf(" (%d arrivals found every VU waiting on the target)", o.DroppedIterations)
 		}

@@ -15,7 +15,7 @@ func flat(n int, p50 float64, completed int64) []Second {
 }
 
 func healthy() Observation {
-	return Observation{OfferedRPS: 200, AchievedRPS: 200, DurationS: 30, Requests: 6000,
+	return Observation{OfferedRPS: 200, AchievedRPS: 200, GoodRPS: 200, DurationS: 30, Requests: 6000,
 		P50Ms: 30, P90Ms: 35, P95Ms: 40, P99Ms: 60, MaxMs: 90, PeakVUs: 12, MaxVUs: 400, Seconds: flat(30, 30, 200)}
 }
 
@@ -51,34 +51,35 @@ func TestJudge(t *testing.T) {
 		{"p95 over the limit", func(o *Observation) { o.P95Ms = 5200 }, guide, Fail, []Signal{LatencyP95}},
 		{"p99 limit", func(o *Observation) { o.P99Ms = 900 }, Criteria{P99Ms: 500}, Fail, []Signal{LatencyP99}},
 		{"p99 off by default", func(o *Observation) { o.P99Ms = 900 }, guide, Pass, nil},
-		{"more than 100 errors", func(o *Observation) { o.Errors = 101 }, guide, Fail, []Signal{ErrorCount}},
+		{"more than 100 errors", func(o *Observation) { o.Errors, o.GoodRPS = 101, 196.6 }, guide, Fail, []Signal{ErrorCount}},
 		{"exactly 100 errors passes", func(o *Observation) { o.Errors = 100 }, guide, Pass, nil},
-		{"error rate", func(o *Observation) { o.Errors = 400 }, Criteria{MaxErrorRate: 0.05}, Fail, []Signal{ErrorRate}},
-		{"saturated", func(o *Observation) { o.AchievedRPS = 170 }, guide, Fail, []Signal{Saturation}},
-		{"within saturation tolerance", func(o *Observation) { o.AchievedRPS = 197 }, guide, Pass, nil},
-		{"2.5% short is saturation", func(o *Observation) { o.AchievedRPS = 195 }, guide, Fail, []Signal{Saturation}},
+		{"error rate", func(o *Observation) { o.Errors, o.GoodRPS = 400, 196.6 }, Criteria{MaxErrorRate: 0.05}, Fail, []Signal{ErrorRate}},
+		{"saturated", func(o *Observation) { o.AchievedRPS, o.GoodRPS = 170, 170 }, guide, Fail, []Signal{Saturation}},
+		{"within saturation tolerance", func(o *Observation) { o.AchievedRPS, o.GoodRPS = 197, 197 }, guide, Pass, nil},
+		{"2.5% short is saturation", func(o *Observation) { o.AchievedRPS, o.GoodRPS = 195, 195 }, guide, Fail, []Signal{Saturation}},
+		{"load turned away with fast 503s is saturation", func(o *Observation) { o.GoodRPS, o.Errors = 190, 90 }, guide, Fail, []Signal{Saturation}},
 		{"queue growing", func(o *Observation) { o.Seconds = rising.Seconds }, guide, Fail, []Signal{Instability}},
 		{"noisy but flat latency", func(o *Observation) { o.Seconds = noisy.Seconds }, guide, Pass, nil},
 		{"generator limited: VUs exhausted, latency fine", func(o *Observation) {
-			o.DroppedIterations, o.AchievedRPS, o.PeakVUs = 900, 170, 400
+			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.PeakVUs = 900, 170, 170, 400
 		}, guide, Invalid, []Signal{Generator}},
 		{"generator limited: host CPU saturated", func(o *Observation) {
-			o.DroppedIterations, o.AchievedRPS, o.HostBusy = 900, 170, 0.97
+			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.HostBusy = 900, 170, 170, 0.97
 		}, guide, Invalid, []Signal{Generator}},
 		{"host saturated: k6's latency is suspect too", func(o *Observation) {
-			o.DroppedIterations, o.AchievedRPS, o.HostBusy, o.P95Ms = 900, 170, 0.99, 6000
+			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.HostBusy, o.P95Ms = 900, 170, 170, 0.99, 6000
 		}, guide, Invalid, []Signal{Generator}},
 		{"dropped with VUs and CPU to spare: the target kept them busy", func(o *Observation) {
-			o.DroppedIterations, o.AchievedRPS, o.HostBusy = 300, 188, 0.3
+			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.HostBusy = 300, 188, 188, 0.3
 		}, guide, Fail, []Signal{Saturation}},
 		{"dropped because the target is slow is a failure", func(o *Observation) {
-			o.DroppedIterations, o.AchievedRPS, o.P95Ms = 900, 170, 6000
+			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.P95Ms = 900, 170, 170, 6000
 		}, guide, Fail, []Signal{LatencyP95, Saturation}},
 		{"a few dropped arrivals are tolerated", func(o *Observation) { o.DroppedIterations = 5 }, guide, Pass, nil},
-		{"target down", func(o *Observation) { o.Errors, o.Refused = 6000, 6000 }, guide, Fail, []Signal{Unreachable, ErrorCount}},
+		{"target down", func(o *Observation) { o.Errors, o.Refused, o.GoodRPS = 6000, 6000, 0 }, guide, Fail, []Signal{Unreachable, ErrorCount, Saturation}},
 		{"nothing measured", func(o *Observation) { o.Requests, o.Seconds = 0, nil }, guide, Fail, []Signal{NoData}},
-		{"several at once", func(o *Observation) { o.P95Ms, o.Errors = 7000, 500 }, Criteria{P95Ms: 5000, MaxErrors: 100, MaxErrorRate: 0.05}, Fail,
-			[]Signal{LatencyP95, ErrorRate, ErrorCount}},
+		{"several at once", func(o *Observation) { o.P95Ms, o.Errors, o.GoodRPS = 7000, 500, 183 }, Criteria{P95Ms: 5000, MaxErrors: 100, MaxErrorRate: 0.05}, Fail,
+			[]Signal{LatencyP95, ErrorRate, ErrorCount, Saturation}},
 	}
 	for _, tc := range cases {
 		o := healthy()
@@ -130,5 +131,5 @@ func TestFind(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, "p95 ≤ 5000 ms, errors ≤ 100 per step, achieved ≥ 98% of offered, no steady latency rise > 50%", guide.Describe())
+	assert.Equal(t, "p95 ≤ 5000 ms, errors ≤ 100 per step, served ≥ 98% of offered, no steady latency rise > 50%", guide.Describe())
 }

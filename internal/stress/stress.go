@@ -222,6 +222,7 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	}
 	if len(steady) > 0 {
 		obs.AchievedRPS = float64(w.Requests) / float64(len(steady))
+		obs.GoodRPS = float64(w.OK) / float64(len(steady))
 	}
 	p := w.Percentiles()
 	obs.P50Ms, obs.P90Ms, obs.P95Ms, obs.P99Ms, obs.MaxMs = p.P50Millis, p.P90Millis, p.P95Millis, p.P99Millis, p.MaxMillis
