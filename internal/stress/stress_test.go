@@ -1,0 +1,117 @@
+package stress
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/k6step"
+	"github.com/greenlang/loadgen/internal/ramp"
+	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+// seconds builds a step's per-second records: n seconds from t0, each with
+// ok and errors requests at latency ms (rising by rise ms per second).
+func seconds(t0 int64, n int, ok, errors int, latency, rise float64) []measure.Second {
+	var out []measure.Second
+	for i := range n {
+		r := measure.NewRecorder(t0 + int64(i))
+		for range ok {
+			r.AddRequest(measure.Classify("200", ""))
+			r.AddLatencyMillis(latency + rise*float64(i))
+		}
+		for range errors {
+			r.AddRequest(measure.Classify("503", "1503"))
+			r.AddLatencyMillis(1)
+		}
+		r.AddIterations(int64(ok + errors))
+		out = append(out, r.Second())
+	}
+	return out
+}
+
+func cfg() campaign.Config {
+	c := campaign.Defaults()
+	c.Target = "http://127.0.0.1:8080"
+	c.StepDuration, c.Warmup = campaign.Duration(10*time.Second), campaign.Duration(2*time.Second)
+	return c
+}
+
+func TestSteadyWindowLeavesOutWarmupAndPartialSeconds(t *testing.T) {
+	t.Parallel()
+	secs := append(seconds(1000, 1, 0, 0, 0, 0), seconds(1001, 12, 100, 0, 20, 0)...) // an idle second first
+	w := k6step.Steady(secs, 10*time.Second, 2*time.Second)
+	require.NotEmpty(t, w)
+	assert.Equal(t, int64(1004), w[0].StartUnix, "first traffic 1001, +1 partial, +2 warm-up")
+	assert.Equal(t, int64(1010), w[len(w)-1].StartUnix, "the step's last full second")
+	assert.Empty(t, k6step.Steady(seconds(1, 3, 0, 0, 0, 0), 10*time.Second, 0))
+}
+
+func TestMeasureJudgesTheSteadyWindow(t *testing.T) {
+	t.Parallel()
+	step := ramp.Step{RPS: 100, Phase: ramp.Grow}
+	res := k6step.Result{Seconds: seconds(1000, 12, 100, 0, 20, 0), SecondsFile: "step-01.ndjson"}
+	rec := Measure(cfg(), step, res, 1, 1, 25, 500)
+	assert.Equal(t, "pass", rec.Verdict)
+	assert.Equal(t, 7.0, rec.DurationS)
+	assert.Equal(t, int64(700), rec.Requests)
+	assert.Equal(t, 100.0, rec.AchievedRPS)
+	assert.InDelta(t, 20, rec.LatencyMs.P95, 0.1)
+	assert.Equal(t, runrecord.VUs{PreAllocated: 25, Max: 500}, rec.VUs)
+	assert.Empty(t, rec.Reasons)
+
+	// Turned away: 30 of 100 per second are fast 503s.
+	res.Seconds = seconds(1000, 12, 70, 30, 20, 0)
+	rec = Measure(cfg(), step, res, 2, 1, 25, 500)
+	assert.Equal(t, "fail", rec.Verdict)
+	assert.Equal(t, []string{"error_count", "saturation"}, rec.Signals)
+	assert.Equal(t, int64(210), rec.Errors)
+	assert.InDelta(t, 0.3, rec.ErrorRate, 1e-9)
+	assert.Equal(t, int64(210), rec.Classes["503"])
+
+	// A queue growing: latency climbs 40 ms a second.
+	res.Seconds = seconds(1000, 12, 100, 0, 20, 40)
+	rec = Measure(cfg(), step, res, 3, 1, 25, 500)
+	assert.Equal(t, []string{"instability"}, rec.Signals)
+}
+
+func TestSizeVUs(t *testing.T) {
+	t.Parallel()
+	c := cfg()
+	pre, maxVUs := SizeVUs(c, 1000)
+	assert.Equal(t, 250, pre, "250 ms of concurrency, initialised up front")
+	assert.Equal(t, 5000, maxVUs, "rate × the 5 s latency limit, within --max-vus")
+	pre, maxVUs = SizeVUs(c, 10)
+	assert.Equal(t, 10, pre)
+	assert.Equal(t, 50, maxVUs)
+	c.MaxVUs = 100
+	pre, maxVUs = SizeVUs(c, 1000)
+	assert.Equal(t, 100, pre)
+	assert.Equal(t, 100, maxVUs)
+}
+
+func TestResumeReplaysJudgedSteps(t *testing.T) {
+	t.Parallel()
+	c := cfg()
+	c.Search = campaign.Adaptive
+	run := &runrecord.Run{Config: c, Steps: []runrecord.Step{
+		{OfferedRPS: 100, Phase: "grow", Verdict: "pass"},
+		{OfferedRPS: 200, Phase: "grow", Verdict: "invalid"},
+		{OfferedRPS: 200, Phase: "grow", Verdict: "pass"},
+		{OfferedRPS: 400, Phase: "grow", Verdict: "fail"},
+	}}
+	plan, err := Resume(run)
+	require.NoError(t, err)
+	next, ok := plan.Next()
+	require.True(t, ok)
+	assert.Equal(t, ramp.Step{RPS: 300, Phase: ramp.Bisect}, next)
+
+	run.Config.Start = 150
+	_, err = Resume(run)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot resume")
+}
