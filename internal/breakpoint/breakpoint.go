@@ -63,10 +63,10 @@ type Observation struct {
 	// GoodRPS is successful responses per second (status < 400, no error):
 	// what the target actually served. Saturation is judged on it, so a
 	// target that turns load away with fast 503s counts as saturated.
-	GoodRPS float64
-	DurationS   float64
-	Requests    int64
-	Errors      int64
+	GoodRPS   float64
+	DurationS float64
+	Requests  int64
+	Errors    int64
 	// Refused counts requests that found no server (connection refused or
 	// reset before a response): the target is down, not slow.
 	Refused int64
