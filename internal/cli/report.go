@@ -3,14 +3,13 @@ package cli
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/greenlang/loadgen/internal/atomicfile"
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/report"
 	"github.com/greenlang/loadgen/internal/runrecord"
@@ -151,30 +150,8 @@ func writeOut(stdout io.Writer, out string, render func(io.Writer) error) error 
 		}
 		return w.Flush()
 	}
-	dir := filepath.Dir(out)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+"-*")
-	if err != nil {
+	if err := atomicfile.Write(out, render); err != nil {
 		return usageErr("--out %s: %v", out, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	w := bufio.NewWriter(tmp)
-	if err := render(w); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return fmt.Errorf("--out %s: %w", out, err)
 	}
 	return nil
 }

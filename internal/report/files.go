@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
+	"github.com/greenlang/loadgen/internal/atomicfile"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
@@ -50,29 +50,9 @@ func WriteFiles(dir string, run *runrecord.Run, o Options) error {
 		if err := f.render(&b); err != nil {
 			return fmt.Errorf("%s: %w", f.name, err)
 		}
-		if err := writeAtomic(filepath.Join(dir, f.name), b.Bytes()); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, f.name), b.Bytes()); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

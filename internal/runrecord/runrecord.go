@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/atomicfile"
 	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/campaign"
 )
@@ -132,23 +133,7 @@ func (r *Run) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".run-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, FileName))
+	return atomicfile.WriteBytes(filepath.Join(dir, FileName), append(b, '\n'))
 }
 
 // ErrNotARun is wrapped when a directory holds no readable run.json.
