@@ -2,7 +2,8 @@
 # through the module proxy; Debian packages through apt-get where a test needs them).
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
 .PHONY: all deps build k6 run test test-go test-smoke bench fuzz vet fmt clean chromium
