@@ -123,7 +123,9 @@ func TestStressFindsAKnownCapacity(t *testing.T) {
 		}
 		assert.Positive(t, s.DurationS)
 	}
-	assert.Contains(t, res.stdout, "breaking point: max sustainable")
+	assert.Contains(t, res.stdout, "Breaking point: max sustainable")
+	assert.FileExists(t, filepath.Join(dir, "report.html"))
+	assert.FileExists(t, filepath.Join(dir, "report.md"))
 
 	// The token never reaches the run directory.
 	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
