@@ -112,6 +112,9 @@ type Config struct {
 	// TargetCapacityFactor degrades the embedded reference target (Target
 	// "embedded"; 0 = full capacity), to rehearse a regression.
 	TargetCapacityFactor float64 `json:"target_capacity_factor,omitempty" yaml:"target_capacity_factor"`
+	// TargetTimeScale shortens the embedded target's GL-006 operations (0 =
+	// as documented), so that a GL-006 campaign fits in minutes.
+	TargetTimeScale float64 `json:"target_time_scale,omitempty" yaml:"target_time_scale"`
 }
 
 // Defaults reproduce the GL-008 guide's stress procedure: 100 to 2000 req/s
@@ -236,7 +239,10 @@ func (c Config) Validate() error {
 		bad("--invalid-retries %d: want 0–10", c.Retries)
 	}
 	if c.TargetCapacityFactor < 0 {
-		bad("target_capacity_factor %v: want > 0", c.TargetCapacityFactor)
+		bad("--target-capacity-factor %v: want > 0", c.TargetCapacityFactor)
+	}
+	if c.TargetTimeScale < 0 {
+		bad("--target-time-scale %v: want > 0", c.TargetTimeScale)
 	}
 	for k := range c.Env {
 		if strings.Contains(strings.ToUpper(k), "TOKEN") || strings.Contains(strings.ToUpper(k), "SECRET") || strings.Contains(strings.ToUpper(k), "PASSWORD") {

@@ -107,6 +107,7 @@ interrupted, or target unreachable.`,
 	fl.IntVar(&f.cfg.Retries, "invalid-retries", d.Retries, "retries of a step the generator could not offer, with twice the VUs")
 	fl.Uint64Var(&f.cfg.Seed, "seed", d.Seed, "payload seed")
 	fl.Float64Var(&f.cfg.TargetCapacityFactor, "target-capacity-factor", 0, "embedded target: capacity multiplier (e.g. 0.7 = a degraded build)")
+	fl.Float64Var(&f.cfg.TargetTimeScale, "target-time-scale", 0, "embedded target: GL-006 durations multiplier (e.g. 0.1)")
 	fl.StringArrayVar(&f.env, "env", nil, "extra script environment KEY=VALUE (repeatable; never secrets)")
 	fl.StringVar(&f.out, "out", "", "run directory (default results/<UTC time>-<scenario>)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask before loading a target that is not on loopback")
@@ -198,6 +199,8 @@ func (f *stressFlags) config(fl *pflag.FlagSet, tmpDir string) (campaign.Config,
 			cfg.Seed = flagged.Seed
 		case "target-capacity-factor":
 			cfg.TargetCapacityFactor = flagged.TargetCapacityFactor
+		case "target-time-scale":
+			cfg.TargetTimeScale = flagged.TargetTimeScale
 		case "env":
 			if cfg.Env == nil {
 				cfg.Env = map[string]string{}
@@ -272,6 +275,9 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		tcfg.Addr, tcfg.Replicas = "127.0.0.1:0", cfg.Replicas
 		if cfg.TargetCapacityFactor > 0 {
 			tcfg.CapacityFactor = cfg.TargetCapacityFactor
+		}
+		if cfg.TargetTimeScale > 0 {
+			tcfg.TimeScale = cfg.TargetTimeScale
 		}
 		srv, terr := target.New(tcfg)
 		if terr != nil {

@@ -271,6 +271,18 @@ func TestCompareGL006(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 2.01, res.Rows[1].Measured, 1e-9)
 
+	// The embedded target at time scale 0.1: ten times the rate, a tenth of
+	// the duration, brought back to real time.
+	fast := run("pinch_analysis", 1, 25, 26)
+	fast.Config.Scenario, fast.Config.Target, fast.Config.TargetTimeScale = "gl006-step", "embedded", 0.1
+	fast.Steps[0].LatencyMs.P50 = 201
+	res, err = Compare(fast, g, Options{})
+	require.NoError(t, err)
+	assert.InDelta(t, 2.5, res.Rows[0].Measured, 1e-9)
+	assert.Equal(t, Meets, res.Verdict)
+	assert.InDelta(t, 2.01, res.Rows[1].Measured, 1e-9)
+	assert.Contains(t, strings.Join(res.Notes, " "), "time scale 0.1")
+
 	// A mixed workload has no single figure.
 	m := run("", 2, 5, 6)
 	m.Config.Scenario = "gl006-mixed"
