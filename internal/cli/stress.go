@@ -44,6 +44,7 @@ type stressFlags struct {
 	k6          string
 	resume      string
 	metricsAddr string
+	pushGateway string
 	env         []string
 	plain       bool
 }
@@ -114,6 +115,7 @@ interrupted, or target unreachable.`,
 	fl.StringVar(&f.k6, "k6", "", "use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
 	fl.StringVar(&f.resume, "resume", "", "continue the interrupted campaign in this run directory")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "expose the campaign's live gauges for Prometheus at this address (e.g. 127.0.0.1:9464)")
+	fl.StringVar(&f.pushGateway, "push-gateway", "", "push the campaign's result to this Prometheus Pushgateway URL when it ends (job loadgen)")
 	fl.BoolVar(&f.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
 	return c
 }
@@ -236,7 +238,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		err error
 	)
 	if f.resume != "" {
-		if others := changedExcept(cmd.Flags(), "resume", "yes", "k6", "metrics-addr", "plain"); len(others) > 0 {
+		if others := changedExcept(cmd.Flags(), "resume", "yes", "k6", "metrics-addr", "push-gateway", "plain"); len(others) > 0 {
 			return usageErr("--resume takes the campaign from run.json; drop --%s", strings.Join(others, ", --"))
 		}
 		dir = f.resume
@@ -356,6 +358,13 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		}
 	}
 	printSummary(stdout, c.Run, dir)
+	if f.pushGateway != "" {
+		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if perr := live.PushResult(pctx, f.pushGateway, c.Run); perr != nil {
+			fmt.Fprintf(stderr, "loadgen: pushing to %s: %v\n", f.pushGateway, perr)
+		}
+		cancel()
+	}
 	switch {
 	case errors.Is(err, stress.ErrInterrupted):
 		fmt.Fprintf(stderr, "interrupted: continue with  loadgen stress --resume %s\n", dir)

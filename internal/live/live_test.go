@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/campaign"
 	"github.com/greenlang/loadgen/internal/ramp"
 	"github.com/greenlang/loadgen/internal/runrecord"
@@ -102,4 +104,23 @@ func TestInterval(t *testing.T) {
 	assert.Equal(t, "no step judged yet", Interval(ramp.Progress{}))
 	assert.Equal(t, "passing up to 400 req/s", Interval(ramp.Progress{Lo: 400}))
 	assert.Equal(t, "breaking point ≤ 100 req/s", Interval(ramp.Progress{Hi: 100}))
+}
+
+func TestPushResultSendsTheBreakingPoint(t *testing.T) {
+	t.Parallel()
+	var path, body string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		path, body = r.URL.Path, string(b)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	run := &runrecord.Run{Scenario: "gl008-step", Status: runrecord.Completed, Config: campaign.Config{Replicas: 4},
+		Breakpoint: breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 1000, FirstFailingRPS: 1020}}
+	require.NoError(t, PushResult(context.Background(), srv.URL, run))
+	assert.Equal(t, "/metrics/job/loadgen/scenario/gl008-step", path)
+	assert.NotEmpty(t, body)
+
+	srv.Close()
+	assert.Error(t, PushResult(context.Background(), srv.URL, run), "an unreachable gateway is reported")
 }
