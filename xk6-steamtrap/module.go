@@ -82,8 +82,8 @@ func (mi *ModuleInstance) Exports() modules.Exports {
 		"heatStreams":     mi.HeatStreams,
 		"saturationTempC": trap.SaturationTempC,
 		"saturationTempF": trap.SaturationTempF,
-		"states":          stateNames(),
-		"operations":      operationNames(),
+		"states":          trap.StateNames(),
+		"operations":      heat.OperationNames(),
 	}}
 }
 
@@ -517,20 +517,4 @@ func (mi *ModuleInstance) heatConfig(v sobek.Value) (heat.GenConfig, string, err
 		}
 	}
 	return cfg, key.String(), nil
-}
-
-func stateNames() []string {
-	out := make([]string, 0, 5)
-	for _, s := range trap.States() {
-		out = append(out, s.String())
-	}
-	return out
-}
-
-func operationNames() []string {
-	out := make([]string, 0, 5)
-	for _, op := range heat.Operations() {
-		out = append(out, string(op))
-	}
-	return out
 }

@@ -257,6 +257,3 @@ func (c Config) Validate() error {
 	}
 	return fmt.Errorf("invalid campaign:\n  %s", strings.Join(errs, "\n  "))
 }
-
-// StepTime is the load time one step costs.
-func (c Config) StepTime() time.Duration { return c.StepDuration.D() }

@@ -122,14 +122,6 @@ extension sends from that VU.`,
 	fl.IntVar(&hot, "hot", 3, "heat-streams: hot streams per request")
 	fl.IntVar(&cold, "cold", 3, "heat-streams: cold streams per request")
 	fl.Float64Var(&dtMin, "dt-min", 10, "heat-streams: ΔTmin in K")
-	fl.StringVar(&operation, "operation", "", "heat-streams: one of "+strings.Join(opNames(), ", ")+" (default: all, equally weighted)")
+	fl.StringVar(&operation, "operation", "", "heat-streams: one of "+strings.Join(heat.OperationNames(), ", ")+" (default: all, equally weighted)")
 	return c
-}
-
-func opNames() []string {
-	var out []string
-	for _, op := range heat.Operations() {
-		out = append(out, string(op))
-	}
-	return out
 }

@@ -46,8 +46,6 @@ func Interval(p ramp.Progress) string {
 type stepState struct {
 	mu       sync.Mutex
 	info     stress.StepInfo
-	started  time.Time
-	seconds  int
 	lastRate float64
 	lastP95  float64
 	errors   int64
@@ -57,15 +55,14 @@ type stepState struct {
 func (s *stepState) reset(info stress.StepInfo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.info, s.started = info, time.Now()
-	s.seconds, s.lastRate, s.lastP95, s.errors, s.dropped = 0, 0, 0, 0, 0
+	s.info = info
+	s.lastRate, s.lastP95, s.errors, s.dropped = 0, 0, 0, 0
 }
 
 func (s *stepState) add(sec measure.Second) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !sec.Late {
-		s.seconds++
 		s.lastRate = float64(sec.Requests)
 		s.lastP95 = sec.P95Millis
 	}

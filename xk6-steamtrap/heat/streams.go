@@ -53,6 +53,15 @@ func Operations() []Operation {
 	return []Operation{StreamAnalysis, PinchAnalysis, NetworkSynthesis, ROI, FullAnalysis}
 }
 
+// OperationNames lists the operations' wire names in the guide's order.
+func OperationNames() []string {
+	names := make([]string, 0, 5)
+	for _, op := range Operations() {
+		names = append(names, string(op))
+	}
+	return names
+}
+
 // ErrUnknownOperation is wrapped by errors about operation names that do not exist.
 var ErrUnknownOperation = errors.New("unknown operation")
 
@@ -63,11 +72,7 @@ func ParseOperation(name string) (Operation, error) {
 			return op, nil
 		}
 	}
-	names := make([]string, 0, 5)
-	for _, op := range Operations() {
-		names = append(names, string(op))
-	}
-	return "", fmt.Errorf("%w %q (want one of %s)", ErrUnknownOperation, name, strings.Join(names, ", "))
+	return "", fmt.Errorf("%w %q (want one of %s)", ErrUnknownOperation, name, strings.Join(OperationNames(), ", "))
 }
 
 // Economics carries the cost figures of ROI and full analyses.

@@ -24,6 +24,9 @@ var stateNames = [numStates]string{"good", "leaking", "failed_open", "failed_clo
 // States lists every state in Mix order.
 func States() []State { return []State{Good, Leaking, FailedOpen, FailedClosed, Flooded} }
 
+// StateNames lists the states' wire names in Mix order.
+func StateNames() []string { return append([]string(nil), stateNames[:]...) }
+
 // String returns the state's wire name (e.g. "failed_open").
 func (s State) String() string {
 	if s < numStates {
