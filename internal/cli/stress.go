@@ -50,6 +50,12 @@ type stressFlags struct {
 }
 
 func newStressCmd() *cobra.Command {
+	c, _ := newStressCmdFlags()
+	return c
+}
+
+// newStressCmdFlags returns the command and the flag values it fills.
+func newStressCmdFlags() (*cobra.Command, *stressFlags) {
 	f := &stressFlags{cfg: campaign.Defaults()}
 	c := &cobra.Command{
 		Use:   "stress --target URL [--scenario NAME|FILE] [flags]",
@@ -83,32 +89,8 @@ interrupted, or target unreachable.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runStress(cmd, f) },
 	}
 	fl := c.Flags()
-	d := campaign.Defaults()
-	fl.StringVar(&f.cfg.Target, "target", "", `target base URL (e.g. http://127.0.0.1:8080), or "embedded" for the built-in reference target`)
-	fl.StringVar(&f.cfg.Scenario, "scenario", d.Scenario, "k6 script: a name in scenarios/ or a .js path (built in: "+strings.Join(scenarios.Names(".js"), ", ")+")")
+	bindCampaignFlags(fl, &f.cfg)
 	fl.StringVarP(&f.campaign, "campaign", "c", "", "campaign file (YAML): a name in scenarios/ or a path (built in: "+strings.Join(scenarios.Names(".yaml"), ", ")+")")
-	fl.StringVar(&f.cfg.Endpoint, "endpoint", d.Endpoint, "passed to the script as ENDPOINT (gl008-step: inspection, predictions, pipeline, sensor-batch)")
-	fl.IntVar(&f.cfg.Start, "start", d.Start, "first offered rate, req/s")
-	fl.IntVar(&f.cfg.Step, "step", d.Step, "linear: rate increment, req/s")
-	fl.IntVar(&f.cfg.Max, "max", d.Max, "highest rate to offer, req/s")
-	durFlag(fl, &f.cfg.StepDuration, "step-duration", "length of each step")
-	durFlag(fl, &f.cfg.Cooldown, "cooldown", "pause between steps")
-	durFlag(fl, &f.cfg.Warmup, "warmup", "start of each step left out of the judgement")
-	fl.StringVar(&f.cfg.Search, "search", d.Search, "linear (the guide's walk) or adaptive (grow, bisect, confirm)")
-	fl.Float64Var(&f.cfg.Growth, "growth", d.Growth, "adaptive: factor by which the rate grows until a step fails")
-	fl.Float64Var(&f.cfg.Resolution, "resolution", d.Resolution, "adaptive: stop bisecting when (fail−pass)/pass ≤ this fraction")
-	fl.Float64Var(&f.cfg.P95Ms, "p95", d.P95Ms, "P95 latency limit, ms (0 = not checked)")
-	fl.Float64Var(&f.cfg.P99Ms, "p99", d.P99Ms, "P99 latency limit, ms (0 = not checked)")
-	fl.Float64Var(&f.cfg.MaxErrorRate, "max-error-rate", d.MaxErrorRate, "error-rate limit per step, fraction (0 = not checked)")
-	fl.Int64Var(&f.cfg.MaxErrors, "max-errors", d.MaxErrors, "error-count limit per step (0 = not checked)")
-	fl.IntVar(&f.cfg.Replicas, "replicas", d.Replicas, "pods behind the target, for per-pod figures (and the embedded target's size)")
-	fl.Float64Var(&f.cfg.MinRPS, "min-rps", d.MinRPS, "gate: exit 1 if max_sustainable_rps is below this")
-	fl.IntVar(&f.cfg.MaxVUs, "max-vus", d.MaxVUs, "ceiling of k6 VUs per step")
-	durFlag(fl, &f.cfg.Timeout, "request-timeout", "per-request timeout")
-	fl.IntVar(&f.cfg.Retries, "invalid-retries", d.Retries, "retries of a step the generator could not offer, with twice the VUs")
-	fl.Uint64Var(&f.cfg.Seed, "seed", d.Seed, "payload seed")
-	fl.Float64Var(&f.cfg.TargetCapacityFactor, "target-capacity-factor", 0, "embedded target: capacity multiplier (e.g. 0.7 = a degraded build)")
-	fl.Float64Var(&f.cfg.TargetTimeScale, "target-time-scale", 0, "embedded target: GL-006 durations multiplier (e.g. 0.1)")
 	fl.StringArrayVar(&f.env, "env", nil, "extra script environment KEY=VALUE (repeatable; never secrets)")
 	fl.StringVar(&f.out, "out", "", "run directory (default results/<UTC time>-<scenario>)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask before loading a target that is not on loopback")
@@ -117,7 +99,37 @@ interrupted, or target unreachable.`,
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "expose the campaign's live gauges for Prometheus at this address (e.g. 127.0.0.1:9464)")
 	fl.StringVar(&f.pushGateway, "push-gateway", "", "push the campaign's result to this Prometheus Pushgateway URL when it ends (job loadgen)")
 	fl.BoolVar(&f.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
-	return c
+	return c, f
+}
+
+// bindCampaignFlags binds the flags that set campaign settings to c. Every
+// default is c's current value, so binding leaves c as it was.
+func bindCampaignFlags(fl *pflag.FlagSet, c *campaign.Config) {
+	d := *c
+	fl.StringVar(&c.Target, "target", d.Target, `target base URL (e.g. http://127.0.0.1:8080), or "embedded" for the built-in reference target`)
+	fl.StringVar(&c.Scenario, "scenario", d.Scenario, "k6 script: a name in scenarios/ or a .js path (built in: "+strings.Join(scenarios.Names(".js"), ", ")+")")
+	fl.StringVar(&c.Endpoint, "endpoint", d.Endpoint, "passed to the script as ENDPOINT (gl008-step: inspection, predictions, pipeline, sensor-batch)")
+	fl.IntVar(&c.Start, "start", d.Start, "first offered rate, req/s")
+	fl.IntVar(&c.Step, "step", d.Step, "linear: rate increment, req/s")
+	fl.IntVar(&c.Max, "max", d.Max, "highest rate to offer, req/s")
+	durFlag(fl, &c.StepDuration, "step-duration", "length of each step")
+	durFlag(fl, &c.Cooldown, "cooldown", "pause between steps")
+	durFlag(fl, &c.Warmup, "warmup", "start of each step left out of the judgement")
+	fl.StringVar(&c.Search, "search", d.Search, "linear (the guide's walk) or adaptive (grow, bisect, confirm)")
+	fl.Float64Var(&c.Growth, "growth", d.Growth, "adaptive: factor by which the rate grows until a step fails")
+	fl.Float64Var(&c.Resolution, "resolution", d.Resolution, "adaptive: stop bisecting when (fail−pass)/pass ≤ this fraction")
+	fl.Float64Var(&c.P95Ms, "p95", d.P95Ms, "P95 latency limit, ms (0 = not checked)")
+	fl.Float64Var(&c.P99Ms, "p99", d.P99Ms, "P99 latency limit, ms (0 = not checked)")
+	fl.Float64Var(&c.MaxErrorRate, "max-error-rate", d.MaxErrorRate, "error-rate limit per step, fraction (0 = not checked)")
+	fl.Int64Var(&c.MaxErrors, "max-errors", d.MaxErrors, "error-count limit per step (0 = not checked)")
+	fl.IntVar(&c.Replicas, "replicas", d.Replicas, "pods behind the target, for per-pod figures (and the embedded target's size)")
+	fl.Float64Var(&c.MinRPS, "min-rps", d.MinRPS, "gate: exit 1 if max_sustainable_rps is below this")
+	fl.IntVar(&c.MaxVUs, "max-vus", d.MaxVUs, "ceiling of k6 VUs per step")
+	durFlag(fl, &c.Timeout, "request-timeout", "per-request timeout")
+	fl.IntVar(&c.Retries, "invalid-retries", d.Retries, "retries of a step the generator could not offer, with twice the VUs")
+	fl.Uint64Var(&c.Seed, "seed", d.Seed, "payload seed")
+	fl.Float64Var(&c.TargetCapacityFactor, "target-capacity-factor", d.TargetCapacityFactor, "embedded target: capacity multiplier (e.g. 0.7 = a degraded build)")
+	fl.Float64Var(&c.TargetTimeScale, "target-time-scale", d.TargetTimeScale, "embedded target: GL-006 durations multiplier (e.g. 0.1)")
 }
 
 // durationValue adapts campaign.Duration to pflag.
@@ -151,74 +163,28 @@ func (f *stressFlags) config(fl *pflag.FlagSet, tmpDir string) (campaign.Config,
 			return cfg, usageErr("%v", err)
 		}
 	}
-	flagged := f.cfg // the values the flags hold
+	// Replay the flags that were given over the file's values: the same
+	// bindings, on cfg this time.
+	over := pflag.NewFlagSet("campaign", pflag.ContinueOnError)
+	bindCampaignFlags(over, &cfg)
 	var ferr error
 	fl.Visit(func(fv *pflag.Flag) {
-		switch fv.Name {
-		case "target":
-			cfg.Target = flagged.Target
-		case "scenario":
-			cfg.Scenario = flagged.Scenario
-		case "endpoint":
-			cfg.Endpoint = flagged.Endpoint
-		case "start":
-			cfg.Start = flagged.Start
-		case "step":
-			cfg.Step = flagged.Step
-		case "max":
-			cfg.Max = flagged.Max
-		case "step-duration":
-			cfg.StepDuration = flagged.StepDuration
-		case "cooldown":
-			cfg.Cooldown = flagged.Cooldown
-		case "warmup":
-			cfg.Warmup = flagged.Warmup
-		case "search":
-			cfg.Search = flagged.Search
-		case "growth":
-			cfg.Growth = flagged.Growth
-		case "resolution":
-			cfg.Resolution = flagged.Resolution
-		case "p95":
-			cfg.P95Ms = flagged.P95Ms
-		case "p99":
-			cfg.P99Ms = flagged.P99Ms
-		case "max-error-rate":
-			cfg.MaxErrorRate = flagged.MaxErrorRate
-		case "max-errors":
-			cfg.MaxErrors = flagged.MaxErrors
-		case "replicas":
-			cfg.Replicas = flagged.Replicas
-		case "min-rps":
-			cfg.MinRPS = flagged.MinRPS
-		case "max-vus":
-			cfg.MaxVUs = flagged.MaxVUs
-		case "request-timeout":
-			cfg.Timeout = flagged.Timeout
-		case "invalid-retries":
-			cfg.Retries = flagged.Retries
-		case "seed":
-			cfg.Seed = flagged.Seed
-		case "target-capacity-factor":
-			cfg.TargetCapacityFactor = flagged.TargetCapacityFactor
-		case "target-time-scale":
-			cfg.TargetTimeScale = flagged.TargetTimeScale
-		case "env":
-			if cfg.Env == nil {
-				cfg.Env = map[string]string{}
-			}
-			for _, kv := range f.env {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					ferr = usageErr("--env %q: want KEY=VALUE", kv)
-					return
-				}
-				cfg.Env[k] = v
-			}
+		if over.Lookup(fv.Name) != nil && ferr == nil {
+			ferr = over.Set(fv.Name, fv.Value.String())
 		}
 	})
 	if ferr != nil {
-		return cfg, ferr
+		return cfg, usageErr("%v", ferr)
+	}
+	for _, kv := range f.env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return cfg, usageErr("--env %q: want KEY=VALUE", kv)
+		}
+		if cfg.Env == nil {
+			cfg.Env = map[string]string{}
+		}
+		cfg.Env[k] = v
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageErr("%v", err)
