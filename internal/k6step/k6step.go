@@ -156,7 +156,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	res.ExitCode = exitCode(waitErr)
 
 	secs, readErr := measure.ReadFile(secondsPath)
-	res.Seconds = MergeLate(secs)
+	res.Seconds = measure.FoldLate(secs)
 	switch {
 	case ctxErr != nil:
 		return res, ctxErr
@@ -212,31 +212,6 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// MergeLate folds late supplements into their seconds and sorts by time.
-func MergeLate(secs []measure.Second) []measure.Second {
-	byStart := map[int64]int{}
-	var out []measure.Second
-	for _, s := range secs {
-		i, ok := byStart[s.StartUnix]
-		if !ok {
-			s.Late = false
-			byStart[s.StartUnix] = len(out)
-			out = append(out, s)
-			continue
-		}
-		w := measure.Merge(out[i], s)
-		merged := out[i]
-		merged.Requests, merged.OK, merged.Errors, merged.Failed = w.Requests, w.OK, w.Errors, w.Failed
-		merged.Classes, merged.Latency = w.Classes, w.Latency
-		merged.DroppedIterations, merged.Iterations = w.DroppedIterations, w.Iterations
-		p := w.Percentiles()
-		merged.P50Millis, merged.P95Millis, merged.P99Millis, merged.MaxMillis = p.P50Millis, p.P95Millis, p.P99Millis, p.MaxMillis
-		out[i] = merged
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].StartUnix < out[b].StartUnix })
-	return out
 }
 
 // Steady returns the seconds of a step's steady window: after the first

@@ -1,0 +1,35 @@
+package measure
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFoldLateAddsSupplementsIntoTheirSecond(t *testing.T) {
+	t.Parallel()
+	rec := func(start int64, lat ...float64) Second {
+		r := NewRecorder(start)
+		for _, l := range lat {
+			r.AddRequest(Classify("200", ""))
+			r.AddLatencyMillis(l)
+		}
+		return r.Second()
+	}
+	late := rec(10, 900)
+	late.Late = true
+	folded := FoldLate([]Second{rec(11, 5), rec(10, 1, 2, 3), late})
+	require.Len(t, folded, 2)
+	assert.Equal(t, int64(10), folded[0].StartUnix, "in time order")
+	assert.Equal(t, int64(4), folded[0].Requests)
+	assert.Equal(t, int64(4), folded[0].Classes["200"])
+	assert.False(t, folded[0].Late)
+	assert.InDelta(t, 900, folded[0].MaxMillis, 1, "the late sample's latency is in the second")
+	assert.Equal(t, int64(4), folded[0].Latency.Count())
+
+	// The fold agrees with a Window over the same records.
+	w := Merge(rec(10, 1, 2, 3), late)
+	assert.Equal(t, w.Requests, folded[0].Requests)
+	assert.True(t, w.Latency.Equal(folded[0].Latency))
+}
