@@ -1,6 +1,7 @@
 package target
 
 import (
+	"fmt"
 	"mime"
 	"net"
 	"net/http"
@@ -172,6 +173,9 @@ func (s *Server) handlePod(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.State())
 }
 
+// maxLatencyMillis bounds the latency and stall set through the admin API.
+const maxLatencyMillis = int64(MaxLatency / time.Millisecond)
+
 // POST /admin/faults {"latency_ms": 50, "error_rate": 0.1, "capacity_factor":
 // 0.7}: change the given faults; fields left out keep their value.
 func (s *Server) handleFaults(w http.ResponseWriter, r *http.Request) {
@@ -184,14 +188,14 @@ func (s *Server) handleFaults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ps []problem
-	if v := body.LatencyMillis; v != nil && !(*v >= 0 && *v <= float64(MaxLatency/time.Millisecond)) {
-		ps = append(ps, problem{Field: "latency_ms", Error: "latency_ms: want 0–600000"})
+	if v := body.LatencyMillis; v != nil && !(*v >= 0 && *v <= float64(maxLatencyMillis)) {
+		ps = append(ps, problem{Field: "latency_ms", Error: fmt.Sprintf("latency_ms: want 0–%d", maxLatencyMillis)})
 	}
 	if v := body.ErrorRate; v != nil && !(*v >= 0 && *v <= 1) {
 		ps = append(ps, problem{Field: "error_rate", Error: "error_rate: want a fraction 0–1"})
 	}
 	if v := body.CapacityFactor; v != nil && !(*v > 0 && *v <= MaxCapacityFactor) {
-		ps = append(ps, problem{Field: "capacity_factor", Error: "capacity_factor: want a number > 0 and ≤ 1000"})
+		ps = append(ps, problem{Field: "capacity_factor", Error: fmt.Sprintf("capacity_factor: want a number > 0 and ≤ %d", MaxCapacityFactor)})
 	}
 	if len(ps) > 0 {
 		writeError(w, badRequest(ps))
@@ -218,8 +222,8 @@ func (s *Server) handleStall(w http.ResponseWriter, r *http.Request) {
 	if !decodeAdmin(w, r, &body) {
 		return
 	}
-	if v := body.ForMillis; v == nil || *v < 0 || *v > int64(MaxLatency/time.Millisecond) {
-		writeError(w, newAPIError(http.StatusBadRequest, "for_ms", "for_ms: required, want 0–600000 (0 ends a stall)"))
+	if v := body.ForMillis; v == nil || *v < 0 || *v > maxLatencyMillis {
+		writeError(w, newAPIError(http.StatusBadRequest, "for_ms", "for_ms: required, want 0–%d (0 ends a stall)", maxLatencyMillis))
 		return
 	}
 	s.faults.stall(time.Duration(*body.ForMillis) * time.Millisecond)

@@ -277,10 +277,20 @@ func decodeBatch(data []byte, maxReadings int) (batch, *apiError) {
 	case len(raw.Readings) > maxReadings:
 		return batch{}, newAPIError(http.StatusBadRequest, "readings", "readings: %d readings, want at most %d", len(raw.Readings), maxReadings)
 	}
-	out := make([]trap.InspectionRequest, len(raw.Readings))
+	out, err := decodeInspections(raw.Readings, "readings[%d]")
+	if err != nil {
+		return batch{}, err
+	}
+	return batch{gatewayID: *raw.GatewayID, readings: out}, nil
+}
+
+// decodeInspections decodes every inspection of a list; format names
+// element i ("readings[%d]"). It stops once maxReportedProblems are found.
+func decodeInspections(raws []json.RawMessage, format string) ([]trap.InspectionRequest, *apiError) {
+	out := make([]trap.InspectionRequest, len(raws))
 	var ps []problem
-	for i, r := range raw.Readings {
-		req, err := decodeInspection(r, fmt.Sprintf("readings[%d]", i))
+	for i, r := range raws {
+		req, err := decodeInspection(r, fmt.Sprintf(format, i))
 		if err != nil {
 			ps = append(ps, err.Problems...)
 			if len(ps) >= maxReportedProblems {
@@ -291,9 +301,9 @@ func decodeBatch(data []byte, maxReadings int) (batch, *apiError) {
 		out[i] = req
 	}
 	if len(ps) > 0 {
-		return batch{}, badRequest(ps)
+		return nil, badRequest(ps)
 	}
-	return batch{gatewayID: *raw.GatewayID, readings: out}, nil
+	return out, nil
 }
 
 // decodePredictionInput decodes one inspection body or a JSON array of them.
@@ -313,23 +323,7 @@ func decodePredictionInput(data []byte, maxN int) ([]trap.InspectionRequest, *ap
 	if len(raws) == 0 || len(raws) > maxN {
 		return nil, newAPIError(http.StatusBadRequest, "body", "body: %d inspections, want 1–%d", len(raws), maxN)
 	}
-	out := make([]trap.InspectionRequest, len(raws))
-	var ps []problem
-	for i, r := range raws {
-		req, err := decodeInspection(r, fmt.Sprintf("[%d]", i))
-		if err != nil {
-			ps = append(ps, err.Problems...)
-			if len(ps) >= maxReportedProblems {
-				break
-			}
-			continue
-		}
-		out[i] = req
-	}
-	if len(ps) > 0 {
-		return nil, badRequest(ps)
-	}
-	return out, nil
+	return decodeInspections(raws, "[%d]")
 }
 
 // Server-side limits on GL-006 numbers beyond heat.Request.Validate, so that

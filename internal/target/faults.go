@@ -15,8 +15,11 @@ type faults struct {
 	errorRate atomic.Uint64 // float64 bits
 	capFactor atomic.Uint64 // float64 bits
 
+	// stallCh is non-nil while stalled, its channel closed when the stall
+	// ends. It is written under mu and read lock-free by every request.
+	stallCh atomic.Pointer[chan struct{}]
+
 	mu         sync.Mutex
-	stallCh    chan struct{} // non-nil while stalled; closed when the stall ends
 	stallUntil time.Time
 	stallGen   uint64
 	stallTimer *time.Timer
@@ -54,11 +57,12 @@ func (f *faults) stall(d time.Duration) {
 		return
 	}
 	until := time.Now().Add(d)
-	if f.stallCh != nil && !until.After(f.stallUntil) {
+	if f.stallCh.Load() != nil && !until.After(f.stallUntil) {
 		return
 	}
-	if f.stallCh == nil {
-		f.stallCh = make(chan struct{})
+	if f.stallCh.Load() == nil {
+		ch := make(chan struct{})
+		f.stallCh.Store(&ch)
 	}
 	if f.stallTimer != nil {
 		f.stallTimer.Stop()
@@ -80,9 +84,8 @@ func (f *faults) endLocked() {
 		f.stallTimer.Stop()
 		f.stallTimer = nil
 	}
-	if f.stallCh != nil {
-		close(f.stallCh)
-		f.stallCh = nil
+	if ch := f.stallCh.Swap(nil); ch != nil {
+		close(*ch)
 	}
 	f.stallUntil = time.Time{}
 	f.stallGen++
@@ -92,7 +95,7 @@ func (f *faults) endLocked() {
 func (f *faults) stallRemaining() time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.stallCh == nil {
+	if f.stallCh.Load() == nil {
 		return 0
 	}
 	return max(time.Until(f.stallUntil), 0)
@@ -101,14 +104,12 @@ func (f *faults) stallRemaining() time.Duration {
 // waitStall blocks while a stall is on. It returns false if the client went
 // away or the server is stopping.
 func (f *faults) waitStall(ctx context.Context, stop <-chan struct{}) bool {
-	f.mu.Lock()
-	ch := f.stallCh
-	f.mu.Unlock()
+	ch := f.stallCh.Load()
 	if ch == nil {
 		return true
 	}
 	select {
-	case <-ch:
+	case <-*ch:
 		return true
 	case <-ctx.Done():
 		return false

@@ -40,7 +40,12 @@ func Analyze(req heat.Request) HeatResult {
 	n := recovery.Synthesize(req.Streams, p)
 	res.Network = &n
 	if (op == heat.ROI || op == heat.FullAnalysis) && req.Economics != nil {
-		roi := recovery.ComputeROI(recovery.AnalyzeStreams(req.Streams, req.DTMinK), n, *req.Economics)
+		a := res.Streams // full analysis has it already
+		if a == nil {
+			x := recovery.AnalyzeStreams(req.Streams, req.DTMinK)
+			a = &x
+		}
+		roi := recovery.ComputeROI(*a, n, *req.Economics)
 		res.ROI = &roi
 	}
 	return res

@@ -21,18 +21,27 @@ type InspectionResult struct {
 }
 
 func (s *Server) handleInspection(w http.ResponseWriter, r *http.Request) {
+	if res, ok := s.inspect(w, r, "quick", func(p *pod) *Pool { return p.api }, s.cfg.Tiers.API.Service); ok {
+		s.finish(w, r, res)
+	}
+}
+
+// inspect decodes one inspection body, serves it on the pool of the picked
+// pod for service, then classifies it and counts it as kind ("quick",
+// "full"). On failure it has written the answer and returns false.
+func (s *Server) inspect(w http.ResponseWriter, r *http.Request, kind string, pool func(*pod) *Pool, service time.Duration) (InspectionResult, bool) {
 	req, ok := decodeWith(w, r, func(data []byte) (trap.InspectionRequest, *apiError) { return decodeInspection(data, "") })
 	if !ok {
-		return
+		return InspectionResult{}, false
 	}
 	p := s.pick(w, r)
-	if p == nil || !s.serve(w, r, p, p.api, 1, s.cfg.Tiers.API.Service) {
-		return
+	if p == nil || !s.serve(w, r, p, pool(p), 1, service) {
+		return InspectionResult{}, false
 	}
 	c := trap.Classify(req.SensorData, req.ReturnPressurePsig, req.OrificeIn)
 	s.metrics.ingested.Inc()
-	s.metrics.inspections.WithLabelValues("quick", c.State.String()).Inc()
-	s.finish(w, r, InspectionResult{TrapID: req.TrapID, SiteID: req.SiteID, Sequence: req.Sequence, Classification: c})
+	s.metrics.inspections.WithLabelValues(kind, c.State.String()).Inc()
+	return InspectionResult{TrapID: req.TrapID, SiteID: req.SiteID, Sequence: req.Sequence, Classification: c}, true
 }
 
 // decodeWith reads the body and decodes it with decode; on failure it writes
@@ -71,21 +80,14 @@ var recommendations = map[trap.State]string{
 }
 
 func (s *Server) handleFullInspection(w http.ResponseWriter, r *http.Request) {
-	req, ok := decodeWith(w, r, func(data []byte) (trap.InspectionRequest, *apiError) { return decodeInspection(data, "") })
+	res, ok := s.inspect(w, r, "full", func(p *pod) *Pool { return p.pipeline }, s.cfg.Tiers.Pipeline.Service)
 	if !ok {
 		return
 	}
-	p := s.pick(w, r)
-	if p == nil || !s.serve(w, r, p, p.pipeline, 1, s.cfg.Tiers.Pipeline.Service) {
-		return
-	}
-	c := trap.Classify(req.SensorData, req.ReturnPressurePsig, req.OrificeIn)
-	s.metrics.ingested.Inc()
-	s.metrics.inspections.WithLabelValues("full", c.State.String()).Inc()
 	s.finish(w, r, FullInspectionResult{
-		InspectionID:     "insp-" + req.TrapID + "-" + strconv.FormatUint(req.Sequence, 10),
-		InspectionResult: InspectionResult{TrapID: req.TrapID, SiteID: req.SiteID, Sequence: req.Sequence, Classification: c},
-		Recommendation:   recommendations[c.State],
+		InspectionID:     "insp-" + res.TrapID + "-" + strconv.FormatUint(res.Sequence, 10),
+		InspectionResult: res,
+		Recommendation:   recommendations[res.State],
 		PipelineMillis:   float64(s.faults.scale(s.cfg.Tiers.Pipeline.Service)) / float64(time.Millisecond),
 	})
 }

@@ -21,6 +21,9 @@ type metrics struct {
 }
 
 func newMetrics(s *Server) *metrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -32,26 +35,15 @@ func newMetrics(s *Server) *metrics {
 			Help:    "Time from request to response, queueing included, by service and endpoint.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 15, 30, 60, 120},
 		}, []string{"service", "endpoint"}),
-		ingested: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sensor_data_ingestion_total",
-			Help: "Sensor readings accepted (one per inspection, one per reading of a batch).",
-		}),
-		predictions: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "ml_predictions_total",
-			Help: "Predictions served by the ML service.",
-		}),
+		ingested: counter("sensor_data_ingestion_total",
+			"Sensor readings accepted (one per inspection, one per reading of a batch)."),
+		predictions: counter("ml_predictions_total", "Predictions served by the ML service."),
 		inspections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "steam_trap_inspections_total",
 			Help: "Trap classifications made, by kind (quick, full, batch) and diagnosed state.",
 		}, []string{"kind", "state"}),
-		panics: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "target_panics_total",
-			Help: "Handler panics recovered and answered 500.",
-		}),
-		injected: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "target_injected_errors_total",
-			Help: "Requests answered 500 by the error-rate fault.",
-		}),
+		panics:   counter("target_panics_total", "Handler panics recovered and answered 500."),
+		injected: counter("target_injected_errors_total", "Requests answered 500 by the error-rate fault."),
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.ingested, m.predictions, m.inspections, m.panics, m.injected,
 		&podCollector{s: s},

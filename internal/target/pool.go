@@ -90,14 +90,12 @@ func (p *Pool) Stats() PoolStats {
 // are busy, or returns ErrQueueFull at once if the queue is full. A client
 // that goes away (ctx done) while queued leaves the queue; once served, the
 // work runs to its end as it would on a real server. stop aborts both
-// (ErrStopping). Do returns how long the request waited in the queue.
-func (p *Pool) Do(ctx context.Context, stop <-chan struct{}, units int64, d time.Duration) (time.Duration, error) {
-	arrival := time.Now()
-	start, err := p.acquire(ctx, stop, units, arrival)
+// (ErrStopping).
+func (p *Pool) Do(ctx context.Context, stop <-chan struct{}, units int64, d time.Duration) error {
+	start, err := p.acquire(ctx, stop, units, time.Now())
 	if err != nil {
-		return 0, err
+		return err
 	}
-	waited := max(start.Sub(arrival), 0)
 	if floor := time.Now().Add(-max(d, maxCatchUp)); start.Before(floor) {
 		start = floor
 	}
@@ -109,11 +107,11 @@ func (p *Pool) Do(ctx context.Context, stop <-chan struct{}, units int64, d time
 		case <-stop:
 			t.Stop()
 			p.release(units, time.Now(), false)
-			return waited, ErrStopping
+			return ErrStopping
 		}
 	}
 	p.release(units, end, true)
-	return waited, nil
+	return nil
 }
 
 func (p *Pool) acquire(ctx context.Context, stop <-chan struct{}, units int64, now time.Time) (time.Time, error) {

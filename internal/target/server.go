@@ -38,15 +38,14 @@ type Server struct {
 	term sync.Once     // the one transition to stopped: Close or crash
 	err  error         // Close's result, set inside term
 
-	mu        sync.Mutex
-	started   bool
-	srv       *http.Server
-	ln        net.Listener
-	conns     map[net.Conn]struct{}
-	timers    []*time.Timer
-	startedAt time.Time
-	crashAt   time.Time
-	crashed   atomic.Bool
+	mu      sync.Mutex
+	started bool
+	srv     *http.Server
+	ln      net.Listener
+	conns   map[net.Conn]struct{}
+	timers  []*time.Timer
+	crashAt time.Time
+	crashed atomic.Bool
 }
 
 // faultMode says which injected faults a route suffers.
@@ -150,7 +149,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ConnContext:       func(ctx context.Context, _ net.Conn) context.Context { return withConn(ctx) },
 	}
 	s.mu.Lock()
-	s.srv, s.ln, s.startedAt = srv, ln, time.Now()
+	s.srv, s.ln = srv, ln
 	if f := s.cfg.Faults; f.StallFor > 0 {
 		s.timers = append(s.timers, time.AfterFunc(f.StallAt, func() { s.faults.stall(f.StallFor) }))
 	}
@@ -356,7 +355,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // service time, scaled by the capacity factor. On failure it writes the
 // answer and returns false.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, p *pod, pool *Pool, units int64, nominal time.Duration) bool {
-	_, err := pool.Do(r.Context(), s.stop, units, s.faults.scale(nominal))
+	err := pool.Do(r.Context(), s.stop, units, s.faults.scale(nominal))
 	w.Header().Set("X-Pod", p.name)
 	switch {
 	case err == nil:

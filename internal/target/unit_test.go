@@ -128,11 +128,11 @@ func TestPoolFIFOAndBounds(t *testing.T) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	// One holds the worker, two queue, the fourth is refused at once.
-	wg.Go(func() { _, _ = p.Do(ctx, stop, 1, 100*time.Millisecond) })
+	wg.Go(func() { _ = p.Do(ctx, stop, 1, 100*time.Millisecond) })
 	require.Eventually(t, func() bool { return p.Stats().Running == 1 }, time.Second, time.Millisecond)
 	for i := range 2 {
 		wg.Go(func() {
-			_, err := p.Do(ctx, stop, 1, time.Millisecond)
+			err := p.Do(ctx, stop, 1, time.Millisecond)
 			assert.NoError(t, err)
 			mu.Lock()
 			order = append(order, i)
@@ -140,7 +140,7 @@ func TestPoolFIFOAndBounds(t *testing.T) {
 		})
 		require.Eventually(t, func() bool { return p.Stats().Queued == i+1 }, time.Second, time.Millisecond)
 	}
-	_, err := p.Do(ctx, stop, 1, time.Millisecond)
+	err := p.Do(ctx, stop, 1, time.Millisecond)
 	assert.ErrorIs(t, err, ErrQueueFull)
 	wg.Wait()
 	assert.Equal(t, []int{0, 1}, order, "first in, first out")
@@ -156,17 +156,17 @@ func TestPoolCancelAndStop(t *testing.T) {
 	p := newPool("test", 10, 5)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { _, _ = p.Do(context.Background(), stop, 8, time.Hour) })
+	wg.Go(func() { _ = p.Do(context.Background(), stop, 8, time.Hour) })
 	require.Eventually(t, func() bool { return p.Stats().InUse == 8 }, time.Second, time.Millisecond)
 
 	// A client that leaves the queue frees its place.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { _, err := p.Do(ctx, stop, 5, time.Millisecond); done <- err }()
+	go func() { done <- p.Do(ctx, stop, 5, time.Millisecond) }()
 	require.Eventually(t, func() bool { return p.Stats().Queued == 1 }, time.Second, time.Millisecond)
 	// Strict FIFO: a small request waits behind the large one at the head.
 	small := make(chan error)
-	go func() { _, err := p.Do(context.Background(), stop, 1, time.Millisecond); small <- err }()
+	go func() { small <- p.Do(context.Background(), stop, 1, time.Millisecond) }()
 	require.Eventually(t, func() bool { return p.Stats().Queued == 2 }, time.Second, time.Millisecond)
 	cancel()
 	assert.ErrorIs(t, <-done, context.Canceled)
@@ -175,13 +175,13 @@ func TestPoolCancelAndStop(t *testing.T) {
 
 	// Stopping ends waiting and running requests.
 	wait := make(chan error)
-	go func() { _, err := p.Do(context.Background(), stop, 5, time.Millisecond); wait <- err }()
+	go func() { wait <- p.Do(context.Background(), stop, 5, time.Millisecond) }()
 	require.Eventually(t, func() bool { return p.Stats().Queued == 1 }, time.Second, time.Millisecond)
 	close(stop)
 	assert.ErrorIs(t, <-wait, ErrStopping)
 	wg.Wait()
 	assert.Zero(t, p.Stats().InUse)
-	_, err := p.Do(context.Background(), make(chan struct{}), 11, time.Millisecond)
+	err := p.Do(context.Background(), make(chan struct{}), 11, time.Millisecond)
 	assert.ErrorIs(t, err, errTooLarge)
 }
 
@@ -196,7 +196,7 @@ func TestPoolVirtualTime(t *testing.T) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range 200 {
-		wg.Go(func() { _, _ = p.Do(context.Background(), stop, 1, 20*time.Millisecond) })
+		wg.Go(func() { _ = p.Do(context.Background(), stop, 1, 20*time.Millisecond) })
 	}
 	wg.Wait()
 	took := time.Since(start)
