@@ -469,7 +469,7 @@ func (mi *ModuleInstance) fleetConfig(v sobek.Value) (trap.FleetConfig, error) {
 
 func (mi *ModuleInstance) heatConfig(v sobek.Value) (heat.GenConfig, string, error) {
 	o := mi.options("heatStreams", v, "seed", "hot", "cold", "dtMin", "operation")
-	cfg := heat.GenConfig{Seed: o.seed(mi), Hot: 3, Cold: 3, DTMinK: 10}
+	cfg := heat.DefaultGenConfig(o.seed(mi))
 	if _, ok := o.m["hot"]; ok {
 		cfg.Hot = o.count("hot", true)
 	}

@@ -76,9 +76,6 @@ extension sends from that VU.`,
 					}
 				}
 			case "heat-streams":
-				if hot < 1 || cold < 1 { // GenConfig would read 0 and 0 as "defaults"
-					return usageErr("--hot %d --cold %d: want at least one hot and one cold stream", hot, cold)
-				}
 				cfg := heat.GenConfig{Seed: seed, Hot: hot, Cold: cold, DTMinK: dtMin}
 				if operation != "" {
 					op, err := heat.ParseOperation(operation)

@@ -82,7 +82,7 @@ func TestSampleBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"sample", "--count", "0"}, "--count 0"},
-		{[]string{"sample", "--kind", "heat-streams", "--hot", "0", "--cold", "0"}, "at least one hot and one cold"},
+		{[]string{"sample", "--kind", "heat-streams", "--hot", "0", "--cold", "0"}, "zero streams (hot=0, cold=0)"},
 		{[]string{"sample", "--kind", "heat-streams", "--operation", "optimise"}, `unknown operation "optimise"`},
 		{[]string{"sample", "--sites", "-2"}, "sites is -2"},
 	} {

@@ -76,7 +76,7 @@ func addHeatSeeds(f *testing.F) {
 	for _, op := range heat.Operations() {
 		f.Add(kempBody(op))
 	}
-	g, err := heat.NewGenerator(heat.GenConfig{Seed: 5, Hot: 4, Cold: 3, Weights: map[heat.Operation]float64{heat.FullAnalysis: 1}}, 1)
+	g, err := heat.NewGenerator(heat.GenConfig{Seed: 5, Hot: 4, Cold: 3, DTMinK: 10, Weights: map[heat.Operation]float64{heat.FullAnalysis: 1}}, 1)
 	require.NoError(f, err)
 	for range 3 {
 		r := g.Next()

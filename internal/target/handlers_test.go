@@ -239,7 +239,7 @@ func TestGL006Endpoints(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Equal(t, heat.ROI, decodeBody[HeatResult](t, w).Operation)
 	// Generated bodies of every operation are accepted.
-	g, err := heat.NewGenerator(heat.GenConfig{Seed: 3, Weights: map[heat.Operation]float64{
+	g, err := heat.NewGenerator(heat.GenConfig{Seed: 3, Hot: 3, Cold: 3, DTMinK: 10, Weights: map[heat.Operation]float64{
 		heat.StreamAnalysis: 1, heat.PinchAnalysis: 1, heat.NetworkSynthesis: 1, heat.ROI: 1, heat.FullAnalysis: 1}}, 1)
 	require.NoError(t, err)
 	for range 20 {

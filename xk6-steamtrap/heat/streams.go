@@ -187,14 +187,22 @@ func (r *Request) Validate() error {
 	return fmt.Errorf("%w: %w", ErrInvalidRequest, errors.Join(errs...))
 }
 
-// GenConfig describes generated requests. Zero fields mean their defaults.
+// GenConfig describes generated requests. Every field is taken as given
+// (zero streams are an error, not "the default"): start from
+// DefaultGenConfig for the defaults.
 type GenConfig struct {
 	Seed   uint64
-	Hot    int     // hot streams per request (default 3)
-	Cold   int     // cold streams per request (default 3)
-	DTMinK float64 // ΔTmin (default 10 K)
+	Hot    int     // hot streams per request, ≥ 1
+	Cold   int     // cold streams per request, ≥ 1
+	DTMinK float64 // ΔTmin, K, > 0
 	// Weights picks each request's operation; empty means PinchAnalysis only.
 	Weights map[Operation]float64
+}
+
+// DefaultGenConfig is 3 hot and 3 cold streams per request at ΔTmin 10 K,
+// pinch analyses only.
+func DefaultGenConfig(seed uint64) GenConfig {
+	return GenConfig{Seed: seed, Hot: 3, Cold: 3, DTMinK: 10}
 }
 
 // ErrBadConfig is wrapped by every generator configuration error.
@@ -225,15 +233,9 @@ type Generator struct {
 // NewGenerator validates cfg and returns the generator of the given stream
 // (one k6 VU, say): the same config and stream give the same requests.
 func NewGenerator(cfg GenConfig, stream uint64) (*Generator, error) {
-	if cfg.Hot == 0 && cfg.Cold == 0 {
-		cfg.Hot, cfg.Cold = 3, 3
-	}
-	if cfg.DTMinK == 0 {
-		cfg.DTMinK = 10
-	}
 	var errs []error
 	if cfg.Hot < 1 || cfg.Cold < 1 {
-		errs = append(errs, fmt.Errorf("hot=%d cold=%d: want at least one hot and one cold stream", cfg.Hot, cfg.Cold))
+		errs = append(errs, fmt.Errorf("zero streams (hot=%d, cold=%d): want at least one hot and one cold stream", cfg.Hot, cfg.Cold))
 	}
 	if cfg.Hot+cfg.Cold > MaxStreams {
 		errs = append(errs, fmt.Errorf("%d streams, want at most %d", cfg.Hot+cfg.Cold, MaxStreams))

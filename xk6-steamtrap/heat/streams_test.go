@@ -55,10 +55,10 @@ func TestGeneratedRequestsAreValidAndRealistic(t *testing.T) {
 
 func TestHeatExactBodyForSeed(t *testing.T) {
 	t.Parallel()
-	r := mustGen(t, GenConfig{Seed: 42, Hot: 1, Cold: 1}, 1).Next()
+	r := mustGen(t, GenConfig{Seed: 42, Hot: 1, Cold: 1, DTMinK: 10}, 1).Next()
 	assert.Equal(t, `{"request_id":"hr-16-1-1","operation":"pinch_analysis","delta_t_min":10,"streams":[{"id":"H1","kind":"hot","supply_temp_c":277,"target_temp_c":164,"cp_kw_k":22.5},{"id":"C1","kind":"cold","supply_temp_c":62,"target_temp_c":122,"cp_kw_k":5.1}]}`,
 		string(r.AppendJSON(nil)))
-	a, b := mustGen(t, GenConfig{Seed: 42}, 3), mustGen(t, GenConfig{Seed: 42}, 3)
+	a, b := mustGen(t, DefaultGenConfig(42), 3), mustGen(t, DefaultGenConfig(42), 3)
 	for range 50 {
 		x, y := a.Next(), b.Next()
 		require.Equal(t, x.AppendJSON(nil), y.AppendJSON(nil))
@@ -71,11 +71,13 @@ func TestGeneratorRejectsBadOptions(t *testing.T) {
 		cfg  GenConfig
 		want string
 	}{
-		{GenConfig{Hot: 0, Cold: 2}, "want at least one hot and one cold"},
-		{GenConfig{Hot: 400, Cold: 400}, "want at most 500"},
-		{GenConfig{DTMinK: -1}, "dtMin is -1"},
-		{GenConfig{Weights: map[Operation]float64{"optimise": 1}}, `unknown operation "optimise"`},
-		{GenConfig{Weights: map[Operation]float64{ROI: 0}}, "sum to 0"},
+		{GenConfig{Hot: 0, Cold: 2, DTMinK: 10}, "zero streams (hot=0, cold=2)"},
+		{GenConfig{DTMinK: 10}, "zero streams (hot=0, cold=0)"},
+		{GenConfig{Hot: 400, Cold: 400, DTMinK: 10}, "want at most 500"},
+		{GenConfig{Hot: 1, Cold: 1, DTMinK: -1}, "dtMin is -1"},
+		{GenConfig{Hot: 1, Cold: 1}, "dtMin is 0"},
+		{GenConfig{Hot: 1, Cold: 1, DTMinK: 10, Weights: map[Operation]float64{"optimise": 1}}, `unknown operation "optimise"`},
+		{GenConfig{Hot: 1, Cold: 1, DTMinK: 10, Weights: map[Operation]float64{ROI: 0}}, "sum to 0"},
 	} {
 		_, err := NewGenerator(tc.cfg, 1)
 		require.ErrorIs(t, err, ErrBadConfig)
@@ -118,7 +120,7 @@ func TestValidateNamesTheField(t *testing.T) {
 }
 
 func BenchmarkHeatRequest(b *testing.B) {
-	g := mustGen(b, GenConfig{Seed: 1}, 1)
+	g := mustGen(b, DefaultGenConfig(1), 1)
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {

@@ -114,7 +114,7 @@ func TestSynthesizeThresholds(t *testing.T) {
 func TestSynthesizeGenerated(t *testing.T) {
 	t.Parallel()
 	for _, size := range []int{2, 3, 6, 20} {
-		g, err := heat.NewGenerator(heat.GenConfig{Seed: 7, Hot: size, Cold: size}, 1)
+		g, err := heat.NewGenerator(heat.GenConfig{Seed: 7, Hot: size, Cold: size, DTMinK: 10}, 1)
 		require.NoError(t, err)
 		met := 0
 		const n = 200
@@ -249,7 +249,7 @@ func TestROIEdgeCases(t *testing.T) {
 }
 
 func BenchmarkSynthesize(b *testing.B) {
-	g, err := heat.NewGenerator(heat.GenConfig{Seed: 1, Hot: 50, Cold: 50}, 1)
+	g, err := heat.NewGenerator(heat.GenConfig{Seed: 1, Hot: 50, Cold: 50, DTMinK: 10}, 1)
 	require.NoError(b, err)
 	r := g.Next()
 	p := heat.Pinch(r.Streams, r.DTMinK)
