@@ -50,9 +50,12 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 			if !validFormat(format, []string{"text", "json"}) {
 				return usageErr("--format %q: want text or json", format)
 			}
+			a, err := planning.assumptions()
+			if err != nil {
+				return err
+			}
 			at := time.Now()
 			if now != "" {
-				var err error
 				if at, err = parseNow(now); err != nil {
 					return err
 				}
@@ -90,15 +93,7 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 				}
 				var m *forecast.GL006Measured
 				if rep != nil && rep.GL006 != nil {
-					for _, r := range rep.GL006.Rows {
-						if r.MeasuredDurationS > 0 || r.CapacityReplicas > 0 {
-							m = &forecast.GL006Measured{Operation: r.Operation, DurationS: r.MeasuredDurationS, Basis: r.MeasuredBasis,
-								PerPodRPS: rep.Comparison.PerPodRPS, Bound: rep.Comparison.PerPodBound}
-						}
-					}
-					if m == nil {
-						m = &forecast.GL006Measured{}
-					}
+					m = rep.GL006.Measured
 				}
 				p, err := forecast.GL006(b, forecast.GL006Input{RatePerS: planning.gl006Rate, Utilisation: planning.utilisation, CPUPerReplicaMillis: cpuPerReplica}, m)
 				if err != nil {
@@ -119,7 +114,6 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 					if err != nil {
 						return err
 					}
-					a := forecast.Assumptions{PeakFactor: planning.peakFactor, Utilisation: planning.utilisation, MinReplicas: planning.minReplicas}.WithDefaults()
 					src := rep.Run.Dir
 					if p, ok := rep.Comparison.Primary(); ok {
 						src += ": " + p.Basis

@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/greenlang/loadgen/internal/atomicfile"
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/forecast"
 	"github.com/greenlang/loadgen/internal/report"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
@@ -85,7 +88,17 @@ func (p *planningFlags) register(c *cobra.Command) {
 	fl.Float64Var(&p.gl006Rate, "rate", 0, "GL-006: request rate to evaluate §8.2 at (default: the worked example's 100 req/s)")
 }
 
-// readRun reads a run directory; anything wrong with it is bad input.
+// assumptions are the flags' planning assumptions, defaults filled in and
+// validated.
+func (p *planningFlags) assumptions() (forecast.Assumptions, error) {
+	a := forecast.Assumptions{PeakFactor: p.peakFactor, Utilisation: p.utilisation, MinReplicas: p.minReplicas}.WithDefaults()
+	if err := a.Validate(); err != nil {
+		return a, usageErr("%v", err)
+	}
+	return a, nil
+}
+
+// readRunDir reads a run directory; anything wrong with it is bad input.
 func readRunDir(dir string) (*runrecord.Run, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -106,10 +119,11 @@ func readRunDir(dir string) (*runrecord.Run, error) {
 
 func reportOptions(run *runrecord.Run, benchmarks string, replicas int, tolerance float64, p planningFlags) (report.Options, error) {
 	o := report.Options{Replicas: replicas, Tolerance: tolerance, GL006Rate: p.gl006Rate}
-	o.Assumptions.PeakFactor, o.Assumptions.Utilisation, o.Assumptions.MinReplicas = p.peakFactor, p.utilisation, p.minReplicas
-	if err := o.Assumptions.WithDefaults().Validate(); err != nil {
-		return o, usageErr("%v", err)
+	a, err := p.assumptions()
+	if err != nil {
+		return o, err
 	}
+	o.Assumptions = a
 	if replicas < 0 || replicas > 1000 {
 		return o, usageErr("--replicas %d: want 1–1000 (0: run.json's)", replicas)
 	}
@@ -151,6 +165,10 @@ func writeOut(stdout io.Writer, out string, render func(io.Writer) error) error 
 		return w.Flush()
 	}
 	if err := atomicfile.Write(out, render); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// The error would name atomicfile's temporary file.
+			return usageErr("--out %s: directory %s does not exist", out, filepath.Dir(out))
+		}
 		return usageErr("--out %s: %v", out, err)
 	}
 	return nil

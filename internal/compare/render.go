@@ -175,10 +175,14 @@ func orDash(s string) string {
 // Num formats a figure as the comparison does: no trailing zeros.
 func Num(x float64) string { return num(x) }
 
-// Table returns the comparison's rows as a header and cells, for renderers
-// other than text and Markdown.
-func (r *Result) Table() ([]string, [][]string) { return rowHeader, r.rowCells(false) }
+// Table returns the comparison's rows as a header, cells and column
+// alignments, for renderers other than text and Markdown.
+func (r *Result) Table() ([]string, [][]string, []texttable.Align) {
+	return rowHeader, r.rowCells(false), rowAlign
+}
 
 // AlternativesTable returns the other documented values of the judged
-// figure as a header and cells.
-func (r *Result) AlternativesTable() ([]string, [][]string) { return altHeader, r.altCells() }
+// figure as a header, cells and column alignments.
+func (r *Result) AlternativesTable() ([]string, [][]string, []texttable.Align) {
+	return altHeader, r.altCells(), altAlign
+}

@@ -63,6 +63,9 @@ type GL006Plan struct {
 	AlternativeDocumented float64    `json:"alternative_documented"`
 	Rows                  []GL006Row `json:"rows"`
 	Notes                 []string   `json:"notes"`
+	// Measured is the measurement the plan was given (nil: none), so that
+	// another plan can be made from it at other inputs.
+	Measured *GL006Measured `json:"-"`
 }
 
 // Whole rounds a replica count up, ignoring float noise below 1e-9.
@@ -91,7 +94,7 @@ func GL006(b *compare.Benchmarks, in GL006Input, m *GL006Measured) (*GL006Plan, 
 	p := &GL006Plan{Section: b.CapacityFormula.Section, Formula: "replicas = rate × duration × CPU per request ÷ (target utilisation × CPU per replica)",
 		Input:             in,
 		Example:           compare.Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, e.CPUPerReplicaMillis),
-		ExampleDocumented: e.Replicas, AlternativeDocumented: b.CapacityFormula.Alternative.Replicas, Notes: []string{}}
+		ExampleDocumented: e.Replicas, AlternativeDocumented: b.CapacityFormula.Alternative.Replicas, Notes: []string{}, Measured: m}
 	if alt := b.CapacityFormula.Alternative.CPUPerReplicaMillis; alt > 0 {
 		p.Alternative = compare.Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, alt)
 	}

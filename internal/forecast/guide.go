@@ -71,7 +71,8 @@ type GuideRow struct {
 var ErrInput = errors.New("bad forecast input")
 
 // Validate checks the inputs: sites ≥ 0, growth > −1 (a shrinking fleet is
-// allowed), 0 ≤ months ≤ 1200, and a projection below MaxSites.
+// allowed), 0 ≤ months ≤ 1200, and a projection below MaxSites. One problem
+// is reported on one line, several as a numbered list.
 func (in GuideInput) Validate() error {
 	var errs []string
 	if in.Sites < 0 {
@@ -92,8 +93,11 @@ func (in GuideInput) Validate() error {
 			errs = append(errs, fmt.Sprintf("--sites %d growing %v a month for %d months reaches %.3g sites: want fewer than %.0g", in.Sites, in.Growth, in.Months, top, float64(MaxSites)))
 		}
 	}
-	if len(errs) == 0 {
+	switch len(errs) {
+	case 0:
 		return nil
+	case 1:
+		return fmt.Errorf("%w: %s", ErrInput, errs[0])
 	}
 	for i := range errs {
 		errs[i] = fmt.Sprintf("%d. %s", i+1, errs[i])

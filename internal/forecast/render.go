@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/texttable"
@@ -65,7 +66,7 @@ func (p *MeasuredPlan) matrixCells() [][]string {
 }
 
 var matrixHeader = []string{"SITES", "TRAPS", "INSPECTIONS/DAY", "PEAK REQ/S", "DOCUMENTED REPLICAS", "SCRIPT RULE", "AT MEASURED CAPACITY", "LOAD ON DOCUMENTED"}
-var rightAll = []texttable.Align{texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right}
+var matrixAlign = rightAligned(len(matrixHeader))
 
 func (p *MeasuredPlan) forecastCells() [][]string {
 	var rows [][]string
@@ -78,6 +79,7 @@ func (p *MeasuredPlan) forecastCells() [][]string {
 }
 
 var forecastHeader = []string{"MONTH", "DATE", "SITES", "INSPECTIONS/DAY", "PEAK REQ/S", "GUIDE REPLICAS", "REPLICAS", "CPU CORES", "MEMORY GB", "DB GB", "COST USD/MONTH"}
+var forecastAlign = append([]texttable.Align{texttable.Right, texttable.Left}, rightAligned(len(forecastHeader)-2)...)
 
 func (p *MeasuredPlan) capacityLine() string {
 	b := ""
@@ -94,7 +96,7 @@ func (p *MeasuredPlan) WriteMatrixText(w io.Writer) error {
 	e.P("Capacity planning matrix at the measured capacity (Capacity Planning → Capacity Planning Matrix)")
 	e.P("%s", p.capacityLine())
 	e.P("Assumption: %s.", p.Method)
-	e.Table(matrixHeader, p.matrixCells(), rightAll...)
+	e.Table(matrixHeader, p.matrixCells(), matrixAlign...)
 	e.P("LOAD ON DOCUMENTED: the peak rate over what the documented replicas carry at the measured capacity (above 100%%: too few).")
 	for _, n := range p.Notes {
 		e.P("Note: %s.", n)
@@ -106,17 +108,14 @@ func (p *MeasuredPlan) WriteMatrixText(w io.Writer) error {
 // given level.
 func (p *MeasuredPlan) WriteMatrixMarkdown(w io.Writer, level int) error {
 	e := &texttable.Errf{W: w}
-	h := ""
-	for i := 0; i < level; i++ {
-		h += "#"
-	}
+	h := strings.Repeat("#", level)
 	e.P("%s Capacity planning at the measured capacity", h)
 	e.P("")
 	e.P("%s.", p.capacityLine())
 	e.P("")
 	e.P("**Assumption:** %s.", p.Method)
 	e.P("")
-	e.MD(matrixHeader, p.matrixCells(), rightAll...)
+	e.MD(matrixHeader, p.matrixCells(), matrixAlign...)
 	e.P("")
 	e.P("*Load on documented*: the peak rate over what the documented replicas carry at the measured capacity (above 100%%: too few).")
 	for _, n := range p.Notes {
@@ -132,7 +131,7 @@ func (p *MeasuredPlan) WriteForecastText(w io.Writer) error {
 	e.P("=== Forecast at the measured capacity ===")
 	e.P("%s", p.capacityLine())
 	e.P("Assumption: %s; CPU, memory, database and cost per the script's model (%g cores and %d GB per replica).", p.Method, CPUCoresPerReplica, MemoryGBPerReplica)
-	e.Table(forecastHeader, p.forecastCells(), texttable.Right, texttable.Left, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right)
+	e.Table(forecastHeader, p.forecastCells(), forecastAlign...)
 	for _, n := range p.Notes {
 		e.P("Note: %s.", n)
 	}
@@ -159,6 +158,15 @@ func (g *GL006Plan) cells() [][]string {
 }
 
 var gl006Header = []string{"OPERATION", "CPU", "DURATION S", "REPLICAS (§8.1)", "MEASURED S", "REPLICAS (MEASURED DURATION)", "REPLICAS (MEASURED CAPACITY)"}
+var gl006Align = append([]texttable.Align{texttable.Left}, rightAligned(len(gl006Header)-1)...)
+
+func rightAligned(n int) []texttable.Align {
+	out := make([]texttable.Align, n)
+	for i := range out {
+		out[i] = texttable.Right
+	}
+	return out
+}
 
 func (g *GL006Plan) intro() []string {
 	return []string{
@@ -176,7 +184,7 @@ func (g *GL006Plan) WriteText(w io.Writer) error {
 	for _, l := range g.intro() {
 		e.P("%s", l)
 	}
-	e.Table(gl006Header, g.cells(), texttable.Left, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right)
+	e.Table(gl006Header, g.cells(), gl006Align...)
 	for _, r := range g.Rows {
 		if r.MeasuredBasis != "" {
 			e.P("Measured %s: %s.", r.Name, r.MeasuredBasis)
@@ -191,17 +199,14 @@ func (g *GL006Plan) WriteText(w io.Writer) error {
 // WriteMarkdown renders the GL-006 plan as Markdown.
 func (g *GL006Plan) WriteMarkdown(w io.Writer, level int) error {
 	e := &texttable.Errf{W: w}
-	h := ""
-	for i := 0; i < level; i++ {
-		h += "#"
-	}
+	h := strings.Repeat("#", level)
 	e.P("%s Capacity planning (GL-006 §8.2)", h)
 	e.P("")
 	for _, l := range g.intro() {
 		e.P("%s", l)
 		e.P("")
 	}
-	e.MD(gl006Header, g.cells(), texttable.Left, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right)
+	e.MD(gl006Header, g.cells(), gl006Align...)
 	for _, r := range g.Rows {
 		if r.MeasuredBasis != "" {
 			e.P("")
@@ -273,17 +278,25 @@ func (o *Output) WriteJSON(w io.Writer) error {
 	return enc.Encode(o)
 }
 
-// MatrixTable returns the sized capacity matrix as a header and cells.
-func (p *MeasuredPlan) MatrixTable() ([]string, [][]string) { return matrixHeader, p.matrixCells() }
+// MatrixTable returns the sized capacity matrix as a header, cells and
+// column alignments.
+func (p *MeasuredPlan) MatrixTable() ([]string, [][]string, []texttable.Align) {
+	return matrixHeader, p.matrixCells(), matrixAlign
+}
 
-// CapacityLine says which measured capacity the plan uses.
+// CapacityLine says which measured capacity the plan uses (the HTML
+// report's template calls it).
 func (p *MeasuredPlan) CapacityLine() string { return p.capacityLine() }
 
-// Table returns the §8.2 evaluation as a header and cells.
-func (g *GL006Plan) Table() ([]string, [][]string) { return gl006Header, g.cells() }
-
-// Intro returns the sentences that introduce the §8.2 table.
+// Intro returns the sentences that introduce the §8.2 table (the HTML
+// report's template calls it).
 func (g *GL006Plan) Intro() []string { return g.intro() }
+
+// Table returns the §8.2 evaluation as a header, cells and column
+// alignments.
+func (g *GL006Plan) Table() ([]string, [][]string, []texttable.Align) {
+	return gl006Header, g.cells(), gl006Align
+}
 
 // percent formats a fraction as a percentage, with a decimal below 10%.
 func percent(f float64) string {

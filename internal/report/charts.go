@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/compare"
 )
 
@@ -61,17 +62,25 @@ func (r *Report) documentedRate() (float64, string) {
 		return 0, ""
 	}
 	// The row's unit may be per minute: scale by measured/per-pod req/s.
-	factor := p.Measured / c.PerPodRPS
-	return p.Documented / factor * float64(c.Replicas), fmt.Sprintf("documented %s", rps(p.Documented/factor*float64(c.Replicas)))
+	rate := p.Documented / (p.Measured / c.PerPodRPS) * float64(c.Replicas)
+	return rate, "documented " + rps(rate)
+}
+
+// offeredRateFigure finishes a chart whose x axis is the offered rate: the
+// breaking point marked, hollow markers explained.
+func (r *Report) offeredRateFigure(c *chart, caption string) Figure {
+	r.markBreakpoint(c)
+	c.note = "hollow markers: failing steps"
+	return Figure{ID: c.id, SVG: c.svg(), Caption: caption}
 }
 
 func (r *Report) judgedPoints(y func(s StepRow) float64) []point {
 	var pts []point
 	for _, s := range r.Steps {
-		if s.Verdict != "pass" && s.Verdict != "fail" {
+		if !judged(s.Verdict) {
 			continue
 		}
-		pts = append(pts, point{x: s.OfferedRPS, y: y(s), hollow: s.Verdict == "fail"})
+		pts = append(pts, point{x: s.OfferedRPS, y: y(s), hollow: failed(s.Verdict)})
 	}
 	return pts
 }
@@ -82,7 +91,6 @@ func (r *Report) Figures() []Figure {
 	if len(r.Steps) == 0 {
 		return out
 	}
-	hollow := "hollow markers: failing steps"
 
 	// Latency percentiles against offered rate.
 	lat := newChart("chart-latency", "Latency percentiles vs offered rate", "offered rate (req/s)", "latency (ms, log scale)")
@@ -116,10 +124,7 @@ func (r *Report) Figures() []Figure {
 		lat.series = append(lat.series, series{name: "knee of p95 (estimate)", color: colEstimate, pts: []point{{x: k.X, y: k.Y}}, markers: true, diamond: true,
 			label: "knee " + rps(k.X)})
 	}
-	r.markBreakpoint(lat)
-	lat.note = hollow
-	out = append(out, Figure{ID: lat.id, SVG: lat.svg(),
-		Caption: "p50, p95 and p99 of each step's judged window (exact percentiles of merged HDR histograms); repeated rates are averaged for the line. The shaded band lies between the highest passing and the lowest failing rate."})
+	out = append(out, r.offeredRateFigure(lat, "p50, p95 and p99 of each step's judged window (exact percentiles of merged HDR histograms); repeated rates are averaged for the line. The shaded band lies between the highest passing and the lowest failing rate."))
 
 	// Achieved against offered throughput.
 	thr := newChart("chart-throughput", "Achieved vs offered throughput", "offered rate (req/s)", "throughput (req/s)")
@@ -143,10 +148,7 @@ func (r *Report) Figures() []Figure {
 	if u := r.Estimates.USL; u != nil && u.HasPeak && u.PeakX < 2*maxOffered {
 		thr.hlines = append(thr.hlines, hline{y: u.PeakX, color: colEstimate, dash: "3 3", label: fmt.Sprintf("USL peak %.0f (estimate)", u.PeakX)})
 	}
-	r.markBreakpoint(thr)
-	thr.note = hollow
-	out = append(out, Figure{ID: thr.id, SVG: thr.svg(),
-		Caption: "Responses per second (achieved) and successful responses per second (goodput) against the offered rate; on the dashed diagonal the target keeps up. Documented capacity = the guide's per-pod figure × replicas."})
+	out = append(out, r.offeredRateFigure(thr, "Responses per second (achieved) and successful responses per second (goodput) against the offered rate; on the dashed diagonal the target keeps up. Documented capacity = the guide's per-pod figure × replicas."))
 
 	// Error rate against offered rate.
 	er := newChart("chart-errors", "Error rate vs offered rate", "offered rate (req/s)", "errors (% of requests)")
@@ -157,9 +159,7 @@ func (r *Report) Figures() []Figure {
 	if cfg.MaxErrorRate > 0 {
 		er.hlines = append(er.hlines, hline{y: cfg.MaxErrorRate * 100, color: colErrors, label: "limit " + rps(cfg.MaxErrorRate*100) + "%"})
 	}
-	r.markBreakpoint(er)
-	er.note = hollow
-	out = append(out, Figure{ID: er.id, SVG: er.svg(), Caption: "Errors (HTTP status ≥ 400 or transport errors) as a share of the requests completed in each step's judged window."})
+	out = append(out, r.offeredRateFigure(er, "Errors (HTTP status ≥ 400 or transport errors) as a share of the requests completed in each step's judged window."))
 
 	// The campaign's time series.
 	if len(r.Timeline) > 0 {
@@ -174,8 +174,8 @@ func (r *Report) Figures() []Figure {
 		uc.xmin = 0
 		var pts []point
 		for _, s := range r.Steps {
-			if (s.Verdict == "pass" || s.Verdict == "fail") && s.Concurrency > 0 {
-				pts = append(pts, point{x: s.Concurrency, y: s.GoodputRPS, hollow: s.Verdict == "fail"})
+			if judged(s.Verdict) && s.Concurrency > 0 {
+				pts = append(pts, point{x: s.Concurrency, y: s.GoodputRPS, hollow: failed(s.Verdict)})
 			}
 		}
 		xEnd := u.MaxN * 1.1
@@ -210,7 +210,7 @@ func (r *Report) timeline() string {
 	bp := r.Breakpoint
 	firstFail := -1
 	for _, sp := range r.Spans {
-		if sp.Verdict == "fail" && sp.OfferedRPS == bp.FirstFailingRPS && bp.Found {
+		if failed(sp.Verdict) && sp.OfferedRPS == bp.FirstFailingRPS && bp.Found {
 			firstFail = sp.Index
 			break
 		}
@@ -232,9 +232,9 @@ func (r *Report) timeline() string {
 				}
 			}
 			col := colPass
-			if sp.Verdict == "fail" {
+			if failed(sp.Verdict) {
 				col = colFail
-			} else if sp.Verdict != "pass" {
+			} else if sp.Verdict != string(breakpoint.Pass) {
 				col = colOffered
 			}
 			c.vlines = append(c.vlines, vline{x: sp.From, color: col, thin: true, dash: "2 2", label: label, labelRow: i % 3})

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -42,16 +41,18 @@ func WriteFiles(dir string, run *runrecord.Run, o Options) error {
 	if err != nil {
 		return err
 	}
+	return r.WriteFiles(dir)
+}
+
+// WriteFiles writes the built report as report.md and report.html into dir,
+// atomically.
+func (r *Report) WriteFiles(dir string) error {
 	for _, f := range []struct {
 		name   string
 		render func(io.Writer) error
 	}{{MarkdownFile, r.WriteMarkdown}, {HTMLFile, r.WriteHTML}} {
-		var b bytes.Buffer
-		if err := f.render(&b); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.render); err != nil {
 			return fmt.Errorf("%s: %w", f.name, err)
-		}
-		if err := atomicfile.WriteBytes(filepath.Join(dir, f.name), b.Bytes()); err != nil {
-			return err
 		}
 	}
 	return nil

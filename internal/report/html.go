@@ -23,6 +23,10 @@ type htmlTable struct {
 	Align  []texttable.Align
 }
 
+func newHTMLTable(header []string, rows [][]string, align []texttable.Align) htmlTable {
+	return htmlTable{Header: header, Rows: rows, Align: align}
+}
+
 type htmlPrimary struct {
 	Verdict compare.Verdict
 	Detail  string
@@ -86,13 +90,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	default:
 		d.VerdictClass = "open"
 	}
-	d.MaxSustainable, d.FirstFailing = numOrDash(bp.MaxSustainableRPS)+" req/s", numOrDash(bp.FirstFailingRPS)+" req/s"
-	if bp.MaxSustainableRPS <= 0 {
-		d.MaxSustainable = "–"
-	}
-	if bp.FirstFailingRPS <= 0 {
-		d.FirstFailing = "–"
-	}
+	d.MaxSustainable, d.FirstFailing = rateOrDash(bp.MaxSustainableRPS), rateOrDash(bp.FirstFailingRPS)
 	d.MaxSustainableDetail = fmt.Sprintf("%s req/s per pod on %d replica%s", numOrDash(bp.PerPodMaxSustainableRPS), r.Run.Replicas, plural(r.Run.Replicas))
 	d.FirstFailingDetail = "none failed"
 	if bp.FirstFailingRPS > 0 {
@@ -104,10 +102,8 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		if p.Documented > 0 {
 			d.Primary.Detail = fmt.Sprintf("%s%s vs documented %s %s per pod (±%s%%)", boundPrefix(p.Bound), compare.Num(p.Measured), compare.Num(p.Documented), p.Unit, compare.Num(c.Tolerance*100))
 		}
-		h, rows := c.Table()
-		d.Comparison = htmlTable{Header: h, Rows: rows, Align: []texttable.Align{texttable.Left, texttable.Left, texttable.Right, texttable.Right, texttable.Right}}
-		h, rows = c.AlternativesTable()
-		d.Alternatives = htmlTable{Header: h, Rows: rows, Align: []texttable.Align{texttable.Left, texttable.Right, texttable.Left, texttable.Left, texttable.Right}}
+		d.Comparison = newHTMLTable(c.Table())
+		d.Alternatives = newHTMLTable(c.AlternativesTable())
 	}
 	d.Knee, d.KneeDetail = "–", r.Estimates.KneeNote
 	if k := r.Estimates.Knee; k != nil {
@@ -128,27 +124,25 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		}
 	}
 	if r.Capacity != nil {
-		h, rows := r.Capacity.MatrixTable()
-		d.Matrix = htmlTable{Header: h, Rows: rows, Align: rightAligned(len(h))}
+		d.Matrix = newHTMLTable(r.Capacity.MatrixTable())
 	}
 	if r.GL006 != nil {
-		h, rows := r.GL006.Table()
-		d.GL006Table = htmlTable{Header: h, Rows: rows, Align: append([]texttable.Align{texttable.Left}, rightAligned(len(h)-1)...)}
+		d.GL006Table = newHTMLTable(r.GL006.Table())
 	}
 	return tmpl.Execute(w, d)
 }
 
-func rightAligned(n int) []texttable.Align {
-	out := make([]texttable.Align, n)
-	for i := range out {
-		out[i] = texttable.Right
+// rateOrDash formats a positive rate in req/s, or a dash.
+func rateOrDash(x float64) string {
+	if x <= 0 {
+		return "–"
 	}
-	return out
+	return rps(x) + " req/s"
 }
 
 func firstSignal(r *Report) string {
 	for _, s := range r.Steps {
-		if s.Verdict == "fail" && s.OfferedRPS == r.Breakpoint.FirstFailingRPS && len(s.Signals) > 0 {
+		if failed(s.Verdict) && s.OfferedRPS == r.Breakpoint.FirstFailingRPS && len(s.Signals) > 0 {
 			return strings.Join(s.Signals, ", ")
 		}
 	}

@@ -288,6 +288,7 @@ func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 		} else {
 			var err error
 			secs, err = measure.ReadFile(filepath.Join(dir, s.SecondsFile))
+			secs = measure.FoldLate(secs) // one point per second in the time series
 			if err != nil {
 				if errors.Is(err, os.ErrNotExist) {
 					r.Warnings = append(r.Warnings, fmt.Sprintf("step %d: %s is missing: its mean latency and time series are missing", s.Index, s.SecondsFile))
@@ -356,7 +357,7 @@ func (r *Report) estimate() {
 	// averaged.
 	byRate := map[float64][]float64{}
 	for _, s := range r.Steps {
-		if (s.Verdict == "pass" || s.Verdict == "fail") && s.Requests > 0 {
+		if judged(s.Verdict) && s.Requests > 0 {
 			byRate[s.OfferedRPS] = append(byRate[s.OfferedRPS], s.LatencyMs.P95)
 		}
 	}
@@ -375,7 +376,7 @@ func (r *Report) estimate() {
 	var ns, xput []float64
 	withMean := 0
 	for _, s := range r.Steps {
-		if s.Verdict != "pass" && s.Verdict != "fail" {
+		if !judged(s.Verdict) {
 			continue
 		}
 		if hasAny(s.Signals, string(breakpoint.Unreachable), string(breakpoint.NoData)) {
@@ -462,6 +463,14 @@ func (p pairs) Swap(i, j int) {
 	p.x[i], p.x[j] = p.x[j], p.x[i]
 	p.y[i], p.y[j] = p.y[j], p.y[i]
 }
+
+// judged says whether a step's verdict counts: it passed or failed (an
+// invalid step measured nothing about the target).
+func judged(verdict string) bool {
+	return verdict == string(breakpoint.Pass) || failed(verdict)
+}
+
+func failed(verdict string) bool { return verdict == string(breakpoint.Fail) }
 
 func hasAny(xs []string, want ...string) bool {
 	for _, x := range xs {

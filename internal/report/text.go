@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/greenlang/loadgen/internal/compare"
@@ -229,19 +230,12 @@ func (r *Report) estimateSummary() string {
 		if u.HasPeak {
 			parts = append(parts, fmt.Sprintf("USL peak %.1f req/s at N = %.1f (R² %.3f)", u.PeakX, u.PeakN, u.R2))
 		} else {
-			parts = append(parts, fmt.Sprintf("USL: no peak, λ/σ = %.1f req/s (R² %.3f)", u.Lambda/maxf(u.Sigma, 1e-12), u.R2))
+			parts = append(parts, fmt.Sprintf("USL: no peak, λ/σ = %.1f req/s (R² %.3f)", u.Lambda/math.Max(u.Sigma, 1e-12), u.R2))
 		}
 	} else {
 		parts = append(parts, "USL: "+r.Estimates.USLNote)
 	}
 	return strings.Join(parts, "; ")
-}
-
-func maxf(a, b float64) float64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // WriteJSON renders the report as indented JSON (schema loadgen/report/v1).
