@@ -318,12 +318,17 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	c.Observer = observers
 
 	err = c.Execute(ctx)
+	var rep *report.Report
 	if len(c.Run.Steps) > 0 {
-		if rerr := report.WriteFiles(dir, c.Run, report.Options{}); rerr != nil {
+		var rerr error
+		if rep, rerr = report.Build(dir, c.Run, report.Options{}); rerr == nil {
+			rerr = rep.WriteFiles(dir)
+		}
+		if rerr != nil {
 			fmt.Fprintf(stderr, "loadgen: writing the reports: %v\n", rerr)
 		}
 	}
-	printSummary(stdout, c.Run, dir)
+	printSummary(stdout, c.Run, rep, dir)
 	if f.pushGateway != "" {
 		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if perr := live.PushResult(pctx, f.pushGateway, c.Run); perr != nil {
@@ -349,10 +354,10 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 
 // printSummary prints what the campaign learned, whatever its end: the
 // brief report (step table, verdicts, comparison with the guide), or the
-// plain step lines if there is nothing to report on.
-func printSummary(w io.Writer, run *runrecord.Run, dir string) {
+// plain step lines if there is no report.
+func printSummary(w io.Writer, run *runrecord.Run, rep *report.Report, dir string) {
 	fmt.Fprintln(w)
-	if len(run.Steps) > 0 && report.Text(w, dir, run, report.Options{Brief: true}) == nil {
+	if rep != nil && rep.WriteText(w, true) == nil {
 		fmt.Fprintf(w, "\nstatus: %s", run.Status)
 		if run.AbortReason != "" {
 			fmt.Fprintf(w, " (%s)", run.AbortReason)
