@@ -32,6 +32,10 @@ const (
 	Completed   Status = "completed"
 	Interrupted Status = "interrupted"
 	Aborted     Status = "aborted"
+	// Inconclusive: the search could go no higher because the load
+	// generator, not the target, gave out; Run.Generator says where. No
+	// breaking point is reported.
+	Inconclusive Status = "inconclusive"
 )
 
 // Latency holds exact percentiles of a step's steady window, ms.
@@ -83,6 +87,64 @@ type Step struct {
 	// HostCPUBusy is the fraction of the generator machine's CPU that was
 	// busy during the step (evidence for or against a generator limit).
 	HostCPUBusy float64 `json:"host_cpu_busy"`
+	// LatencyOKMs holds the percentiles of the successful requests only
+	// (status < 400, k6's expected_response): the latency limits are judged
+	// on these, so fast 503s do not flatter a saturated target.
+	LatencyOKMs *Latency `json:"latency_ok_ms,omitempty"`
+	// Generator is the load generator's health during the steady window.
+	Generator *Generator `json:"generator,omitempty"`
+	// GeneratorCeiling marks an invalid step that stayed generator-bound
+	// after every retry: the search treats its rate as the generator's
+	// ceiling, not as a failure of the target.
+	GeneratorCeiling bool `json:"generator_ceiling,omitempty"`
+	// Excluded says why a judged step does not count for the breaking point
+	// or a resumed search (e.g. the target went down during it); "" counts.
+	Excluded string `json:"excluded,omitempty"`
+}
+
+// Generator is the health of the load generator (the k6 process) during a
+// step's steady window: the evidence that the measurement is the target's,
+// not the generator's.
+type Generator struct {
+	// CPU is the k6 process's CPU time (all its threads) as a fraction of
+	// the CPUs it may use (CPUsAllowed), over the steady window.
+	CPU float64 `json:"cpu"`
+	// CPUPeak is the highest one-second CPU fraction in the window.
+	CPUPeak float64 `json:"cpu_peak"`
+	// CPUsAllowed is what k6 may use: its affinity mask, capped by a cgroup
+	// CPU quota (not the host's core count).
+	CPUsAllowed  float64 `json:"cpus_allowed"`
+	AffinityCPUs int     `json:"affinity_cpus"`
+	QuotaCPUs    float64 `json:"quota_cpus,omitempty"`
+	// LagP99Ms and LagMaxMs are the scheduling lag inside k6: how late a
+	// 10 ms timer fired (p99 and max over the window), ms.
+	LagP99Ms float64 `json:"lag_p99_ms"`
+	LagMaxMs float64 `json:"lag_max_ms"`
+	// DroppedIterations are arrivals k6 could not start.
+	DroppedIterations int64 `json:"dropped_iterations"`
+	// VUsBusy is the most VUs seen running an iteration; VUsMax the pool's
+	// ceiling for the step.
+	VUsBusy int `json:"vus_busy"`
+	VUsMax  int `json:"vus_max"`
+	// RSSMB is k6's peak resident memory during the step, MB.
+	RSSMB float64 `json:"rss_mb"`
+	// Bound says the generator limited the step; Evidence says what showed it.
+	Bound    bool     `json:"bound"`
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// GeneratorSummary is the campaign's word on its load generator.
+type GeneratorSummary struct {
+	// Bound: the search stopped because the generator could not offer more.
+	Bound bool `json:"bound"`
+	// CeilingRPS is the rate the generator could offer at most (when Bound),
+	// or its estimate from CPU use at the highest rate run (otherwise);
+	// 0 when unknown.
+	CeilingRPS float64 `json:"ceiling_rps"`
+	// NearCeiling flags a breaking point within reach of the ceiling: the
+	// generator may have shaped it.
+	NearCeiling bool   `json:"near_ceiling,omitempty"`
+	Reason      string `json:"reason"`
 }
 
 // Versions records what produced the run.
@@ -118,6 +180,8 @@ type Run struct {
 	Search      Search                `json:"search"`
 	Breakpoint  breakpoint.Breakpoint `json:"breakpoint"`
 	AbortReason string                `json:"abort_reason,omitempty"`
+	// Generator summarises the load generator's health over the campaign.
+	Generator *GeneratorSummary `json:"generator,omitempty"`
 	// ElapsedS is the campaign's wall time so far (all sessions if resumed).
 	ElapsedS float64 `json:"elapsed_s"`
 	// StepTimeS is the sum of the steps' configured durations: what a
