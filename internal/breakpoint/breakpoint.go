@@ -35,8 +35,11 @@ const (
 	Saturation  Signal = "saturation"
 	Instability Signal = "instability"
 	Unreachable Signal = "unreachable"
-	Generator   Signal = "generator_limited"
-	NoData      Signal = "no_data"
+	// GeneratorBound: the load generator, not the target, limited the step
+	// (its CPU, its scheduling lag, or its VU pool). Runs recorded before
+	// this name used "generator_limited".
+	GeneratorBound Signal = "generator_bound"
+	NoData         Signal = "no_data"
 )
 
 // Reason is one signal that fired, with a sentence a person can act on.
@@ -81,7 +84,29 @@ type Observation struct {
 	// HostBusy is the fraction of the load generator's CPU time (all cores)
 	// that was busy during the step; 0 if unknown.
 	HostBusy float64
-	Seconds  []Second
+	// TargetErrors counts the answers only the target can give: HTTP 5xx
+	// and 429. They count against the target even when the generator was
+	// saturated; timeouts and connection errors then do not.
+	TargetErrors int64
+	// OKLatency says OKP95Ms and OKP99Ms are known: the percentiles of the
+	// successful requests only. The latency limits are judged on them (as
+	// k6 judges http_req_duration{expected_response:true}), so that fast
+	// errors do not make a failing target look quick.
+	OKLatency        bool
+	OKP95Ms, OKP99Ms float64
+	// Gen is the generator's own health in the window.
+	Gen Generator
+	Seconds []Second
+}
+
+// Generator is the load generator's health during a step: the k6 process's
+// CPU use as a fraction of the CPUs it may use, and how late a short timer
+// fired inside it (scheduling lag). Known is false where they were not
+// measured.
+type Generator struct {
+	Known    bool
+	CPU      float64 // fraction of the allowed CPUs, over the window
+	LagP99Ms float64
 }
 
 // Criteria are the limits a step must keep. A zero limit is not checked.
@@ -102,9 +127,19 @@ type Criteria struct {
 	// DroppedTolerance is the fraction of offered arrivals k6 may drop before
 	// the drops count (default 0.002).
 	DroppedTolerance float64
-	// BusyHost is the generator CPU fraction above which dropped arrivals are
+	// BusyHost is the host CPU fraction above which dropped arrivals are
 	// blamed on the generator (default 0.9).
 	BusyHost float64
+	// GenCPU is the k6 process's CPU fraction (of the CPUs it may use) at
+	// which the generator counts as saturated (default 0.9).
+	GenCPU float64
+	// GenLagMs is the p99 scheduling lag inside k6 at which the generator
+	// counts as starved of CPU (default 25 ms): requests it times are late
+	// by about that much before they are even sent.
+	GenLagMs float64
+	// Confidence is how many standard deviations of counting noise a
+	// shortfall must exceed to count as saturation (default 3).
+	Confidence float64
 }
 
 // WithDefaults fills zero tuning fields (not limits) with their defaults.
@@ -123,6 +158,15 @@ func (c Criteria) WithDefaults() Criteria {
 	}
 	if c.BusyHost == 0 {
 		c.BusyHost = 0.9
+	}
+	if c.GenCPU == 0 {
+		c.GenCPU = 0.9
+	}
+	if c.GenLagMs == 0 {
+		c.GenLagMs = 25
+	}
+	if c.Confidence == 0 {
+		c.Confidence = 3
 	}
 	return c
 }
@@ -143,19 +187,32 @@ func (c Criteria) Describe() string {
 		parts = append(parts, fmt.Sprintf("errors ≤ %d per step", c.MaxErrors))
 	}
 	c = c.WithDefaults()
-	parts = append(parts, fmt.Sprintf("served ≥ %g%% of offered", 100-c.SaturationTolerance*100),
+	parts = append(parts, fmt.Sprintf("served ≥ %g%% of offered", round(100*c.servedFloor(), 2)),
 		fmt.Sprintf("no steady latency rise > %g%%", c.InstabilityRise*100))
 	return strings.Join(parts, ", ")
 }
 
+// servedFloor is the fraction of the offered rate a step must serve
+// successfully: the errors the limits allow, and the saturation tolerance
+// on top. A step with 3% errors under --max-error-rate 0.05 is not
+// saturated for its errors alone.
+func (c Criteria) servedFloor() float64 {
+	return (1 - c.MaxErrorRate) * (1 - c.SaturationTolerance)
+}
+
 // Judge decides a step. Every signal that fires is named in the reasons.
 //
-// Arrivals k6 dropped are the generator's fault only with evidence: its host
-// CPU was saturated (then k6's own latency figures are suspect too), or the
-// VU pool was exhausted while the target kept its latency limits. Then the
-// step is invalid (retried, never counted against the target). Otherwise dropped arrivals are load the target did not serve
-// — k6 ran out of free VUs because responses slowed — and show up as
-// saturation.
+// The load generator is a suspect in every step. It is saturated when the
+// k6 process used nearly all the CPU it may use, when timers inside it fired
+// late (it could not even send on time), or — without those measurements —
+// when it dropped arrivals while the host's CPU was saturated. Then only the
+// answers that only the target can give (5xx, 429) count against the
+// target: if they break the limits the step fails; otherwise it is invalid
+// (generator_bound) — latency, saturation and instability measured by a
+// starved generator are its own. A step whose VU pool ran out while the
+// target kept every limit is invalid too (retried with more VUs). Dropped
+// arrivals with a healthy generator are load the target did not serve and
+// show up as saturation.
 func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	c = c.WithDefaults()
 	var rs []Reason
@@ -164,50 +221,50 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	}
 	offered := o.OfferedRPS * o.DurationS
 	dropped := o.DroppedIterations > 0 && float64(o.DroppedIterations) > c.DroppedTolerance*offered
-	hostBusy := o.HostBusy >= c.BusyHost
-	vusExhausted := o.MaxVUs > 0 && o.PeakVUs >= o.MaxVUs
+	starved, evidence := generatorStarved(o, c, dropped)
 	if o.Requests == 0 {
-		if o.DroppedIterations > 0 && hostBusy {
-			add(Generator, "k6 started no request (%d arrivals dropped, generator CPU %.0f%% busy)", o.DroppedIterations, o.HostBusy*100)
+		if starved {
+			add(GeneratorBound, "k6 completed no request: %s", evidence)
 			return Invalid, rs
 		}
 		add(NoData, "no request completed in the measured window")
 		return Fail, rs
 	}
-	latencyOK := (c.P95Ms == 0 || o.P95Ms <= c.P95Ms) && (c.P99Ms == 0 || o.P99Ms <= c.P99Ms)
-	if dropped && (hostBusy || (vusExhausted && latencyOK)) {
-		detail := fmt.Sprintf("k6 dropped %d of %.0f arrivals (%.1f%%)", o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered)
-		if hostBusy {
-			detail += fmt.Sprintf(" with the generator's CPU %.0f%% busy", o.HostBusy*100)
-		} else {
-			detail += fmt.Sprintf(" with all %d VUs in use while latency stayed within limits", o.MaxVUs)
+	if starved {
+		// Only the target's own answers can fail a step the generator limited.
+		errorLimits(o.TargetErrors, o.Requests, c, "target errors (5xx, 429)", add)
+		if len(rs) > 0 {
+			return Fail, rs
 		}
-		add(Generator, "%s", detail)
+		add(GeneratorBound, "%s", evidence)
 		return Invalid, rs
 	}
+	errorLimits(o.Errors, o.Requests, c, "errors", add)
+	p95, p99, which := o.P95Ms, o.P99Ms, ""
+	if o.OKLatency {
+		p95, p99, which = o.OKP95Ms, o.OKP99Ms, " of successful requests"
+	}
+	latencyOK := (c.P95Ms == 0 || p95 <= c.P95Ms) && (c.P99Ms == 0 || p99 <= c.P99Ms)
+	vusExhausted := o.MaxVUs > 0 && o.PeakVUs >= o.MaxVUs
+	if dropped && vusExhausted && latencyOK && len(rs) == 0 {
+		add(GeneratorBound, "k6 dropped %d of %.0f arrivals (%.1f%%) with all %d VUs in use while the target kept every limit",
+			o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered, o.MaxVUs)
+		return Invalid, rs
+	}
+	// The target's own signals, in the order a reader checks them.
+	var own []Reason
+	own, rs = rs, nil
 	if o.Refused*2 >= o.Requests {
 		add(Unreachable, "%d of %d requests found no server (connection refused or reset)", o.Refused, o.Requests)
 	}
-	if c.P95Ms > 0 && o.P95Ms > c.P95Ms {
-		add(LatencyP95, "p95 %s ms > limit %g ms", ms(o.P95Ms), c.P95Ms)
+	if c.P95Ms > 0 && p95 > c.P95Ms {
+		add(LatencyP95, "p95%s %s ms > limit %g ms", which, ms(p95), c.P95Ms)
 	}
-	if c.P99Ms > 0 && o.P99Ms > c.P99Ms {
-		add(LatencyP99, "p99 %s ms > limit %g ms", ms(o.P99Ms), c.P99Ms)
+	if c.P99Ms > 0 && p99 > c.P99Ms {
+		add(LatencyP99, "p99%s %s ms > limit %g ms", which, ms(p99), c.P99Ms)
 	}
-	rate := float64(o.Errors) / float64(o.Requests)
-	if c.MaxErrorRate > 0 && rate > c.MaxErrorRate {
-		add(ErrorRate, "error rate %.2f%% > limit %g%%", rate*100, c.MaxErrorRate*100)
-	}
-	if c.MaxErrors > 0 && o.Errors > c.MaxErrors {
-		add(ErrorCount, "%d errors > limit %d per step", o.Errors, c.MaxErrors)
-	}
-	if served := math.Min(o.AchievedRPS, o.GoodRPS); o.OfferedRPS > 0 && served < o.OfferedRPS*(1-c.SaturationTolerance) {
-		var detail string
-		if o.GoodRPS < o.AchievedRPS {
-			detail = fmt.Sprintf("served %.1f req/s successfully (%.1f completed), %.1f%% short of the offered %.0f req/s", o.GoodRPS, o.AchievedRPS, 100*(1-served/o.OfferedRPS), o.OfferedRPS)
-		} else {
-			detail = fmt.Sprintf("achieved %.1f req/s, %.1f%% short of the offered %.0f req/s", o.AchievedRPS, 100*(1-served/o.OfferedRPS), o.OfferedRPS)
-		}
+	rs = append(rs, own...)
+	if detail, short := saturated(o, c); short {
 		if dropped {
 			detail += fmt.Sprintf(" (%d arrivals found every VU waiting on the target)", o.DroppedIterations)
 		}
@@ -223,6 +280,64 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 		return Fail, rs
 	}
 	return Pass, nil
+}
+
+// generatorStarved says whether the generator was saturated, and what
+// showed it.
+func generatorStarved(o Observation, c Criteria, dropped bool) (bool, string) {
+	var ev []string
+	if o.Gen.Known {
+		if o.Gen.CPU >= c.GenCPU {
+			ev = append(ev, fmt.Sprintf("k6 used %.0f%% of the CPU it may use", o.Gen.CPU*100))
+		}
+		if o.Gen.LagP99Ms >= c.GenLagMs {
+			ev = append(ev, fmt.Sprintf("timers inside k6 fired up to %s ms late (p99)", ms(o.Gen.LagP99Ms)))
+		}
+	} else if dropped && o.HostBusy >= c.BusyHost {
+		ev = append(ev, fmt.Sprintf("k6 dropped %d arrivals with the generator host's CPU %.0f%% busy", o.DroppedIterations, o.HostBusy*100))
+	}
+	if len(ev) == 0 {
+		return false, ""
+	}
+	if dropped && o.Gen.Known {
+		ev = append(ev, fmt.Sprintf("%d arrivals dropped", o.DroppedIterations))
+	}
+	return true, "the load generator was saturated: " + strings.Join(ev, ", ")
+}
+
+// errorLimits adds the error-rate and error-count reasons for errs of n.
+func errorLimits(errs, n int64, c Criteria, what string, add func(Signal, string, ...any)) {
+	rate := float64(errs) / float64(n)
+	if c.MaxErrorRate > 0 && rate > c.MaxErrorRate {
+		add(ErrorRate, "%s %.2f%% > limit %g%%", strings.Replace(what, "errors", "error rate", 1), rate*100, c.MaxErrorRate*100)
+	}
+	if c.MaxErrors > 0 && errs > c.MaxErrors {
+		add(ErrorCount, "%d %s > limit %d per step", errs, what, c.MaxErrors)
+	}
+}
+
+// saturated says whether the target served clearly less than offered: the
+// requests served successfully fall short of the floor the limits allow
+// (servedFloor) by more than counting noise — Confidence standard
+// deviations of a binomial count, plus one request for the window's edges —
+// so that at 5 req/s one late request is not saturation, while at
+// thousands of req/s the bound is within a fraction of a percent.
+func saturated(o Observation, c Criteria) (string, bool) {
+	if o.OfferedRPS <= 0 || o.DurationS <= 0 {
+		return "", false
+	}
+	served := math.Min(o.AchievedRPS, o.GoodRPS)
+	n := o.OfferedRPS * o.DurationS
+	p := c.servedFloor()
+	floor := n*p - c.Confidence*math.Sqrt(n*p*(1-p)) - 1
+	if served*o.DurationS >= floor {
+		return "", false
+	}
+	short := 100 * (1 - served/o.OfferedRPS)
+	if o.GoodRPS < o.AchievedRPS {
+		return fmt.Sprintf("served %.1f req/s successfully (%.1f completed), %.1f%% short of the offered %.0f req/s", o.GoodRPS, o.AchievedRPS, short, o.OfferedRPS), true
+	}
+	return fmt.Sprintf("achieved %.1f req/s, %.1f%% short of the offered %.0f req/s", o.AchievedRPS, short, o.OfferedRPS), true
 }
 
 // latencyRise fits a line to the per-second median latency and returns its
@@ -266,6 +381,11 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
 }
 
 func ms(x float64) string {

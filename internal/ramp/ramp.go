@@ -35,6 +35,10 @@ type Progress struct {
 	Lo, Hi int
 	// Done and Total count steps; Total is an estimate for adaptive plans.
 	Done, Total int
+	// HiIsCeiling says Hi is the load generator's ceiling, not a rate the
+	// target failed: the breaking point, if any, is above Lo and could not
+	// be reached.
+	HiIsCeiling bool
 }
 
 // Plan chooses the rates of a campaign.
@@ -43,6 +47,10 @@ type Plan interface {
 	Next() (Step, bool)
 	// Record reports the outcome of the step Next returned last.
 	Record(s Step, passed bool)
+	// Ceiling reports that the load generator could not offer the step
+	// Next returned last: no rate at or above it can be judged. The search
+	// goes on below it where it can.
+	Ceiling(s Step)
 	// Progress tells where the search is.
 	Progress() Progress
 }
@@ -51,6 +59,8 @@ type Plan interface {
 type Outcome struct {
 	Step   Step
 	Passed bool
+	// Ceiling: the generator could not offer the step (Passed is ignored).
+	Ceiling bool
 }
 
 // Replay feeds recorded outcomes to a fresh plan, as a resumed campaign does.
@@ -61,7 +71,11 @@ func Replay(p Plan, outcomes []Outcome) error {
 		if !ok || s.RPS != o.Step.RPS {
 			return fmt.Errorf("step %d: recorded %d req/s, but the plan asks for %v (was the configuration changed?)", i+1, o.Step.RPS, describe(s, ok))
 		}
-		p.Record(s, o.Passed)
+		if o.Ceiling {
+			p.Ceiling(s)
+		} else {
+			p.Record(s, o.Passed)
+		}
 	}
 	return nil
 }
@@ -82,7 +96,7 @@ type LinearPlan struct {
 	start, step, max int
 	next             int
 	lo, hi, done     int
-	over             bool
+	over, ceiling    bool
 }
 
 // NewLinear returns the guide's walk.
@@ -122,9 +136,15 @@ func (p *LinearPlan) Record(s Step, passed bool) {
 	p.hi, p.over = s.RPS, true
 }
 
+// Ceiling implements Plan: the walk cannot go on.
+func (p *LinearPlan) Ceiling(s Step) {
+	p.done++
+	p.hi, p.over, p.ceiling = s.RPS, true, true
+}
+
 // Progress implements Plan.
 func (p *LinearPlan) Progress() Progress {
-	return Progress{Phase: Walk, Lo: p.lo, Hi: p.hi, Done: p.done, Total: (p.max-p.start)/p.step + 1}
+	return Progress{Phase: Walk, Lo: p.lo, Hi: p.hi, Done: p.done, Total: (p.max-p.start)/p.step + 1, HiIsCeiling: p.ceiling}
 }
 
 // AdaptivePlan grows the rate geometrically from start until a step fails,
@@ -138,7 +158,8 @@ type AdaptivePlan struct {
 	resolution float64
 	maxConfirm int
 
-	lo, hi    int // highest pass, lowest fail (0 = none yet)
+	lo, hi    int  // highest pass, lowest fail or ceiling (0 = none yet)
+	ceiling   bool // hi is the generator's ceiling, not a failure
 	phase     Phase
 	next      int
 	done      int
@@ -190,6 +211,9 @@ func (p *AdaptivePlan) Record(s Step, passed bool) {
 	}
 	switch s.Phase {
 	case Grow:
+		if !passed {
+			p.ceiling = false
+		}
 		if passed {
 			p.lo = s.RPS
 			if s.RPS >= p.max {
@@ -204,7 +228,7 @@ func (p *AdaptivePlan) Record(s Step, passed bool) {
 		if passed {
 			p.lo = s.RPS
 		} else {
-			p.hi = s.RPS
+			p.hi, p.ceiling = s.RPS, false
 		}
 	case Confirm:
 		if passed {
@@ -215,21 +239,43 @@ func (p *AdaptivePlan) Record(s Step, passed bool) {
 		// The found rate did not hold: it becomes the upper bound and the
 		// search continues between the best other pass below it and it.
 		p.confirms++
-		p.hi = s.RPS
-		p.lo = 0
-		for _, r := range p.passes {
-			if r < p.hi && r > p.lo {
-				p.lo = r
-			}
-		}
+		p.ceiling = false
+		p.lowerHi(s.RPS)
 	}
 	p.advance()
+}
+
+// Ceiling implements Plan: the rate becomes the upper bound of the search,
+// marked as the generator's, and the search goes on below it. If every rate
+// below passes, the search ends with the breaking point out of reach
+// (Progress.HiIsCeiling).
+func (p *AdaptivePlan) Ceiling(s Step) {
+	p.done++
+	if s.Phase == Confirm {
+		p.confirms++
+	}
+	p.ceiling = true
+	p.lowerHi(s.RPS)
+	p.advance()
+}
+
+// lowerHi makes rps the upper bound and the best pass below it the lower.
+func (p *AdaptivePlan) lowerHi(rps int) {
+	p.hi = rps
+	p.lo = 0
+	for _, r := range p.passes {
+		if r < p.hi && r > p.lo {
+			p.lo = r
+		}
+	}
 }
 
 // advance picks the next bisection or confirmation step.
 func (p *AdaptivePlan) advance() {
 	if p.narrow() {
-		if p.lo == 0 || p.confirms >= p.maxConfirm {
+		// Confirming a rate just under the generator's ceiling would say
+		// nothing about the target: the search is over, inconclusive.
+		if p.lo == 0 || p.confirms >= p.maxConfirm || p.ceiling {
 			p.finished = true
 			return
 		}
@@ -272,5 +318,5 @@ func (p *AdaptivePlan) Progress() Progress {
 		grow := int(math.Ceil(math.Log(float64(p.max)/float64(max(p.next, 1))) / math.Log(p.growth)))
 		total = p.done + max(grow, 0) + 1 + int(math.Ceil(math.Log2((p.growth-1)/p.resolution))) + 1
 	}
-	return Progress{Phase: p.phase, Lo: p.lo, Hi: p.hi, Done: p.done, Total: total}
+	return Progress{Phase: p.phase, Lo: p.lo, Hi: p.hi, Done: p.done, Total: total, HiIsCeiling: p.ceiling}
 }

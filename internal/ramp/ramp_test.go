@@ -153,3 +153,69 @@ func TestBadPlans(t *testing.T) {
 	assert.Contains(t, err.Error(), "growth 1")
 	assert.Contains(t, err.Error(), "resolution 0")
 }
+
+// driveGen runs a plan against a target of the given capacity through a
+// load generator that cannot offer more than ceiling req/s.
+func driveGen(t *testing.T, p Plan, capacity, ceiling int) ([]Outcome, Progress) {
+	t.Helper()
+	var out []Outcome
+	for range 200 {
+		s, ok := p.Next()
+		if !ok {
+			return out, p.Progress()
+		}
+		o := Outcome{Step: s, Passed: s.RPS <= capacity, Ceiling: s.RPS >= ceiling}
+		if o.Ceiling {
+			p.Ceiling(s)
+		} else {
+			p.Record(s, o.Passed)
+		}
+		out = append(out, o)
+	}
+	t.Fatal("plan did not finish in 200 steps")
+	return nil, Progress{}
+}
+
+func TestGeneratorCeiling(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name              string
+		capacity, ceiling int
+		wantCeiling       bool
+	}{
+		{"target below the generator's ceiling: found", 1000, 2200, false},
+		{"target just below the ceiling: found", 2000, 2200, false},
+		{"target above the ceiling: out of reach", 5000, 2200, true},
+		{"first step already beyond the generator", 5000, 80, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := NewAdaptive(100, 100000, 2, 0.02)
+			require.NoError(t, err)
+			outcomes, pr := driveGen(t, p, tc.capacity, tc.ceiling)
+			assert.Equal(t, tc.wantCeiling, pr.HiIsCeiling)
+			if tc.wantCeiling {
+				assert.Less(t, pr.Lo, tc.ceiling)
+				assert.Equal(t, tc.ceiling, pr.Hi, "the lowest rate the generator could not offer")
+				if pr.Lo > 0 {
+					assert.LessOrEqual(t, float64(pr.Hi-pr.Lo)/float64(pr.Lo), 0.02)
+				}
+				assert.False(t, p.Confirmed())
+			} else {
+				assert.LessOrEqual(t, pr.Lo, tc.capacity)
+				assert.Greater(t, pr.Hi, tc.capacity)
+				assert.LessOrEqual(t, float64(pr.Hi-pr.Lo)/float64(pr.Lo), 0.02)
+				assert.True(t, p.Confirmed())
+			}
+			// A resumed campaign rebuilds the same plan.
+			q, _ := NewAdaptive(100, 100000, 2, 0.02)
+			require.NoError(t, Replay(q, outcomes))
+			assert.Equal(t, pr, q.Progress())
+		})
+	}
+
+	l, err := NewLinear(100, 100, 2000)
+	require.NoError(t, err)
+	outcomes, pr := driveGen(t, l, 5000, 750)
+	assert.Len(t, outcomes, 8, "the walk stops at the generator's ceiling")
+	assert.Equal(t, Progress{Phase: Walk, Lo: 700, Hi: 800, Done: 8, Total: 20, HiIsCeiling: true}, pr)
+}
