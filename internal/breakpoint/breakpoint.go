@@ -95,7 +95,7 @@ type Observation struct {
 	OKLatency        bool
 	OKP95Ms, OKP99Ms float64
 	// Gen is the generator's own health in the window.
-	Gen Generator
+	Gen     Generator
 	Seconds []Second
 }
 
