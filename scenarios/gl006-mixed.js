@@ -9,6 +9,7 @@
 //   HOT, COLD  streams per request              (default 4 and 4)
 //   DT_MIN     ΔTmin in K                       (default 10)
 //   SEED       payload seed                     (default 1)
+//   TIMEOUT    per-request timeout              (default: each operation's, TIMEOUTS below)
 //
 //   RATE=5 DURATION=30s loadgen k6 run scenarios/gl006-mixed.js
 import http from 'k6/http';
@@ -17,6 +18,10 @@ import steamtrap from 'k6/x/steamtrap';
 
 const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:8080';
 const RATE = Number(__ENV.RATE || 10);
+
+// Per-request timeouts, s: four times each operation's average duration in
+// GL-006 §8.1, never under 30 s (the driver's campaign.OperationTimeouts).
+const TIMEOUTS = { stream_analysis: 30, pinch_analysis: 30, roi: 30, network_synthesis: 120, full_analysis: 240 };
 
 export const options = {
   scenarios: {
@@ -27,6 +32,7 @@ export const options = {
       duration: __ENV.DURATION || '1m',
       preAllocatedVUs: Math.max(10, RATE * 2),
       maxVUs: Math.max(50, RATE * 20),
+      gracefulStop: __ENV.GRACEFUL_STOP || '245s',
     },
   },
   thresholds: {
@@ -52,7 +58,7 @@ export default function () {
   const req = steamtrap.heatStreams(opts);
   const res = http.post(`${BASE_URL}/v1/heat-recovery/${req.operation.replace(/_/g, '-')}`, req.body, {
     headers,
-    timeout: '120s',
+    timeout: __ENV.TIMEOUT || `${TIMEOUTS[req.operation]}s`,
     tags: { name: req.operation, operation: req.operation },
   });
   check(res, { 'status is 200': (r) => r.status === 200 });

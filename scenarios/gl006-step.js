@@ -8,7 +8,9 @@
 //              full_analysis                                  (default pinch_analysis)
 //   RATE       requests per second                           (default 5)
 //   DURATION   step length                                   (default 2m)
-//   VUS, MAX_VUS, TIMEOUT (default 120s), SEED, HOT, COLD (default 4, 4), DT_MIN (default 10)
+//   TIMEOUT    per-request timeout (default: the operation's, TIMEOUTS below)
+//   GRACEFUL_STOP  how long requests in flight at the end may finish (default: timeout + 5 s)
+//   VUS, MAX_VUS, SEED, HOT, COLD (default 4, 4), DT_MIN (default 10)
 //
 //   ENDPOINT=roi RATE=20 DURATION=30s loadgen k6 run scenarios/gl006-step.js
 import http from 'k6/http';
@@ -23,6 +25,11 @@ if (!steamtrap.operations.includes(OPERATION)) {
 }
 const url = `${BASE_URL}/v1/heat-recovery/${OPERATION.replace(/_/g, '-')}`;
 
+// Per-request timeouts, s: four times each operation's average duration in
+// GL-006 §8.1, never under 30 s (the driver's campaign.OperationTimeouts).
+const TIMEOUTS = { stream_analysis: 30, pinch_analysis: 30, roi: 30, network_synthesis: 120, full_analysis: 240 };
+const TIMEOUT = __ENV.TIMEOUT || `${TIMEOUTS[OPERATION]}s`;
+
 export const options = {
   discardResponseBodies: true,
   scenarios: {
@@ -33,7 +40,7 @@ export const options = {
       duration: __ENV.DURATION || '2m',
       preAllocatedVUs: VUS,
       maxVUs: Number(__ENV.MAX_VUS || VUS * 4),
-      gracefulStop: '5s',
+      gracefulStop: __ENV.GRACEFUL_STOP || `${TIMEOUTS[OPERATION] + 5}s`,
     },
   },
 };
@@ -50,7 +57,7 @@ const params = {
     'Content-Type': 'application/json',
     ...(__ENV.API_TOKEN ? { Authorization: `Bearer ${__ENV.API_TOKEN}` } : {}),
   },
-  timeout: __ENV.TIMEOUT || '120s',
+  timeout: TIMEOUT,
   tags: { name: OPERATION, operation: OPERATION },
 };
 

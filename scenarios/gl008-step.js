@@ -12,6 +12,8 @@
 //   BATCH        readings per sensor batch        (default 50)
 //   SEED         payload seed                     (default 1)
 //   TIMEOUT      per-request timeout              (default 30s)
+//   GRACEFUL_STOP  how long requests in flight at the end may finish (default 35s:
+//                the timeout + 5 s, so that every slow request is counted)
 //
 //   RATE=200 DURATION=30s loadgen k6 run scenarios/gl008-step.js
 import http from 'k6/http';
@@ -44,7 +46,7 @@ export const options = {
       duration: __ENV.DURATION || '2m',
       preAllocatedVUs: VUS,
       maxVUs: Number(__ENV.MAX_VUS || VUS * 4),
-      gracefulStop: '5s',
+      gracefulStop: __ENV.GRACEFUL_STOP || '35s',
     },
   },
   summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],

@@ -137,10 +137,47 @@ func Defaults() Config {
 		MaxErrors:    100,
 		Replicas:     1,
 		MaxVUs:       5000,
-		Timeout:      Duration(30 * time.Second),
+		Timeout:      0, // the operation's own: see RequestTimeout
 		Retries:      2,
 		Seed:         1,
 	}
+}
+
+// DefaultTimeout is the per-request timeout of a GL-008 request.
+const DefaultTimeout = 30 * time.Second
+
+// OperationTimeouts are the per-request timeouts of the GL-006 operations:
+// four times their average duration in the guide (GL-006 §8.1: stream
+// analysis and ROI 0.5 s, pinch analysis 2 s, network synthesis 30 s, full
+// analysis 60 s), and never under DefaultTimeout. scenarios/gl006-step.js
+// and gl006-mixed.js carry the same table (a test keeps them equal).
+var OperationTimeouts = map[string]time.Duration{
+	"stream_analysis":   DefaultTimeout,
+	"pinch_analysis":    DefaultTimeout,
+	"roi":               DefaultTimeout,
+	"network_synthesis": 120 * time.Second,
+	"full_analysis":     240 * time.Second,
+}
+
+// RequestTimeout is the per-request timeout the campaign's requests run
+// with: --request-timeout when given, else the operation's own (a GL-006
+// operation's from OperationTimeouts, the longest of them for the mixed
+// scenario, DefaultTimeout otherwise).
+func (c Config) RequestTimeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout.D()
+	}
+	if t, ok := OperationTimeouts[c.Endpoint]; ok {
+		return t
+	}
+	if strings.Contains(c.Scenario, "gl006-mixed") {
+		longest := DefaultTimeout
+		for _, t := range OperationTimeouts {
+			longest = max(longest, t)
+		}
+		return longest
+	}
+	return DefaultTimeout
 }
 
 // LoadFile reads a campaign file over c: keys present in the file replace
@@ -232,8 +269,8 @@ func (c Config) Validate() error {
 	if c.MaxVUs < 1 {
 		bad("--max-vus %d: want ≥ 1", c.MaxVUs)
 	}
-	if c.Timeout.D() < 100*time.Millisecond {
-		bad("--request-timeout %s: want ≥ 100ms", c.Timeout)
+	if c.Timeout != 0 && c.Timeout.D() < 100*time.Millisecond {
+		bad("--request-timeout %s: want ≥ 100ms (or 0 for each operation's default)", c.Timeout)
 	}
 	if c.Retries < 0 || c.Retries > 10 {
 		bad("--invalid-retries %d: want 0–10", c.Retries)

@@ -13,6 +13,9 @@ const (
 	ExitGateFailed  = 1 // a gate failed (e.g. --min-rps)
 	ExitBadInput    = 2 // bad flags, arguments or files
 	ExitInterrupted = 3 // aborted, interrupted, or the target was unreachable
+	// ExitInconclusive: the run cannot stand behind a number (e.g. the load
+	// generator gave out before the target did).
+	ExitInconclusive = 4
 )
 
 // ExitError is an error with the exit code it should end the process with.

@@ -84,7 +84,8 @@ k6 log. Ctrl-C stops k6 cleanly and marks the run interrupted; --resume DIR
 continues it.
 
 Exit codes: 0 completed; 1 --min-rps gate failed; 2 bad input; 3 aborted,
-interrupted, or target unreachable.`,
+interrupted, or target unreachable; 4 inconclusive: the load generator gave
+out before the target (add runners or a bigger generator).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runStress(cmd, f) },
 	}
@@ -125,7 +126,7 @@ func bindCampaignFlags(fl *pflag.FlagSet, c *campaign.Config) {
 	fl.IntVar(&c.Replicas, "replicas", d.Replicas, "pods behind the target, for per-pod figures (and the embedded target's size)")
 	fl.Float64Var(&c.MinRPS, "min-rps", d.MinRPS, "gate: exit 1 if max_sustainable_rps is below this")
 	fl.IntVar(&c.MaxVUs, "max-vus", d.MaxVUs, "ceiling of k6 VUs per step")
-	durFlag(fl, &c.Timeout, "request-timeout", "per-request timeout")
+	durFlag(fl, &c.Timeout, "request-timeout", "per-request timeout (default: the operation's own: 30s; GL-006: 4 × its §8.1 duration, at least 30s)")
 	fl.IntVar(&c.Retries, "invalid-retries", d.Retries, "retries of a step the generator could not offer, with twice the VUs")
 	fl.Uint64Var(&c.Seed, "seed", d.Seed, "payload seed")
 	fl.Float64Var(&c.TargetCapacityFactor, "target-capacity-factor", d.TargetCapacityFactor, "embedded target: capacity multiplier (e.g. 0.7 = a degraded build)")
@@ -342,6 +343,8 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		return &ExitError{Code: ExitInterrupted, Err: err}
 	case errors.Is(err, stress.ErrAborted):
 		return &ExitError{Code: ExitInterrupted, Err: err}
+	case errors.Is(err, stress.ErrInconclusive):
+		return &ExitError{Code: ExitInconclusive, Err: err}
 	case err != nil:
 		return &ExitError{Code: ExitInterrupted, Err: err}
 	}
@@ -375,6 +378,8 @@ func printSummary(w io.Writer, run *runrecord.Run, rep *report.Report, dir strin
 	}
 	fmt.Fprintln(w)
 	switch {
+	case run.Generator != nil && run.Generator.Bound:
+		fmt.Fprintf(w, "inconclusive: %s\n", run.Generator.Reason)
 	case bp.Found:
 		fmt.Fprintf(w, "breaking point: max sustainable %.0f req/s, first failing %.0f req/s\n  because %s\n", bp.MaxSustainableRPS, bp.FirstFailingRPS, bp.Reason)
 		if run.Config.Replicas > 1 {

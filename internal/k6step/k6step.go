@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,8 +50,11 @@ type Spec struct {
 	RPS            int
 	Duration       time.Duration
 	PreVUs, MaxVUs int
-	// RequestTimeout bounds each request; the step is killed if k6 runs
-	// longer than Duration + 2×RequestTimeout + a minute.
+	// RequestTimeout is the longest a request of the step may take (the
+	// script's timeout; pass TIMEOUT in ScriptEnv to set it): k6 gets that
+	// long plus a margin after the step to let requests finish
+	// (gracefulStop), and is killed if it runs longer than Duration +
+	// 2×RequestTimeout + a minute.
 	RequestTimeout time.Duration
 	// ScriptEnv is passed to the script with -e (never secrets).
 	ScriptEnv map[string]string
@@ -61,13 +65,20 @@ type Result struct {
 	// SecondsFile and LogFile are relative to the run directory.
 	SecondsFile, LogFile string
 	// Seconds are the step's per-second records, late supplements merged.
-	Seconds           []measure.Second
+	Seconds []measure.Second
+	// Began is when k6 started the step's load (its output's start); zero
+	// if unknown.
+	Began             time.Time
 	ExitCode          int
 	Started, Finished time.Time
 	// HostBusy is the fraction of this machine's CPU (all cores) that was
 	// busy while k6 ran: near 1, the generator may have limited the step.
 	HostBusy float64
 }
+
+// gracefulMargin is how much longer than the request timeout k6 waits for
+// requests in flight when a step ends.
+const gracefulMargin = 5 * time.Second
 
 // ErrK6 is wrapped when k6 itself failed (bad script, crash).
 var ErrK6 = errors.New("k6 failed")
@@ -97,7 +108,9 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 		"DURATION": fmt.Sprintf("%ds", int(spec.Duration.Seconds())),
 		"VUS":      strconv.Itoa(spec.PreVUs),
 		"MAX_VUS":  strconv.Itoa(spec.MaxVUs),
-		"TIMEOUT":  fmt.Sprintf("%dms", spec.RequestTimeout.Milliseconds()),
+		// Requests still in flight at the step's end get to finish or time
+		// out (and be counted) before k6 stops them.
+		"GRACEFUL_STOP": fmt.Sprintf("%ds", int(math.Ceil((spec.RequestTimeout + gracefulMargin).Seconds()))),
 	}
 	for k, v := range spec.ScriptEnv {
 		env[k] = v
@@ -155,8 +168,8 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	wg.Wait()
 	res.ExitCode = exitCode(waitErr)
 
-	secs, readErr := measure.ReadFile(secondsPath)
-	res.Seconds = measure.FoldLate(secs)
+	began, secs, readErr := readSeconds(secondsPath)
+	res.Began, res.Seconds = began, measure.FoldLate(secs)
 	switch {
 	case ctxErr != nil:
 		return res, ctxErr
@@ -212,32 +225,6 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// Steady returns the seconds of a step's steady window: after the first
-// second with traffic plus warm-up, and before the end of the configured
-// duration (the first and last seconds are partial and are left out, as are
-// responses that straggle in after the step).
-func Steady(secs []measure.Second, duration, warmup time.Duration) []measure.Second {
-	first := int64(-1)
-	for _, s := range secs {
-		if s.Requests > 0 || s.Iterations > 0 || s.DroppedIterations > 0 {
-			first = s.StartUnix
-			break
-		}
-	}
-	if first < 0 {
-		return nil
-	}
-	from := first + 1 + int64(warmup.Seconds())
-	to := first + int64(duration.Seconds()) - 1
-	var out []measure.Second
-	for _, s := range secs {
-		if s.StartUnix >= from && s.StartUnix <= to {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // redactor replaces secret values in everything written through it. Writes

@@ -223,11 +223,14 @@ func Read(dir string) (*Run, error) {
 	return &r, nil
 }
 
-// Judged returns the steps with a pass or fail verdict, as the breaking
-// point and a resumed plan need them.
+// Judged returns the steps that count, as the breaking point needs them
+// (every step but the Excluded; Find ignores invalid ones).
 func (r *Run) Judged() []breakpoint.StepResult {
 	var out []breakpoint.StepResult
 	for _, s := range r.Steps {
+		if s.Excluded != "" {
+			continue
+		}
 		res := breakpoint.StepResult{OfferedRPS: s.OfferedRPS, Verdict: breakpoint.Verdict(s.Verdict)}
 		for i, d := range s.Reasons {
 			sig := ""

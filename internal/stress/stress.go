@@ -11,6 +11,8 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
@@ -42,11 +44,22 @@ type StepInfo struct {
 	Progress       ramp.Progress
 }
 
-// Errors that end a campaign early. Both make loadgen exit with code 3.
+// Errors that end a campaign without a breaking point. ErrInterrupted and
+// ErrAborted make loadgen exit with code 3; ErrInconclusive with code 4.
 var (
 	ErrInterrupted = errors.New("interrupted")
 	ErrAborted     = errors.New("aborted")
+	// ErrInconclusive: the search could go no higher because the load
+	// generator gave out before the target did.
+	ErrInconclusive = errors.New("inconclusive")
 )
+
+// StepRunner runs one step of load and returns what it measured; onSecond
+// is called (from another goroutine) with each second as it is measured.
+// *k6step.Runner is the implementation that runs a k6 process.
+type StepRunner interface {
+	Run(ctx context.Context, spec k6step.Spec, onSecond func(measure.Second)) (k6step.Result, error)
+}
 
 // Campaign is one stress campaign in progress.
 type Campaign struct {
@@ -55,7 +68,7 @@ type Campaign struct {
 	BaseURL  string
 	Run      *runrecord.Run
 	Plan     ramp.Plan
-	Runner   *k6step.Runner
+	Runner   StepRunner
 	Observer Observer
 	// Probe checks that the target accepts connections (default: a TCP dial
 	// to BaseURL's host).
@@ -118,6 +131,10 @@ func (c *Campaign) Execute(ctx context.Context) error {
 	for {
 		step, ok := c.Plan.Next()
 		if !ok {
+			if pr := c.Plan.Progress(); pr.HiIsCeiling {
+				reason := c.Run.Generator.Reason
+				return finish(runrecord.Inconclusive, reason, fmt.Errorf("%w: %s", ErrInconclusive, reason))
+			}
 			return finish(runrecord.Completed, "", nil)
 		}
 		if !first && c.Cfg.Cooldown > 0 {
@@ -135,19 +152,24 @@ func (c *Campaign) Execute(ctx context.Context) error {
 			}
 			return finish(runrecord.Aborted, err.Error(), fmt.Errorf("%w: %v", ErrAborted, err))
 		}
-		switch verdict {
-		case breakpoint.Invalid:
-			reason := fmt.Sprintf("the load generator could not offer %d req/s after %d attempts: %s", step.RPS, res.Attempt, joinReasons(res.Reasons))
-			return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
-		case breakpoint.Fail:
-			if hasSignal(res, breakpoint.Unreachable) || hasSignal(res, breakpoint.NoData) {
-				if perr := c.Probe(ctx); perr != nil {
-					reason := fmt.Sprintf("target unreachable during the step at %d req/s: %v", step.RPS, perr)
-					return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
-				}
+		if verdict == breakpoint.Fail && (slices.Contains(res.Signals, string(breakpoint.Unreachable)) || slices.Contains(res.Signals, string(breakpoint.NoData))) {
+			if perr := c.Probe(ctx); perr != nil {
+				reason := fmt.Sprintf("target unreachable during the step at %d req/s: %v", step.RPS, perr)
+				// The target's death is not its capacity: the step does not
+				// count, and a resumed campaign runs it again.
+				c.Run.Steps[len(c.Run.Steps)-1].Excluded = reason
+				return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
 			}
 		}
-		c.Plan.Record(step, verdict == breakpoint.Pass)
+		if verdict == breakpoint.Invalid {
+			// The generator could not offer this rate, retries and all: it
+			// is its ceiling, and the search goes on below it if it can.
+			c.Run.Steps[len(c.Run.Steps)-1].GeneratorCeiling = true
+			c.Observer.Note(fmt.Sprintf("the load generator cannot offer %d req/s (%s): searching below it", step.RPS, joinReasons(res.Reasons)))
+			c.Plan.Ceiling(step)
+		} else {
+			c.Plan.Record(step, verdict == breakpoint.Pass)
+		}
 		c.update()
 		if err := save(); err != nil {
 			return finish(runrecord.Aborted, "writing run.json: "+err.Error(), err)
@@ -159,7 +181,8 @@ func (c *Campaign) Execute(ctx context.Context) error {
 // runStep runs a step, retrying it with a larger VU pool while it is invalid.
 // Every attempt is recorded.
 func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step, breakpoint.Verdict, error) {
-	pre, maxVUs := SizeVUs(c.Cfg, step.RPS)
+	pre, maxVUs := SizeVUs(c.Cfg, step.RPS, c.latencyMs(step.RPS))
+	starved := 0 // retries of a step whose generator was saturated
 	var rec runrecord.Step
 	for attempt := 1; ; attempt++ {
 		idx := len(c.Run.Steps) + 1
@@ -169,15 +192,22 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 		for k, v := range c.Cfg.Env {
 			env[k] = v
 		}
+		if c.Cfg.Timeout > 0 {
+			env["TIMEOUT"] = fmt.Sprintf("%dms", c.Cfg.Timeout.D().Milliseconds())
+		}
 		res, err := c.Runner.Run(ctx, k6step.Spec{Index: idx, Attempt: attempt, RPS: step.RPS, Duration: c.Cfg.StepDuration.D(),
-			PreVUs: pre, MaxVUs: maxVUs, RequestTimeout: c.Cfg.Timeout.D(), ScriptEnv: env}, c.Observer.Second)
+			PreVUs: pre, MaxVUs: maxVUs, RequestTimeout: c.Cfg.RequestTimeout(), ScriptEnv: env}, c.Observer.Second)
 		if err != nil {
 			return rec, "", err
 		}
 		rec = Measure(c.Cfg, step, res, idx, attempt, pre, maxVUs)
 		c.Run.Steps = append(c.Run.Steps, rec)
 		c.Run.StepTimeS += c.Cfg.StepDuration.Seconds()
-		if rec.Verdict != string(breakpoint.Invalid) || attempt > c.Cfg.Retries {
+		// A pool that ran out is retried twice as large; a saturated
+		// generator once as it was (a passing neighbour may have been the
+		// cause), since more VUs would only load it more.
+		poolOut := rec.VUs.Max > 0 && rec.VUs.Peak >= rec.VUs.Max
+		if rec.Verdict != string(breakpoint.Invalid) || attempt > c.Cfg.Retries || (!poolOut && starved >= 1) {
 			return rec, breakpoint.Verdict(rec.Verdict), nil
 		}
 		c.update()
@@ -185,30 +215,59 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 			return rec, "", err
 		}
 		c.Observer.StepEnd(rec, c.Plan.Progress())
-		c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, joinReasons(rec.Reasons)))
-		pre, maxVUs = min(pre*2, c.Cfg.MaxVUs*4), min(maxVUs*2, c.Cfg.MaxVUs*4)
+		if poolOut {
+			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, joinReasons(rec.Reasons)))
+			pre, maxVUs = min(pre*2, c.Cfg.MaxVUs*4), min(maxVUs*2, c.Cfg.MaxVUs*4)
+		} else {
+			starved++
+			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying once", idx, joinReasons(rec.Reasons)))
+		}
 	}
 }
 
-// SizeVUs sizes a step's VU pool so that the generator never limits it: the
-// pool starts at 250 ms of concurrency (rate × 0.25 s, initialised before the
-// step so that k6 need not add VUs while it runs) and may grow to the
-// concurrency that requests as slow as the latency limit need (Little's law),
-// within --max-vus.
-func SizeVUs(c campaign.Config, rps int) (pre, maxVUs int) {
-	budget := c.Timeout.Seconds()
+// latencyMs is the latency measured at the highest judged rate not above
+// rps (p95 of its steady window, ms), or 0 when nothing was measured yet.
+func (c *Campaign) latencyMs(rps int) float64 {
+	best, lat := -1.0, 0.0
+	for _, s := range c.Run.Steps {
+		if s.Verdict == string(breakpoint.Invalid) || s.Requests == 0 || s.OfferedRPS > float64(rps) {
+			continue
+		}
+		if s.OfferedRPS >= best {
+			best, lat = s.OfferedRPS, s.LatencyMs.P95
+		}
+	}
+	return lat
+}
+
+// SizeVUs sizes a step's VU pool so that the generator neither limits the
+// step nor slows it down. Idle VUs are not free: each holds a JavaScript
+// runtime that the k6 process must keep and collect, and a pool many times
+// larger than needed adds client-side delay (p95 24 ms with 50 VUs, 208 ms
+// with 625 at the same 2500 req/s). So the pool is pre-allocated from the
+// latency measured so far (Little's law, concurrency = rate × latency, with
+// headroom ×2 and 10 VUs to spare), or from 100 ms before anything was
+// measured, and k6 may grow it as needed up to the concurrency that requests
+// as slow as the latency limit need (Little's law again), within --max-vus.
+func SizeVUs(c campaign.Config, rps int, measuredMs float64) (pre, maxVUs int) {
+	budget := c.RequestTimeout().Seconds()
 	if lim := math.Max(c.P95Ms, c.P99Ms) / 1000; lim > 0 {
 		budget = math.Min(budget, lim)
 	}
-	pre = min(max(10, int(math.Ceil(float64(rps)*0.25))), c.MaxVUs)
+	latency := 0.1
+	if measuredMs > 0 {
+		latency = measuredMs / 1000
+	}
+	pre = min(10+int(math.Ceil(float64(rps)*latency*2)), c.MaxVUs)
 	maxVUs = min(max(pre*2, int(math.Ceil(float64(rps)*budget))), c.MaxVUs)
 	return pre, max(pre, maxVUs)
 }
 
 // Measure turns a step's seconds into its run.json record and verdict.
 func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attempt, pre, maxVUs int) runrecord.Step {
-	steady := k6step.Steady(res.Seconds, cfg.StepDuration.D(), cfg.Warmup.D())
-	w := measure.Merge(steady...)
+	win := k6step.Steady(res.Seconds, res.Began, cfg.StepDuration.D(), cfg.Warmup.D(), cfg.RequestTimeout())
+	steady := win.Seconds
+	w := win.Merge()
 	obs := breakpoint.Observation{
 		OfferedRPS:        float64(step.RPS),
 		DurationS:         float64(len(steady)),
@@ -219,6 +278,7 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		PeakVUs:           int(w.VUsMaxPeak),
 		MaxVUs:            maxVUs,
 		HostBusy:          res.HostBusy,
+		TargetErrors:      targetErrors(w.Classes),
 	}
 	if len(steady) > 0 {
 		obs.AchievedRPS = float64(w.Requests) / float64(len(steady))
@@ -256,13 +316,29 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	return rec
 }
 
-// update recomputes the derived parts of run.json: breakpoint and search.
+// targetErrors counts the answers only a target gives: 5xx and 429.
+func targetErrors(classes map[string]int64) int64 {
+	var n int64
+	for class, count := range classes {
+		if code, err := strconv.Atoi(class); err == nil && (code >= 500 || code == 429) {
+			n += count
+		}
+	}
+	return n
+}
+
+// update recomputes the derived parts of run.json: breakpoint, search and
+// the generator's summary.
 func (c *Campaign) update() {
-	c.Run.Breakpoint = breakpoint.Find(c.Run.Judged())
 	pr := c.Plan.Progress()
+	c.Run.Breakpoint = breakpoint.Find(c.Run.Judged())
 	c.Run.Search = runrecord.Search{Mode: c.Cfg.Search, Lo: pr.Lo, Hi: pr.Hi}
 	if a, ok := c.Plan.(*ramp.AdaptivePlan); ok {
 		c.Run.Search.Confirmed = a.Confirmed()
+	}
+	c.Run.Generator = GeneratorSummary(c.Run.Steps, c.Run.Breakpoint, pr.HiIsCeiling)
+	if pr.HiIsCeiling && !c.Run.Breakpoint.Found {
+		c.Run.Breakpoint.Reason = c.Run.Generator.Reason
 	}
 }
 
@@ -274,10 +350,13 @@ func Resume(run *runrecord.Run) (ramp.Plan, error) {
 	}
 	var outcomes []ramp.Outcome
 	for _, s := range run.Steps {
-		if s.Verdict == string(breakpoint.Invalid) {
+		// Retried invalid attempts and steps the target's death cut short
+		// were never recorded in the plan; a generator ceiling was.
+		if s.Excluded != "" || (s.Verdict == string(breakpoint.Invalid) && !s.GeneratorCeiling) {
 			continue
 		}
-		outcomes = append(outcomes, ramp.Outcome{Step: ramp.Step{RPS: int(s.OfferedRPS), Phase: ramp.Phase(s.Phase)}, Passed: s.Verdict == string(breakpoint.Pass)})
+		outcomes = append(outcomes, ramp.Outcome{Step: ramp.Step{RPS: int(s.OfferedRPS), Phase: ramp.Phase(s.Phase)},
+			Passed: s.Verdict == string(breakpoint.Pass), Ceiling: s.GeneratorCeiling})
 	}
 	if err := ramp.Replay(plan, outcomes); err != nil {
 		return nil, fmt.Errorf("cannot resume: %w", err)
@@ -318,15 +397,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func hasSignal(s runrecord.Step, sig breakpoint.Signal) bool {
-	for _, x := range s.Signals {
-		if x == string(sig) {
-			return true
-		}
-	}
-	return false
 }
 
 func joinReasons(rs []string) string {

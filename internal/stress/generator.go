@@ -1,0 +1,69 @@
+package stress
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/runrecord"
+)
+
+// nearCeiling is how close (as a fraction of the generator's estimated
+// ceiling) a breaking point may come before the report flags it.
+const nearCeiling = 0.8
+
+// GeneratorSummary is the campaign's word on its load generator. bound says
+// the search ended at the generator's ceiling (ramp.Progress.HiIsCeiling):
+// the ceiling is the lowest rate the generator could not offer. Otherwise
+// the ceiling is estimated from k6's CPU use at the highest rate judged
+// (the rate at which it would reach 90% of the CPU it may use, if its cost
+// per request stays the same), and a breaking point within 80% of it is
+// flagged. It is nil when nothing about the generator was measured.
+func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bool) *runrecord.GeneratorSummary {
+	if bound {
+		var ceil *runrecord.Step
+		for i := range steps {
+			s := &steps[i]
+			if s.GeneratorCeiling && (ceil == nil || s.OfferedRPS < ceil.OfferedRPS) {
+				ceil = s
+			}
+		}
+		if ceil == nil {
+			return nil
+		}
+		reason := fmt.Sprintf("generator-bound at ~%.0f req/s: add runners or a bigger generator", ceil.OfferedRPS)
+		if bp.MaxSustainableRPS > 0 {
+			reason += fmt.Sprintf(" (the target kept every limit up to %.0f req/s; its breaking point is higher)", bp.MaxSustainableRPS)
+		}
+		if len(ceil.Reasons) > 0 {
+			reason += "; " + ceil.Reasons[0]
+		}
+		return &runrecord.GeneratorSummary{Bound: true, CeilingRPS: ceil.OfferedRPS, Reason: reason}
+	}
+	var top *runrecord.Step
+	peak := 0.0
+	for i := range steps {
+		s := &steps[i]
+		if s.Generator == nil || s.Excluded != "" || s.Verdict == string(breakpoint.Invalid) {
+			continue
+		}
+		peak = math.Max(peak, s.Generator.CPU)
+		if s.Generator.CPU > 0.01 && (top == nil || s.OfferedRPS > top.OfferedRPS) {
+			top = s
+		}
+	}
+	if top == nil {
+		return nil
+	}
+	est := math.Round(top.OfferedRPS * breakpoint.Criteria{}.WithDefaults().GenCPU / top.Generator.CPU)
+	g := &runrecord.GeneratorSummary{CeilingRPS: est}
+	basis := fmt.Sprintf("estimated from k6's CPU use (%.0f%% of %g CPU) at %.0f req/s", top.Generator.CPU*100, top.Generator.CPUsAllowed, top.OfferedRPS)
+	if bp.Found && bp.FirstFailingRPS >= nearCeiling*est {
+		g.NearCeiling = true
+		g.Reason = fmt.Sprintf("the breaking point (first failing %.0f req/s) is close to the generator's ceiling (~%.0f req/s, %s): the generator may have shaped it; confirm with more runners or a bigger generator",
+			bp.FirstFailingRPS, est, basis)
+		return g
+	}
+	g.Reason = fmt.Sprintf("the generator kept up: k6 used at most %.0f%% of the CPU it may use; its ceiling is ~%.0f req/s (%s)", peak*100, est, basis)
+	return g
+}
