@@ -3,11 +3,16 @@ package campaign
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/greenlang/loadgen/scenarios"
 )
 
 func write(t *testing.T, text string) string {
@@ -80,4 +85,38 @@ func TestValidateNumbersEveryProblem(t *testing.T) {
 	c.Target = EmbeddedTarget
 	c.P95Ms, c.MaxErrors = 0, 0
 	assert.ErrorContains(t, c.Validate(), "no limit set")
+}
+
+func TestOperationTimeoutsMatchTheScripts(t *testing.T) {
+	t.Parallel()
+	re := regexp.MustCompile(`const TIMEOUTS = \{([^}]*)\}`)
+	for _, name := range []string{"gl006-step", "gl006-mixed"} {
+		s, err := scenarios.Resolve(name)
+		require.NoError(t, err)
+		m := re.FindSubmatch(s.Source)
+		require.NotNil(t, m, "%s.js has a TIMEOUTS table", name)
+		got := map[string]time.Duration{}
+		for _, kv := range strings.Split(string(m[1]), ",") {
+			k, v, ok := strings.Cut(kv, ":")
+			require.True(t, ok, kv)
+			secs, err := strconv.Atoi(strings.TrimSpace(v))
+			require.NoError(t, err)
+			got[strings.TrimSpace(k)] = time.Duration(secs) * time.Second
+		}
+		assert.Equal(t, OperationTimeouts, got, name)
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
+	c := Defaults()
+	assert.Equal(t, 30*time.Second, c.RequestTimeout(), "GL-008")
+	c.Scenario, c.Endpoint = "gl006-step", "full_analysis"
+	assert.Equal(t, 240*time.Second, c.RequestTimeout(), "four times §8.1's 60 s, not the driver's 30 s")
+	c.Endpoint = "roi"
+	assert.Equal(t, 30*time.Second, c.RequestTimeout())
+	c.Scenario, c.Endpoint = "gl006-mixed", "inspection"
+	assert.Equal(t, 240*time.Second, c.RequestTimeout(), "the mixed scenario's longest operation")
+	c.Timeout = Duration(2 * time.Second)
+	assert.Equal(t, 2*time.Second, c.RequestTimeout(), "--request-timeout wins")
 }

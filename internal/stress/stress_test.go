@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/campaign"
 	"github.com/greenlang/loadgen/internal/k6step"
 	"github.com/greenlang/loadgen/internal/ramp"
@@ -155,4 +156,25 @@ func TestResumeReplaysJudgedSteps(t *testing.T) {
 	_, err = Resume(run)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot resume")
+}
+
+func TestResumeReplaysCeilingsAndSkipsExcludedSteps(t *testing.T) {
+	t.Parallel()
+	c := cfg()
+	c.Search = campaign.Adaptive
+	run := &runrecord.Run{Config: c, Steps: []runrecord.Step{
+		{OfferedRPS: 100, Phase: "grow", Verdict: "pass"},
+		{OfferedRPS: 200, Phase: "grow", Verdict: "invalid"},                         // retried
+		{OfferedRPS: 200, Phase: "grow", Verdict: "invalid", GeneratorCeiling: true}, // the generator's ceiling
+		{OfferedRPS: 150, Phase: "bisect", Verdict: "fail", Signals: []string{"unreachable"}, Excluded: "target unreachable during the step"},
+	}}
+	plan, err := Resume(run)
+	require.NoError(t, err)
+	next, ok := plan.Next()
+	require.True(t, ok)
+	assert.Equal(t, ramp.Step{RPS: 150, Phase: ramp.Bisect}, next, "the step the target's death cut short runs again")
+	assert.True(t, plan.Progress().HiIsCeiling)
+
+	bp := breakpoint.Find(run.Judged())
+	assert.False(t, bp.Found, "an excluded failure is no breaking point")
 }
