@@ -32,6 +32,10 @@ func StepLine(s runrecord.Step) string {
 // Interval renders where the breaking point is known to be.
 func Interval(p ramp.Progress) string {
 	switch {
+	case p.HiIsCeiling && p.Lo > 0:
+		return fmt.Sprintf("passing up to %d req/s; the generator cannot offer %d req/s", p.Lo, p.Hi)
+	case p.HiIsCeiling:
+		return fmt.Sprintf("the generator cannot offer %d req/s", p.Hi)
 	case p.Lo > 0 && p.Hi > 0:
 		return fmt.Sprintf("breaking point in (%d, %d] req/s", p.Lo, p.Hi)
 	case p.Hi > 0:

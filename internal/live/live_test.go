@@ -103,6 +103,7 @@ func TestInterval(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "no step judged yet", Interval(ramp.Progress{}))
 	assert.Equal(t, "passing up to 400 req/s", Interval(ramp.Progress{Lo: 400}))
+	assert.Equal(t, "passing up to 2150 req/s; the generator cannot offer 2187 req/s", Interval(ramp.Progress{Lo: 2150, Hi: 2187, HiIsCeiling: true}))
 	assert.Equal(t, "breaking point ≤ 100 req/s", Interval(ramp.Progress{Hi: 100}))
 }
 
