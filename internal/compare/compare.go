@@ -305,6 +305,10 @@ func bpBasis(run *runrecord.Run, res *Result, factor float64, unit string) strin
 	reps := replicas(res.Replicas)
 	switch res.PerPodBound {
 	case AtLeast:
+		if res.GeneratorBound {
+			return fmt.Sprintf("the load generator gave out before the target: the target passed up to %s req/s on %s (%s): capacity is at least %s per pod",
+				num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
+		}
 		return fmt.Sprintf("no step failed up to %s req/s on %s (%s): capacity is at least %s per pod",
 			num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
 	case AtMost:
@@ -442,7 +446,7 @@ func latencyStep(run *runrecord.Run, rate float64) (*runrecord.Step, string) {
 	var best, lowest *runrecord.Step
 	for i := range run.Steps {
 		s := &run.Steps[i]
-		if s.Verdict != "pass" {
+		if s.Verdict != "pass" || s.Excluded != "" {
 			continue
 		}
 		if s.OfferedRPS <= rate*(1+1e-9) && (best == nil || s.OfferedRPS > best.OfferedRPS || (s.OfferedRPS == best.OfferedRPS && s.Index > best.Index)) {
@@ -518,7 +522,7 @@ func MeasuredDuration(run *runrecord.Run, meanMs map[int]float64) (float64, stri
 	var low *runrecord.Step
 	for i := range run.Steps {
 		s := &run.Steps[i]
-		if s.Verdict == "pass" && (low == nil || s.OfferedRPS < low.OfferedRPS) {
+		if s.Verdict == "pass" && s.Excluded == "" && (low == nil || s.OfferedRPS < low.OfferedRPS) {
 			low = s
 		}
 	}

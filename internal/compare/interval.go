@@ -274,9 +274,9 @@ func GeneratorBoundText(g *runrecord.GeneratorSummary) string {
 	if g != nil && g.CeilingRPS > 0 {
 		s += fmt.Sprintf(" at ~%s req/s", num(g.CeilingRPS))
 	}
-	s += ": the load generator, not the target, gave out; add runners or a bigger generator"
+	s += ": add runners or a bigger generator (the load generator, not the target, gave out"
 	if g != nil && g.Reason != "" {
-		s += " (" + strings.TrimSuffix(g.Reason, ".") + ")"
+		s += ": " + strings.TrimSuffix(g.Reason, ".")
 	}
-	return s
+	return s + ")"
 }

@@ -59,8 +59,9 @@ func (r *Result) rowCells(md bool) [][]string {
 
 var rowHeader = []string{"FIGURE", "UNIT", "DOCUMENTED", "MEASURED", "RATIO", "BETTER", "VERDICT"}
 
-// gateNote explains the judged-figure mark and the verdicts under the table.
-const gateNote = "judged figure (--gate fails only when it is below, not when inconclusive). " +
+// GateNote explains the judged-figure mark and the verdicts, under the
+// comparison table of every renderer.
+const GateNote = "judged figure (--gate fails only when it is below, not when inconclusive). " +
 	"A capacity lies in [max sustainable, first failing): below or above only when all of it lies outside the ±tolerance band; " +
 	"meets when max sustainable is in the band; inconclusive when the interval straddles the band's lower edge. " +
 	"Verdicts are about performance: a latency longer than documented is below."
@@ -108,7 +109,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	e.P("")
 	e.Table(rowHeader, r.rowCells(false), rowAlign...)
-	e.P("* %s", gateNote)
+	e.P("* %s", GateNote)
 	for _, row := range r.Rows {
 		if row.Basis != "" {
 			e.P("  %s: %s", row.Figure, row.Basis)
@@ -159,7 +160,7 @@ func (r *Result) WriteMarkdown(w io.Writer, level int) error {
 	e.P("")
 	e.MD(rowHeader, r.rowCells(true), rowAlign...)
 	e.P("")
-	e.P("\\* %s", strings.Replace(gateNote, "--gate", "`--gate`", 1))
+	e.P("\\* %s", strings.Replace(GateNote, "--gate", "`--gate`", 1))
 	e.P("")
 	for _, row := range r.Rows {
 		if row.Basis != "" {

@@ -28,8 +28,10 @@ func newHTMLTable(header []string, rows [][]string, align []texttable.Align) htm
 }
 
 type htmlPrimary struct {
+	Label   string
 	Verdict compare.Verdict
 	Detail  string
+	Note    string
 }
 
 type htmlData struct {
@@ -48,6 +50,7 @@ type htmlData struct {
 	Cap                                  *forecast.MeasuredPlan
 	GL006                                *forecast.GL006Plan
 	GL006Table                           htmlTable
+	GateNote                             string
 }
 
 var verdictWords = map[string]bool{"pass": true, "fail": true, "invalid": true, "meets": true, "below": true, "above": true,
@@ -80,9 +83,11 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 // WriteHTML renders the report as one self-contained HTML page: inline CSS
 // and SVG, no scripts, no fonts, no external requests; printable.
 func (r *Report) WriteHTML(w io.Writer) error {
-	d := htmlData{R: r, Header: r.headerRows(), Figures: r.Figures(), C: r.Comparison, Cap: r.Capacity, GL006: r.GL006}
+	d := htmlData{R: r, Header: r.headerRows(), Figures: r.Figures(), C: r.Comparison, Cap: r.Capacity, GL006: r.GL006, GateNote: compare.GateNote}
 	bp := r.Breakpoint
 	switch {
+	case bp.GeneratorBound:
+		d.VerdictClass = "open"
 	case bp.Found && bp.MaxSustainableRPS > 0:
 		d.VerdictClass = ""
 	case bp.Found:
@@ -98,9 +103,16 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}
 	if c := r.Comparison; c != nil {
 		p, _ := c.Primary()
-		d.Primary = &htmlPrimary{Verdict: c.Verdict, Detail: c.FigureUsed}
+		d.Primary = &htmlPrimary{Label: "Against the guide", Verdict: c.Verdict, Detail: c.FigureUsed}
+		if !c.GeneratorBound { // else the breaking point says it
+			d.Primary.Note = p.Note
+		}
+		if c.Calibration {
+			d.Primary.Label = "Against the guide (calibration check)"
+			d.Primary.Note = strings.TrimSuffix(strings.Join(append([]string{"This is a " + c.CalibrationNote}, d.Primary.Note), ". "), ". ")
+		}
 		if p.Documented > 0 {
-			d.Primary.Detail = fmt.Sprintf("%s%s vs documented %s %s per pod (±%s%%)", boundPrefix(p.Bound), compare.Num(p.Measured), compare.Num(p.Documented), p.Unit, compare.Num(c.Tolerance*100))
+			d.Primary.Detail = fmt.Sprintf("%s vs documented %s %s per pod (±%s%%)", measuredCell(p), compare.Num(p.Documented), p.Unit, compare.Num(c.Tolerance*100))
 		}
 		d.Comparison = newHTMLTable(c.Table())
 		d.Alternatives = newHTMLTable(c.AlternativesTable())
@@ -117,11 +129,10 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			d.USLPeak, d.USLDetail = "no peak", fmt.Sprintf("κ ≈ 0; R² = %.3f", u.R2)
 		}
 	}
-	d.Steps = htmlTable{Class: "steps", Header: stepHeader, Rows: r.stepCells(false), Align: stepAlign}
-	for _, s := range r.Steps {
-		if len(s.Reasons) > 0 {
-			d.Reasons = append(d.Reasons, fmt.Sprintf("Step %d (%s req/s, %s): %s", s.Index, rps(s.OfferedRPS), s.Verdict, strings.Join(s.Reasons, "; ")))
-		}
+	h, rows, align := r.stepTable(false)
+	d.Steps = htmlTable{Class: "steps", Header: h, Rows: rows, Align: align}
+	for _, l := range r.stepNotes() {
+		d.Reasons = append(d.Reasons, capitalize(l))
 	}
 	if r.Capacity != nil {
 		d.Matrix = newHTMLTable(r.Capacity.MatrixTable())
