@@ -78,11 +78,14 @@ given and the judged figure is below the documented one; 2 bad input.`,
 				if res.Calibration {
 					what = "gate failed (calibration check of the harness against the embedded target)"
 				}
-				meas := compare.Num(p.Measured)
-				if p.MeasuredHi != nil {
-					meas = "below " + compare.Num(*p.MeasuredHi)
+				meas := compare.Num(p.Measured) // the capacity lies in [max sustainable, first failing)
+				switch {
+				case p.MeasuredLo != nil && p.MeasuredHi != nil && *p.MeasuredLo > 0:
+					meas = "in " + compare.Interval{Lo: *p.MeasuredLo, Hi: *p.MeasuredHi}.String()
+				case p.MeasuredHi != nil:
+					meas = "under " + compare.Num(*p.MeasuredHi)
 				}
-				return &ExitError{Code: ExitGateFailed, Err: fmt.Errorf("%s: %s measured %s %s per pod, below the documented %s %s by more than %s%%",
+				return &ExitError{Code: ExitGateFailed, Err: fmt.Errorf("%s: %s measured %s %s per pod, all of it below the documented %s %s −%s%%",
 					what, p.Figure, meas, p.Unit, compare.Num(p.Documented), p.Unit, compare.Num(res.Tolerance*100))}
 			}
 			return nil
