@@ -123,14 +123,23 @@ func TestCompareCommand(t *testing.T) {
 	code, out, _ = lg(t, "compare", dir, "--format", "json", "--tolerance", "0.05")
 	require.Equal(t, 0, code)
 	var v struct {
-		Tolerance float64
-		Verdict   string
-		Rows      []struct{ ID string }
+		Tolerance   float64
+		Verdict     string
+		Calibration bool
+		Rows        []struct {
+			ID         string
+			MeasuredLo *float64 `json:"measured_lo"`
+			MeasuredHi *float64 `json:"measured_hi"`
+		}
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &v))
 	assert.Equal(t, 0.05, v.Tolerance)
 	assert.Equal(t, "meets", v.Verdict)
+	assert.True(t, v.Calibration, "the fixture ran against the embedded target")
 	assert.Equal(t, "single_pod.api_requests_per_s", v.Rows[0].ID)
+	require.NotNil(t, v.Rows[0].MeasuredLo)
+	require.NotNil(t, v.Rows[0].MeasuredHi)
+	assert.Equal(t, []float64{250, 253}, []float64{*v.Rows[0].MeasuredLo, *v.Rows[0].MeasuredHi})
 
 	code, out, _ = lg(t, "compare", filepath.Join(reportRuns, "pipeline-interrupted"), "--format", "md", "--gate")
 	assert.Equal(t, 0, code, "inconclusive is not below")

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/greenlang/loadgen/internal/campaign"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
@@ -42,41 +43,17 @@ const (
 	AtMost  Bound = "below"    // the first step already failed: below this
 )
 
-// Judge compares measured with documented within ±tolerance (a fraction)
-// and returns the verdict and the ratio measured/documented. higherIsBetter
-// says which way is better (throughput: true; latency: false). A value
-// known only as a bound gives a verdict only when the bound decides it.
+// Judge compares a measured value with documented within ±tolerance (a
+// fraction) and returns the verdict and the ratio measured/documented.
+// higherIsBetter says which way is better (throughput: true; latency:
+// false). A value known only as a bound is the open interval the bound
+// gives (AtLeast x: [x, ∞); AtMost x: [0, x)) and is judged by
+// JudgeInterval's rule: it gives a verdict only when the bound decides it.
 func Judge(documented, measured, tolerance float64, higherIsBetter bool, bound Bound) (Verdict, float64) {
 	if !(documented > 0) || math.IsNaN(measured) || math.IsInf(measured, 0) || measured < 0 {
 		return NotComparable, 0
 	}
-	const eps = 1e-12 // a ratio exactly on the band's edge meets it
-	ratio := measured / documented
-	v := Meets
-	if higherIsBetter {
-		if ratio < 1-tolerance-eps {
-			v = Below
-		} else if ratio > 1+tolerance+eps {
-			v = Above
-		}
-	} else {
-		if ratio > 1+tolerance+eps {
-			v = Below
-		} else if ratio < 1-tolerance-eps {
-			v = Above
-		}
-	}
-	switch bound {
-	case AtLeast: // the truth is ≥ measured (throughput)
-		if v == Below {
-			v = Inconclusive
-		}
-	case AtMost: // the truth is < measured (throughput)
-		if v != Below {
-			v = Inconclusive
-		}
-	}
-	return v, ratio
+	return JudgeInterval(documented, OfBound(measured, bound), tolerance, higherIsBetter).Verdict, measured / documented
 }
 
 // Row is one documented figure beside its measurement.
@@ -89,11 +66,30 @@ type Row struct {
 	Documented float64 `json:"documented"`
 	Measured   float64 `json:"measured"`
 	// Bound is "" for an exact measurement, else "at least" or "below".
-	Bound Bound   `json:"bound,omitempty"`
+	Bound Bound `json:"bound,omitempty"`
+	// MeasuredLo and MeasuredHi bound a capacity: it lies in [measured_lo,
+	// measured_hi) (per pod, in the figure's unit): the max sustainable and
+	// the first failing rate. measured_hi is absent when no step failed
+	// (nothing bounds it from above) and measured_lo is 0 when the first
+	// step failed; both are absent for a point measurement (a latency or a
+	// duration), which Measured is.
+	MeasuredLo *float64 `json:"measured_lo,omitempty"`
+	MeasuredHi *float64 `json:"measured_hi,omitempty"`
+	// BandLow and BandHigh are the documented figure ±tolerance: the band
+	// the verdict is taken against.
+	BandLow  float64 `json:"band_low,omitempty"`
+	BandHigh float64 `json:"band_high,omitempty"`
+	// Ratio is Measured ÷ Documented.
 	Ratio float64 `json:"ratio"`
 	// Better is "higher" or "lower".
 	Better  string  `json:"better"`
 	Verdict Verdict `json:"verdict"`
+	// Note qualifies the verdict (e.g. "meets or above" when the interval
+	// reaches past the band's upper edge, or why it is inconclusive).
+	Note string `json:"note,omitempty"`
+	// ResolutionNeeded says, when the verdict is inconclusive, what would
+	// decide it (see JudgeInterval).
+	ResolutionNeeded *ResolutionNeeded `json:"resolution_needed,omitempty"`
 	// Basis says how the measured value was obtained.
 	Basis string `json:"basis"`
 	// Primary marks the figure the run is judged on (and --gate gates on).
@@ -156,7 +152,22 @@ type Result struct {
 	// planning.
 	PerPodRPS   float64 `json:"per_pod_rps"`
 	PerPodBound Bound   `json:"per_pod_bound,omitempty"`
+	// Calibration marks a run against the embedded reference target, which
+	// simulates the documented figures themselves: the comparison then
+	// checks the harness, not the service. CalibrationNote says so.
+	Calibration     bool   `json:"calibration"`
+	CalibrationNote string `json:"calibration_note,omitempty"`
+	// GeneratorBound: the load generator, not the target, stopped the
+	// search (run.json status inconclusive, generator.bound); the
+	// throughput comparison is then inconclusive.
+	GeneratorBound bool `json:"generator_bound,omitempty"`
+
+	// perPod is the per-pod capacity interval in req/s.
+	perPod Interval
 }
+
+// CalibrationNote is what a comparison against the embedded target says.
+const CalibrationNote = "calibration check: the embedded reference target simulates the documented figures; this checks the harness, not the service"
 
 // Primary returns the row the run is judged on.
 func (r *Result) Primary() (Row, bool) {
@@ -239,18 +250,34 @@ func Compare(run *runrecord.Run, b *Benchmarks, o Options) (*Result, error) {
 			judged++
 		}
 	}
+	reps := float64(res.Replicas)
 	switch {
 	case judged == 0:
 		res.PerPodBound = Exact
 	case bp.Found && bp.MaxSustainableRPS > 0:
-		res.PerPodRPS = bp.MaxSustainableRPS / float64(res.Replicas)
+		res.PerPodRPS = bp.MaxSustainableRPS / reps
+		res.perPod = Interval{bp.MaxSustainableRPS / reps, bp.FirstFailingRPS / reps}
 	case bp.Found:
 		// The first step failed: capacity is below the lowest failing rate.
-		res.PerPodRPS, res.PerPodBound = bp.FirstFailingRPS/float64(res.Replicas), AtMost
+		res.PerPodRPS, res.PerPodBound = bp.FirstFailingRPS/reps, AtMost
+		res.perPod = Interval{0, bp.FirstFailingRPS / reps}
 	default:
-		res.PerPodRPS, res.PerPodBound = bp.MaxSustainableRPS/float64(res.Replicas), AtLeast
+		res.PerPodRPS, res.PerPodBound = bp.MaxSustainableRPS/reps, AtLeast
+		res.perPod = Interval{bp.MaxSustainableRPS / reps, math.Inf(1)}
 	}
-	if run.Status != runrecord.Completed {
+	if run.Config.Target == campaign.EmbeddedTarget || run.Target == campaign.EmbeddedTarget {
+		res.Calibration, res.CalibrationNote = true, CalibrationNote
+		if f := run.Config.TargetCapacityFactor; f > 0 && f != 1 {
+			res.CalibrationNote += fmt.Sprintf(" (here a degraded build: capacity factor %s, so the harness should find %s%% of the documented figure)", num(f), num(f*100))
+		}
+	}
+	if g := run.Generator; run.Status == runrecord.Inconclusive || (g != nil && g.Bound) {
+		res.GeneratorBound = true
+	}
+	switch {
+	case res.GeneratorBound:
+		res.Notes = append(res.Notes, "the run is inconclusive: "+GeneratorBoundText(run.Generator))
+	case run.Status != runrecord.Completed:
 		res.Notes = append(res.Notes, fmt.Sprintf("the run is %s, not completed: the figures are provisional", run.Status))
 	}
 	if judged == 0 {
@@ -278,6 +305,10 @@ func bpBasis(run *runrecord.Run, res *Result, factor float64, unit string) strin
 	reps := replicas(res.Replicas)
 	switch res.PerPodBound {
 	case AtLeast:
+		if res.GeneratorBound {
+			return fmt.Sprintf("the load generator gave out before the target: the target passed up to %s req/s on %s (%s): capacity is at least %s per pod",
+				num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
+		}
 		return fmt.Sprintf("no step failed up to %s req/s on %s (%s): capacity is at least %s per pod",
 			num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
 	case AtMost:
@@ -345,10 +376,11 @@ func compareGL008(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 	measured := res.PerPodRPS * sc.factor
 	row := Row{ID: "single_pod." + sc.id, Figure: sc.what, Section: sp.Section, Unit: f.Unit, Documented: f.Value,
 		Measured: measured, Bound: res.PerPodBound, Better: "higher", Basis: bpBasis(run, res, sc.factor, f.Unit), Primary: true}
+	offered := func(perPod float64) float64 { return perPod / sc.factor * float64(res.Replicas) }
 	if judged == 0 {
 		row.Verdict = NotComparable
 	} else {
-		row.Verdict, row.Ratio = Judge(f.Value, measured, res.Tolerance, true, res.PerPodBound)
+		res.judgeCapacity(&row, res.perPod.Scale(sc.factor), offered, run.Generator)
 	}
 	res.Rows = append(res.Rows, row)
 
@@ -357,7 +389,9 @@ func compareGL008(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 		a := Alternative{Source: source, Section: section, PerPod: perPod, Unit: f.Unit, Derived: derived,
 			Agrees: math.Abs(perPod/f.Value-1) <= 0.005}
 		if judged > 0 {
-			a.Verdict, a.Ratio = Judge(perPod, measured, res.Tolerance, true, res.PerPodBound)
+			r := Row{Documented: perPod, Measured: measured, Unit: f.Unit}
+			res.judgeCapacity(&r, res.perPod.Scale(sc.factor), offered, run.Generator)
+			a.Verdict, a.Ratio = r.Verdict, r.Ratio
 		} else {
 			a.Verdict = NotComparable
 		}
@@ -412,7 +446,7 @@ func latencyStep(run *runrecord.Run, rate float64) (*runrecord.Step, string) {
 	var best, lowest *runrecord.Step
 	for i := range run.Steps {
 		s := &run.Steps[i]
-		if s.Verdict != "pass" {
+		if s.Verdict != "pass" || s.Excluded != "" {
 			continue
 		}
 		if s.OfferedRPS <= rate*(1+1e-9) && (best == nil || s.OfferedRPS > best.OfferedRPS || (s.OfferedRPS == best.OfferedRPS && s.Index > best.Index)) {
@@ -464,7 +498,7 @@ func compareGL006(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 	if judged == 0 {
 		row.Verdict = NotComparable
 	} else {
-		row.Verdict, row.Ratio = Judge(docCap, row.Measured, res.Tolerance, true, res.PerPodBound)
+		res.judgeCapacity(&row, res.perPod.Scale(ts), func(perPod float64) float64 { return perPod / ts * float64(res.Replicas) }, run.Generator)
 	}
 	res.Rows = append(res.Rows, row)
 	res.Notes = append(res.Notes, fmt.Sprintf("a pod's capacity for one operation is its CPU ÷ (CPU per request × duration): %sm ÷ (%sm × %s s); the target utilisation of §8.2 is headroom, not capacity, so the breaking point is compared at full CPU",
@@ -488,7 +522,7 @@ func MeasuredDuration(run *runrecord.Run, meanMs map[int]float64) (float64, stri
 	var low *runrecord.Step
 	for i := range run.Steps {
 		s := &run.Steps[i]
-		if s.Verdict == "pass" && (low == nil || s.OfferedRPS < low.OfferedRPS) {
+		if s.Verdict == "pass" && s.Excluded == "" && (low == nil || s.OfferedRPS < low.OfferedRPS) {
 			low = s
 		}
 	}

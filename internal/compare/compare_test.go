@@ -188,7 +188,14 @@ func TestComparePicksTheFigureByEndpoint(t *testing.T) {
 		{"predictions", 1, 80, 90, "single_pod.ml_predictions_per_s", 50, 80, Above},
 		// 1.5 req/s on one pod = 90 inspections/min: within 10% of 100.
 		{"pipeline", 1, 1.5, 2, "single_pod.inspections_per_min", 100, 90, Meets},
-		{"pipeline", 4, 4, 8, "single_pod.inspections_per_min", 100, 60, Below},
+		// [60, 90) inspections/min per pod: the first failing rate is the
+		// band's lower edge, so the capacity is surely under it.
+		{"pipeline", 4, 4, 6, "single_pod.inspections_per_min", 100, 60, Below},
+		// [60, 120) straddles the band: a step at 90/min (6 req/s) decides.
+		{"pipeline", 4, 4, 8, "single_pod.inspections_per_min", 100, 60, Inconclusive},
+		// The guide's own walk (step 100) against a pod that does 250:
+		// passes 200, fails 300. Not below: inconclusive.
+		{"inspection", 1, 200, 300, "single_pod.api_requests_per_s", 250, 200, Inconclusive},
 		{"", 1, 250, 260, "single_pod.api_requests_per_s", 250, 250, Meets}, // the default endpoint
 		{"sensor-batch", 1, 50, 60, "-", 0, 50, NotComparable},
 	} {

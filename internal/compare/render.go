@@ -33,6 +33,13 @@ func (r *Result) rowCells(md bool) [][]string {
 		if row.Ratio > 0 {
 			ratio = fmt.Sprintf("%.2f", row.Ratio)
 		}
+		if row.MeasuredLo != nil && row.MeasuredHi != nil && *row.MeasuredLo > 0 {
+			// The capacity lies between max sustainable and first failing.
+			meas = Interval{*row.MeasuredLo, *row.MeasuredHi}.String()
+			if row.Documented > 0 {
+				ratio = fmt.Sprintf("%.2f–%.2f", *row.MeasuredLo/row.Documented, *row.MeasuredHi/row.Documented)
+			}
+		}
 		doc := "–"
 		if row.Documented > 0 {
 			doc = num(row.Documented)
@@ -51,6 +58,25 @@ func (r *Result) rowCells(md bool) [][]string {
 }
 
 var rowHeader = []string{"FIGURE", "UNIT", "DOCUMENTED", "MEASURED", "RATIO", "BETTER", "VERDICT"}
+
+// GateNote explains the judged-figure mark and the verdicts, under the
+// comparison table of every renderer.
+const GateNote = "judged figure (--gate fails only when it is below, not when inconclusive). " +
+	"A capacity lies in [max sustainable, first failing): below or above only when all of it lies outside the ±tolerance band; " +
+	"meets when max sustainable is in the band; inconclusive when the interval straddles the band's lower edge. " +
+	"Verdicts are about performance: a latency longer than documented is below."
+
+// VerdictLine is the comparison's verdict with the calibration caveat, for
+// one-line summaries: "MEETS" or "MEETS (calibration check of the harness,
+// not a verdict on the service)".
+func (r *Result) VerdictLine() string {
+	v := strings.ToUpper(string(r.Verdict))
+	if r.Calibration {
+		v += " (calibration check of the harness, not a verdict on the service)"
+	}
+	return v
+}
+
 var rowAlign = []texttable.Align{texttable.Left, texttable.Left, texttable.Right, texttable.Right, texttable.Right}
 
 func (r *Result) altCells() [][]string {
@@ -78,12 +104,18 @@ func (r *Result) WriteText(w io.Writer) error {
 	e.P("Comparison with the documented figures: %s", r.Header())
 	e.P("Figure used: %s", r.FigureUsed)
 	e.P("Verdict: %s", strings.ToUpper(string(r.Verdict)))
+	if r.Calibration {
+		e.P("This is a %s.", r.CalibrationNote)
+	}
 	e.P("")
 	e.Table(rowHeader, r.rowCells(false), rowAlign...)
-	e.P("* judged figure (--gate fails when it is below). Verdicts are about performance: a latency longer than documented is below.")
+	e.P("* %s", GateNote)
 	for _, row := range r.Rows {
 		if row.Basis != "" {
 			e.P("  %s: %s", row.Figure, row.Basis)
+		}
+		if row.Note != "" {
+			e.P("    %s", row.Note)
 		}
 	}
 	if len(r.Alternatives) > 0 {
@@ -121,14 +153,21 @@ func (r *Result) WriteMarkdown(w io.Writer, level int) error {
 	e.P("%s.", r.Header())
 	e.P("")
 	e.P("**Figure used:** %s. **Verdict: %s.**", r.FigureUsed, r.Verdict)
+	if r.Calibration {
+		e.P("")
+		e.P("> **This is a %s.**", r.CalibrationNote)
+	}
 	e.P("")
 	e.MD(rowHeader, r.rowCells(true), rowAlign...)
 	e.P("")
-	e.P("\\* judged figure (`--gate` fails when it is below). Verdicts are about performance: a latency longer than documented is *below*.")
+	e.P("\\* %s", strings.Replace(GateNote, "--gate", "`--gate`", 1))
 	e.P("")
 	for _, row := range r.Rows {
 		if row.Basis != "" {
 			e.P("- %s: %s.", row.Figure, row.Basis)
+		}
+		if row.Note != "" {
+			e.P("  *%s.*", row.Note)
 		}
 	}
 	if len(r.Alternatives) > 0 {

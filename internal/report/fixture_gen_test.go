@@ -215,3 +215,91 @@ func TestGenerateFixtures(t *testing.T) {
 		tg:    simTarget{servers: 10, service: 1960 * time.Millisecond, jitter: 0.05, maxQueue: 100, netMs: [2]float64{0.4, 1.2}},
 		start: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), versions: versions})
 }
+
+// TestGenerateHandFixtures writes the run directories whose run.json is
+// written by hand (no seconds files): the guide's linear walk against a
+// service, with the generator's health per step, and a campaign the load
+// generator stopped.
+func TestGenerateHandFixtures(t *testing.T) {
+	versions := runrecord.Versions{Loadgen: "v0.5.0", K6: "2.2.0", Go: "go1.26.0", GitCommit: "5eba960"}
+	at := func(min int) time.Time { return time.Date(2026, 3, 4, 9, min, 0, 0, time.UTC) }
+	lat := func(p50 float64) runrecord.Latency {
+		return runrecord.Latency{P50: p50, P90: p50 * 1.4, P95: p50 * 1.6, P99: p50 * 2.2, Max: p50 * 3}
+	}
+	okLat := func(l runrecord.Latency) *runrecord.Latency { return &l }
+	step := func(i int, phase string, attempt int, offered, achieved float64, errs int64, p50 float64, verdict string, gen runrecord.Generator) runrecord.Step {
+		req := int64(achieved * 120)
+		l := lat(p50)
+		s := runrecord.Step{Index: i, Phase: phase, Attempt: attempt, OfferedRPS: offered, AchievedRPS: achieved, DurationS: 120,
+			Requests: req, Errors: errs, ErrorRate: float64(errs) / float64(max(req, 1)), LatencyMs: l, LatencyOKMs: okLat(l),
+			Verdict: verdict, Reasons: []string{}, Signals: []string{}, Classes: map[string]int64{"200": req - errs},
+			VUs:       runrecord.VUs{PreAllocated: int(offered / 10), Max: int(offered), Peak: int(offered / 8)},
+			StartedAt: at(3 * i), FinishedAt: at(3*i + 2), Generator: &gen}
+		if errs > 0 {
+			s.Classes["503"] = errs
+		}
+		return s
+	}
+	write := func(dir string, run *runrecord.Run) {
+		require.NoError(t, os.RemoveAll(dir))
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, run.Write(dir))
+	}
+
+	// The guide's stress test against a service that does ~250 req/s: the
+	// walk passes 200 and fails 300, so the comparison cannot tell.
+	walk := campaign.Defaults()
+	walk.Target, walk.Replicas, walk.Max = "http://10.0.0.7:8080", 1, 2000
+	gen := func(cpu, lag float64) runrecord.Generator {
+		return runrecord.Generator{CPU: cpu, CPUPeak: cpu + 0.05, CPUsAllowed: 2, AffinityCPUs: 2, LagP99Ms: lag, LagMaxMs: lag * 3, VUsBusy: 20, VUsMax: 200, RSSMB: 180}
+	}
+	w := &runrecord.Run{Schema: runrecord.Schema, Status: runrecord.Completed, Scenario: walk.Scenario, Target: walk.Target,
+		StartedAt: at(0), Config: walk, Criteria: stress.Criteria(walk).Describe(), Versions: versions, Host: "fixture", CPUs: 2,
+		Steps: []runrecord.Step{
+			step(1, "walk", 1, 100, 100, 0, 41, "pass", gen(0.21, 1.2)),
+			step(2, "walk", 1, 200, 199.8, 0, 44, "pass", gen(0.43, 1.9)),
+			step(3, "walk", 1, 300, 262, 4410, 2900, "fail", gen(0.71, 6.5)),
+		},
+		Search:    runrecord.Search{Mode: campaign.Linear, Lo: 200, Hi: 300},
+		Generator: &runrecord.GeneratorSummary{CeilingRPS: 390, NearCeiling: true, Reason: "k6 used 71% of its 2 CPUs at 300 req/s"},
+		ElapsedS:  510, StepTimeS: 360}
+	w.Steps[2].Reasons = []string{"errors: 4410 errors in the step, more than 100"}
+	w.Steps[2].Signals = []string{"errors"}
+	w.Steps[2].LatencyOKMs = okLat(lat(3000))
+	w.Breakpoint = breakpoint.Find(w.Judged())
+	fin := at(9)
+	w.FinishedAt = &fin
+	write("testdata/runs/gl008-walk-service", w)
+
+	// An adaptive campaign on four replicas that the load generator
+	// stopped: 1600 req/s stayed generator-bound after a retry; one step
+	// at 800 is excluded (the target restarted during it).
+	ad := campaign.Defaults()
+	ad.Target, ad.Replicas = "http://10.0.0.7:8080", 4
+	ad.Search, ad.Start, ad.Max, ad.Growth, ad.Resolution = campaign.Adaptive, 400, 4000, 2, 0.02
+	bound := gen(0.97, 48)
+	bound.Bound, bound.Evidence = true, []string{"k6 CPU 97% of 2 CPUs", "timer lag p99 48 ms", "1210 dropped iterations"}
+	bound.DroppedIterations = 1210
+	g := &runrecord.Run{Schema: runrecord.Schema, Status: runrecord.Inconclusive, Scenario: ad.Scenario, Target: ad.Target,
+		StartedAt: at(0), Config: ad, Criteria: stress.Criteria(ad).Describe(), Versions: versions, Host: "fixture", CPUs: 2,
+		Steps: []runrecord.Step{
+			step(1, "grow", 1, 400, 400, 0, 40, "pass", gen(0.32, 1.5)),
+			step(2, "grow", 1, 800, 610, 9400, 35, "fail", gen(0.5, 2.1)),
+			step(3, "grow", 1, 800, 799.5, 0, 43, "pass", gen(0.61, 2.4)),
+			step(4, "grow", 1, 1600, 1150, 0, 45, "invalid", bound),
+			step(5, "grow", 2, 1600, 1148, 0, 46, "invalid", bound),
+		},
+		Search:    runrecord.Search{Mode: campaign.Adaptive, Lo: 800},
+		Generator: &runrecord.GeneratorSummary{Bound: true, CeilingRPS: 1150, Reason: "k6 CPU at 97% of its 2 CPUs and timer lag p99 48 ms at 1600 req/s, after a retry"},
+		ElapsedS:  930, StepTimeS: 600}
+	g.Steps[1].Reasons, g.Steps[1].Signals = []string{"unreachable: connection refused for 4 s"}, []string{"unreachable"}
+	g.Steps[1].Excluded = "the target restarted during the step (connection refused for 4 s): the step says nothing about its capacity"
+	for _, i := range []int{3, 4} {
+		g.Steps[i].Reasons, g.Steps[i].Signals = []string{"generator: achieved 72% of offered with the generator saturated"}, []string{"generator"}
+	}
+	g.Steps[4].GeneratorCeiling = true
+	g.Breakpoint = breakpoint.Breakpoint{MaxSustainableRPS: 800, Reason: "generator-bound at ~1150 req/s: no breaking point"}
+	fin = at(16)
+	g.FinishedAt = &fin
+	write("testdata/runs/gl008-generator-bound", g)
+}

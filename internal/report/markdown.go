@@ -3,7 +3,6 @@ package report
 import (
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/greenlang/loadgen/internal/texttable"
 )
@@ -18,26 +17,35 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	e.P("## Breaking point")
 	e.P("")
 	e.P("**%s.**", r.BreakpointLine())
+	if len(r.Breakpoint.Flags) > 0 {
+		e.P("")
+		for _, f := range r.Breakpoint.Flags {
+			e.P("- ⚠ %s.", capitalize(f))
+		}
+	}
 	if c := r.Comparison; c != nil {
 		e.P("")
-		e.P("Against the guide: **%s** — %s.", c.Verdict, c.FigureUsed)
+		if c.Calibration {
+			e.P("Against the guide (calibration check of the harness, not a verdict on the service): **%s** — %s.", c.Verdict, c.FigureUsed)
+		} else {
+			e.P("Against the guide: **%s** — %s.", c.Verdict, c.FigureUsed)
+		}
+		if p, ok := c.Primary(); ok && p.Note != "" && !c.GeneratorBound { // the breaking point says it
+			e.P("")
+			e.P("%s.", capitalize(p.Note))
+		}
 	}
 	e.P("")
 	e.P("## Steps")
 	e.P("")
-	e.MD(stepHeader, r.stepCells(true), stepAlign...)
+	h, rows, align := r.stepTable(true)
+	e.MD(h, rows, align...)
 	e.P("")
-	e.P("Offered, achieved and goodput (successful responses) in req/s over each step's judged window; N is the concurrency by Little's law.")
-	var reasons []string
-	for _, s := range r.Steps {
-		if len(s.Reasons) > 0 {
-			reasons = append(reasons, "- Step "+itoa(s.Index)+" ("+rps(s.OfferedRPS)+" req/s, "+s.Verdict+"): "+strings.Join(s.Reasons, "; "))
-		}
-	}
-	if len(reasons) > 0 {
+	e.P("Offered, achieved and goodput (successful responses) in req/s over each step's judged window; N is the concurrency by Little's law.%s", r.stepLegendExtra())
+	if notes := r.stepNotes(); len(notes) > 0 {
 		e.P("")
-		for _, l := range reasons {
-			e.P("%s", l)
+		for _, l := range notes {
+			e.P("- %s", capitalize(l))
 		}
 	}
 	if c := r.Comparison; c != nil {

@@ -67,6 +67,8 @@ type RunInfo struct {
 	ElapsedS     float64            `json:"elapsed_s"`
 	StepTimeS    float64            `json:"step_time_s"`
 	AbortReason  string             `json:"abort_reason,omitempty"`
+	// Generator is run.json's word on the load generator, when it has one.
+	Generator *runrecord.GeneratorSummary `json:"generator,omitempty"`
 }
 
 // StepRow is one step with what the report derives from it.
@@ -94,6 +96,15 @@ type StepRow struct {
 	Verdict           string           `json:"verdict"`
 	Signals           []string         `json:"signals"`
 	Reasons           []string         `json:"reasons"`
+	// LatencyOKMs are the percentiles of the successful requests only, on
+	// which the latency limits are judged (when run.json has them).
+	LatencyOKMs *runrecord.Latency `json:"latency_ok_ms,omitempty"`
+	// Generator is the load generator's health during the step.
+	Generator *runrecord.Generator `json:"generator,omitempty"`
+	// GeneratorCeiling marks a step that stayed generator-bound after every
+	// retry; Excluded says why a judged step does not count.
+	GeneratorCeiling bool   `json:"generator_ceiling,omitempty"`
+	Excluded         string `json:"excluded,omitempty"`
 }
 
 // Breakpoint is the measured breaking point, also per pod.
@@ -102,6 +113,19 @@ type Breakpoint struct {
 	Replicas                int     `json:"replicas"`
 	PerPodMaxSustainableRPS float64 `json:"per_pod_max_sustainable_rps"`
 	PerPodFirstFailingRPS   float64 `json:"per_pod_first_failing_rps"`
+	// GeneratorBound: the campaign is inconclusive because the load
+	// generator, not the target, gave out (at about GeneratorCeilingRPS):
+	// no breaking point is reported.
+	GeneratorBound      bool    `json:"generator_bound,omitempty"`
+	GeneratorCeilingRPS float64 `json:"generator_ceiling_rps,omitempty"`
+	// NearGeneratorCeiling: the breaking point is within reach of the
+	// generator's ceiling, which may have shaped it.
+	NearGeneratorCeiling bool `json:"near_generator_ceiling,omitempty"`
+	// Unconfirmed: an adaptive search found a breaking point but ended
+	// without holding the found rate once more.
+	Unconfirmed bool `json:"unconfirmed,omitempty"`
+	// Flags say the above in words, for every renderer.
+	Flags []string `json:"flags,omitempty"`
 }
 
 // Estimates are model-based figures shown beside the measured breaking
@@ -180,6 +204,7 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	r.Breakpoint = Breakpoint{Breakpoint: run.Breakpoint, Replicas: r.Run.Replicas}
 	r.Breakpoint.PerPodMaxSustainableRPS = run.Breakpoint.MaxSustainableRPS / float64(r.Run.Replicas)
 	r.Breakpoint.PerPodFirstFailingRPS = run.Breakpoint.FirstFailingRPS / float64(r.Run.Replicas)
+	r.flagBreakpoint(run)
 
 	b := o.Benchmarks
 	if b == nil {
@@ -223,6 +248,38 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	return r, nil
 }
 
+// flagBreakpoint sets what qualifies the breaking point: a generator-bound
+// (inconclusive) campaign, a breaking point near the generator's ceiling,
+// an adaptive search that did not confirm its rate.
+func (r *Report) flagBreakpoint(run *runrecord.Run) {
+	bp := &r.Breakpoint
+	g := run.Generator
+	if run.Status == runrecord.Inconclusive || (g != nil && g.Bound) {
+		bp.GeneratorBound = true
+		if g != nil {
+			bp.GeneratorCeilingRPS = g.CeilingRPS
+		}
+		return // no breaking point to qualify
+	}
+	if g != nil && g.NearCeiling {
+		bp.NearGeneratorCeiling, bp.GeneratorCeilingRPS = true, g.CeilingRPS
+		f := "warning: the breaking point is near the load generator's ceiling"
+		if g.CeilingRPS > 0 {
+			f += fmt.Sprintf(" (~%s req/s)", compare.Num(g.CeilingRPS))
+		}
+		f += ": the generator may have shaped it; add runners or a bigger generator to be sure"
+		if g.Reason != "" {
+			f += " (" + strings.TrimSuffix(g.Reason, ".") + ")"
+		}
+		bp.Flags = append(bp.Flags, f)
+	}
+	if run.Search.Mode == "adaptive" && !run.Search.Confirmed && bp.Found && bp.MaxSustainableRPS > 0 {
+		bp.Unconfirmed = true
+		bp.Flags = append(bp.Flags, fmt.Sprintf("unconfirmed: the adaptive search ended without holding %s req/s once more (search.confirmed is false); a confirmation step could still move the breaking point down",
+			compare.Num(bp.MaxSustainableRPS)))
+	}
+}
+
 func firstBasis(c *compare.Result) string {
 	if p, ok := c.Primary(); ok {
 		return p.Basis
@@ -240,7 +297,8 @@ func runInfo(dir string, run *runrecord.Run) RunInfo {
 		Endpoint: cfg.Endpoint, Status: string(run.Status), StartedAt: run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Versions: run.Versions, Replicas: max(cfg.Replicas, 1), Criteria: run.Criteria,
 		StepDuration: cfg.StepDuration.String(), Warmup: cfg.Warmup.String(), Cooldown: cfg.Cooldown.String(),
-		Host: run.Host, CPUs: run.CPUs, ElapsedS: run.ElapsedS, StepTimeS: run.StepTimeS, AbortReason: run.AbortReason}
+		Host: run.Host, CPUs: run.CPUs, ElapsedS: run.ElapsedS, StepTimeS: run.StepTimeS, AbortReason: run.AbortReason,
+		Generator: run.Generator}
 	if info.Scenario == "" {
 		info.Scenario = cfg.Scenario
 	}
@@ -269,7 +327,8 @@ func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 	for _, s := range run.Steps {
 		row := StepRow{Index: s.Index, Phase: s.Phase, Attempt: s.Attempt, OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
 			DurationS: s.DurationS, Requests: s.Requests, Errors: s.Errors, ErrorRate: s.ErrorRate, LatencyMs: s.LatencyMs,
-			DroppedIterations: s.DroppedIterations, Classes: s.Classes, Verdict: s.Verdict, Signals: s.Signals, Reasons: s.Reasons}
+			DroppedIterations: s.DroppedIterations, Classes: s.Classes, Verdict: s.Verdict, Signals: s.Signals, Reasons: s.Reasons,
+			LatencyOKMs: s.LatencyOKMs, Generator: s.Generator, GeneratorCeiling: s.GeneratorCeiling, Excluded: s.Excluded}
 		if row.Classes == nil {
 			row.Classes = map[string]int64{}
 		}
@@ -357,7 +416,7 @@ func (r *Report) estimate() {
 	// averaged.
 	byRate := map[float64][]float64{}
 	for _, s := range r.Steps {
-		if judged(s.Verdict) && s.Requests > 0 {
+		if judged(s.Verdict) && s.Excluded == "" && s.Requests > 0 {
 			byRate[s.OfferedRPS] = append(byRate[s.OfferedRPS], s.LatencyMs.P95)
 		}
 	}
@@ -376,7 +435,7 @@ func (r *Report) estimate() {
 	var ns, xput []float64
 	withMean := 0
 	for _, s := range r.Steps {
-		if !judged(s.Verdict) {
+		if !judged(s.Verdict) || s.Excluded != "" {
 			continue
 		}
 		if hasAny(s.Signals, string(breakpoint.Unreachable), string(breakpoint.NoData)) {

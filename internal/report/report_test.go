@@ -25,8 +25,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 //     fail, 250 confirmed);
 //   - gl006-pinch-2replicas: pinch analyses on two replicas of 2.5 req/s;
 //   - pipeline-interrupted: two passing pipeline steps on four replicas, then
-//     interrupted, with no seconds files.
-var fixtures = []string{"gl008-1replica", "gl006-pinch-2replicas", "pipeline-interrupted"}
+//     interrupted, with no seconds files;
+//   - gl008-walk-service: the guide's walk (step 100) against a service URL:
+//     200 passes, 300 fails, the generator near its ceiling; generator
+//     health and successful-request latency per step; no seconds files;
+//   - gl008-generator-bound: an adaptive campaign on four replicas that the
+//     load generator stopped at ~1150 req/s (status inconclusive), with an
+//     excluded step and a generator-ceiling step; no seconds files.
+var fixtures = []string{"gl008-1replica", "gl006-pinch-2replicas", "pipeline-interrupted", "gl008-walk-service", "gl008-generator-bound"}
 
 func load(t *testing.T, name string, o Options) *Report {
 	t.Helper()
@@ -188,7 +194,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 		assert.Empty(t, externalRef.FindAllString(page, -1), "%s: the page must not load anything", name)
 		assert.True(t, strings.HasPrefix(page, "<!DOCTYPE html>"))
 		assert.Contains(t, page, "@media print")
-		if name != "pipeline-interrupted" {
+		if name == "gl006-pinch-2replicas" || name == "gl008-1replica" {
 			for _, id := range []string{"chart-latency", "chart-throughput", "chart-errors", "chart-timeline-rate", "chart-timeline-p95", "chart-timeline-errors", "chart-usl"} {
 				assert.Contains(t, page, `id="`+id+`"`, "%s: %s", name, id)
 			}
@@ -229,4 +235,72 @@ func BenchmarkBuild(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestMeasurementTruth checks what the report says about how far a
+// breaking point can be trusted: calibration, the interval's verdict, a
+// generator-bound campaign, a generator near its ceiling, an unconfirmed
+// adaptive search, and the steps' generator health.
+func TestMeasurementTruth(t *testing.T) {
+	t.Parallel()
+	render := func(r *Report) map[string]string {
+		out := map[string]string{}
+		for _, f := range []string{"text", "md", "html"} {
+			var b bytes.Buffer
+			require.NoError(t, r.Write(&b, f))
+			out[f] = b.String()
+		}
+		var b bytes.Buffer
+		require.NoError(t, r.WriteText(&b, true))
+		out["brief"] = b.String()
+		return out
+	}
+
+	// The embedded target: a calibration check, in every format.
+	r := load(t, "gl008-1replica", Options{})
+	assert.True(t, r.Comparison.Calibration)
+	for f, s := range render(r) {
+		assert.Contains(t, s, "calibration check", f)
+	}
+	assert.Contains(t, render(r)["brief"], "Against the guide: MEETS (calibration check of the harness, not a verdict on the service): [250, 253) req/s per pod")
+
+	// The guide's walk against a service: inconclusive, with the rate that
+	// decides; the generator near its ceiling is flagged; not calibration.
+	w := load(t, "gl008-walk-service", Options{})
+	assert.False(t, w.Comparison.Calibration)
+	assert.Equal(t, compare.Inconclusive, w.Comparison.Verdict)
+	assert.True(t, w.Breakpoint.NearGeneratorCeiling)
+	for f, s := range render(w) {
+		assert.NotContains(t, s, "calibration check", f)
+		assert.Contains(t, s, "resolution too coarse", f)
+		assert.Contains(t, s, "near the load generator", f)
+		assert.Contains(t, s, "GEN CPU", f)
+		assert.Contains(t, s, "P95 OK MS", f)
+	}
+
+	// The generator gave out: no breaking point, an inconclusive comparison.
+	g := load(t, "gl008-generator-bound", Options{})
+	assert.True(t, g.Breakpoint.GeneratorBound)
+	assert.Equal(t, compare.Inconclusive, g.Comparison.Verdict)
+	assert.True(t, strings.HasPrefix(g.BreakpointLine(), "inconclusive: generator-bound at ~1150 req/s: add runners or a bigger generator"))
+	for f, s := range render(g) {
+		assert.Contains(t, s, "inconclusive: generator-bound at ~1150 req/s", f)
+		assert.Contains(t, s, "excluded", f)
+		assert.Contains(t, s, "generator ceiling", f)
+	}
+	assert.Equal(t, "the target restarted during the step (connection refused for 4 s): the step says nothing about its capacity", g.Steps[1].Excluded)
+	assert.True(t, g.Steps[4].GeneratorCeiling)
+
+	// An adaptive search that ended unconfirmed.
+	run, err := runrecord.Read(filepath.Join("testdata", "runs", "gl008-1replica"))
+	require.NoError(t, err)
+	run.Search.Confirmed = false
+	u, err := Build(filepath.Join("testdata", "runs", "gl008-1replica"), run, Options{})
+	require.NoError(t, err)
+	assert.True(t, u.Breakpoint.Unconfirmed)
+	assert.Contains(t, u.BreakpointLine(), "max sustainable 250 req/s (unconfirmed)")
+	for f, s := range render(u) {
+		assert.Contains(t, s, "nconfirmed: the adaptive search ended without holding 250 req/s once more", f)
+	}
+	assert.False(t, r.Breakpoint.Unconfirmed, "the fixture's search confirmed its rate")
 }

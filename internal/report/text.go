@@ -46,8 +46,24 @@ func pct(x float64) string {
 	return fmt.Sprintf("%.2f%%", x*100)
 }
 
-// stepCells are the step table's rows; md marks verdicts for Markdown.
-func (r *Report) stepCells(md bool) [][]string {
+// stepTable is the step table: header, rows and alignments; md marks
+// verdicts for Markdown. Columns for the successful requests' p95 and the
+// generator's health appear only when run.json has them.
+func (r *Report) stepTable(md bool) ([]string, [][]string, []texttable.Align) {
+	var okLat, gen bool
+	for _, s := range r.Steps {
+		okLat = okLat || s.LatencyOKMs != nil
+		gen = gen || s.Generator != nil
+	}
+	header := append([]string{}, stepHeader[:12]...)
+	align := append([]texttable.Align{}, stepAlign[:12]...)
+	if okLat {
+		header, align = append(header, "P95 OK MS"), append(align, texttable.Right)
+	}
+	if gen {
+		header, align = append(header, "GEN CPU", "LAG P99 MS"), append(align, texttable.Right, texttable.Right)
+	}
+	header, align = append(header, stepHeader[12:]...), append(align, stepAlign[12:]...)
 	var rows [][]string
 	for _, s := range r.Steps {
 		v := s.Verdict
@@ -58,7 +74,7 @@ func (r *Report) stepCells(md bool) [][]string {
 		if s.MeanMs > 0 {
 			mean = ms(s.MeanMs)
 		}
-		sig := strings.Join(s.Signals, ", ")
+		sig := stepMarks(s)
 		if sig == "" {
 			sig = "–"
 		}
@@ -66,16 +82,83 @@ func (r *Report) stepCells(md bool) [][]string {
 		if s.Attempt > 1 {
 			phase += fmt.Sprintf(" (retry %d)", s.Attempt-1)
 		}
-		rows = append(rows, []string{fmt.Sprint(s.Index), phase, rps(s.OfferedRPS), fmt.Sprintf("%.1f", s.AchievedRPS), fmt.Sprintf("%.1f", s.GoodputRPS),
-			fmt.Sprint(s.Errors), pct(s.ErrorRate), ms(s.LatencyMs.P50), ms(s.LatencyMs.P95), ms(s.LatencyMs.P99), ms(s.LatencyMs.Max), mean,
-			fmt.Sprintf("%.1f", s.Concurrency), v, sig})
+		row := []string{fmt.Sprint(s.Index), phase, rps(s.OfferedRPS), fmt.Sprintf("%.1f", s.AchievedRPS), fmt.Sprintf("%.1f", s.GoodputRPS),
+			fmt.Sprint(s.Errors), pct(s.ErrorRate), ms(s.LatencyMs.P50), ms(s.LatencyMs.P95), ms(s.LatencyMs.P99), ms(s.LatencyMs.Max), mean}
+		if okLat {
+			c := "–"
+			if s.LatencyOKMs != nil {
+				c = ms(s.LatencyOKMs.P95)
+			}
+			row = append(row, c)
+		}
+		if gen {
+			cpu, lag := "–", "–"
+			if g := s.Generator; g != nil {
+				cpu, lag = fmt.Sprintf("%.0f%%", g.CPU*100), ms(g.LagP99Ms)
+			}
+			row = append(row, cpu, lag)
+		}
+		rows = append(rows, append(row, fmt.Sprintf("%.1f", s.Concurrency), v, sig))
 	}
-	return rows
+	return header, rows, align
+}
+
+// stepMarks is a step's signals and marks: excluded from the breaking
+// point, the generator's ceiling, generator-bound.
+func stepMarks(s StepRow) string {
+	marks := append([]string{}, s.Signals...)
+	if s.Excluded != "" {
+		marks = append(marks, "excluded")
+	}
+	if s.GeneratorCeiling {
+		marks = append(marks, "generator ceiling")
+	} else if s.Generator != nil && s.Generator.Bound && !hasAny(marks, "generator-bound", "generator") {
+		marks = append(marks, "generator-bound")
+	}
+	return strings.Join(marks, ", ")
+}
+
+// stepNotes are the lines under the step table: each step's reasons, and
+// why a step was excluded or was the generator's ceiling.
+func (r *Report) stepNotes() []string {
+	var out []string
+	for _, s := range r.Steps {
+		if len(s.Reasons) > 0 {
+			out = append(out, fmt.Sprintf("step %d, %s req/s, %s: %s", s.Index, rps(s.OfferedRPS), s.Verdict, strings.Join(s.Reasons, "; ")))
+		}
+		if s.Excluded != "" {
+			out = append(out, fmt.Sprintf("step %d, %s req/s, excluded from the breaking point: %s", s.Index, rps(s.OfferedRPS), s.Excluded))
+		}
+		if s.GeneratorCeiling {
+			l := fmt.Sprintf("step %d, %s req/s, the generator's ceiling: generator-bound after every retry, so the rate is where the load generator, not the target, gave out", s.Index, rps(s.OfferedRPS))
+			if s.Generator != nil && len(s.Generator.Evidence) > 0 {
+				l += " (" + strings.Join(s.Generator.Evidence, "; ") + ")"
+			}
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 var stepHeader = []string{"#", "PHASE", "OFFERED", "ACHIEVED", "GOODPUT", "ERRORS", "ERR %", "P50 MS", "P95 MS", "P99 MS", "MAX MS", "MEAN MS", "N", "VERDICT", "SIGNALS"}
 var stepAlign = []texttable.Align{texttable.Right, texttable.Left, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right,
 	texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Left, texttable.Left}
+
+// stepLegendExtra explains the step table's optional columns ("" without
+// them).
+func (r *Report) stepLegendExtra() string {
+	s := ""
+	h, _, _ := r.stepTable(false)
+	for _, c := range h {
+		switch c {
+		case "P95 OK MS":
+			s += " P95 OK: p95 of the successful requests only, on which the latency limits are judged."
+		case "GEN CPU":
+			s += " GEN CPU: the k6 process's CPU use, of the CPUs it may use; LAG P99: how late k6's 10 ms timer fired (p99, ms); both are the load generator's health."
+		}
+	}
+	return s
+}
 
 // Title is the report's one-line title.
 func (r *Report) Title() string {
@@ -118,9 +201,19 @@ func (r *Report) BreakpointLine() string {
 	switch {
 	case len(r.Steps) == 0:
 		return "no step was run"
+	case bp.GeneratorBound:
+		s := "inconclusive: " + compare.GeneratorBoundText(r.Run.Generator)
+		if bp.MaxSustainableRPS > 0 {
+			s += fmt.Sprintf("; the highest rate the target passed: %s req/s%s", rps(bp.MaxSustainableRPS), per(bp.MaxSustainableRPS))
+		}
+		return s
 	case bp.Found && bp.MaxSustainableRPS > 0:
-		return fmt.Sprintf("max sustainable %s req/s%s; first failing %s req/s%s: %s",
-			rps(bp.MaxSustainableRPS), per(bp.MaxSustainableRPS), rps(bp.FirstFailingRPS), per(bp.FirstFailingRPS), bp.Reason)
+		unconfirmed := ""
+		if bp.Unconfirmed {
+			unconfirmed = " (unconfirmed)"
+		}
+		return fmt.Sprintf("max sustainable %s req/s%s%s; first failing %s req/s%s: %s",
+			rps(bp.MaxSustainableRPS), per(bp.MaxSustainableRPS), unconfirmed, rps(bp.FirstFailingRPS), per(bp.FirstFailingRPS), bp.Reason)
 	case bp.Found:
 		return fmt.Sprintf("no step passed; the lowest rate tried, %s req/s%s, failed: %s", rps(bp.FirstFailingRPS), per(bp.FirstFailingRPS), bp.Reason)
 	case bp.MaxSustainableRPS > 0:
@@ -142,26 +235,31 @@ func (r *Report) WriteText(w io.Writer, brief bool) error {
 	e.P("Criteria: %s", orDash(r.Run.Criteria))
 	e.P("Versions: %s", r.VersionsLine())
 	e.P("")
-	e.Table(stepHeader, r.stepCells(false), stepAlign...)
-	e.P("OFFERED/ACHIEVED/GOODPUT in req/s (goodput: successful responses); N: concurrency by Little's law.")
-	for _, s := range r.Steps {
-		if len(s.Reasons) > 0 {
-			e.P("  step %d, %s req/s, %s: %s", s.Index, rps(s.OfferedRPS), s.Verdict, strings.Join(s.Reasons, "; "))
-		}
+	h, rows, align := r.stepTable(false)
+	e.Table(h, rows, align...)
+	e.P("OFFERED/ACHIEVED/GOODPUT in req/s (goodput: successful responses); N: concurrency by Little's law.%s", r.stepLegendExtra())
+	for _, l := range r.stepNotes() {
+		e.P("  %s", l)
 	}
 	e.P("")
 	e.P("Breaking point: %s", r.BreakpointLine())
+	for _, f := range r.Breakpoint.Flags {
+		e.P("  %s", capitalize(f))
+	}
 	if c := r.Comparison; c != nil {
 		if brief {
 			p, _ := c.Primary()
-			line := fmt.Sprintf("Against the guide: %s", strings.ToUpper(string(c.Verdict)))
+			line := fmt.Sprintf("Against the guide: %s", c.VerdictLine())
 			if p.Documented > 0 {
-				line += fmt.Sprintf(": %s%s %s per pod measured, %s documented (%s, ±%s%%)", boundPrefix(p.Bound), compare.Num(p.Measured), p.Unit,
+				line += fmt.Sprintf(": %s %s per pod measured, %s documented (%s, ±%s%%)", measuredCell(p), p.Unit,
 					compare.Num(p.Documented), p.Figure, compare.Num(c.Tolerance*100))
 			} else {
 				line += ": " + c.FigureUsed
 			}
 			e.P("%s", line)
+			if p.Note != "" && !c.GeneratorBound { // the breaking point says it
+				e.P("  %s", capitalize(p.Note))
+			}
 			if n := relevant(c); n > 0 {
 				e.P("The guide disagrees with itself about this figure (%d place%s): see report.md.", n, plural(n))
 			}
@@ -200,6 +298,23 @@ func (r *Report) WriteText(w io.Writer, brief bool) error {
 		e.P("Warning: %s", wn)
 	}
 	return e.Err
+}
+
+// measuredCell is a capacity as measured: the interval [max sustainable,
+// first failing) per pod, or the bound, or the value.
+func measuredCell(p compare.Row) string {
+	if p.MeasuredLo != nil && p.MeasuredHi != nil && *p.MeasuredLo > 0 {
+		return compare.Interval{Lo: *p.MeasuredLo, Hi: *p.MeasuredHi}.String()
+	}
+	return boundPrefix(p.Bound) + compare.Num(p.Measured)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	return strings.ToUpper(string(r[0])) + string(r[1:])
 }
 
 func boundPrefix(b compare.Bound) string {
