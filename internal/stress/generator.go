@@ -5,7 +5,9 @@ import (
 	"math"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/k6step"
 	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
 // nearCeiling is how close (as a fraction of the generator's estimated
@@ -66,4 +68,34 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 	}
 	g.Reason = fmt.Sprintf("the generator kept up: k6 used at most %.0f%% of the CPU it may use; its ceiling is ~%.0f req/s (%s)", peak*100, est, basis)
 	return g
+}
+
+// health is the generator's health over a step's steady window, as run.json
+// records it and as the judge takes it. Its verdict fields (Bound,
+// Evidence) are filled in once the step is judged.
+func health(res k6step.Result, win k6step.Window, w measure.Window, maxVUs int) (*runrecord.Generator, breakpoint.Generator) {
+	p, lag := res.Proc, w.LagPercentiles()
+	g := &runrecord.Generator{
+		CPUsAllowed: p.AllowedCPUs, AffinityCPUs: p.AffinityCPUs, QuotaCPUs: p.QuotaCPUs,
+		LagP99Ms: round(lag.P99Millis, 3), LagMaxMs: round(lag.MaxMillis, 3),
+		DroppedIterations: w.DroppedIterations, VUsBusy: int(w.VUsPeak), VUsMax: maxVUs,
+		RSSMB: round(float64(p.PeakRSSBytes)/1e6, 1),
+	}
+	var judge breakpoint.Generator
+	inWindow := 0
+	for _, s := range p.Samples {
+		if s.StartUnix >= win.From && s.StartUnix <= win.To && p.AllowedCPUs > 0 {
+			inWindow++
+			g.CPUPeak = math.Max(g.CPUPeak, s.CPUSeconds/p.AllowedCPUs)
+		}
+	}
+	if inWindow > 0 {
+		g.CPU = k6step.CPUFraction(p.Samples, win.From, win.To, p.AllowedCPUs)
+		judge.Known, judge.CPU = true, g.CPU
+	}
+	if w.Lag != nil && w.Lag.Count() > 0 {
+		judge.Known, judge.LagP99Ms = true, g.LagP99Ms
+	}
+	g.CPU, g.CPUPeak = round(g.CPU, 3), round(g.CPUPeak, 3)
+	return g, judge
 }

@@ -280,6 +280,12 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		HostBusy:          res.HostBusy,
 		TargetErrors:      targetErrors(w.Classes),
 	}
+	gen, genObs := health(res, win, w, maxVUs)
+	obs.Gen = genObs
+	if w.LatencyOK != nil {
+		okp := w.OKPercentiles()
+		obs.OKLatency, obs.OKP95Ms, obs.OKP99Ms = true, okp.P95Millis, okp.P99Millis
+	}
 	if len(steady) > 0 {
 		obs.AchievedRPS = float64(w.Requests) / float64(len(steady))
 		obs.GoodRPS = float64(w.OK) / float64(len(steady))
@@ -299,6 +305,11 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		VUs:       runrecord.VUs{PreAllocated: pre, Max: maxVUs, Peak: int(w.VUsMaxPeak)},
 		StartedAt: res.Started.UTC(), FinishedAt: res.Finished.UTC(),
 		SecondsFile: res.SecondsFile, LogFile: res.LogFile, K6ExitCode: res.ExitCode, HostCPUBusy: round(res.HostBusy, 3),
+		Generator: gen,
+	}
+	if obs.OKLatency {
+		okp := w.OKPercentiles()
+		rec.LatencyOKMs = &runrecord.Latency{P50: round(okp.P50Millis, 3), P90: round(okp.P90Millis, 3), P95: round(okp.P95Millis, 3), P99: round(okp.P99Millis, 3), Max: round(okp.MaxMillis, 3)}
 	}
 	if w.Requests > 0 {
 		rec.ErrorRate = round(float64(w.Errors)/float64(w.Requests), 6)
@@ -312,6 +323,10 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	for _, r := range reasons {
 		rec.Reasons = append(rec.Reasons, r.String())
 		rec.Signals = append(rec.Signals, string(r.Signal))
+		if r.Signal == breakpoint.GeneratorBound {
+			gen.Bound = true
+			gen.Evidence = append(gen.Evidence, r.Detail)
+		}
 	}
 	return rec
 }

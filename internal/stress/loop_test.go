@@ -1,0 +1,189 @@
+package stress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/k6step"
+	"github.com/greenlang/loadgen/internal/ramp"
+	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+// sim is a target of known capacity (req/s) behind a load generator that
+// cannot offer more than ceiling req/s: a queue that serves capacity per
+// second and grows by the excess, so latency climbs steadily above
+// capacity; the generator's CPU grows with the rate and saturates at the
+// ceiling, where it drops arrivals.
+type sim struct {
+	capacity, ceiling float64
+	t0                int64
+	specs             []k6step.Spec
+	// down makes the target refuse connections from this step on (1-based).
+	down int
+}
+
+func (s *sim) Run(ctx context.Context, spec k6step.Spec, onSecond func(measure.Second)) (k6step.Result, error) {
+	s.specs = append(s.specs, spec)
+	if s.t0 == 0 {
+		s.t0 = 1_800_000_000
+	}
+	began := s.t0
+	s.t0 += int64(spec.Duration.Seconds()) + 60
+	offered := float64(spec.RPS)
+	sent := math.Min(offered, s.ceiling)
+	cpu := math.Min(1, 0.92*offered/s.ceiling)
+	res := k6step.Result{Began: time.Unix(began, 0), SecondsFile: fmt.Sprintf("step-%02d.ndjson", spec.Index),
+		Proc: k6step.ProcInfo{AffinityCPUs: 1, AllowedCPUs: 1, PeakRSSBytes: 150e6}}
+	backlog := 0.0
+	for i := range int64(spec.Duration.Seconds()) + 1 {
+		r := measure.NewRecorder(began + i)
+		if len(s.specs) >= s.down && s.down > 0 {
+			for range int(sent) {
+				r.AddRequest(measure.Classify("", "1212"))
+				r.AddLatencyMillis(0.2)
+			}
+		} else {
+			served := math.Min(sent, s.capacity)
+			backlog += sent - served
+			latency := 20 + 1000*backlog/s.capacity
+			for range int(served) {
+				r.AddRequest(measure.Classify("200", ""))
+				r.AddLatencyMillis(latency)
+			}
+		}
+		r.AddIterations(int64(sent))
+		r.AddDroppedIterations(int64(offered - sent))
+		sec := r.Second()
+		onSecond(sec)
+		res.Seconds = append(res.Seconds, sec)
+		res.Proc.Samples = append(res.Proc.Samples, k6step.ProcSample{StartUnix: began + i, CPUSeconds: cpu, RSSBytes: 150e6})
+	}
+	return res, ctx.Err()
+}
+
+type nopObserver struct{ notes []string }
+
+func (*nopObserver) Begin(*runrecord.Run, ramp.Progress) {}
+func (*nopObserver) StepStart(StepInfo)                 {}
+func (*nopObserver) Second(measure.Second)              {}
+func (*nopObserver) StepEnd(runrecord.Step, ramp.Progress) {}
+func (o *nopObserver) Note(msg string)                  { o.notes = append(o.notes, msg) }
+func (*nopObserver) End(*runrecord.Run)                 {}
+
+func loopCampaign(t *testing.T, c campaign.Config, target *sim) *Campaign {
+	t.Helper()
+	plan, err := NewPlan(c)
+	require.NoError(t, err)
+	return &Campaign{Cfg: c, Dir: t.TempDir(), BaseURL: "http://127.0.0.1:1", Plan: plan, Runner: target, Observer: &nopObserver{},
+		Run:   &runrecord.Run{Schema: runrecord.Schema, Config: c, Steps: []runrecord.Step{}},
+		Probe: func(context.Context) error { return nil }}
+}
+
+func adaptive() campaign.Config {
+	c := cfg()
+	c.Search, c.Start, c.Max, c.Resolution, c.Cooldown = campaign.Adaptive, 100, 100000, 0.02, 0
+	c.P95Ms, c.MaxErrors, c.MaxErrorRate = 500, 0, 0.01
+	return c
+}
+
+func TestCampaignLoopAgainstKnownCapacity(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name              string
+		capacity, ceiling float64
+		wantErr           error
+		near              bool
+	}{
+		{"well within the generator", 1000, 5000, nil, false},
+		{"close to the generator's ceiling: found, flagged", 1800, 2000, nil, true},
+		{"beyond the generator: inconclusive, no number", 8000, 2000, ErrInconclusive, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			target := &sim{capacity: tc.capacity, ceiling: tc.ceiling}
+			c := loopCampaign(t, adaptive(), target)
+			err := c.Execute(context.Background())
+			bp, g := c.Run.Breakpoint, c.Run.Generator
+			require.NotNil(t, g)
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+				assert.Equal(t, runrecord.Inconclusive, c.Run.Status)
+				assert.False(t, bp.Found, "never a breaking point from a saturated generator")
+				assert.True(t, g.Bound)
+				assert.InDelta(t, tc.ceiling, g.CeilingRPS, tc.ceiling*0.03)
+				assert.Contains(t, g.Reason, "generator-bound at ~")
+				assert.Contains(t, c.Run.AbortReason, "add runners or a bigger generator")
+				assert.LessOrEqual(t, float64(c.Run.Search.Hi-c.Run.Search.Lo)/float64(c.Run.Search.Lo), 0.02, "searched up to the ceiling")
+				for _, s := range c.Run.Steps {
+					assert.NotEqual(t, "fail", s.Verdict, "step %d at %v: %v", s.Index, s.OfferedRPS, s.Reasons)
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, runrecord.Completed, c.Run.Status)
+			require.True(t, bp.Found, bp.Reason)
+			assert.LessOrEqual(t, bp.MaxSustainableRPS, tc.capacity)
+			assert.Greater(t, bp.FirstFailingRPS, tc.capacity)
+			assert.LessOrEqual(t, (bp.FirstFailingRPS-bp.MaxSustainableRPS)/bp.MaxSustainableRPS, 0.02)
+			assert.True(t, c.Run.Search.Confirmed)
+			assert.False(t, g.Bound)
+			assert.Equal(t, tc.near, g.NearCeiling, g.Reason)
+			for _, s := range c.Run.Steps {
+				require.NotNil(t, s.Generator)
+				assert.Equal(t, 1.0, s.Generator.CPUsAllowed)
+			}
+		})
+	}
+}
+
+func TestCampaignLoopGuideWalkAndDyingTarget(t *testing.T) {
+	t.Parallel()
+	c := cfg()
+	c.Cooldown = 0
+	walk := loopCampaign(t, c, &sim{capacity: 250, ceiling: 10000})
+	require.NoError(t, walk.Execute(context.Background()))
+	assert.Equal(t, 200.0, walk.Run.Breakpoint.MaxSustainableRPS)
+	assert.Equal(t, 300.0, walk.Run.Breakpoint.FirstFailingRPS)
+
+	dying := loopCampaign(t, c, &sim{capacity: 250, ceiling: 10000, down: 2})
+	dying.Probe = func(context.Context) error {
+		if len(dying.Run.Steps) >= 2 {
+			return errors.New("connection refused")
+		}
+		return nil
+	}
+	err := dying.Execute(context.Background())
+	require.ErrorIs(t, err, ErrAborted)
+	require.Len(t, dying.Run.Steps, 2)
+	assert.Contains(t, dying.Run.Steps[1].Excluded, "target unreachable")
+	assert.False(t, dying.Run.Breakpoint.Found, "the target's death is not its capacity")
+	plan, err := Resume(dying.Run)
+	require.NoError(t, err)
+	next, _ := plan.Next()
+	assert.Equal(t, 200, next.RPS, "resumed, the cut-short step runs again")
+}
+
+func TestCampaignLoopRetriesAStarvedGeneratorOnce(t *testing.T) {
+	t.Parallel()
+	c := cfg()
+	c.Cooldown, c.Start, c.Max = 0, 3000, 3000
+	target := &sim{capacity: 10000, ceiling: 2000}
+	camp := loopCampaign(t, c, target)
+	err := camp.Execute(context.Background())
+	require.ErrorIs(t, err, ErrInconclusive)
+	require.Len(t, target.specs, 2, "one retry: more VUs would only load a saturated generator more")
+	assert.Equal(t, target.specs[0].PreVUs, target.specs[1].PreVUs)
+	assert.True(t, camp.Run.Steps[1].GeneratorCeiling)
+	assert.Equal(t, "invalid", camp.Run.Steps[0].Verdict)
+	assert.True(t, camp.Run.Steps[0].Generator.Bound)
+	assert.NotEmpty(t, camp.Run.Steps[0].Generator.Evidence)
+}
