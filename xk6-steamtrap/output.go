@@ -159,8 +159,17 @@ type aggregator struct {
 	cur    *measure.Recorder
 	curSec int64
 
-	// Classes by tag set: k6 interns tag sets, so equal tags share a pointer.
-	classes map[*metrics.TagSet]measure.Class
+	// What the tags of a request say, by tag set: k6 interns tag sets, so
+	// equal tags share a pointer.
+	classes map[*metrics.TagSet]requestTags
+}
+
+// requestTags is what the tags of a request's samples say about it.
+type requestTags struct {
+	class measure.Class
+	// ok: the request's latency goes into Second.LatencyOK. It is k6's
+	// expected_response tag or, without that tag, class.OK.
+	ok bool
 }
 
 // maxCachedTagSets bounds the class cache (URLs with IDs in them make many
@@ -171,7 +180,7 @@ func newAggregator() *aggregator {
 	return &aggregator{
 		open:    make(map[int64]*measure.Recorder),
 		late:    make(map[int64]*measure.Recorder),
-		classes: make(map[*metrics.TagSet]measure.Class),
+		classes: make(map[*metrics.TagSet]requestTags),
 		newest:  math.MinInt64,
 	}
 }
@@ -187,9 +196,9 @@ func (a *aggregator) add(containers []metrics.SampleContainer) {
 			}
 			switch s.Metric.Name {
 			case metrics.HTTPReqsName: // the one source of request counts
-				a.recorder(sec).AddRequest(a.classify(s.Tags))
+				a.recorder(sec).AddRequest(a.request(s.Tags).class)
 			case metrics.HTTPReqDurationName:
-				a.recorder(sec).AddLatencyMillis(s.Value)
+				a.recorder(sec).AddLatency(s.Value, a.request(s.Tags).ok)
 			case metrics.HTTPReqFailedName:
 				a.recorder(sec).AddFailed(s.Value != 0)
 			case metrics.IterationsName:
@@ -205,21 +214,27 @@ func (a *aggregator) add(containers []metrics.SampleContainer) {
 	}
 }
 
-func (a *aggregator) classify(tags *metrics.TagSet) measure.Class {
-	if c, ok := a.classes[tags]; ok {
-		return c
+func (a *aggregator) request(tags *metrics.TagSet) requestTags {
+	if r, ok := a.classes[tags]; ok {
+		return r
 	}
-	var status, code string
+	var status, code, expected string
+	var hasExpected bool
 	if tags != nil {
 		status, _ = tags.Get(metrics.TagStatus.String())
 		code, _ = tags.Get(metrics.TagErrorCode.String())
+		expected, hasExpected = tags.Get(metrics.TagExpectedResponse.String())
 	}
-	c := measure.Classify(status, code)
+	r := requestTags{class: measure.Classify(status, code)}
+	r.ok = r.class.OK
+	if hasExpected {
+		r.ok = expected == "true"
+	}
 	if len(a.classes) >= maxCachedTagSets {
 		clear(a.classes)
 	}
-	a.classes[tags] = c
-	return c
+	a.classes[tags] = r
+	return r
 }
 
 func (a *aggregator) recorder(sec int64) *measure.Recorder {
@@ -316,5 +331,6 @@ func (a *aggregator) empty(sec int64) measure.Second {
 		VUs:       a.vus,
 		VUsMax:    a.vusMax,
 		Latency:   measure.NewHistogram(),
+		LatencyOK: measure.NewHistogram(),
 	}
 }

@@ -41,6 +41,13 @@ func at(sec int64, ms int) time.Time {
 // httpext transport emits them: status "0" and an error_code for transport
 // errors, error_code 1000+status for statuses >= 400.
 func (k *k6sim) request(t time.Time, status, errorCode int, durMillis float64) metrics.SampleContainer {
+	return k.requestExpected(t, status, errorCode, durMillis, "")
+}
+
+// requestExpected is request with k6's expected_response tag set to
+// expected ("true" or "false", what the script's response callback said),
+// or without the tag for "" (the system tag disabled, or no callback).
+func (k *k6sim) requestExpected(t time.Time, status, errorCode int, durMillis float64, expected string) metrics.SampleContainer {
 	tags := k.root.With("method", "GET").With("url", "http://127.0.0.1/x").With("name", "http://127.0.0.1/x").
 		With("status", strconv.Itoa(status)).With("scenario", "default")
 	if errorCode != 0 {
@@ -49,6 +56,13 @@ func (k *k6sim) request(t time.Time, status, errorCode int, durMillis float64) m
 	failed := 0.0
 	if status < 200 || status >= 400 {
 		failed = 1
+	}
+	if expected != "" {
+		tags = tags.With("expected_response", expected)
+		failed = 0
+		if expected != "true" {
+			failed = 1
+		}
 	}
 	s := func(m *metrics.Metric, v float64) metrics.Sample {
 		return metrics.Sample{TimeSeries: metrics.TimeSeries{Metric: m, Tags: tags}, Time: t, Value: v}
@@ -197,6 +211,7 @@ func TestOutputWritesSecondsOnlyOnceComplete(t *testing.T) {
 	assert.True(t, got[4].Late)
 	assert.Equal(t, map[string]int64{"503": 1}, got[4].Classes)
 	assert.Equal(t, int64(0), got[3].Requests, "an empty second is written, not skipped")
+	assert.NotNil(t, got[3].LatencyOK, "an empty second has an empty hist_ok, not none")
 	assert.Equal(t, int64(2), got[3].VUs, "the vus gauge carries over")
 	assert.Equal(t, int64(50), got[3].VUsMax)
 
@@ -216,6 +231,87 @@ func starts(seconds []measure.Second) []int64 {
 		out = append(out, s.StartUnix)
 	}
 	return out
+}
+
+func TestOutputRecordsSuccessfulLatencyApart(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		status, errorCode int
+		expected          string
+		ok                bool
+	}{
+		"200 expected":               {200, 0, "true", true},
+		"503 expected by the script": {503, 1503, "true", true},
+		"200 unexpected (script)":    {200, 0, "false", false},
+		"503 unexpected":             {503, 1503, "false", false},
+		"timeout unexpected":         {0, 1050, "false", false},
+		"200 without the tag":        {200, 0, "", true},
+		"302 without the tag":        {302, 0, "", true},
+		"404 without the tag":        {404, 1404, "", false},
+		"timeout without the tag":    {0, 1050, "", false},
+		"conn refused without tag":   {0, 1212, "", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			k := newK6Sim()
+			a := newAggregator()
+			a.add([]metrics.SampleContainer{k.requestExpected(at(0, 500), tc.status, tc.errorCode, 42, tc.expected)})
+			got := a.drain(true)
+			require.Len(t, got, 1)
+			assert.Equal(t, int64(1), got[0].Latency.Count())
+			require.NotNil(t, got[0].LatencyOK)
+			var want int64
+			if tc.ok {
+				want = 1
+			}
+			assert.Equal(t, want, got[0].LatencyOK.Count())
+		})
+	}
+}
+
+func TestOutputWritesSuccessfulLatencyPercentiles(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o := newTestOutput(t, path) // not started: the test drives flush itself
+	require.NoError(t, o.w.WriteHeader(measure.NewHeader(time.Now())))
+
+	// Second 0: 100 expected requests of 1..100 ms and 10 unexpected 503s
+	// of 5 s. Second 1: the system tag is disabled: 200s of 7 ms and
+	// timeouts of 60 s. Second 2: only failures.
+	var batch []metrics.SampleContainer
+	for i := range 100 {
+		batch = append(batch, k.requestExpected(at(0, i*5), 200, 0, float64(i+1), "true"))
+	}
+	for i := range 10 {
+		batch = append(batch, k.requestExpected(at(0, 600+i), 503, 1503, 5000, "false"))
+	}
+	for i := range 4 {
+		batch = append(batch, k.request(at(1, i), 200, 0, 7), k.request(at(1, 10+i), 0, 1050, 60000))
+	}
+	batch = append(batch, k.requestExpected(at(2, 0), 503, 1503, 3, "false"))
+	o.AddMetricSamples(batch)
+	o.flush()
+	require.NoError(t, o.Stop())
+
+	seconds, err := measure.ReadFile(path)
+	require.NoError(t, err)
+	require.Len(t, seconds, 3)
+	s0, s1, s2 := seconds[0], seconds[1], seconds[2]
+	require.NotNil(t, s0.LatencyOK)
+	assert.Equal(t, int64(110), s0.Latency.Count())
+	assert.Equal(t, int64(100), s0.LatencyOK.Count())
+	assert.InEpsilon(t, 95, s0.LatencyOK.PercentileMillis(95), 0.001)
+	assert.InEpsilon(t, 100, s0.LatencyOK.MaxMillis(), 0.001)
+	assert.InEpsilon(t, 5000, s0.MaxMillis, 0.001, "hist keeps every request")
+	assert.Equal(t, int64(4), s1.LatencyOK.Count(), "without the tag: the requests counted ok")
+	assert.InEpsilon(t, 7, s1.LatencyOK.MaxMillis(), 0.001)
+	assert.Zero(t, s2.LatencyOK.Count())
+
+	w := measure.Merge(seconds...)
+	assert.Equal(t, int64(104), w.LatencyOK.Count())
+	assert.InEpsilon(t, 100, w.OKPercentiles().MaxMillis, 0.001)
+	assert.InEpsilon(t, 60000, w.Percentiles().MaxMillis, 0.001)
 }
 
 func TestOutputConfigErrors(t *testing.T) {

@@ -20,7 +20,7 @@
 //	{"start":1767323045,"requests":50,"ok":49,"errors":1,"failed":1,
 //	 "classes":{"200":49,"timeout":1},"dropped_iterations":0,"iterations":50,
 //	 "vus":3,"vus_max":20,"p50_ms":1.234,"p95_ms":2.5,"p99_ms":9.87,"max_ms":1000.4,
-//	 "hist":"HISTFAAAA..."}
+//	 "hist":"HISTFAAAA...","hist_ok":"HISTFAAAA..."}
 //
 // The fields of a second:
 //
@@ -54,6 +54,14 @@
 //     seconds or runs merge exactly because they share this geometry.
 //     Reported percentiles are the top of their bucket: at most 0.1% above
 //     the recorded value.
+//   - hist_ok: the http_req_duration distribution of the successful
+//     requests only, in the same encoding as hist; what k6 reports as
+//     http_req_duration{expected_response:true}. A request is successful
+//     when k6 tagged it expected_response "true" (the script's response
+//     callback; by default status 200–399) or, without that tag (the system
+//     tag disabled, or no response callback), when it counts in ok.
+//     An empty histogram when no request succeeded; absent from files
+//     written before it was added (readers get nil).
 //   - late: present and true only on a supplementary line for a second
 //     already written, holding samples that reached the output after it; add
 //     it to the first line with the same start (Window does).
@@ -66,6 +74,10 @@
 // once a sample two seconds newer has arrived (about 2.3 s after its start
 // during a run), and every line with a single write, so a reader tailing the
 // file sees whole lines; a line without its newline is still being written.
+//
+// Fields are added, never renamed: a reader must ignore fields it does not
+// know, and a field added later is absent from older files (its Go field is
+// then nil or zero).
 //
 // With jq:
 //

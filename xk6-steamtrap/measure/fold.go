@@ -46,6 +46,7 @@ func (s Second) plus(o Second) Second {
 	h.Merge(s.Latency)
 	h.Merge(o.Latency)
 	s.Latency = h
+	s.LatencyOK = mergeInto(mergeInto(nil, s.LatencyOK), o.LatencyOK)
 	if h.Count() > 0 {
 		s.P50Millis, s.P95Millis, s.P99Millis, s.MaxMillis = h.PercentileMillis(50), h.PercentileMillis(95), h.PercentileMillis(99), h.MaxMillis()
 	}

@@ -33,3 +33,23 @@ func TestFoldLateAddsSupplementsIntoTheirSecond(t *testing.T) {
 	assert.Equal(t, w.Requests, folded[0].Requests)
 	assert.True(t, w.Latency.Equal(folded[0].Latency))
 }
+
+func TestFoldLateMergesOKLatency(t *testing.T) {
+	t.Parallel()
+	late := okSecond(10, []float64{50}, []float64{900})
+	late.Late = true
+	folded := FoldLate([]Second{okSecond(10, []float64{1, 2}, []float64{3}), late})
+	require.Len(t, folded, 1)
+	require.NotNil(t, folded[0].LatencyOK)
+	assert.Equal(t, int64(3), folded[0].LatencyOK.Count())
+	assert.InEpsilon(t, 50, folded[0].LatencyOK.MaxMillis(), 0.001)
+	assert.True(t, Merge(okSecond(10, []float64{1, 2}, []float64{3}), late).LatencyOK.Equal(folded[0].LatencyOK))
+
+	// Records without hist_ok fold to a record without it.
+	a, b := okSecond(11, []float64{1}, nil), okSecond(11, []float64{2}, nil)
+	a.LatencyOK, b.LatencyOK, b.Late = nil, nil, true
+	folded = FoldLate([]Second{a, b})
+	require.Len(t, folded, 1)
+	assert.Nil(t, folded[0].LatencyOK)
+	assert.Equal(t, int64(2), folded[0].Latency.Count())
+}

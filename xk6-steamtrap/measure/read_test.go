@@ -51,8 +51,17 @@ func requireSameSeconds(t *testing.T, want, got []Second) {
 	require.Len(t, got, len(want))
 	for i := range want {
 		w, g := want[i], got[i]
-		assert.True(t, w.Latency.Equal(g.Latency), "second %d histogram", i)
-		w.Latency, g.Latency = nil, nil
+		for _, h := range []struct {
+			name string
+			w, g **Histogram
+		}{{"hist", &w.Latency, &g.Latency}, {"hist_ok", &w.LatencyOK, &g.LatencyOK}} {
+			if *h.w == nil {
+				assert.Nil(t, *h.g, "second %d %s", i, h.name)
+			} else {
+				assert.True(t, (*h.w).Equal(*h.g), "second %d %s", i, h.name)
+			}
+			*h.w, *h.g = nil, nil
+		}
 		assert.Equal(t, w, g, "second %d", i)
 	}
 }
@@ -200,4 +209,27 @@ func TestFollowErrors(t *testing.T) {
 	cancel2()
 	err = Follow(ctx2, writeFile(t, trunc), func(Second) {})
 	require.ErrorIs(t, err, ErrTruncated)
+}
+
+func TestReadOKLatencyAndOldRecords(t *testing.T) {
+	t.Parallel()
+	s := okSecond(100, []float64{1.5, 2}, []float64{3000})
+	data := encodeFile(t, s)
+	assert.Contains(t, string(data), `"hist_ok":"HISTFAAA`)
+	// A record from before hist_ok existed, hand-written as an old output
+	// wrote it.
+	data = append(data, `{"start":101,"requests":1,"ok":1,"errors":0,"failed":0,"classes":{"200":1},`+
+		`"dropped_iterations":0,"iterations":1,"vus":1,"vus_max":2,"p50_ms":0,"p95_ms":0,"p99_ms":0,"max_ms":0,"hist":""}`+"\n"...)
+
+	got, err := ReadFile(writeFile(t, data))
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.NotNil(t, got[0].LatencyOK)
+	assert.True(t, s.LatencyOK.Equal(got[0].LatencyOK))
+	assert.Nil(t, got[1].LatencyOK, "an old record reads without hist_ok")
+	assert.NotNil(t, got[1].Latency)
+
+	w := Merge(got...)
+	assert.Equal(t, int64(2), w.LatencyOK.Count())
+	assert.InEpsilon(t, 2, w.OKPercentiles().MaxMillis, 0.001)
 }

@@ -18,7 +18,8 @@ type Header struct {
 	Histogram HistogramSpec `json:"histogram"`
 }
 
-// HistogramSpec describes the "hist" field of every record.
+// HistogramSpec describes the histogram fields of every record ("hist",
+// "hist_ok" and "lag"): all share one unit, range and encoding.
 type HistogramSpec struct {
 	Unit               string `json:"unit"` // "us"
 	Lowest             int64  `json:"lowest"`
@@ -78,6 +79,12 @@ type Second struct {
 	MaxMillis float64 `json:"max_ms"`
 	// Latency is the distribution of http_req_duration in µs.
 	Latency *Histogram `json:"hist"`
+	// LatencyOK is the distribution of http_req_duration in µs of the
+	// successful requests only, as k6's http_req_duration{expected_response:true}:
+	// those k6 tagged expected_response "true" or, when that system tag is
+	// disabled, those counted in OK. Nil in records written before it
+	// existed.
+	LatencyOK *Histogram `json:"hist_ok,omitempty"`
 	// Late marks a supplementary record: samples for this second that
 	// reached the output after the second had been written. Its counts add
 	// to the first record for the same StartUnix.
