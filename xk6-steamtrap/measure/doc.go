@@ -20,7 +20,8 @@
 //	{"start":1767323045,"requests":50,"ok":49,"errors":1,"failed":1,
 //	 "classes":{"200":49,"timeout":1},"dropped_iterations":0,"iterations":50,
 //	 "vus":3,"vus_max":20,"p50_ms":1.234,"p95_ms":2.5,"p99_ms":9.87,"max_ms":1000.4,
-//	 "hist":"HISTFAAAA...","hist_ok":"HISTFAAAA..."}
+//	 "hist":"HISTFAAAA...","hist_ok":"HISTFAAAA...","lag":"HISTFAAAA...",
+//	 "lag_p99_ms":0.421,"lag_max_ms":1.377}
 //
 // The fields of a second:
 //
@@ -62,12 +63,30 @@
 //     tag disabled, or no response callback), when it counts in ok.
 //     An empty histogram when no request succeeded; absent from files
 //     written before it was added (readers get nil).
+//   - lag: the scheduling lag of the k6 process, in the same encoding as
+//     hist (µs): a probe goroutine in the output sleeps 10 ms, again and
+//     again, and records by how much each sleep overran (measured on the
+//     monotonic clock; under 1 µs reads as 1 µs), in the wall-clock second
+//     it woke up in. About 100 values a second, usually well under a
+//     millisecond or two; tens of milliseconds and more mean the load
+//     generator itself is starved of CPU (too few cores, CPU throttling, GC)
+//     and its latencies and rates are suspect. A second without any value
+//     is one the probe slept through: its overrun counts in the next
+//     second. The probe runs only while the output runs and never makes a
+//     line by itself: its values before the first line or after the last
+//     are dropped. Absent from files written before it was added (readers
+//     get nil).
+//   - lag_p99_ms, lag_max_ms: lag's 99th percentile and maximum in
+//     milliseconds, for humans and jq; 0 when lag has no value (and in
+//     older files). Never average them: merge the histograms.
 //   - late: present and true only on a supplementary line for a second
-//     already written, holding samples that reached the output after it; add
-//     it to the first line with the same start (Window does).
+//     already written, holding samples (or lag values) that reached the
+//     output after it; add it to the first line with the same start
+//     (Window and FoldLate do).
 //
 // Lines come in increasing start order, one per second with no gaps between
-// the first and the last (a second in which nothing happened has zeros), so
+// the first and the last (a second in which nothing happened has zero
+// counts, and its lag), so
 // the number of lines is the duration. Late lines are the only exception;
 // they are rare (a sample delayed by more than a second inside k6). The
 // first and last seconds of a run are usually partial. A second is written
@@ -82,4 +101,5 @@
 // With jq:
 //
 //	jq -c 'select(.start) | [.start, .requests, .errors, .p95_ms]' s.ndjson
+//	jq -c 'select(.lag_max_ms > 50) | [.start, .lag_p99_ms, .lag_max_ms]' s.ndjson
 package measure

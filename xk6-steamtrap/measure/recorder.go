@@ -22,6 +22,7 @@ type Recorder struct {
 	vusMax     gauge
 	latency    *hdrhistogram.Histogram
 	latencyOK  *hdrhistogram.Histogram
+	lag        *Histogram // sparse: about a hundred values a second; nil until one
 }
 
 // gauge keeps the latest value of a gauge by sample time.
@@ -83,6 +84,15 @@ func (r *Recorder) AddLatency(ms float64, ok bool) {
 	}
 }
 
+// AddLagMicros records one scheduling-lag probe measurement: by how many
+// µs a sleep overran (Second.Lag). Values below 1 µs are recorded as 1 µs.
+func (r *Recorder) AddLagMicros(us int64) {
+	if r.lag == nil {
+		r.lag = NewHistogram()
+	}
+	r.lag.RecordMicros(us)
+}
+
 // AddFailed counts one http_req_failed sample; failed is its value != 0.
 func (r *Recorder) AddFailed(failed bool) {
 	if failed {
@@ -131,7 +141,9 @@ func (r *Recorder) Second() Second {
 		VUsMax:            r.vusMax.value,
 		Latency:           pack(r.latency),
 		LatencyOK:         pack(r.latencyOK),
+		Lag:               r.lag.Clone(), // empty when nil
 	}
+	s.LagP99Millis, s.LagMaxMillis = s.Lag.PercentileMillis(99), s.Lag.MaxMillis()
 	if r.latency.TotalCount() > 0 {
 		ps := r.latency.ValueAtPercentilesSlice([]float64{50, 95, 99})
 		s.P50Millis = microsToMillis(ps[0])

@@ -23,9 +23,12 @@ type Window struct {
 	// LatencyOK merges the seconds' LatencyOK; nil when none of them had
 	// one (records written before the field existed).
 	LatencyOK *Histogram `json:"hist_ok,omitempty"`
+	// Lag merges the seconds' Lag (the k6 process's scheduling lag); nil
+	// when none of them had one.
+	Lag *Histogram `json:"lag,omitempty"`
 }
 
-// Percentiles are latency percentiles in milliseconds.
+// Percentiles are latency (or scheduling lag) percentiles in milliseconds.
 type Percentiles struct {
 	P50Millis float64 `json:"p50"`
 	P90Millis float64 `json:"p90"`
@@ -54,7 +57,7 @@ func (w *Window) Add(s Second) {
 		Requests: s.Requests, OK: s.OK, Errors: s.Errors, Failed: s.Failed,
 		Classes: s.Classes, DroppedIterations: s.DroppedIterations,
 		Iterations: s.Iterations, VUsPeak: s.VUs, VUsMaxPeak: s.VUsMax, Latency: s.Latency,
-		LatencyOK: s.LatencyOK,
+		LatencyOK: s.LatencyOK, Lag: s.Lag,
 	}, !s.Late || w.empty())
 }
 
@@ -67,7 +70,7 @@ func (w *Window) AddWindow(o Window) {
 }
 
 func (w *Window) empty() bool {
-	return w.Seconds == 0 && w.Requests == 0 && w.Latency == nil && w.LatencyOK == nil
+	return w.Seconds == 0 && w.Requests == 0 && w.Latency == nil && w.LatencyOK == nil && w.Lag == nil
 }
 
 func (w *Window) add(o Window, span bool) {
@@ -99,6 +102,7 @@ func (w *Window) add(o Window, span bool) {
 	}
 	w.Latency.Merge(o.Latency)
 	w.LatencyOK = mergeInto(w.LatencyOK, o.LatencyOK)
+	w.Lag = mergeInto(w.Lag, o.Lag)
 }
 
 // mergeInto merges o into h and returns h, allocating h when it is nil and
@@ -148,3 +152,7 @@ func percentiles(h *Histogram) Percentiles {
 // requests (LatencyOK); zeros when there were none or the seconds predate
 // the field.
 func (w Window) OKPercentiles() Percentiles { return percentiles(w.LatencyOK) }
+
+// LagPercentiles returns the percentiles of the k6 process's scheduling lag
+// over the window (Lag); zeros when there were no probe measurements.
+func (w Window) LagPercentiles() Percentiles { return percentiles(w.Lag) }

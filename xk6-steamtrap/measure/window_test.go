@@ -215,3 +215,66 @@ func TestMergeOKLatency(t *testing.T) {
 	empty.AddWindow(wOld)
 	assert.Nil(t, empty.LatencyOK)
 }
+
+func TestRecorderLag(t *testing.T) {
+	t.Parallel()
+	r := NewRecorder(100)
+	s := r.Second()
+	require.NotNil(t, s.Lag, "a recorder's second says it measured lag, even none")
+	assert.Zero(t, s.Lag.Count())
+	assert.Zero(t, s.LagP99Millis)
+	assert.Zero(t, s.LagMaxMillis)
+
+	for i := range 99 {
+		r.AddLagMicros(int64(100 + i))
+	}
+	r.AddLagMicros(0) // read as 1 µs: the histogram's lowest value
+	r.AddLagMicros(40_000)
+	s = r.Second()
+	assert.Equal(t, int64(101), s.Lag.Count())
+	assert.Equal(t, 0.001, s.Lag.PercentileMillis(0))
+	assert.InEpsilon(t, 0.198, s.LagP99Millis, 0.001)
+	assert.InEpsilon(t, 40, s.LagMaxMillis, 0.001)
+
+	r.Reset(101)
+	assert.Zero(t, r.Second().Lag.Count())
+	assert.Equal(t, int64(101), s.Lag.Count(), "the record is independent of the recorder")
+}
+
+func TestMergeLag(t *testing.T) {
+	t.Parallel()
+	lagged := func(start int64, late bool, micros ...int64) Second {
+		r := NewRecorder(start)
+		for _, us := range micros {
+			r.AddLagMicros(us)
+		}
+		s := r.Second()
+		s.Late = late
+		return s
+	}
+	s1 := lagged(10, false, 100, 200, 300)
+	s2 := lagged(11, false, 5000)
+	late := lagged(11, true, 70_000) // the probe woke late in a written second
+	old := second(12, 1, []float64{1}, map[string]int64{"200": 1})
+	old.Lag = nil // a record written before lag existed
+
+	w := Merge(s1, old, late, s2)
+	assert.Equal(t, int64(3), w.Seconds)
+	require.NotNil(t, w.Lag)
+	assert.True(t, w.Lag.Equal(lagHistogram(100, 200, 300, 5000, 70_000)))
+	p := w.LagPercentiles()
+	assert.InEpsilon(t, 0.3, p.P50Millis, 0.001)
+	assert.InEpsilon(t, 70, p.P99Millis, 0.001)
+	assert.InEpsilon(t, 70, p.MaxMillis, 0.001)
+	assert.Equal(t, int64(3), s1.Lag.Count(), "inputs untouched")
+
+	w1, w2 := Merge(s1, s2), Merge(late, old)
+	w1.AddWindow(w2)
+	assert.True(t, w1.Lag.Equal(w.Lag))
+
+	wOld := Merge(old)
+	assert.Nil(t, wOld.Lag)
+	assert.Equal(t, Percentiles{}, wOld.LagPercentiles())
+	var empty Window
+	assert.Equal(t, Percentiles{}, empty.LagPercentiles())
+}
