@@ -4,8 +4,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -381,4 +383,196 @@ func BenchmarkOutputAddMetricSamples(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(samples)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 	require.NoError(b, o.Stop())
+}
+
+// fakeClock drives a lagProbe: each sleep advances the clock by the time
+// asked plus the next oversleep.
+type fakeClock struct {
+	now        time.Time
+	oversleeps []time.Duration
+}
+
+func (c *fakeClock) probe() *lagProbe {
+	p := newLagProbe()
+	p.now = func() time.Time { return c.now }
+	p.sleep = func(d time.Duration) {
+		c.now = c.now.Add(d + c.oversleeps[0])
+		c.oversleeps = c.oversleeps[1:]
+	}
+	return p
+}
+
+func TestLagProbeRecordsOversleepsInTheSecondItWokeUp(t *testing.T) {
+	t.Parallel()
+	c := &fakeClock{now: at(0, 970), oversleeps: []time.Duration{
+		0,                       // wakes at 0.980
+		-time.Millisecond,       // early (a coarse clock): 0, at 0.989
+		5 * time.Millisecond,    // 1.004
+		400 * time.Microsecond,  // 1.0144
+		2 * time.Second,         // sleeps through second 2: 3.0244
+		1400 * time.Nanosecond,  // rounds to 1 µs
+		700 * time.Nanosecond,   // rounds to 1 µs
+		1499 * time.Microsecond, // 3.04591
+	}}
+	p := c.probe()
+	for range len(c.oversleeps) {
+		p.step()
+	}
+	assert.Equal(t, []lagSample{
+		{base, 0}, {base, 0}, {base + 1, 5000}, {base + 1, 400},
+		{base + 3, 2_000_000}, {base + 3, 1}, {base + 3, 1}, {base + 3, 1499},
+	}, p.swap(nil))
+	assert.Empty(t, p.swap(nil), "swap hands each measurement over once")
+}
+
+func TestOutputWritesLagInEverySecond(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	a := newAggregator()
+	c := &fakeClock{now: at(0, 970), oversleeps: []time.Duration{
+		0, 0, 5 * time.Millisecond, 400 * time.Microsecond, 2 * time.Second, 0, 1499 * time.Microsecond,
+	}}
+	p := c.probe()
+	for range len(c.oversleeps) {
+		p.step()
+	}
+	// k6: a request in second 0, nothing at all in seconds 1, 2 and 4 (a
+	// hung target, not even the vus gauge), the gauge in 3, a request in 5.
+	a.add([]metrics.SampleContainer{
+		k.request(at(0, 500), 200, 0, 3), k.vus(at(3, 0), 1), k.request(at(5, 100), 200, 0, 4),
+	})
+	lag := append(p.swap(nil),
+		lagSample{base - 1, 7_000},  // before the first second: no line for it
+		lagSample{base + 4, 44},     // in a hole, written with the last second
+		lagSample{base + 6, 66_000}, // after the last second: no line for it
+	)
+	a.addLag(lag)
+	got := a.drain(false)
+	require.Equal(t, []int64{base, base + 1, base + 2, base + 3}, starts(got))
+	a.addLag([]lagSample{{base + 1, 3000}, {base - 1, 9000}}) // late
+	got = append(got, a.drain(true)...)
+	require.Equal(t, []int64{base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 1}, starts(got))
+
+	for i, want := range []struct {
+		lag    []int64
+		p99Max float64 // ms
+	}{
+		{[]int64{1, 1}, 0.001}, // no oversleep: the lowest value
+		{[]int64{5000, 400}, 5},
+		{nil, 0}, // the probe slept through it
+		{[]int64{2_000_000, 1, 1499}, 2000},
+		{[]int64{44}, 0.044},
+		{nil, 0},
+		{[]int64{3000}, 3}, // late supplement
+	} {
+		s := got[i]
+		require.NotNil(t, s.Lag, "line %d", i)
+		wantHist := measure.NewHistogram()
+		for _, us := range want.lag {
+			wantHist.RecordMicros(us)
+		}
+		assert.True(t, wantHist.Equal(s.Lag), "line %d: lag %v", i, want.lag)
+		assert.InDelta(t, want.p99Max, s.LagP99Millis, want.p99Max*0.001, "line %d p99", i)
+		assert.InDelta(t, want.p99Max, s.LagMaxMillis, want.p99Max*0.001, "line %d max", i)
+	}
+	assert.True(t, got[6].Late)
+	assert.Zero(t, got[6].Requests)
+	assert.Equal(t, int64(1), got[0].Requests)
+	assert.Equal(t, int64(1), got[3].VUs)
+
+	w := measure.Merge(got...)
+	assert.Equal(t, int64(6), w.Seconds)
+	assert.Equal(t, int64(9), w.Lag.Count())
+	assert.InEpsilon(t, 2000, w.LagPercentiles().MaxMillis, 0.001)
+	assert.InEpsilon(t, 0.4, w.LagPercentiles().P50Millis, 0.001) // 5th of 9: 1 1 1 44 400 ...
+}
+
+func TestOutputBoundsLagWaitingForItsSecond(t *testing.T) {
+	t.Parallel()
+	a := newAggregator()
+	a.addLag([]lagSample{{base, 1}, {base + maxPendingLagSeconds - 1, 2}, {base + maxPendingLagSeconds + 1, 3}})
+	assert.Empty(t, a.drain(false), "lag alone makes no line")
+	assert.Len(t, a.lag, 2, "k6 sent nothing for that long: the oldest is dropped")
+	assert.Empty(t, a.drain(true))
+	assert.Empty(t, a.lag, "no line after the last: dropped")
+}
+
+// TestOutputRunsTheLagProbe runs the probe's goroutine between Start and
+// Stop, beside the periodic flusher, on a fake clock: 300 sleeps that each
+// overrun by 1 ms, 11 ms apart.
+func TestOutputRunsTheLagProbe(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o := newTestOutput(t, path)
+	const sleeps = 300
+	start := at(0, 500)
+	now, calls, reached := start, 0, make(chan struct{})
+	o.probe.now = func() time.Time { return now }
+	o.probe.sleep = func(d time.Duration) {
+		if calls++; calls <= sleeps {
+			now = now.Add(d + time.Millisecond)
+			return
+		}
+		close(reached)
+		<-o.probe.quit // until Stop; then one last measurement of 0
+	}
+	require.NoError(t, o.Start())
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the probe did not run")
+	}
+	for sec := range int64(4) {
+		o.AddMetricSamples([]metrics.SampleContainer{k.vus(at(sec, 0), 1)})
+	}
+	require.NoError(t, o.Stop())
+
+	seconds, err := measure.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, []int64{base, base + 1, base + 2, base + 3}, starts(seconds))
+	want := make(map[int64]int64) // measurements by second: 0.511, 0.522, ...
+	for i := 1; i <= sleeps; i++ {
+		want[start.Add(time.Duration(i)*11*time.Millisecond).Unix()]++
+	}
+	want[now.Unix()]++ // the last one, when Stop woke the probe
+	var total int64
+	for i, s := range seconds {
+		assert.Equal(t, want[s.StartUnix], s.Lag.Count(), "second %d", i)
+		assert.InEpsilon(t, 1, s.LagMaxMillis, 0.001, "second %d", i)
+		total += s.Lag.Count()
+	}
+	assert.Equal(t, int64(sleeps+1), total)
+	assert.Equal(t, []int64{45, 91, 91, 74}, []int64{want[base], want[base+1], want[base+2], want[base+3]})
+}
+
+// TestLagProbeSeesAStarvedProcess starves the probe for real: one P, taken
+// by a busy goroutine for 300 ms. Go preempts the busy goroutine after about
+// 10 ms, so the probe wakes up that late at least once (about 10–50 ms
+// measured; under 1 ms unstarved). Not parallel: it changes GOMAXPROCS.
+func TestLagProbeSeesAStarvedProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for 300 ms")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := newLagProbe()
+	p.start()
+	var stop atomic.Bool
+	busy := make(chan struct{})
+	go func() {
+		defer close(busy)
+		for n := 0; !stop.Load(); n++ {
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	stop.Store(true)
+	<-busy
+	p.stop()
+	var maxMicros int64
+	samples := p.swap(nil)
+	for _, s := range samples {
+		maxMicros = max(maxMicros, s.micros)
+	}
+	require.NotEmpty(t, samples)
+	assert.Greater(t, maxMicros, int64(5000), "max lag in µs of %d measurements", len(samples))
 }
