@@ -67,8 +67,8 @@
 //     hist (µs): a probe goroutine in the output sleeps 10 ms, again and
 //     again, and records by how much each sleep overran (measured on the
 //     monotonic clock; under 1 µs reads as 1 µs), in the wall-clock second
-//     it woke up in. About 100 values a second, usually well under a
-//     millisecond or two; tens of milliseconds and more mean the load
+//     it woke up in. About 100 values a second, under a millisecond or two
+//     while k6 has CPU to spare; tens of milliseconds and more mean the load
 //     generator itself is starved of CPU (too few cores, CPU throttling, GC)
 //     and its latencies and rates are suspect. A second without any value
 //     is one the probe slept through: its overrun counts in the next
@@ -86,10 +86,10 @@
 //
 // Lines come in increasing start order, one per second with no gaps between
 // the first and the last (a second in which nothing happened has zero
-// counts, and its lag), so
-// the number of lines is the duration. Late lines are the only exception;
-// they are rare (a sample delayed by more than a second inside k6). The
-// first and last seconds of a run are usually partial. A second is written
+// counts, and its lag), so the number of lines is the duration. Late lines
+// are the only exception; they are rare (a sample delayed by more than a
+// second inside k6). The first and last seconds of a run are usually
+// partial. A second is written
 // once a sample two seconds newer has arrived (about 2.3 s after its start
 // during a run), and every line with a single write, so a reader tailing the
 // file sees whole lines; a line without its newline is still being written.
