@@ -4,8 +4,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +43,13 @@ func at(sec int64, ms int) time.Time {
 // httpext transport emits them: status "0" and an error_code for transport
 // errors, error_code 1000+status for statuses >= 400.
 func (k *k6sim) request(t time.Time, status, errorCode int, durMillis float64) metrics.SampleContainer {
+	return k.requestExpected(t, status, errorCode, durMillis, "")
+}
+
+// requestExpected is request with k6's expected_response tag set to
+// expected ("true" or "false", what the script's response callback said),
+// or without the tag for "" (the system tag disabled, or no callback).
+func (k *k6sim) requestExpected(t time.Time, status, errorCode int, durMillis float64, expected string) metrics.SampleContainer {
 	tags := k.root.With("method", "GET").With("url", "http://127.0.0.1/x").With("name", "http://127.0.0.1/x").
 		With("status", strconv.Itoa(status)).With("scenario", "default")
 	if errorCode != 0 {
@@ -49,6 +58,13 @@ func (k *k6sim) request(t time.Time, status, errorCode int, durMillis float64) m
 	failed := 0.0
 	if status < 200 || status >= 400 {
 		failed = 1
+	}
+	if expected != "" {
+		tags = tags.With("expected_response", expected)
+		failed = 0
+		if expected != "true" {
+			failed = 1
+		}
 	}
 	s := func(m *metrics.Metric, v float64) metrics.Sample {
 		return metrics.Sample{TimeSeries: metrics.TimeSeries{Metric: m, Tags: tags}, Time: t, Value: v}
@@ -197,6 +213,7 @@ func TestOutputWritesSecondsOnlyOnceComplete(t *testing.T) {
 	assert.True(t, got[4].Late)
 	assert.Equal(t, map[string]int64{"503": 1}, got[4].Classes)
 	assert.Equal(t, int64(0), got[3].Requests, "an empty second is written, not skipped")
+	assert.NotNil(t, got[3].LatencyOK, "an empty second has an empty hist_ok, not none")
 	assert.Equal(t, int64(2), got[3].VUs, "the vus gauge carries over")
 	assert.Equal(t, int64(50), got[3].VUsMax)
 
@@ -216,6 +233,87 @@ func starts(seconds []measure.Second) []int64 {
 		out = append(out, s.StartUnix)
 	}
 	return out
+}
+
+func TestOutputRecordsSuccessfulLatencyApart(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		status, errorCode int
+		expected          string
+		ok                bool
+	}{
+		"200 expected":               {200, 0, "true", true},
+		"503 expected by the script": {503, 1503, "true", true},
+		"200 unexpected (script)":    {200, 0, "false", false},
+		"503 unexpected":             {503, 1503, "false", false},
+		"timeout unexpected":         {0, 1050, "false", false},
+		"200 without the tag":        {200, 0, "", true},
+		"302 without the tag":        {302, 0, "", true},
+		"404 without the tag":        {404, 1404, "", false},
+		"timeout without the tag":    {0, 1050, "", false},
+		"conn refused without tag":   {0, 1212, "", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			k := newK6Sim()
+			a := newAggregator()
+			a.add([]metrics.SampleContainer{k.requestExpected(at(0, 500), tc.status, tc.errorCode, 42, tc.expected)})
+			got := a.drain(true)
+			require.Len(t, got, 1)
+			assert.Equal(t, int64(1), got[0].Latency.Count())
+			require.NotNil(t, got[0].LatencyOK)
+			var want int64
+			if tc.ok {
+				want = 1
+			}
+			assert.Equal(t, want, got[0].LatencyOK.Count())
+		})
+	}
+}
+
+func TestOutputWritesSuccessfulLatencyPercentiles(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o := newTestOutput(t, path) // not started: the test drives flush itself
+	require.NoError(t, o.w.WriteHeader(measure.NewHeader(time.Now())))
+
+	// Second 0: 100 expected requests of 1..100 ms and 10 unexpected 503s
+	// of 5 s. Second 1: the system tag is disabled: 200s of 7 ms and
+	// timeouts of 60 s. Second 2: only failures.
+	var batch []metrics.SampleContainer
+	for i := range 100 {
+		batch = append(batch, k.requestExpected(at(0, i*5), 200, 0, float64(i+1), "true"))
+	}
+	for i := range 10 {
+		batch = append(batch, k.requestExpected(at(0, 600+i), 503, 1503, 5000, "false"))
+	}
+	for i := range 4 {
+		batch = append(batch, k.request(at(1, i), 200, 0, 7), k.request(at(1, 10+i), 0, 1050, 60000))
+	}
+	batch = append(batch, k.requestExpected(at(2, 0), 503, 1503, 3, "false"))
+	o.AddMetricSamples(batch)
+	o.flush()
+	require.NoError(t, o.Stop())
+
+	seconds, err := measure.ReadFile(path)
+	require.NoError(t, err)
+	require.Len(t, seconds, 3)
+	s0, s1, s2 := seconds[0], seconds[1], seconds[2]
+	require.NotNil(t, s0.LatencyOK)
+	assert.Equal(t, int64(110), s0.Latency.Count())
+	assert.Equal(t, int64(100), s0.LatencyOK.Count())
+	assert.InEpsilon(t, 95, s0.LatencyOK.PercentileMillis(95), 0.001)
+	assert.InEpsilon(t, 100, s0.LatencyOK.MaxMillis(), 0.001)
+	assert.InEpsilon(t, 5000, s0.MaxMillis, 0.001, "hist keeps every request")
+	assert.Equal(t, int64(4), s1.LatencyOK.Count(), "without the tag: the requests counted ok")
+	assert.InEpsilon(t, 7, s1.LatencyOK.MaxMillis(), 0.001)
+	assert.Zero(t, s2.LatencyOK.Count())
+
+	w := measure.Merge(seconds...)
+	assert.Equal(t, int64(104), w.LatencyOK.Count())
+	assert.InEpsilon(t, 100, w.OKPercentiles().MaxMillis, 0.001)
+	assert.InEpsilon(t, 60000, w.Percentiles().MaxMillis, 0.001)
 }
 
 func TestOutputConfigErrors(t *testing.T) {
@@ -285,4 +383,196 @@ func BenchmarkOutputAddMetricSamples(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(samples)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 	require.NoError(b, o.Stop())
+}
+
+// fakeClock drives a lagProbe: each sleep advances the clock by the time
+// asked plus the next oversleep.
+type fakeClock struct {
+	now        time.Time
+	oversleeps []time.Duration
+}
+
+func (c *fakeClock) probe() *lagProbe {
+	p := newLagProbe()
+	p.now = func() time.Time { return c.now }
+	p.sleep = func(d time.Duration) {
+		c.now = c.now.Add(d + c.oversleeps[0])
+		c.oversleeps = c.oversleeps[1:]
+	}
+	return p
+}
+
+func TestLagProbeRecordsOversleepsInTheSecondItWokeUp(t *testing.T) {
+	t.Parallel()
+	c := &fakeClock{now: at(0, 970), oversleeps: []time.Duration{
+		0,                       // wakes at 0.980
+		-time.Millisecond,       // early (a coarse clock): 0, at 0.989
+		5 * time.Millisecond,    // 1.004
+		400 * time.Microsecond,  // 1.0144
+		2 * time.Second,         // sleeps through second 2: 3.0244
+		1400 * time.Nanosecond,  // rounds to 1 µs
+		700 * time.Nanosecond,   // rounds to 1 µs
+		1499 * time.Microsecond, // 3.04591
+	}}
+	p := c.probe()
+	for range len(c.oversleeps) {
+		p.step()
+	}
+	assert.Equal(t, []lagSample{
+		{base, 0}, {base, 0}, {base + 1, 5000}, {base + 1, 400},
+		{base + 3, 2_000_000}, {base + 3, 1}, {base + 3, 1}, {base + 3, 1499},
+	}, p.swap(nil))
+	assert.Empty(t, p.swap(nil), "swap hands each measurement over once")
+}
+
+func TestOutputWritesLagInEverySecond(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	a := newAggregator()
+	c := &fakeClock{now: at(0, 970), oversleeps: []time.Duration{
+		0, 0, 5 * time.Millisecond, 400 * time.Microsecond, 2 * time.Second, 0, 1499 * time.Microsecond,
+	}}
+	p := c.probe()
+	for range len(c.oversleeps) {
+		p.step()
+	}
+	// k6: a request in second 0, nothing at all in seconds 1, 2 and 4 (a
+	// hung target, not even the vus gauge), the gauge in 3, a request in 5.
+	a.add([]metrics.SampleContainer{
+		k.request(at(0, 500), 200, 0, 3), k.vus(at(3, 0), 1), k.request(at(5, 100), 200, 0, 4),
+	})
+	lag := append(p.swap(nil),
+		lagSample{base - 1, 7_000},  // before the first second: no line for it
+		lagSample{base + 4, 44},     // in a hole, written with the last second
+		lagSample{base + 6, 66_000}, // after the last second: no line for it
+	)
+	a.addLag(lag)
+	got := a.drain(false)
+	require.Equal(t, []int64{base, base + 1, base + 2, base + 3}, starts(got))
+	a.addLag([]lagSample{{base + 1, 3000}, {base - 1, 9000}}) // late
+	got = append(got, a.drain(true)...)
+	require.Equal(t, []int64{base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 1}, starts(got))
+
+	for i, want := range []struct {
+		lag    []int64
+		p99Max float64 // ms
+	}{
+		{[]int64{1, 1}, 0.001}, // no oversleep: the lowest value
+		{[]int64{5000, 400}, 5},
+		{nil, 0}, // the probe slept through it
+		{[]int64{2_000_000, 1, 1499}, 2000},
+		{[]int64{44}, 0.044},
+		{nil, 0},
+		{[]int64{3000}, 3}, // late supplement
+	} {
+		s := got[i]
+		require.NotNil(t, s.Lag, "line %d", i)
+		wantHist := measure.NewHistogram()
+		for _, us := range want.lag {
+			wantHist.RecordMicros(us)
+		}
+		assert.True(t, wantHist.Equal(s.Lag), "line %d: lag %v", i, want.lag)
+		assert.InDelta(t, want.p99Max, s.LagP99Millis, want.p99Max*0.001, "line %d p99", i)
+		assert.InDelta(t, want.p99Max, s.LagMaxMillis, want.p99Max*0.001, "line %d max", i)
+	}
+	assert.True(t, got[6].Late)
+	assert.Zero(t, got[6].Requests)
+	assert.Equal(t, int64(1), got[0].Requests)
+	assert.Equal(t, int64(1), got[3].VUs)
+
+	w := measure.Merge(got...)
+	assert.Equal(t, int64(6), w.Seconds)
+	assert.Equal(t, int64(9), w.Lag.Count())
+	assert.InEpsilon(t, 2000, w.LagPercentiles().MaxMillis, 0.001)
+	assert.InEpsilon(t, 0.4, w.LagPercentiles().P50Millis, 0.001) // 5th of 9: 1 1 1 44 400 ...
+}
+
+func TestOutputBoundsLagWaitingForItsSecond(t *testing.T) {
+	t.Parallel()
+	a := newAggregator()
+	a.addLag([]lagSample{{base, 1}, {base + maxPendingLagSeconds - 1, 2}, {base + maxPendingLagSeconds + 1, 3}})
+	assert.Empty(t, a.drain(false), "lag alone makes no line")
+	assert.Len(t, a.lag, 2, "k6 sent nothing for that long: the oldest is dropped")
+	assert.Empty(t, a.drain(true))
+	assert.Empty(t, a.lag, "no line after the last: dropped")
+}
+
+// TestOutputRunsTheLagProbe runs the probe's goroutine between Start and
+// Stop, beside the periodic flusher, on a fake clock: 300 sleeps that each
+// overrun by 1 ms, 11 ms apart.
+func TestOutputRunsTheLagProbe(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o := newTestOutput(t, path)
+	const sleeps = 300
+	start := at(0, 500)
+	now, calls, reached := start, 0, make(chan struct{})
+	o.probe.now = func() time.Time { return now }
+	o.probe.sleep = func(d time.Duration) {
+		if calls++; calls <= sleeps {
+			now = now.Add(d + time.Millisecond)
+			return
+		}
+		close(reached)
+		<-o.probe.quit // until Stop; then one last measurement of 0
+	}
+	require.NoError(t, o.Start())
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the probe did not run")
+	}
+	for sec := range int64(4) {
+		o.AddMetricSamples([]metrics.SampleContainer{k.vus(at(sec, 0), 1)})
+	}
+	require.NoError(t, o.Stop())
+
+	seconds, err := measure.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, []int64{base, base + 1, base + 2, base + 3}, starts(seconds))
+	want := make(map[int64]int64) // measurements by second: 0.511, 0.522, ...
+	for i := 1; i <= sleeps; i++ {
+		want[start.Add(time.Duration(i)*11*time.Millisecond).Unix()]++
+	}
+	want[now.Unix()]++ // the last one, when Stop woke the probe
+	var total int64
+	for i, s := range seconds {
+		assert.Equal(t, want[s.StartUnix], s.Lag.Count(), "second %d", i)
+		assert.InEpsilon(t, 1, s.LagMaxMillis, 0.001, "second %d", i)
+		total += s.Lag.Count()
+	}
+	assert.Equal(t, int64(sleeps+1), total)
+	assert.Equal(t, []int64{45, 91, 91, 74}, []int64{want[base], want[base+1], want[base+2], want[base+3]})
+}
+
+// TestLagProbeSeesAStarvedProcess starves the probe for real: one P, taken
+// by a busy goroutine for 300 ms. Go preempts the busy goroutine after about
+// 10 ms, so the probe wakes up that late at least once (about 10–50 ms
+// measured; under 1 ms unstarved). Not parallel: it changes GOMAXPROCS.
+func TestLagProbeSeesAStarvedProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for 300 ms")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := newLagProbe()
+	p.start()
+	var stop atomic.Bool
+	busy := make(chan struct{})
+	go func() {
+		defer close(busy)
+		for n := 0; !stop.Load(); n++ {
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	stop.Store(true)
+	<-busy
+	p.stop()
+	var maxMicros int64
+	samples := p.swap(nil)
+	for _, s := range samples {
+		maxMicros = max(maxMicros, s.micros)
+	}
+	require.NotEmpty(t, samples)
+	assert.Greater(t, maxMicros, int64(5000), "max lag in µs of %d measurements", len(samples))
 }

@@ -20,7 +20,8 @@
 //	{"start":1767323045,"requests":50,"ok":49,"errors":1,"failed":1,
 //	 "classes":{"200":49,"timeout":1},"dropped_iterations":0,"iterations":50,
 //	 "vus":3,"vus_max":20,"p50_ms":1.234,"p95_ms":2.5,"p99_ms":9.87,"max_ms":1000.4,
-//	 "hist":"HISTFAAAA..."}
+//	 "hist":"HISTFAAAA...","hist_ok":"HISTFAAAA...","lag":"HISTFAAAA...",
+//	 "lag_p99_ms":0.421,"lag_max_ms":1.377}
 //
 // The fields of a second:
 //
@@ -54,20 +55,51 @@
 //     seconds or runs merge exactly because they share this geometry.
 //     Reported percentiles are the top of their bucket: at most 0.1% above
 //     the recorded value.
+//   - hist_ok: the http_req_duration distribution of the successful
+//     requests only, in the same encoding as hist; what k6 reports as
+//     http_req_duration{expected_response:true}. A request is successful
+//     when k6 tagged it expected_response "true" (the script's response
+//     callback; by default status 200–399) or, without that tag (the system
+//     tag disabled, or no response callback), when it counts in ok.
+//     An empty histogram when no request succeeded; absent from files
+//     written before it was added (readers get nil).
+//   - lag: the scheduling lag of the k6 process, in the same encoding as
+//     hist (µs): a probe goroutine in the output sleeps 10 ms, again and
+//     again, and records by how much each sleep overran (measured on the
+//     monotonic clock; under 1 µs reads as 1 µs), in the wall-clock second
+//     it woke up in. About 100 values a second, under a millisecond or two
+//     while k6 has CPU to spare; tens of milliseconds and more mean the load
+//     generator itself is starved of CPU (too few cores, CPU throttling, GC)
+//     and its latencies and rates are suspect. A second without any value
+//     is one the probe slept through: its overrun counts in the next
+//     second. The probe runs only while the output runs and never makes a
+//     line by itself: its values before the first line or after the last
+//     are dropped. Absent from files written before it was added (readers
+//     get nil).
+//   - lag_p99_ms, lag_max_ms: lag's 99th percentile and maximum in
+//     milliseconds, for humans and jq; 0 when lag has no value (and in
+//     older files). Never average them: merge the histograms.
 //   - late: present and true only on a supplementary line for a second
-//     already written, holding samples that reached the output after it; add
-//     it to the first line with the same start (Window does).
+//     already written, holding samples (or lag values) that reached the
+//     output after it; add it to the first line with the same start
+//     (Window and FoldLate do).
 //
 // Lines come in increasing start order, one per second with no gaps between
-// the first and the last (a second in which nothing happened has zeros), so
-// the number of lines is the duration. Late lines are the only exception;
-// they are rare (a sample delayed by more than a second inside k6). The
-// first and last seconds of a run are usually partial. A second is written
+// the first and the last (a second in which nothing happened has zero
+// counts, and its lag), so the number of lines is the duration. Late lines
+// are the only exception; they are rare (a sample delayed by more than a
+// second inside k6). The first and last seconds of a run are usually
+// partial. A second is written
 // once a sample two seconds newer has arrived (about 2.3 s after its start
 // during a run), and every line with a single write, so a reader tailing the
 // file sees whole lines; a line without its newline is still being written.
 //
+// Fields are added, never renamed: a reader must ignore fields it does not
+// know, and a field added later is absent from older files (its Go field is
+// then nil or zero).
+//
 // With jq:
 //
 //	jq -c 'select(.start) | [.start, .requests, .errors, .p95_ms]' s.ndjson
+//	jq -c 'select(.lag_max_ms > 50) | [.start, .lag_p99_ms, .lag_max_ms]' s.ndjson
 package measure

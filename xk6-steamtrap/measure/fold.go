@@ -4,7 +4,7 @@ import "sort"
 
 // FoldLate returns the seconds in time order with every Late supplement
 // added into the record of its second (counts summed, histograms merged,
-// percentiles recomputed), so that each second appears once. Readers that
+// percentiles and lag figures recomputed), so that each second appears once. Readers that
 // look at seconds one by one (a live view, a time series, a per-second
 // trend) want this; Window handles supplements by itself.
 func FoldLate(secs []Second) []Second {
@@ -46,6 +46,11 @@ func (s Second) plus(o Second) Second {
 	h.Merge(s.Latency)
 	h.Merge(o.Latency)
 	s.Latency = h
+	s.LatencyOK = mergeInto(mergeInto(nil, s.LatencyOK), o.LatencyOK)
+	s.Lag = mergeInto(mergeInto(nil, s.Lag), o.Lag)
+	if s.Lag != nil {
+		s.LagP99Millis, s.LagMaxMillis = s.Lag.PercentileMillis(99), s.Lag.MaxMillis()
+	}
 	if h.Count() > 0 {
 		s.P50Millis, s.P95Millis, s.P99Millis, s.MaxMillis = h.PercentileMillis(50), h.PercentileMillis(95), h.PercentileMillis(99), h.MaxMillis()
 	}

@@ -38,10 +38,13 @@ func writeFile(t *testing.T, data []byte) string {
 func testSeconds() []Second {
 	late := second(101, 0, []float64{9}, map[string]int64{"200": 1})
 	late.Late = true
+	lagged := second(102, 4, nil, nil)
+	lagged.Lag = lagHistogram(80, 120, 15000)
+	lagged.LagP99Millis, lagged.LagMaxMillis = lagged.Lag.PercentileMillis(99), lagged.Lag.MaxMillis()
 	return []Second{
 		second(100, 2, []float64{1.5, 2.25, 30}, map[string]int64{"200": 2, "503": 1}),
 		second(101, 4, []float64{4000}, map[string]int64{ClassConnRefused: 1}),
-		second(102, 4, nil, nil),
+		lagged,
 		late,
 	}
 }
@@ -51,8 +54,17 @@ func requireSameSeconds(t *testing.T, want, got []Second) {
 	require.Len(t, got, len(want))
 	for i := range want {
 		w, g := want[i], got[i]
-		assert.True(t, w.Latency.Equal(g.Latency), "second %d histogram", i)
-		w.Latency, g.Latency = nil, nil
+		for _, h := range []struct {
+			name string
+			w, g **Histogram
+		}{{"hist", &w.Latency, &g.Latency}, {"hist_ok", &w.LatencyOK, &g.LatencyOK}, {"lag", &w.Lag, &g.Lag}} {
+			if *h.w == nil {
+				assert.Nil(t, *h.g, "second %d %s", i, h.name)
+			} else {
+				assert.True(t, (*h.w).Equal(*h.g), "second %d %s", i, h.name)
+			}
+			*h.w, *h.g = nil, nil
+		}
 		assert.Equal(t, w, g, "second %d", i)
 	}
 }
@@ -67,6 +79,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	assert.Contains(t, lines[1], `"start":100,"requests":3,"ok":2,"errors":1,"failed":1,"classes":{"200":2,"503":1},`)
 	assert.Contains(t, lines[1], `"p50_ms":2.251,"p95_ms":30.015,"p99_ms":30.015,"max_ms":30.015,"hist":"HISTFAAA`)
 	assert.Contains(t, lines[3], `"requests":0,"ok":0,"errors":0,"failed":0,"classes":{},`)
+	assert.Contains(t, lines[3], `"lag":"HISTFAAA`)
 	assert.NotContains(t, lines[1], `"late"`)
 	assert.Contains(t, lines[4], `"late":true`)
 
@@ -200,4 +213,66 @@ func TestFollowErrors(t *testing.T) {
 	cancel2()
 	err = Follow(ctx2, writeFile(t, trunc), func(Second) {})
 	require.ErrorIs(t, err, ErrTruncated)
+}
+
+func TestReadOKLatencyAndOldRecords(t *testing.T) {
+	t.Parallel()
+	s := okSecond(100, []float64{1.5, 2}, []float64{3000})
+	data := encodeFile(t, s)
+	assert.Contains(t, string(data), `"hist_ok":"HISTFAAA`)
+	// A record from before hist_ok existed, hand-written as an old output
+	// wrote it.
+	data = append(data, `{"start":101,"requests":1,"ok":1,"errors":0,"failed":0,"classes":{"200":1},`+
+		`"dropped_iterations":0,"iterations":1,"vus":1,"vus_max":2,"p50_ms":0,"p95_ms":0,"p99_ms":0,"max_ms":0,"hist":""}`+"\n"...)
+
+	got, err := ReadFile(writeFile(t, data))
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.NotNil(t, got[0].LatencyOK)
+	assert.True(t, s.LatencyOK.Equal(got[0].LatencyOK))
+	assert.Nil(t, got[1].LatencyOK, "an old record reads without hist_ok")
+	assert.NotNil(t, got[1].Latency)
+
+	w := Merge(got...)
+	assert.Equal(t, int64(2), w.LatencyOK.Count())
+	assert.InEpsilon(t, 2, w.OKPercentiles().MaxMillis, 0.001)
+}
+
+// lagHistogram returns a histogram of the given lag values in µs.
+func lagHistogram(micros ...int64) *Histogram {
+	h := NewHistogram()
+	for _, us := range micros {
+		h.RecordMicros(us)
+	}
+	return h
+}
+
+func TestReadLagAndOldRecords(t *testing.T) {
+	t.Parallel()
+	r := NewRecorder(100)
+	for _, us := range []int64{0, 90, 110, 130, 25000} {
+		r.AddLagMicros(us)
+	}
+	s := r.Second()
+	data := encodeFile(t, s)
+	assert.Contains(t, string(data), `"lag":"HISTFAAA`)
+	assert.Contains(t, string(data), `"lag_p99_ms":25.007,"lag_max_ms":25.007`)
+	data = append(data, `{"start":101,"requests":0,"ok":0,"errors":0,"failed":0,"classes":{},`+
+		`"dropped_iterations":0,"iterations":0,"vus":1,"vus_max":2,"p50_ms":0,"p95_ms":0,"p99_ms":0,"max_ms":0,"hist":""}`+"\n"...)
+
+	got, err := ReadFile(writeFile(t, data))
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.NotNil(t, got[0].Lag)
+	assert.True(t, s.Lag.Equal(got[0].Lag))
+	assert.Equal(t, s.LagP99Millis, got[0].LagP99Millis)
+	assert.Nil(t, got[1].Lag, "an old record reads without lag")
+	assert.Zero(t, got[1].LagP99Millis)
+	assert.Zero(t, got[1].LagMaxMillis)
+
+	w := Merge(got...)
+	require.NotNil(t, w.Lag)
+	assert.Equal(t, int64(5), w.Lag.Count())
+	assert.InEpsilon(t, 25, w.LagPercentiles().MaxMillis, 0.001)
+	assert.Equal(t, Percentiles{}, Merge(got[1]).LagPercentiles())
 }

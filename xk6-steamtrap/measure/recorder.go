@@ -5,9 +5,9 @@ import (
 )
 
 // Recorder accumulates the samples of one second as they arrive and turns
-// them into a Second. It records latencies into a dense histogram (fast,
-// about 184 KB) and packs it only in Second, so reuse Recorders with Reset
-// rather than allocating one per second. A Recorder is not safe for
+// them into a Second. It records latencies into dense histograms (fast,
+// about 184 KB each) and packs them only in Second, so reuse Recorders with
+// Reset rather than allocating one per second. A Recorder is not safe for
 // concurrent use.
 type Recorder struct {
 	start      int64
@@ -21,6 +21,8 @@ type Recorder struct {
 	vus        gauge
 	vusMax     gauge
 	latency    *hdrhistogram.Histogram
+	latencyOK  *hdrhistogram.Histogram
+	lag        *Histogram // sparse: about a hundred values a second; nil until one
 }
 
 // gauge keeps the latest value of a gauge by sample time.
@@ -38,15 +40,16 @@ func (g *gauge) update(v, atNanos int64) {
 // NewRecorder returns an empty Recorder for the second starting at
 // startUnix.
 func NewRecorder(startUnix int64) *Recorder {
-	return &Recorder{start: startUnix, classes: make(map[string]int64), latency: newDense()}
+	return &Recorder{start: startUnix, classes: make(map[string]int64), latency: newDense(), latencyOK: newDense()}
 }
 
 // Reset empties r for the second starting at startUnix, keeping its memory.
 func (r *Recorder) Reset(startUnix int64) {
-	latency, classes := r.latency, r.classes
+	latency, latencyOK, classes := r.latency, r.latencyOK, r.classes
 	latency.Reset()
+	latencyOK.Reset()
 	clear(classes)
-	*r = Recorder{start: startUnix, classes: classes, latency: latency}
+	*r = Recorder{start: startUnix, classes: classes, latency: latency, latencyOK: latencyOK}
 }
 
 // StartUnix returns the second r records.
@@ -63,9 +66,31 @@ func (r *Recorder) AddRequest(c Class) {
 	r.classes[c.Name]++
 }
 
-// AddLatencyMillis records one request's duration in milliseconds.
+// AddLatencyMillis records one request's duration in milliseconds among
+// all requests' (Second.Latency) only; AddLatency also keeps the successful
+// requests' apart.
 func (r *Recorder) AddLatencyMillis(ms float64) {
 	_ = r.latency.RecordValue(MillisToMicros(ms)) // in range by construction
+}
+
+// AddLatency records one request's duration in milliseconds among all
+// requests' (Second.Latency) and, when ok, among the successful requests'
+// (Second.LatencyOK).
+func (r *Recorder) AddLatency(ms float64, ok bool) {
+	us := MillisToMicros(ms)
+	_ = r.latency.RecordValue(us) // in range by construction
+	if ok {
+		_ = r.latencyOK.RecordValue(us)
+	}
+}
+
+// AddLagMicros records one scheduling-lag probe measurement: by how many
+// µs a sleep overran (Second.Lag). Values below 1 µs are recorded as 1 µs.
+func (r *Recorder) AddLagMicros(us int64) {
+	if r.lag == nil {
+		r.lag = NewHistogram()
+	}
+	r.lag.RecordMicros(us)
 }
 
 // AddFailed counts one http_req_failed sample; failed is its value != 0.
@@ -99,8 +124,6 @@ func (r *Recorder) VUsMax() (int64, bool) { return r.vusMax.value, r.vusMax.set 
 // VUs and VUsMax are 0 when r saw no sample of them; the caller carries the
 // gauges forward.
 func (r *Recorder) Second() Second {
-	h := NewHistogram()
-	h.p.MergeFrom(r.latency)
 	classes := make(map[string]int64, len(r.classes))
 	for k, v := range r.classes {
 		classes[k] = v
@@ -116,8 +139,11 @@ func (r *Recorder) Second() Second {
 		Iterations:        r.iterations,
 		VUs:               r.vus.value,
 		VUsMax:            r.vusMax.value,
-		Latency:           h,
+		Latency:           pack(r.latency),
+		LatencyOK:         pack(r.latencyOK),
+		Lag:               r.lag.Clone(), // empty when nil
 	}
+	s.LagP99Millis, s.LagMaxMillis = s.Lag.PercentileMillis(99), s.Lag.MaxMillis()
 	if r.latency.TotalCount() > 0 {
 		ps := r.latency.ValueAtPercentilesSlice([]float64{50, 95, 99})
 		s.P50Millis = microsToMillis(ps[0])
@@ -126,4 +152,13 @@ func (r *Recorder) Second() Second {
 		s.MaxMillis = microsToMillis(r.latency.Max())
 	}
 	return s
+}
+
+// pack returns a sparse copy of the dense histogram d.
+func pack(d *hdrhistogram.Histogram) *Histogram {
+	h := NewHistogram()
+	if d.TotalCount() > 0 {
+		h.p.MergeFrom(d)
+	}
+	return h
 }

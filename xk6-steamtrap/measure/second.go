@@ -18,7 +18,8 @@ type Header struct {
 	Histogram HistogramSpec `json:"histogram"`
 }
 
-// HistogramSpec describes the "hist" field of every record.
+// HistogramSpec describes the histogram fields of every record ("hist",
+// "hist_ok" and "lag"): all share one unit, range and encoding.
 type HistogramSpec struct {
 	Unit               string `json:"unit"` // "us"
 	Lowest             int64  `json:"lowest"`
@@ -78,6 +79,26 @@ type Second struct {
 	MaxMillis float64 `json:"max_ms"`
 	// Latency is the distribution of http_req_duration in µs.
 	Latency *Histogram `json:"hist"`
+	// LatencyOK is the distribution of http_req_duration in µs of the
+	// successful requests only, as k6's http_req_duration{expected_response:true}:
+	// those k6 tagged expected_response "true" or, when that system tag is
+	// disabled, those counted in OK. Nil in records written before it
+	// existed.
+	LatencyOK *Histogram `json:"hist_ok,omitempty"`
+	// Lag is the scheduling lag of the k6 process in µs: a probe goroutine
+	// in the output sleeps 10 ms again and again and records by how much
+	// each sleep overran (values under 1 µs as 1 µs), in the second it woke
+	// up. It stays small (a baseline of up to a millisecond or two) unless
+	// the load generator is starved of CPU, when its measurements are not
+	// to be trusted. Nil in records written before it existed; empty when
+	// the probe did not wake up in the second (it slept through it: see
+	// the next second).
+	Lag *Histogram `json:"lag,omitempty"`
+	// LagP99Millis and LagMaxMillis are Lag's 99th percentile and maximum
+	// in ms, for humans and jq; 0 when Lag is empty. Merge histograms,
+	// never these.
+	LagP99Millis float64 `json:"lag_p99_ms"`
+	LagMaxMillis float64 `json:"lag_max_ms"`
 	// Late marks a supplementary record: samples for this second that
 	// reached the output after the second had been written. Its counts add
 	// to the first record for the same StartUnix.

@@ -20,9 +20,15 @@ type Window struct {
 	VUsPeak           int64            `json:"vus_peak"`     // highest per-second VUs
 	VUsMaxPeak        int64            `json:"vus_max_peak"` // highest per-second VUsMax
 	Latency           *Histogram       `json:"hist"`
+	// LatencyOK merges the seconds' LatencyOK; nil when none of them had
+	// one (records written before the field existed).
+	LatencyOK *Histogram `json:"hist_ok,omitempty"`
+	// Lag merges the seconds' Lag (the k6 process's scheduling lag); nil
+	// when none of them had one.
+	Lag *Histogram `json:"lag,omitempty"`
 }
 
-// Percentiles are latency percentiles in milliseconds.
+// Percentiles are latency (or scheduling lag) percentiles in milliseconds.
 type Percentiles struct {
 	P50Millis float64 `json:"p50"`
 	P90Millis float64 `json:"p90"`
@@ -40,7 +46,7 @@ func Merge(seconds ...Second) Window {
 	return w
 }
 
-// Add adds one second to w. It does not keep or change s's histogram.
+// Add adds one second to w. It does not keep or change s's histograms.
 func (w *Window) Add(s Second) {
 	n := int64(1)
 	if s.Late {
@@ -51,6 +57,7 @@ func (w *Window) Add(s Second) {
 		Requests: s.Requests, OK: s.OK, Errors: s.Errors, Failed: s.Failed,
 		Classes: s.Classes, DroppedIterations: s.DroppedIterations,
 		Iterations: s.Iterations, VUsPeak: s.VUs, VUsMaxPeak: s.VUsMax, Latency: s.Latency,
+		LatencyOK: s.LatencyOK, Lag: s.Lag,
 	}, !s.Late || w.empty())
 }
 
@@ -62,7 +69,9 @@ func (w *Window) AddWindow(o Window) {
 	w.add(o, true)
 }
 
-func (w *Window) empty() bool { return w.Seconds == 0 && w.Requests == 0 && w.Latency == nil }
+func (w *Window) empty() bool {
+	return w.Seconds == 0 && w.Requests == 0 && w.Latency == nil && w.LatencyOK == nil && w.Lag == nil
+}
 
 func (w *Window) add(o Window, span bool) {
 	if span {
@@ -92,6 +101,21 @@ func (w *Window) add(o Window, span bool) {
 		w.Latency = NewHistogram()
 	}
 	w.Latency.Merge(o.Latency)
+	w.LatencyOK = mergeInto(w.LatencyOK, o.LatencyOK)
+	w.Lag = mergeInto(w.Lag, o.Lag)
+}
+
+// mergeInto merges o into h and returns h, allocating h when it is nil and
+// o is not: a histogram field stays nil while every input lacks it.
+func mergeInto(h, o *Histogram) *Histogram {
+	if o == nil {
+		return h
+	}
+	if h == nil {
+		h = NewHistogram()
+	}
+	h.Merge(o)
+	return h
 }
 
 // RatePerSec returns completed requests per second over the window, or 0
@@ -111,13 +135,24 @@ func (w Window) ErrorRate() float64 {
 	return float64(w.Errors) / float64(w.Requests)
 }
 
-// Percentiles returns the window's latency percentiles.
-func (w Window) Percentiles() Percentiles {
+// Percentiles returns the window's latency percentiles, of all requests.
+func (w Window) Percentiles() Percentiles { return percentiles(w.Latency) }
+
+func percentiles(h *Histogram) Percentiles {
 	return Percentiles{
-		P50Millis: w.Latency.PercentileMillis(50),
-		P90Millis: w.Latency.PercentileMillis(90),
-		P95Millis: w.Latency.PercentileMillis(95),
-		P99Millis: w.Latency.PercentileMillis(99),
-		MaxMillis: w.Latency.MaxMillis(),
+		P50Millis: h.PercentileMillis(50),
+		P90Millis: h.PercentileMillis(90),
+		P95Millis: h.PercentileMillis(95),
+		P99Millis: h.PercentileMillis(99),
+		MaxMillis: h.MaxMillis(),
 	}
 }
+
+// OKPercentiles returns the latency percentiles of the window's successful
+// requests (LatencyOK); zeros when there were none or the seconds predate
+// the field.
+func (w Window) OKPercentiles() Percentiles { return percentiles(w.LatencyOK) }
+
+// LagPercentiles returns the percentiles of the k6 process's scheduling lag
+// over the window (Lag); zeros when there were no probe measurements.
+func (w Window) LagPercentiles() Percentiles { return percentiles(w.Lag) }
