@@ -67,6 +67,9 @@ type Result struct {
 	// HostBusy is the fraction of this machine's CPU (all cores) that was
 	// busy while k6 ran: near 1, the generator may have limited the step.
 	HostBusy float64
+	// Proc is the k6 process's own CPU and memory, second by second, and the
+	// CPUs it was allowed (see CPUFraction).
+	Proc ProcInfo
 }
 
 // ErrK6 is wrapped when k6 itself failed (bad script, crash).
@@ -90,8 +93,14 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	defer logFile.Close()
 	log := &redactor{w: logFile, secrets: r.Redact}
 
+	// k6 gets the seconds file's absolute path: the pid file names it, and
+	// StopLeftover finds it on k6's command line.
+	secondsArg := secondsPath
+	if abs, err := filepath.Abs(secondsPath); err == nil {
+		secondsArg = abs
+	}
 	args := append(append([]string{}, r.K6[1:]...), "run", "--quiet", "--no-color", "--no-usage-report",
-		"--out", "steamtrap="+secondsPath)
+		"--out", "steamtrap="+secondsArg)
 	env := map[string]string{
 		"RATE":     strconv.Itoa(spec.RPS),
 		"DURATION": fmt.Sprintf("%ds", int(spec.Duration.Seconds())),
@@ -116,13 +125,20 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	cmd.Env = r.Env
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setDeathSignal(cmd.SysProcAttr) // k6 dies with the driver (see startLocked)
 	fmt.Fprintf(log, "# %s %s\n", r.K6[0], strings.Join(args, " "))
 
 	res.Started = time.Now()
 	cpu0 := readCPU()
-	if err := cmd.Start(); err != nil {
+	done, err := startLocked(cmd)
+	if err != nil {
 		return res, fmt.Errorf("%w: starting %s: %v", ErrK6, r.K6[0], err)
 	}
+	if err := writePidFile(r.Dir, cmd.Process.Pid, secondsArg); err != nil {
+		fmt.Fprintf(log, "# writing %s: %v\n", PidFile, err)
+	}
+	defer os.Remove(filepath.Join(r.Dir, PidFile)) // after k6 has been waited for, on every path below
+	proc := startSampler(hostFS, cmd.Process.Pid, time.Now())
 	followCtx, stopFollow := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -131,8 +147,6 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 		_ = measure.Follow(followCtx, secondsPath, onSecond)
 	}()
 
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	hardLimit := spec.Duration + 2*spec.RequestTimeout + time.Minute
 	grace := r.StopGrace
 	if grace == 0 {
@@ -150,6 +164,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	}
 	res.Finished = time.Now()
 	res.HostBusy = busySince(cpu0, readCPU())
+	res.Proc = proc.finish(cmd.ProcessState, res.Finished)
 	log.flush()
 	stopFollow()
 	wg.Wait()
