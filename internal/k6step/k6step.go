@@ -41,6 +41,14 @@ type Runner struct {
 	Redact []string
 	// StopGrace is how long k6 gets to stop after SIGINT before it is killed.
 	StopGrace time.Duration
+	// KeepSummary keeps k6's end-of-test summary and thresholds. By default
+	// they are off (--summary-mode=disabled --no-thresholds): the driver reads
+	// only the per-second output, and the summary's metrics engine keeps every
+	// sample, so k6's memory would grow all step long.
+	KeepSummary bool
+	// ExtraArgs are more `k6 run` flags (e.g. --summary-export FILE, which
+	// needs KeepSummary), put before the script.
+	ExtraArgs []string
 }
 
 // Spec is one step.
@@ -101,6 +109,10 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	}
 	args := append(append([]string{}, r.K6[1:]...), "run", "--quiet", "--no-color", "--no-usage-report",
 		"--out", "steamtrap="+secondsArg)
+	if !r.KeepSummary {
+		args = append(args, "--summary-mode=disabled", "--no-thresholds")
+	}
+	args = append(args, r.ExtraArgs...)
 	env := map[string]string{
 		"RATE":     strconv.Itoa(spec.RPS),
 		"DURATION": fmt.Sprintf("%ds", int(spec.Duration.Seconds())),

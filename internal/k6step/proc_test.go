@@ -248,13 +248,13 @@ func TestRunProcAndPidFile(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
-	for _, keep := range []bool{false} {
+	for _, keep := range []bool{false, true} {
 		t.Run(fmt.Sprintf("KeepSummary=%v", keep), func(t *testing.T) {
 			dir := t.TempDir()
 			argsOut := filepath.Join(dir, "args")
 			r := &Runner{K6: []string{os.Args[0], "-test.run=^TestHelperProcess$", "--"}, Script: "script.js", Dir: dir,
-				Env: append(os.Environ(), "K6STEP_HELPER=busy", "K6STEP_FOR=2s", "K6STEP_ARGS_OUT="+argsOut),
-			}
+				Env:         append(os.Environ(), "K6STEP_HELPER=busy", "K6STEP_FOR=2s", "K6STEP_ARGS_OUT="+argsOut),
+				KeepSummary: keep, ExtraArgs: []string{"--summary-export", "x.json"}}
 
 			// Retire a few OS threads while k6 runs: a goroutine that ends
 			// locked to its thread takes the thread with it.
@@ -300,6 +300,9 @@ func TestRunProcAndPidFile(t *testing.T) {
 			require.NoError(t, err)
 			args := strings.Split(string(b), "\n")
 			assert.Contains(t, args, "steamtrap="+filepath.Join(dir, "step-01.ndjson"))
+			assert.Equal(t, !keep, contains(args, "--summary-mode=disabled"))
+			assert.Equal(t, !keep, contains(args, "--no-thresholds"))
+			assert.Contains(t, args, "--summary-export")
 			assert.Equal(t, "script.js", args[len(args)-1])
 
 			require.NotEmpty(t, res.Proc.Samples)
