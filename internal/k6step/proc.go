@@ -368,6 +368,9 @@ func (s *sampler) run() {
 // since the previous reading.
 func (s *sampler) take(sec int64) {
 	st, err := s.fs.stat(s.pid)
+	if s.start == 0 && err == nil {
+		s.start = st.startTicks // the first reading, at start, failed
+	}
 	if err != nil || st.startTicks != s.start || st.state == 'Z' {
 		return
 	}
