@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
-.PHONY: all deps build k6 run test test-go test-smoke bench fuzz vet fmt clean chromium
+.PHONY: all deps build k6 run test test-go test-smoke bench soak fuzz vet fmt clean chromium
 
 all: build
 
@@ -55,6 +55,13 @@ test-go: build chromium
 bench: build
 	cd xk6-steamtrap && $(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/payloadbench --loadgen $(BIN)/loadgen
+
+## soak: one long k6 step (default 2000 req/s for 30 min) against a loopback
+## sink, the driver's way; prints the RSS of the driver and of k6 over time and
+## RSS(end)/RSS(after the first minute). SOAK_FLAGS="--duration 3m" for a quick look.
+SOAK_FLAGS ?=
+soak: build
+	$(GO) run ./internal/tools/soak --loadgen $(BIN)/loadgen $(SOAK_FLAGS)
 
 ## fuzz: a short run of every fuzz target
 fuzz:

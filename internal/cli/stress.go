@@ -215,6 +215,17 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		if run.Status == runrecord.Completed {
 			return usageErr("--resume: the campaign in %s is already completed", dir)
 		}
+		// A driver that died during a step (even killed) may have left its k6
+		// running where Linux's parent-death signal did not reach it.
+		pids, serr := k6step.StopLeftover(dir)
+		switch {
+		case len(pids) > 0 && serr != nil: // it would load the target alongside the new steps
+			return fmt.Errorf("--resume: %w", serr)
+		case len(pids) > 0:
+			fmt.Fprintf(stderr, "stopped the k6 that the previous driver left running (pid %d)\n", pids[0])
+		case serr != nil:
+			fmt.Fprintf(stderr, "loadgen: %v\n", serr)
+		}
 		cfg = run.Config
 		run.Resumed++
 		run.FinishedAt, run.AbortReason = nil, ""

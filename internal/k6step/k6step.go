@@ -42,6 +42,14 @@ type Runner struct {
 	Redact []string
 	// StopGrace is how long k6 gets to stop after SIGINT before it is killed.
 	StopGrace time.Duration
+	// KeepSummary keeps k6's end-of-test summary and thresholds. By default
+	// they are off (--summary-mode=disabled --no-thresholds): the driver reads
+	// only the per-second output, and the summary's metrics engine keeps every
+	// sample, so k6's memory would grow all step long.
+	KeepSummary bool
+	// ExtraArgs are more `k6 run` flags (e.g. --summary-export FILE, which
+	// needs KeepSummary), put before the script.
+	ExtraArgs []string
 }
 
 // Spec is one step.
@@ -74,6 +82,9 @@ type Result struct {
 	// HostBusy is the fraction of this machine's CPU (all cores) that was
 	// busy while k6 ran: near 1, the generator may have limited the step.
 	HostBusy float64
+	// Proc is the k6 process's own CPU and memory, second by second, and the
+	// CPUs it was allowed (see CPUFraction).
+	Proc ProcInfo
 }
 
 // gracefulMargin is how much longer than the request timeout k6 waits for
@@ -101,8 +112,18 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	defer logFile.Close()
 	log := &redactor{w: logFile, secrets: r.Redact}
 
+	// k6 gets the seconds file's absolute path: the pid file names it, and
+	// StopLeftover finds it on k6's command line.
+	secondsArg := secondsPath
+	if abs, err := filepath.Abs(secondsPath); err == nil {
+		secondsArg = abs
+	}
 	args := append(append([]string{}, r.K6[1:]...), "run", "--quiet", "--no-color", "--no-usage-report",
-		"--out", "steamtrap="+secondsPath)
+		"--out", "steamtrap="+secondsArg)
+	if !r.KeepSummary {
+		args = append(args, "--summary-mode=disabled", "--no-thresholds")
+	}
+	args = append(args, r.ExtraArgs...)
 	env := map[string]string{
 		"RATE":     strconv.Itoa(spec.RPS),
 		"DURATION": fmt.Sprintf("%ds", int(spec.Duration.Seconds())),
@@ -129,13 +150,20 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	cmd.Env = r.Env
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setDeathSignal(cmd.SysProcAttr) // k6 dies with the driver (see startLocked)
 	fmt.Fprintf(log, "# %s %s\n", r.K6[0], strings.Join(args, " "))
 
 	res.Started = time.Now()
 	cpu0 := readCPU()
-	if err := cmd.Start(); err != nil {
+	done, err := startLocked(cmd)
+	if err != nil {
 		return res, fmt.Errorf("%w: starting %s: %v", ErrK6, r.K6[0], err)
 	}
+	if err := writePidFile(r.Dir, cmd.Process.Pid, secondsArg); err != nil {
+		fmt.Fprintf(log, "# writing %s: %v\n", PidFile, err)
+	}
+	defer os.Remove(filepath.Join(r.Dir, PidFile)) // after k6 has been waited for, on every path below
+	proc := startSampler(hostFS, cmd.Process.Pid, time.Now())
 	followCtx, stopFollow := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -144,8 +172,6 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 		_ = measure.Follow(followCtx, secondsPath, onSecond)
 	}()
 
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	hardLimit := spec.Duration + 2*spec.RequestTimeout + time.Minute
 	grace := r.StopGrace
 	if grace == 0 {
@@ -163,6 +189,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	}
 	res.Finished = time.Now()
 	res.HostBusy = busySince(cpu0, readCPU())
+	res.Proc = proc.finish(cmd.ProcessState, res.Finished)
 	log.flush()
 	stopFollow()
 	wg.Wait()
