@@ -140,10 +140,10 @@ func run(ctx context.Context, loadgen string, rate int, duration, interval time.
 	}
 
 	cfg := campaign.Defaults()
-	pre, maxVUs := stress.SizeVUs(cfg, rate)
+	pre, maxVUs := stress.SizeVUs(cfg, rate, 0)
 	runner := &k6step.Runner{K6: []string{loadgen, "k6"}, Script: scriptPath, Dir: dir, Env: os.Environ(), KeepSummary: keep}
 	spec := k6step.Spec{Index: 1, Attempt: 1, RPS: rate, Duration: duration, PreVUs: pre, MaxVUs: maxVUs,
-		RequestTimeout: cfg.Timeout.D(), ScriptEnv: map[string]string{"BASE_URL": url, "ENDPOINT": "inspection", "SEED": "1"}}
+		RequestTimeout: cfg.RequestTimeout(), ScriptEnv: map[string]string{"BASE_URL": url, "ENDPOINT": "inspection", "SEED": "1"}}
 	mode := "--summary-mode=disabled --no-thresholds (default)"
 	if keep {
 		mode = "k6's end-of-test summary and thresholds kept (--keep-summary)"
