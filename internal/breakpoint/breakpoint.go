@@ -187,17 +187,13 @@ func (c Criteria) Describe() string {
 		parts = append(parts, fmt.Sprintf("errors ≤ %d per step", c.MaxErrors))
 	}
 	c = c.WithDefaults()
-	parts = append(parts, fmt.Sprintf("served ≥ %g%% of offered", round(100*c.servedFloor(), 2)),
+	served := fmt.Sprintf("served ≥ %g%% of offered", 100-c.SaturationTolerance*100)
+	if c.MaxErrorRate > 0 {
+		served += " (errors within the error-rate limit excused)"
+	}
+	parts = append(parts, served,
 		fmt.Sprintf("no steady latency rise > %g%%", c.InstabilityRise*100))
 	return strings.Join(parts, ", ")
-}
-
-// servedFloor is the fraction of the offered rate a step must serve
-// successfully: the errors the limits allow, and the saturation tolerance
-// on top. A step with 3% errors under --max-error-rate 0.05 is not
-// saturated for its errors alone.
-func (c Criteria) servedFloor() float64 {
-	return (1 - c.MaxErrorRate) * (1 - c.SaturationTolerance)
 }
 
 // Judge decides a step. Every signal that fires is named in the reasons.
@@ -316,21 +312,23 @@ func errorLimits(errs, n int64, c Criteria, what string, add func(Signal, string
 	}
 }
 
-// saturated says whether the target served clearly less than offered: the
-// requests served successfully fall short of the floor the limits allow
-// (servedFloor) by more than counting noise — Confidence standard
-// deviations of a binomial count, plus one request for the window's edges —
-// so that at 5 req/s one late request is not saturation, while at
+// saturated says whether the target served clearly less than offered.
+// The requests served successfully, plus the errors the error-rate limit
+// allows (those that happened, up to the limit: a step with 3% errors under
+// --max-error-rate 0.05 is not saturated for them), must reach the offered
+// count less the saturation tolerance, less counting noise: Confidence
+// standard deviations of a binomial count at the tolerance, plus one
+// request for the window's edges. At 5 req/s one late request is noise; at
 // thousands of req/s the bound is within a fraction of a percent.
 func saturated(o Observation, c Criteria) (string, bool) {
 	if o.OfferedRPS <= 0 || o.DurationS <= 0 {
 		return "", false
 	}
 	served := math.Min(o.AchievedRPS, o.GoodRPS)
-	n := o.OfferedRPS * o.DurationS
-	p := c.servedFloor()
-	floor := n*p - c.Confidence*math.Sqrt(n*p*(1-p)) - 1
-	if served*o.DurationS >= floor {
+	excused := math.Min(float64(o.Errors), math.Floor(c.MaxErrorRate*float64(o.Requests)))
+	n, tol := o.OfferedRPS*o.DurationS, c.SaturationTolerance
+	floor := n*(1-tol) - c.Confidence*math.Sqrt(n*tol*(1-tol)) - 1
+	if served*o.DurationS+excused >= floor {
 		return "", false
 	}
 	short := 100 * (1 - served/o.OfferedRPS)
