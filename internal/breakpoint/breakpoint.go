@@ -79,8 +79,9 @@ type Observation struct {
 	P50Ms, P90Ms, P95Ms, P99Ms, MaxMs float64
 	// DroppedIterations are arrivals k6 could not start for want of a free VU.
 	DroppedIterations int64
-	// PeakVUs is the most VUs k6 had initialised; MaxVUs the ceiling allowed.
-	PeakVUs, MaxVUs int
+	// PeakVUs is the most VUs k6 had initialised; PreVUs how many were
+	// initialised before the step; MaxVUs the ceiling allowed.
+	PeakVUs, PreVUs, MaxVUs int
 	// HostBusy is the fraction of the load generator's CPU time (all cores)
 	// that was busy during the step; 0 if unknown.
 	HostBusy float64
@@ -107,6 +108,9 @@ type Generator struct {
 	Known    bool
 	CPU      float64 // fraction of the allowed CPUs, over the window
 	LagP99Ms float64
+	// CPUsBusy is how busy the CPUs k6 may run on were, with anyone's
+	// work (fraction; 0 if unknown).
+	CPUsBusy float64
 }
 
 // Criteria are the limits a step must keep. A zero limit is not checked.
@@ -241,10 +245,18 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 		p95, p99, which = o.OKP95Ms, o.OKP99Ms, " of successful requests"
 	}
 	latencyOK := (c.P95Ms == 0 || p95 <= c.P95Ms) && (c.P99Ms == 0 || p99 <= c.P99Ms)
+	// k6 drops an arrival that finds no free VU, and only then starts
+	// another VU (up to the ceiling): drops while the pool ran out, or had
+	// to grow, with the target within every limit, are the pool's.
 	vusExhausted := o.MaxVUs > 0 && o.PeakVUs >= o.MaxVUs
-	if dropped && vusExhausted && latencyOK && len(rs) == 0 {
-		add(GeneratorBound, "k6 dropped %d of %.0f arrivals (%.1f%%) with all %d VUs in use while the target kept every limit",
-			o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered, o.MaxVUs)
+	poolGrew := o.PreVUs > 0 && o.PeakVUs > o.PreVUs
+	if dropped && (vusExhausted || poolGrew) && latencyOK && len(rs) == 0 {
+		pool := fmt.Sprintf("with all %d VUs in use", o.MaxVUs)
+		if !vusExhausted {
+			pool = fmt.Sprintf("while k6 grew its VU pool from %d to %d", o.PreVUs, o.PeakVUs)
+		}
+		add(GeneratorBound, "k6 dropped %d of %.0f arrivals (%.1f%%) %s, the target within every limit",
+			o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered, pool)
 		return Invalid, rs
 	}
 	// The target's own signals, in the order a reader checks them.
@@ -278,6 +290,18 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	return Pass, nil
 }
 
+// Starved says whether the generator was starved of CPU during the step
+// (its own CPU, its timer lag, or its CPUs busy while it dropped arrivals),
+// as Judge decides it; a step invalid for another reason had a VU pool
+// too small.
+func Starved(o Observation, c Criteria) bool {
+	c = c.WithDefaults()
+	offered := o.OfferedRPS * o.DurationS
+	dropped := o.DroppedIterations > 0 && float64(o.DroppedIterations) > c.DroppedTolerance*offered
+	starved, _ := generatorStarved(o, c, dropped)
+	return starved
+}
+
 // generatorStarved says whether the generator was saturated, and what
 // showed it.
 func generatorStarved(o Observation, c Criteria, dropped bool) (bool, string) {
@@ -288,6 +312,9 @@ func generatorStarved(o Observation, c Criteria, dropped bool) (bool, string) {
 		}
 		if o.Gen.LagP99Ms >= c.GenLagMs {
 			ev = append(ev, fmt.Sprintf("timers inside k6 fired up to %s ms late (p99)", ms(o.Gen.LagP99Ms)))
+		}
+		if dropped && o.Gen.CPUsBusy >= c.BusyHost {
+			ev = append(ev, fmt.Sprintf("the CPUs k6 may run on were %.0f%% busy (k6 itself used %.0f%% of them): it could not get the CPU to keep the schedule", o.Gen.CPUsBusy*100, o.Gen.CPU*100))
 		}
 	} else if dropped && o.HostBusy >= c.BusyHost {
 		ev = append(ev, fmt.Sprintf("k6 dropped %d arrivals with the generator host's CPU %.0f%% busy", o.DroppedIterations, o.HostBusy*100))

@@ -99,6 +99,19 @@ func TestJudge(t *testing.T) {
 			o.Gen = Generator{Known: true, CPU: 0.5, LagP99Ms: 2}
 			o.P95Ms = 6000
 		}, guide, Fail, []Signal{LatencyP95}},
+		{"the CPUs k6 may run on were saturated by a neighbour: k6 dropped arrivals", func(o *Observation) {
+			o.Gen = Generator{Known: true, CPU: 0.4, LagP99Ms: 10, CPUsBusy: 0.97}
+			o.DroppedIterations, o.AchievedRPS, o.GoodRPS = 290, 193, 193
+		}, guide, Invalid, []Signal{GeneratorBound}},
+		{"busy CPUs without drops: the schedule was kept", func(o *Observation) {
+			o.Gen = Generator{Known: true, CPU: 0.4, LagP99Ms: 10, CPUsBusy: 0.97}
+		}, guide, Pass, nil},
+		{"drops while k6 grew a small pool, target within limits: the pool's", func(o *Observation) {
+			o.PreVUs, o.PeakVUs, o.DroppedIterations, o.AchievedRPS, o.GoodRPS = 20, 43, 293, 193, 193
+		}, guide, Invalid, []Signal{GeneratorBound}},
+		{"drops while the pool grew because the target slowed past the limit: the target's", func(o *Observation) {
+			o.PreVUs, o.PeakVUs, o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.P95Ms = 20, 400, 293, 193, 193, 6000
+		}, guide, Fail, []Signal{LatencyP95, Saturation}},
 		{"hung target behind a request timeout: its timeouts come before the VU pool", func(o *Observation) {
 			o.P95Ms, o.Errors, o.GoodRPS, o.AchievedRPS, o.DroppedIterations, o.PeakVUs = 2000, 3000, 100, 200, 900, 400
 		}, guide, Fail, []Signal{ErrorCount, Saturation}},

@@ -26,6 +26,10 @@ type ProcSample struct {
 	CPUSeconds float64
 	// RSSBytes is k6's resident set size at the end of the second.
 	RSSBytes int64
+	// CPUsBusy is the fraction of the CPUs k6 may run on (its affinity
+	// set) that were busy in that second, with anyone's work: near 1, k6
+	// competed for the CPU even if it used little of it itself.
+	CPUsBusy float64
 }
 
 // ProcInfo is the health of a step's k6 process: what it was allowed to use
@@ -59,6 +63,23 @@ func CPUFraction(samples []ProcSample, from, to int64, allowed float64) float64 
 		}
 	}
 	return cpu / (float64(to-from+1) * allowed)
+}
+
+// BusyFraction is the mean of the samples' CPUsBusy over the seconds
+// [from, to]; 0 when none is known.
+func BusyFraction(samples []ProcSample, from, to int64) float64 {
+	var sum float64
+	n := 0
+	for _, s := range samples {
+		if s.StartUnix >= from && s.StartUnix <= to {
+			sum += s.CPUsBusy
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
 }
 
 // procFS reads a process's /proc entries and cgroup files below two roots,
@@ -329,8 +350,10 @@ type sampler struct {
 
 	// Owned by the sampling goroutine until done is closed.
 	info      ProcInfo
-	prevSec   int64   // the first second not yet covered by a sample
-	prevCPU   float64 // CPU seconds at the start of prevSec
+	cpus      []int    // k6's affinity set
+	prevHost  cpuTimes // those CPUs' times at the start of prevSec
+	prevSec   int64    // the first second not yet covered by a sample
+	prevCPU   float64  // CPU seconds at the start of prevSec
 	lastRSS   int64
 	readsOK   int
 	startedAt time.Time
@@ -340,6 +363,8 @@ func startSampler(fs procFS, pid int, started time.Time) *sampler {
 	s := &sampler{fs: fs, pid: pid, clk: clockTicks(), stop: make(chan struct{}), done: make(chan struct{}),
 		prevSec: started.Unix(), startedAt: started}
 	s.info = fs.procInfo(pid)
+	s.cpus = affinitySet(pid)
+	s.prevHost = fs.cpuTimes(s.cpus)
 	if st, err := fs.stat(pid); err == nil {
 		s.start = st.startTicks
 	}
@@ -377,20 +402,23 @@ func (s *sampler) take(sec int64) {
 	rss, hwm, _ := s.fs.memory(s.pid)
 	s.readsOK++
 	cpu := float64(st.utime+st.stime) / s.clk
-	s.record(sec, cpu, rss)
+	host := s.fs.cpuTimes(s.cpus)
+	busy := busySince(s.prevHost, host)
+	s.prevHost = host
+	s.record(sec, cpu, rss, busy)
 	s.info.PeakRSSBytes = max(s.info.PeakRSSBytes, rss, hwm)
 }
 
 // record covers the seconds [prevSec, sec) with the CPU used since the
 // previous reading, spread evenly if the sampler fell behind.
-func (s *sampler) record(sec int64, cpu float64, rss int64) {
+func (s *sampler) record(sec int64, cpu float64, rss int64, busy float64) {
 	n := sec - s.prevSec
 	if n <= 0 {
 		return
 	}
 	per := math.Max(0, cpu-s.prevCPU) / float64(n)
 	for t := s.prevSec; t < sec; t++ {
-		s.info.Samples = append(s.info.Samples, ProcSample{StartUnix: t, CPUSeconds: per, RSSBytes: rss})
+		s.info.Samples = append(s.info.Samples, ProcSample{StartUnix: t, CPUSeconds: per, RSSBytes: rss, CPUsBusy: busy})
 	}
 	s.prevSec, s.prevCPU, s.lastRSS = sec, math.Max(cpu, s.prevCPU), rss
 }
@@ -407,7 +435,7 @@ func (s *sampler) finish(ps *os.ProcessState, finished time.Time) ProcInfo {
 			// Without any /proc reading, a long run cannot be spread over
 			// its seconds honestly: keep only short ones.
 			if end := finished.Unix() + 1; s.readsOK > 0 || end-s.prevSec <= 2 {
-				s.record(end, total, s.lastRSS)
+				s.record(end, total, s.lastRSS, busySince(s.prevHost, s.fs.cpuTimes(s.cpus)))
 			}
 			s.info.PeakRSSBytes = max(s.info.PeakRSSBytes, maxRSSBytes(ru))
 		}

@@ -7,12 +7,21 @@ import (
 )
 
 // affinityCPUs is the number of CPUs in pid's affinity mask; 0 if unknown.
-func affinityCPUs(pid int) int {
+func affinityCPUs(pid int) int { return len(affinitySet(pid)) }
+
+// affinitySet lists the CPUs in pid's affinity mask; nil if unknown.
+func affinitySet(pid int) []int {
 	var set unix.CPUSet
 	if err := unix.SchedGetaffinity(pid, &set); err != nil {
-		return 0
+		return nil
 	}
-	return set.Count()
+	var cpus []int
+	for i := range len(set) * 64 {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus
 }
 
 // clockTicks is the unit of /proc/PID/stat's CPU times (sysconf(_SC_CLK_TCK),

@@ -11,6 +11,7 @@ import (
 // signal: StopLeftover is what cleans up after a driver that died.
 
 func affinityCPUs(int) int                { return 0 }
+func affinitySet(int) []int               { return nil }
 func clockTicks() float64                 { return 100 }
 func setDeathSignal(*syscall.SysProcAttr) {}
 

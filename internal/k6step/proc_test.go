@@ -199,12 +199,29 @@ func TestProcSelf(t *testing.T) {
 }
 
 func TestCPUFraction(t *testing.T) {
-	s := []ProcSample{{100, 0.5, 0}, {101, 1.0, 0}, {102, 1.5, 0}, {103, 2, 0}}
+	s := []ProcSample{{100, 0.5, 0, 0.3}, {101, 1.0, 0, 0.9}, {102, 1.5, 0, 1}, {103, 2, 0, 1}}
 	assert.InDelta(t, (1.0+1.5)/(2*2), CPUFraction(s, 101, 102, 2), 1e-12)
 	assert.InDelta(t, 5.0/(14*2), CPUFraction(s, 90, 103, 2), 1e-12) // absent seconds count as idle
 	assert.Zero(t, CPUFraction(s, 101, 102, 0))
 	assert.Zero(t, CPUFraction(s, 102, 101, 2))
 	assert.Zero(t, CPUFraction(nil, 101, 102, 2))
+	assert.InDelta(t, 0.95, BusyFraction(s, 101, 102), 1e-12)
+	assert.Zero(t, BusyFraction(s, 200, 210))
+}
+
+func TestCPUTimesOfASetOfCPUs(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "stat"), []byte(
+		"cpu  300 0 100 600 0 0 0 0 0 0\n"+
+			"cpu0 200 0 50 150 0 0 0 0 0 0\n"+
+			"cpu1 100 0 50 450 0 0 0 0 0 0\n"+
+			"intr 12345\n"), 0o644))
+	fs := procFS{proc: root}
+	assert.Equal(t, cpuTimes{total: 1000, idle: 600}, fs.cpuTimes(nil))
+	assert.Equal(t, cpuTimes{total: 400, idle: 150}, fs.cpuTimes([]int{0}))
+	assert.Equal(t, cpuTimes{total: 1000, idle: 600}, fs.cpuTimes([]int{0, 1}))
+	assert.InDelta(t, 0.5, busySince(cpuTimes{total: 100, idle: 50}, cpuTimes{total: 300, idle: 150}), 1e-12)
+	assert.Zero(t, busySince(cpuTimes{total: 100}, cpuTimes{total: 100}))
 }
 
 // The sampler follows a child that burns one core for about 2.5 s: one

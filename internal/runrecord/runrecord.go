@@ -116,6 +116,9 @@ type Generator struct {
 	CPUsAllowed  float64 `json:"cpus_allowed"`
 	AffinityCPUs int     `json:"affinity_cpus"`
 	QuotaCPUs    float64 `json:"quota_cpus,omitempty"`
+	// CPUsBusy is how busy the CPUs k6 may run on were, with anyone's work
+	// (k6's, the target's, a neighbour's): near 1, k6 competed for the CPU.
+	CPUsBusy float64 `json:"cpus_busy"`
 	// LagP99Ms and LagMaxMs are the scheduling lag inside k6: how late a
 	// 10 ms timer fired (p99 and max over the window), ms.
 	LagP99Ms float64 `json:"lag_p99_ms"`
@@ -128,9 +131,12 @@ type Generator struct {
 	VUsMax  int `json:"vus_max"`
 	// RSSMB is k6's peak resident memory during the step, MB.
 	RSSMB float64 `json:"rss_mb"`
-	// Bound says the generator limited the step; Evidence says what showed it.
-	Bound    bool     `json:"bound"`
-	Evidence []string `json:"evidence,omitempty"`
+	// Bound says the generator limited the step; Evidence says what showed
+	// it, and LimitedBy what gave out: "cpu" (k6 starved of CPU) or
+	// "vu_pool" (its VU pool ran out or had to grow).
+	Bound     bool     `json:"bound"`
+	LimitedBy string   `json:"limited_by,omitempty"`
+	Evidence  []string `json:"evidence,omitempty"`
 }
 
 // GeneratorSummary is the campaign's word on its load generator.

@@ -91,7 +91,8 @@ func health(res k6step.Result, win k6step.Window, w measure.Window, maxVUs int) 
 	}
 	if inWindow > 0 {
 		g.CPU = k6step.CPUFraction(p.Samples, win.From, win.To, p.AllowedCPUs)
-		judge.Known, judge.CPU = true, g.CPU
+		g.CPUsBusy = round(k6step.BusyFraction(p.Samples, win.From, win.To), 3)
+		judge.Known, judge.CPU, judge.CPUsBusy = true, g.CPU, g.CPUsBusy
 	}
 	if w.Lag != nil && w.Lag.Count() > 0 {
 		judge.Known, judge.LagP99Ms = true, g.LagP99Ms

@@ -72,12 +72,12 @@ func (s *sim) Run(ctx context.Context, spec k6step.Spec, onSecond func(measure.S
 
 type nopObserver struct{ notes []string }
 
-func (*nopObserver) Begin(*runrecord.Run, ramp.Progress) {}
-func (*nopObserver) StepStart(StepInfo)                 {}
-func (*nopObserver) Second(measure.Second)              {}
+func (*nopObserver) Begin(*runrecord.Run, ramp.Progress)   {}
+func (*nopObserver) StepStart(StepInfo)                    {}
+func (*nopObserver) Second(measure.Second)                 {}
 func (*nopObserver) StepEnd(runrecord.Step, ramp.Progress) {}
-func (o *nopObserver) Note(msg string)                  { o.notes = append(o.notes, msg) }
-func (*nopObserver) End(*runrecord.Run)                 {}
+func (o *nopObserver) Note(msg string)                     { o.notes = append(o.notes, msg) }
+func (*nopObserver) End(*runrecord.Run)                    {}
 
 func loopCampaign(t *testing.T, c campaign.Config, target *sim) *Campaign {
 	t.Helper()

@@ -203,10 +203,10 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 		rec = Measure(c.Cfg, step, res, idx, attempt, pre, maxVUs)
 		c.Run.Steps = append(c.Run.Steps, rec)
 		c.Run.StepTimeS += c.Cfg.StepDuration.Seconds()
-		// A pool that ran out is retried twice as large; a saturated
-		// generator once as it was (a passing neighbour may have been the
-		// cause), since more VUs would only load it more.
-		poolOut := rec.VUs.Max > 0 && rec.VUs.Peak >= rec.VUs.Max
+		// A pool that ran out, or had to grow, is retried larger; a
+		// saturated generator once as it was (a passing neighbour may have
+		// been the cause), since more VUs would only load it more.
+		poolOut := rec.Generator != nil && rec.Generator.LimitedBy == "vu_pool"
 		if rec.Verdict != string(breakpoint.Invalid) || attempt > c.Cfg.Retries || (!poolOut && starved >= 1) {
 			return rec, breakpoint.Verdict(rec.Verdict), nil
 		}
@@ -217,7 +217,10 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 		c.Observer.StepEnd(rec, c.Plan.Progress())
 		if poolOut {
 			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, joinReasons(rec.Reasons)))
-			pre, maxVUs = min(pre*2, c.Cfg.MaxVUs*4), min(maxVUs*2, c.Cfg.MaxVUs*4)
+			if rec.VUs.Peak >= maxVUs {
+				maxVUs = min(maxVUs*2, c.Cfg.MaxVUs*4)
+			}
+			pre = min(max(pre*2, rec.VUs.Peak*2), maxVUs)
 		} else {
 			starved++
 			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying once", idx, joinReasons(rec.Reasons)))
@@ -226,7 +229,7 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 }
 
 // latencyMs is the latency measured at the highest judged rate not above
-// rps (p95 of its steady window, ms), or 0 when nothing was measured yet.
+// rps (p99 of its steady window, ms), or 0 when nothing was measured yet.
 func (c *Campaign) latencyMs(rps int) float64 {
 	best, lat := -1.0, 0.0
 	for _, s := range c.Run.Steps {
@@ -234,7 +237,7 @@ func (c *Campaign) latencyMs(rps int) float64 {
 			continue
 		}
 		if s.OfferedRPS >= best {
-			best, lat = s.OfferedRPS, s.LatencyMs.P95
+			best, lat = s.OfferedRPS, s.LatencyMs.P99
 		}
 	}
 	return lat
@@ -245,7 +248,7 @@ func (c *Campaign) latencyMs(rps int) float64 {
 // runtime that the k6 process must keep and collect, and a pool many times
 // larger than needed adds client-side delay (p95 24 ms with 50 VUs, 208 ms
 // with 625 at the same 2500 req/s). So the pool is pre-allocated from the
-// latency measured so far (Little's law, concurrency = rate × latency, with
+// latency measured so far (Little's law, concurrency = rate × p99 latency, with
 // headroom ×2 and 10 VUs to spare), or from 100 ms before anything was
 // measured, and k6 may grow it as needed up to the concurrency that requests
 // as slow as the latency limit need (Little's law again), within --max-vus.
@@ -276,6 +279,7 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		Refused:           w.Classes[measure.ClassConnRefused] + w.Classes[measure.ClassConnReset],
 		DroppedIterations: w.DroppedIterations,
 		PeakVUs:           int(w.VUsMaxPeak),
+		PreVUs:            pre,
 		MaxVUs:            maxVUs,
 		HostBusy:          res.HostBusy,
 		TargetErrors:      targetErrors(w.Classes),
@@ -326,6 +330,10 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		if r.Signal == breakpoint.GeneratorBound {
 			gen.Bound = true
 			gen.Evidence = append(gen.Evidence, r.Detail)
+			gen.LimitedBy = "vu_pool"
+			if breakpoint.Starved(obs, Criteria(cfg)) {
+				gen.LimitedBy = "cpu"
+			}
 		}
 	}
 	return rec
