@@ -97,7 +97,7 @@ func seconds(reqs []simRequest, first, last int64, vusMax int64) []measure.Secon
 		}
 		rec.AddRequest(measure.Classify(r.status, ""))
 		rec.AddFailed(r.status != "200")
-		rec.AddLatencyMillis(r.latency)
+		rec.AddLatency(r.latency, r.status == "200")
 		rec.AddIterations(1)
 		// Little's law per second: busy VUs ≈ completions × latency.
 		inflight[sec] += int64(math.Round(r.latency))
@@ -140,7 +140,7 @@ func generate(t *testing.T, f fixture) {
 			break
 		}
 		idx := len(run.Steps) + 1
-		pre, maxVUs := stress.SizeVUs(f.cfg, step.RPS)
+		pre, maxVUs := stress.SizeVUs(f.cfg, step.RPS, 0)
 		began := clock
 		// k6 starts ~0.3 s after the output file exists.
 		reqs := f.tg.simulate(step.RPS, began+0.3, f.cfg.StepDuration.D(), rng)
@@ -156,7 +156,7 @@ func generate(t *testing.T, f fixture) {
 			require.NoError(t, mw.WriteSecond(s))
 		}
 		require.NoError(t, w.Close())
-		res := k6step.Result{SecondsFile: stepFile(idx), LogFile: "", Seconds: secs,
+		res := k6step.Result{SecondsFile: stepFile(idx), LogFile: "", Seconds: secs, Began: time.Unix(0, int64((began+0.3)*1e9)),
 			Started: time.Unix(0, int64(began*1e9)).UTC(), Finished: time.Unix(0, int64((endAt+0.2)*1e9)).UTC()}
 		rec := stress.Measure(f.cfg, step, res, idx, 1, pre, maxVUs)
 		run.Steps = append(run.Steps, rec)

@@ -72,7 +72,8 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 
 // health is the generator's health over a step's steady window, as run.json
 // records it and as the judge takes it. Its verdict fields (Bound,
-// Evidence) are filled in once the step is judged.
+// Evidence) are filled in once the step is judged. The record is nil when
+// neither k6's process nor its timer lag was measured (an older k6 build).
 func health(res k6step.Result, win k6step.Window, w measure.Window, maxVUs int) (*runrecord.Generator, breakpoint.Generator) {
 	p, lag := res.Proc, w.LagPercentiles()
 	g := &runrecord.Generator{
@@ -98,5 +99,8 @@ func health(res k6step.Result, win k6step.Window, w measure.Window, maxVUs int) 
 		judge.Known, judge.LagP99Ms = true, g.LagP99Ms
 	}
 	g.CPU, g.CPUPeak = round(g.CPU, 3), round(g.CPUPeak, 3)
+	if !judge.Known {
+		return nil, judge // nothing measured about k6 itself
+	}
 	return g, judge
 }

@@ -49,7 +49,7 @@ func (s *sim) Run(ctx context.Context, spec k6step.Spec, onSecond func(measure.S
 		if len(s.specs) >= s.down && s.down > 0 {
 			for range int(sent) {
 				r.AddRequest(measure.Classify("", "1212"))
-				r.AddLatencyMillis(0.2)
+				r.AddLatency(0.2, false)
 			}
 		} else {
 			served := math.Min(sent, s.capacity)
@@ -57,7 +57,7 @@ func (s *sim) Run(ctx context.Context, spec k6step.Spec, onSecond func(measure.S
 			latency := 20 + 1000*backlog/s.capacity
 			for range int(served) {
 				r.AddRequest(measure.Classify("200", ""))
-				r.AddLatencyMillis(latency)
+				r.AddLatency(latency, true)
 			}
 		}
 		r.AddIterations(int64(sent))

@@ -286,7 +286,10 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	}
 	gen, genObs := health(res, win, w, maxVUs)
 	obs.Gen = genObs
-	if w.LatencyOK != nil {
+	// The successful requests' latency, where the output recorded it (a
+	// file from before it did, or one whose histogram misses its successes,
+	// falls back to every request's).
+	if w.LatencyOK != nil && (w.LatencyOK.Count() > 0 || w.OK == 0) {
 		okp := w.OKPercentiles()
 		obs.OKLatency, obs.OKP95Ms, obs.OKP99Ms = true, okp.P95Millis, okp.P99Millis
 	}

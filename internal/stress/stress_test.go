@@ -23,11 +23,11 @@ func seconds(t0 int64, n int, ok, errors int, latency, rise float64) []measure.S
 		r := measure.NewRecorder(t0 + int64(i))
 		for range ok {
 			r.AddRequest(measure.Classify("200", ""))
-			r.AddLatencyMillis(latency + rise*float64(i))
+			r.AddLatency(latency+rise*float64(i), true)
 		}
 		for range errors {
 			r.AddRequest(measure.Classify("503", "1503"))
-			r.AddLatencyMillis(1)
+			r.AddLatency(1, false)
 		}
 		r.AddIterations(int64(ok + errors))
 		out = append(out, r.Second())
@@ -71,13 +71,13 @@ func TestSteadyWindowChargesTimeoutsToTheirStart(t *testing.T) {
 		if i < 10 {
 			for range 90 {
 				r.AddRequest(measure.Classify("200", ""))
-				r.AddLatencyMillis(20)
+				r.AddLatency(20, true)
 			}
 		}
 		if i >= 3 && i < 13 {
 			for range 10 {
 				r.AddRequest(measure.Classify("", "1050"))
-				r.AddLatencyMillis(3000)
+				r.AddLatency(3000, false)
 			}
 		}
 		secs = append(secs, r.Second())
