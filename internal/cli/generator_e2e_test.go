@@ -1,0 +1,77 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/greenlang/loadgen/internal/runrecord"
+)
+
+// startPinned starts the truthsrv tool pinned to one CPU (taskset), and
+// returns its URL.
+func startPinned(t *testing.T, cpu string, args ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "truthsrv")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/greenlang/loadgen/internal/tools/truthsrv").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	cmd := exec.Command("taskset", append([]string{"-c", cpu, bin}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	require.True(t, ok, line)
+	return url
+}
+
+// A target far faster than the generator, on its own core, with loadgen
+// (and so k6) limited to the other: the campaign must end inconclusive
+// (exit 4) with the generator's ceiling, never with a breaking point.
+func TestStressGeneratorBoundIsInconclusive(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs: one for the target, one for the generator")
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("needs taskset (util-linux)")
+	}
+	url := startPinned(t, "1", "--kind", "instant")
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	args := append([]string{"-c", "0", loadgenBin}, "stress", "--target", url, "--out", dir, "--search", "adaptive",
+		"--start", "1000", "--max", "100000", "--resolution", "0.05", "--step-duration", "5s", "--warmup", "1s",
+		"--cooldown", "0s", "--p95", "500", "--max-error-rate", "0.01", "--plain")
+	cmd := exec.CommandContext(ctx, "taskset", args...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+	assert.Equal(t, 4, ee.ExitCode(), "stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+
+	run := readRun(t, dir)
+	assert.Equal(t, runrecord.Inconclusive, run.Status)
+	assert.False(t, run.Breakpoint.Found, "%+v", run.Breakpoint)
+	require.NotNil(t, run.Generator)
+	assert.True(t, run.Generator.Bound)
+	assert.Positive(t, run.Generator.CeilingRPS)
+	assert.Contains(t, out.String(), "generator-bound at ~")
+	for _, s := range run.Steps {
+		assert.NotEqual(t, "fail", s.Verdict, "the instant target never fails: step %d at %v req/s: %v", s.Index, s.OfferedRPS, s.Reasons)
+		require.NotNil(t, s.Generator, "step %d", s.Index)
+		assert.Equal(t, 1.0, s.Generator.CPUsAllowed, "k6 may use the one CPU taskset gave it")
+	}
+	_ = os.RemoveAll(dir)
+}
