@@ -202,17 +202,18 @@ func (c Criteria) Describe() string {
 
 // Judge decides a step. Every signal that fires is named in the reasons.
 //
-// The load generator is a suspect in every step. It is saturated when the
-// k6 process used nearly all the CPU it may use, when timers inside it fired
-// late (it could not even send on time), or — without those measurements —
-// when it dropped arrivals while the host's CPU was saturated. Then only the
-// answers that only the target can give (5xx, 429) count against the
+// The load generator is a suspect in every step. It is starved when the k6
+// process used nearly all the CPU it may use, when timers inside it fired
+// late, or when it dropped arrivals while the CPUs it may run on were
+// saturated (by anyone; the host's CPU where k6's was not measured). Then
+// only the answers only a target gives (5xx, 429) count against the
 // target: if they break the limits the step fails; otherwise it is invalid
 // (generator_bound) — latency, saturation and instability measured by a
-// starved generator are its own. A step whose VU pool ran out while the
-// target kept every limit is invalid too (retried with more VUs). Dropped
-// arrivals with a healthy generator are load the target did not serve and
-// show up as saturation.
+// starved generator are its own. Otherwise the target's own signals come
+// first (errors, timeouts included; latency; a steady rise), and only when
+// none fired are arrivals k6 dropped while its VU pool ran out or had to
+// grow blamed on the pool (invalid, retried with a larger one). Dropped
+// arrivals the target caused show up as saturation.
 func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	c = c.WithDefaults()
 	var rs []Reason
@@ -244,24 +245,9 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	if o.OKLatency {
 		p95, p99, which = o.OKP95Ms, o.OKP99Ms, " of successful requests"
 	}
-	latencyOK := (c.P95Ms == 0 || p95 <= c.P95Ms) && (c.P99Ms == 0 || p99 <= c.P99Ms)
-	// k6 drops an arrival that finds no free VU, and only then starts
-	// another VU (up to the ceiling): drops while the pool ran out, or had
-	// to grow, with the target within every limit, are the pool's.
-	vusExhausted := o.MaxVUs > 0 && o.PeakVUs >= o.MaxVUs
-	poolGrew := o.PreVUs > 0 && o.PeakVUs > o.PreVUs
-	if dropped && (vusExhausted || poolGrew) && latencyOK && len(rs) == 0 {
-		pool := fmt.Sprintf("with all %d VUs in use", o.MaxVUs)
-		if !vusExhausted {
-			pool = fmt.Sprintf("while k6 grew its VU pool from %d to %d", o.PreVUs, o.PeakVUs)
-		}
-		add(GeneratorBound, "k6 dropped %d of %.0f arrivals (%.1f%%) %s, the target within every limit",
-			o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered, pool)
-		return Invalid, rs
-	}
 	// The target's own signals, in the order a reader checks them.
-	var own []Reason
-	own, rs = rs, nil
+	var errs []Reason
+	errs, rs = rs, nil
 	if o.Refused*2 >= o.Requests {
 		add(Unreachable, "%d of %d requests found no server (connection refused or reset)", o.Refused, o.Requests)
 	}
@@ -271,18 +257,42 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	if c.P99Ms > 0 && p99 > c.P99Ms {
 		add(LatencyP99, "p99%s %s ms > limit %g ms", which, ms(p99), c.P99Ms)
 	}
-	rs = append(rs, own...)
+	rs = append(rs, errs...)
+	var unstable *Reason
+	if rise, r2, ok := latencyRise(o.Seconds); ok {
+		base := math.Max(firstQuarterMedian(o.Seconds), 1)
+		if rise >= c.InstabilityMinMs && rise >= c.InstabilityRise*base && r2 >= 0.5 {
+			unstable = &Reason{Signal: Instability, Detail: fmt.Sprintf("median latency rose steadily by %s ms (from ~%s ms, R² %.2f): a queue growing without bound", ms(rise), ms(base), r2)}
+		}
+	}
+	// k6 drops an arrival that finds no free VU, and only then starts
+	// another VU (one at a time, up to the ceiling). Drops while the pool
+	// ran out or had to grow, with the target keeping every limit of its
+	// own (errors, latency, a steady queue), are the pool's: the step is
+	// run again with a larger one.
+	vusExhausted := o.MaxVUs > 0 && o.PeakVUs >= o.MaxVUs
+	poolGrew := o.PreVUs > 0 && o.PeakVUs > o.PreVUs
+	if dropped && (vusExhausted || poolGrew) && len(rs) == 0 && unstable == nil {
+		pool := fmt.Sprintf("with all %d VUs in use", o.MaxVUs)
+		if !vusExhausted {
+			pool = fmt.Sprintf("while k6 grew its VU pool from %d to %d", o.PreVUs, o.PeakVUs)
+		}
+		detail := fmt.Sprintf("k6 dropped %d of %.0f arrivals (%.1f%%) %s, the target within every limit",
+			o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered, pool)
+		if o.Gen.Known {
+			detail += fmt.Sprintf(" (k6 at %.0f%% of its CPU, timers up to %s ms late)", o.Gen.CPU*100, ms(o.Gen.LagP99Ms))
+		}
+		add(GeneratorBound, "%s", detail)
+		return Invalid, rs
+	}
 	if detail, short := saturated(o, c); short {
 		if dropped {
 			detail += fmt.Sprintf(" (%d arrivals found every VU waiting on the target)", o.DroppedIterations)
 		}
 		add(Saturation, "%s", detail)
 	}
-	if rise, r2, ok := latencyRise(o.Seconds); ok {
-		base := math.Max(firstQuarterMedian(o.Seconds), 1)
-		if rise >= c.InstabilityMinMs && rise >= c.InstabilityRise*base && r2 >= 0.5 {
-			add(Instability, "median latency rose steadily by %s ms (from ~%s ms, R² %.2f): a queue growing without bound", ms(rise), ms(base), r2)
-		}
+	if unstable != nil {
+		rs = append(rs, *unstable)
 	}
 	if len(rs) > 0 {
 		return Fail, rs

@@ -112,6 +112,10 @@ func TestJudge(t *testing.T) {
 		{"drops while the pool grew because the target slowed past the limit: the target's", func(o *Observation) {
 			o.PreVUs, o.PeakVUs, o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.P95Ms = 20, 400, 293, 193, 193, 6000
 		}, guide, Fail, []Signal{LatencyP95, Saturation}},
+		{"a queue growing under the latency limit while the pool grew: the target's", func(o *Observation) {
+			o.PreVUs, o.PeakVUs, o.DroppedIterations, o.AchievedRPS, o.GoodRPS = 20, 60, 300, 190, 190
+			o.Seconds = rising.Seconds
+		}, guide, Fail, []Signal{Saturation, Instability}},
 		{"hung target behind a request timeout: its timeouts come before the VU pool", func(o *Observation) {
 			o.P95Ms, o.Errors, o.GoodRPS, o.AchievedRPS, o.DroppedIterations, o.PeakVUs = 2000, 3000, 100, 200, 900, 400
 		}, guide, Fail, []Signal{ErrorCount, Saturation}},
