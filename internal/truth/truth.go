@@ -66,11 +66,19 @@ func Bucket(perSec float64) http.Handler {
 
 // Queue serves requests with workers that each take service per request,
 // in arrival order, behind a FIFO of queue places; a full queue answers
-// 503 at once. Capacity: workers/service requests per second.
+// 503 at once. Capacity: exactly workers/service requests per second — a
+// busy worker serves its queue on a fixed schedule (each request from the
+// later of its arrival and the previous one's finish, for service), so a
+// sleep that overshoots delays one answer, not the worker's throughput.
 func Queue(workers int, service time.Duration, queue int) http.Handler {
+	type worker struct{ free time.Time }
 	slots := make(chan struct{}, workers+queue) // in the building: queued or served
-	work := make(chan struct{}, workers)
+	pool := make(chan *worker, workers)
+	for range workers {
+		pool <- &worker{}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived := time.Now()
 		drain(r)
 		select {
 		case slots <- struct{}{}:
@@ -79,13 +87,21 @@ func Queue(workers int, service time.Duration, queue int) http.Handler {
 			return
 		}
 		defer func() { <-slots }()
+		var wk *worker
 		select {
-		case work <- struct{}{}:
+		case wk = <-pool:
 		case <-r.Context().Done():
 			return
 		}
-		time.Sleep(service)
-		<-work
+		// A request that waited starts the moment its worker was free, not
+		// when this goroutine got round to it.
+		start := arrived
+		if wk.free.After(start) {
+			start = wk.free
+		}
+		wk.free = start.Add(service)
+		time.Sleep(time.Until(wk.free))
+		pool <- wk
 		_, _ = w.Write(okBody)
 	})
 }
