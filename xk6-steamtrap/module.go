@@ -122,7 +122,7 @@ type Fleet struct {
 	gen   *trap.Generator
 	vu    uint64
 	buf   []byte
-	// ids caches each trap's identity as JS values, built on first use.
+	// ids holds each trap's identity as JS values, built with the fleet.
 	ids []trapValues
 }
 
@@ -157,6 +157,13 @@ func (mi *ModuleInstance) newFleet(call sobek.ConstructorCall) *sobek.Object {
 		common.Throw(rt, err)
 	}
 	f := &Fleet{mi: mi, fleet: tf, ids: make([]trapValues, tf.Len())}
+	// Every trap's identity as JS values, built now rather than on first
+	// use: filled lazily, each VU's cache grew for the half hour it takes
+	// to meet all its traps, and k6's memory with it.
+	for i := range f.ids {
+		t := tf.Trap(i)
+		f.ids[i] = trapValues{id: rt.ToValue(t.ID), site: rt.ToValue(t.SiteID), state: rt.ToValue(t.State.String())}
+	}
 	obj := rt.NewObject()
 	must := func(err error) {
 		if err != nil {
@@ -190,9 +197,6 @@ func (f *Fleet) nextInspection(rt *sobek.Runtime) sobek.Value {
 	f.buf = in.AppendJSON(f.buf[:0])
 	idx := in.Trap.Index()
 	tv := &f.ids[idx]
-	if tv.id == nil {
-		tv.id, tv.site, tv.state = rt.ToValue(in.Trap.ID), rt.ToValue(in.Trap.SiteID), rt.ToValue(in.Trap.State.String())
-	}
 	return rt.NewDynamicObject(&inspectionObject{trapValues: tv, body: rt.ToValue(string(f.buf))})
 }
 
