@@ -74,7 +74,7 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 // records it and as the judge takes it. Its verdict fields (Bound,
 // Evidence) are filled in once the step is judged. The record is nil when
 // neither k6's process nor its timer lag was measured (an older k6 build).
-func health(res k6step.Result, win k6step.Window, w measure.Window, maxVUs int) (*runrecord.Generator, breakpoint.Generator) {
+func health(res k6step.Result, win measure.SteadyWindow, w measure.Window, maxVUs int) (*runrecord.Generator, breakpoint.Generator) {
 	p, lag := res.Proc, w.LagPercentiles()
 	g := &runrecord.Generator{
 		CPUsAllowed: p.AllowedCPUs, AffinityCPUs: p.AffinityCPUs, QuotaCPUs: p.QuotaCPUs,

@@ -268,9 +268,9 @@ func SizeVUs(c campaign.Config, rps int, measuredMs float64) (pre, maxVUs int) {
 
 // Measure turns a step's seconds into its run.json record and verdict.
 func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attempt, pre, maxVUs int) runrecord.Step {
-	win := k6step.Steady(res.Seconds, res.Began, cfg.StepDuration.D(), cfg.Warmup.D(), cfg.RequestTimeout())
+	win := measure.Steady(res.Seconds, res.Began, cfg.StepDuration.D(), cfg.Warmup.D(), cfg.RequestTimeout())
 	steady := win.Seconds
-	w := win.Merge()
+	w := win.Totals()
 	obs := breakpoint.Observation{
 		OfferedRPS:        float64(step.RPS),
 		DurationS:         float64(len(steady)),

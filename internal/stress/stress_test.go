@@ -42,55 +42,6 @@ func cfg() campaign.Config {
 	return c
 }
 
-func TestSteadyWindowLeavesOutWarmupAndPartialSeconds(t *testing.T) {
-	t.Parallel()
-	secs := append(seconds(1000, 1, 0, 0, 0, 0), seconds(1001, 12, 100, 0, 20, 0)...) // an idle second first
-	w := k6step.Steady(secs, time.Time{}, 10*time.Second, 2*time.Second, 0)
-	require.NotEmpty(t, w.Seconds)
-	assert.Equal(t, int64(1004), w.Seconds[0].StartUnix, "no start time: first traffic 1001, +1 partial, +2 warm-up")
-	assert.Equal(t, int64(1010), w.Seconds[len(w.Seconds)-1].StartUnix, "the step's last full second")
-	assert.Empty(t, k6step.Steady(seconds(1, 3, 0, 0, 0, 0), time.Time{}, 10*time.Second, 0, 0).Seconds)
-
-	// Anchored on the step's start, not on its first response: a target
-	// that answers nothing for 5 s is judged on those seconds too.
-	quiet := append(seconds(1000, 5, 0, 0, 0, 0), seconds(1005, 8, 100, 0, 20, 0)...)
-	w = k6step.Steady(quiet, time.Unix(1000, 300e6), 10*time.Second, 2*time.Second, 0)
-	assert.Equal(t, int64(1003), w.From)
-	assert.Equal(t, int64(1009), w.To)
-	assert.Equal(t, int64(500), w.Merge().Requests, "seconds 1003–1004 empty, 1005–1009 full")
-}
-
-func TestSteadyWindowChargesTimeoutsToTheirStart(t *testing.T) {
-	t.Parallel()
-	// A 10 s step from 1000 with a 3 s request timeout: every second 100
-	// requests, 10 of which time out (3 s after they started). k6 runs
-	// on past the step for the timeouts in flight (gracefulStop).
-	var secs []measure.Second
-	for i := range int64(14) {
-		r := measure.NewRecorder(1000 + i)
-		if i < 10 {
-			for range 90 {
-				r.AddRequest(measure.Classify("200", ""))
-				r.AddLatency(20, true)
-			}
-		}
-		if i >= 3 && i < 13 {
-			for range 10 {
-				r.AddRequest(measure.Classify("", "1050"))
-				r.AddLatency(3000, false)
-			}
-		}
-		secs = append(secs, r.Second())
-	}
-	w := k6step.Steady(secs, time.Unix(1000, 0), 10*time.Second, 2*time.Second, 3*time.Second)
-	require.Len(t, w.Seconds, 7) // 1003–1009
-	m := w.Merge()
-	assert.Equal(t, int64(70), m.Classes[measure.ClassTimeout], "the timeouts of the requests started in 1003–1009 (they ended 1006–1012)")
-	assert.Equal(t, int64(700), m.Requests)
-	assert.Equal(t, int64(70), m.Errors)
-	assert.InDelta(t, 0.1, m.ErrorRate(), 1e-9)
-}
-
 func TestMeasureJudgesTheSteadyWindow(t *testing.T) {
 	t.Parallel()
 	step := ramp.Step{RPS: 100, Phase: ramp.Grow}

@@ -98,6 +98,13 @@
 // know, and a field added later is absent from older files (its Go field is
 // then nil or zero).
 //
+// # A step's steady window
+//
+// Steady picks the seconds of a stepped-load step that are judged: from the
+// step's start (the header's created_at) plus one partial second and the
+// warm-up, to the step's configured end less its partial last second, with
+// timeouts charged to the second their request started (SteadyWindow.Totals).
+//
 // With jq:
 //
 //	jq -c 'select(.start) | [.start, .requests, .errors, .p95_ms]' s.ndjson
