@@ -47,23 +47,22 @@ func Resolve(nameOrPath string) (Script, error) {
 	return Script{}, fmt.Errorf("%w: %q (built in: %s)", ErrNotFound, nameOrPath, strings.Join(Names(".js"), ", "))
 }
 
-// Campaign returns a campaign file by path or name ("gl008-stress"): first on
-// disk, then in the binary. The returned path is on disk, or written to dir.
-func Campaign(nameOrPath, dir string) (string, error) {
-	if _, err := os.Stat(nameOrPath); err == nil {
-		return nameOrPath, nil
-	}
-	name := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(nameOrPath), ".yaml"), ".yml")
-	p := filepath.Join("scenarios", name+".yaml")
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
+// Campaign finds a campaign file by path or by name ("gl008-quick"): first
+// on disk (as given, then in ./scenarios/), then in the binary. It returns
+// the file's text and the name to cite in errors (its path, or
+// "built-in NAME.yaml").
+func Campaign(nameOrPath string) (source []byte, name string, err error) {
+	name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(nameOrPath), ".yaml"), ".yml")
+	for _, p := range []string{nameOrPath, filepath.Join("scenarios", name+".yaml")} {
+		if b, err := os.ReadFile(p); err == nil {
+			return b, p, nil
+		}
 	}
 	b, err := files.ReadFile(name + ".yaml")
 	if err != nil || strings.ContainsRune(nameOrPath, os.PathSeparator) {
-		return "", fmt.Errorf("%w: campaign %q (built in: %s)", ErrNotFound, nameOrPath, strings.Join(Names(".yaml"), ", "))
+		return nil, "", fmt.Errorf("%w: campaign %q (built in: %s)", ErrNotFound, nameOrPath, strings.Join(Names(".yaml"), ", "))
 	}
-	out := filepath.Join(dir, name+".yaml")
-	return out, os.WriteFile(out, b, 0o644)
+	return b, "built-in " + name + ".yaml", nil
 }
 
 // Names lists the built-in files with the given suffix, without it.

@@ -187,6 +187,12 @@ func (c *Config) LoadFile(path string) error {
 	if err != nil {
 		return err
 	}
+	return c.Load(b, path)
+}
+
+// Load reads a campaign file's text over c, as LoadFile does; name is the
+// file's name in errors.
+func (c *Config) Load(b []byte, path string) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil {

@@ -16,6 +16,9 @@ const (
 	// ExitInconclusive: the run cannot stand behind a number (e.g. the load
 	// generator gave out before the target did).
 	ExitInconclusive = 4
+	// ExitFailed: the machine failed the command (a run directory that
+	// cannot be written, a k6 that cannot be started), not the input.
+	ExitFailed = 5
 )
 
 // ExitError is an error with the exit code it should end the process with.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -21,7 +21,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/greenlang/loadgen/internal/campaign"
-	"github.com/greenlang/loadgen/internal/k6step"
 	"github.com/greenlang/loadgen/internal/live"
 	"github.com/greenlang/loadgen/internal/report"
 	"github.com/greenlang/loadgen/internal/runrecord"
@@ -153,14 +152,14 @@ func durFlag(fl *pflag.FlagSet, d *campaign.Duration, name, usage string) {
 
 // config layers the campaign: defaults, then the campaign file, then the
 // flags that were given.
-func (f *stressFlags) config(fl *pflag.FlagSet, tmpDir string) (campaign.Config, error) {
+func (f *stressFlags) config(fl *pflag.FlagSet) (campaign.Config, error) {
 	cfg := campaign.Defaults()
 	if f.campaign != "" {
-		path, err := scenarios.Campaign(f.campaign, tmpDir)
+		src, name, err := scenarios.Campaign(f.campaign)
 		if err != nil {
 			return cfg, usageErr("--campaign: %v", err)
 		}
-		if err := cfg.LoadFile(path); err != nil {
+		if err := cfg.Load(src, name); err != nil {
 			return cfg, usageErr("%v", err)
 		}
 	}
@@ -200,7 +199,6 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 
 	var (
 		run *runrecord.Run
-		dir string
 		cfg campaign.Config
 		err error
 	)
@@ -208,126 +206,45 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		if others := changedExcept(cmd.Flags(), "resume", "yes", "k6", "metrics-addr", "push-gateway", "plain"); len(others) > 0 {
 			return usageErr("--resume takes the campaign from run.json; drop --%s", strings.Join(others, ", --"))
 		}
-		dir = f.resume
-		if run, err = runrecord.Read(dir); err != nil {
-			return usageErr("--resume: %v", err)
+		var notes []string
+		if run, notes, err = stress.Reopen(f.resume); err != nil {
+			return stressErr(err)
 		}
-		if run.Status == runrecord.Completed {
-			return usageErr("--resume: the campaign in %s is already completed", dir)
-		}
-		// A driver that died during a step (even killed) may have left its k6
-		// running where Linux's parent-death signal did not reach it.
-		pids, serr := k6step.StopLeftover(dir)
-		switch {
-		case len(pids) > 0 && serr != nil: // it would load the target alongside the new steps
-			return fmt.Errorf("--resume: %w", serr)
-		case len(pids) > 0:
-			fmt.Fprintf(stderr, "stopped the k6 that the previous driver left running (pid %d)\n", pids[0])
-		case serr != nil:
-			fmt.Fprintf(stderr, "loadgen: %v\n", serr)
+		for _, n := range notes {
+			fmt.Fprintln(stderr, n)
 		}
 		cfg = run.Config
-		run.Resumed++
-		run.FinishedAt, run.AbortReason = nil, ""
-	} else {
-		tmp, terr := os.MkdirTemp("", "loadgen-campaign")
-		if terr != nil {
-			return terr
-		}
-		defer os.RemoveAll(tmp)
-		if cfg, err = f.config(cmd.Flags(), tmp); err != nil {
-			return err
-		}
-	}
-	script, err := scenarios.Resolve(cfg.Scenario)
-	if err != nil {
-		return usageErr("--scenario: %v", err)
+	} else if cfg, err = f.config(cmd.Flags()); err != nil {
+		return err
 	}
 	k6cmd, err := k6Command(f.k6)
 	if err != nil {
 		return err
 	}
-
-	// The target: embedded, or a URL (confirmed if it is not on loopback).
 	baseURL := cfg.Target
 	if cfg.Target == campaign.EmbeddedTarget {
-		tcfg := target.DefaultConfig()
-		tcfg.Addr, tcfg.Replicas = "127.0.0.1:0", cfg.Replicas
-		if cfg.TargetCapacityFactor > 0 {
-			tcfg.CapacityFactor = cfg.TargetCapacityFactor
-		}
-		if cfg.TargetTimeScale > 0 {
-			tcfg.TimeScale = cfg.TargetTimeScale
-		}
-		srv, terr := target.New(tcfg)
+		url, stopTarget, terr := target.StartEmbedded(cfg.Replicas, cfg.TargetCapacityFactor, cfg.TargetTimeScale)
 		if terr != nil {
-			return usageErr("embedded target: %v", terr)
+			return stressErr(terr)
 		}
-		tctx, stopTarget := context.WithCancel(context.Background())
-		if terr := srv.Start(tctx); terr != nil {
-			stopTarget()
-			return fmt.Errorf("embedded target: %w", terr)
-		}
-		defer func() { stopTarget(); _ = srv.Close() }()
-		baseURL = srv.URL()
+		defer stopTarget()
+		baseURL = url
 		fmt.Fprintf(stderr, "embedded reference target: %d replica(s) at %s\n", cfg.Replicas, baseURL)
 	} else if !isLoopback(baseURL) && !f.yes {
 		if err := confirm(cmd.InOrStdin(), stderr, baseURL); err != nil {
 			return err
 		}
 	}
-
-	if run == nil {
-		dir = f.out
-		if dir == "" {
-			dir = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+script.Name)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return usageErr("--out: %v", err)
-		}
-		if _, serr := os.Stat(filepath.Join(dir, runrecord.FileName)); serr == nil {
-			return usageErr("--out %s already holds a run (use --resume to continue it)", dir)
-		}
-		host, _ := os.Hostname()
-		run = &runrecord.Run{
-			Schema: runrecord.Schema, Scenario: script.Name, Target: cfg.Target,
-			StartedAt: time.Now().UTC(), Config: cfg, Criteria: stress.Criteria(cfg).Describe(),
-			Versions: runrecord.Versions{Loadgen: Version, K6: K6Version, Go: runtime.Version(), GitCommit: GitCommit},
-			Host:     host, CPUs: runtime.NumCPU(), Steps: []runrecord.Step{},
-		}
+	c, err := stress.Open(run, cfg, stress.Setup{Dir: cmp.Or(f.resume, f.out), BaseURL: baseURL, K6: k6cmd,
+		Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
+		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version, Go: runtime.Version(), GitCommit: GitCommit}})
+	if err != nil {
+		return stressErr(err)
 	}
-	scriptPath := script.Path
-	if scriptPath == "" {
-		scriptPath = filepath.Join(dir, script.Name+".js")
-		if err := os.WriteFile(scriptPath, script.Source, 0o644); err != nil {
-			return err
-		}
+	dir := c.Dir
+	if c.Observer, err = live.Observers(ctx, stderr, f.plain || !isTerminal(stderr), f.metricsAddr); err != nil {
+		return usageErr("--metrics-addr: %v", err)
 	}
-	plan, perr := stress.Resume(run)
-	if perr != nil {
-		return usageErr("%v", perr)
-	}
-	secrets := []string{os.Getenv("API_TOKEN")}
-	c := &stress.Campaign{
-		Cfg: cfg, Dir: dir, BaseURL: baseURL, Run: run, Plan: plan,
-		Runner: &k6step.Runner{K6: k6cmd, Script: scriptPath, Dir: dir, Env: os.Environ(), Redact: secrets},
-	}
-	var observers live.Multi
-	if !f.plain && isTerminal(stderr) {
-		observers = append(observers, live.NewTerminal(stderr))
-	} else {
-		observers = append(observers, live.NewPlain(stderr))
-	}
-	if f.metricsAddr != "" {
-		m := live.NewMetrics()
-		addr, merr := m.Serve(ctx, f.metricsAddr)
-		if merr != nil {
-			return usageErr("--metrics-addr: %v", merr)
-		}
-		fmt.Fprintf(stderr, "live metrics at http://%s/metrics\n", addr)
-		observers = append(observers, m)
-	}
-	c.Observer = observers
 
 	err = c.Execute(ctx)
 	var rep *report.Report
@@ -364,6 +281,15 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 			c.Run.Breakpoint.MaxSustainableRPS, cfg.MinRPS)}
 	}
 	return nil
+}
+
+// stressErr maps an error opening a campaign to its exit code: bad input
+// (2) or a failure of the machine (5).
+func stressErr(err error) error {
+	if errors.Is(err, stress.ErrBadInput) || errors.Is(err, target.ErrConfig) {
+		return &ExitError{Code: ExitBadInput, Err: err}
+	}
+	return &ExitError{Code: ExitFailed, Err: err}
 }
 
 // printSummary prints what the campaign learned, whatever its end: the

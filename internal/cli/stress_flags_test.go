@@ -20,7 +20,7 @@ func TestStressFlagsOverrideTheCampaignFile(t *testing.T) {
 		"step_duration: 20s\ntarget_time_scale: 0.5\nenv: {REGION: eu}\n"), 0o644))
 	cmd, sf := newStressCmdFlags()
 	require.NoError(t, cmd.Flags().Parse([]string{"--campaign", file, "--start", "20", "--warmup", "5s", "--env", "ZONE=a"}))
-	cfg, err := sf.config(cmd.Flags(), t.TempDir())
+	cfg, err := sf.config(cmd.Flags())
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:9000", cfg.Target, "from the file")
 	assert.Equal(t, campaign.Adaptive, cfg.Search, "from the file")

@@ -4,6 +4,7 @@
 package live
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -262,4 +263,26 @@ func (m Multi) End(run *runrecord.Run) {
 	for _, o := range m {
 		o.End(run)
 	}
+}
+
+// Observers composes what a campaign reports to: progress bars on a
+// terminal, or one line per step (plain), and live Prometheus gauges served
+// at metricsAddr until ctx ends (none when it is ""), announced on w.
+func Observers(ctx context.Context, w io.Writer, plain bool, metricsAddr string) (Multi, error) {
+	var obs Multi
+	if plain {
+		obs = append(obs, NewPlain(w))
+	} else {
+		obs = append(obs, NewTerminal(w))
+	}
+	if metricsAddr != "" {
+		m := NewMetrics()
+		addr, err := m.Serve(ctx, metricsAddr)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(w, "live metrics at http://%s/metrics\n", addr)
+		obs = append(obs, m)
+	}
+	return obs, nil
 }
