@@ -25,7 +25,7 @@ import (
 	"github.com/greenlang/loadgen/internal/report"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/internal/stress"
-	"github.com/greenlang/loadgen/internal/target"
+	"github.com/greenlang/loadgen/internal/reftarget"
 	"github.com/greenlang/loadgen/scenarios"
 )
 
@@ -223,7 +223,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	}
 	baseURL := cfg.Target
 	if cfg.Target == campaign.EmbeddedTarget {
-		url, stopTarget, terr := target.StartEmbedded(cfg.Replicas, cfg.TargetCapacityFactor, cfg.TargetTimeScale)
+		url, stopTarget, terr := reftarget.StartEmbedded(cfg.Replicas, cfg.TargetCapacityFactor, cfg.TargetTimeScale)
 		if terr != nil {
 			return stressErr(terr)
 		}
@@ -286,7 +286,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 // stressErr maps an error opening a campaign to its exit code: bad input
 // (2) or a failure of the machine (5).
 func stressErr(err error) error {
-	if errors.Is(err, stress.ErrBadInput) || errors.Is(err, target.ErrConfig) {
+	if errors.Is(err, stress.ErrBadInput) || errors.Is(err, reftarget.ErrConfig) {
 		return &ExitError{Code: ExitBadInput, Err: err}
 	}
 	return &ExitError{Code: ExitFailed, Err: err}

@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/greenlang/loadgen/internal/target"
+	"github.com/greenlang/loadgen/internal/reftarget"
 )
 
 func newTargetCmd() *cobra.Command {
-	cfg := target.DefaultConfig()
+	cfg := reftarget.DefaultConfig()
 	var lb, cpu string
 	c := &cobra.Command{
 		Use:   "target [--addr 127.0.0.1:8080] [--replicas N] [--time-scale F] [--capacity-factor F] [--lb MODE] [fault flags]",
@@ -34,7 +34,7 @@ Exit codes: 0 after a clean shutdown; 2 bad flags; 3 crashed by a crash fault.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var problems []string
-			cfg.LB = target.LBMode(lb)
+			cfg.LB = reftarget.LBMode(lb)
 			if m, err := targetParseCPU(cpu); err != nil {
 				problems = append(problems, err.Error())
 			} else {
@@ -46,7 +46,7 @@ Exit codes: 0 after a clean shutdown; 2 bad flags; 3 crashed by a crash fault.`,
 			if len(problems) > 0 {
 				return usageErr("target: %s", targetNumbered(problems))
 			}
-			srv, err := target.New(cfg)
+			srv, err := reftarget.New(cfg)
 			if err != nil {
 				return usageErr("target: %v", err)
 			}

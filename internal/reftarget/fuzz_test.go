@@ -1,4 +1,4 @@
-package target
+package reftarget
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ import (
 	"github.com/greenlang/loadgen/xk6-steamtrap/trap"
 )
 
-// Fuzz targets: go test -run '^$' -fuzz FuzzX -fuzztime 60s ./internal/target/
+// Fuzz targets: go test -run '^$' -fuzz FuzzX -fuzztime 60s ./internal/reftarget/
 // Inputs that found a bug stay in testdata/fuzz/FuzzX.
 
 func addInspectionSeeds(f *testing.F) {

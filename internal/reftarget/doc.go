@@ -14,4 +14,4 @@
 // Capacity per pod is workers / service time (config.go, DefaultTiers):
 // 250 API requests/s, 100 full inspections/min, 50 ML predictions/s, and for
 // GL-006 the §8.1 CPU × duration of each operation on a CPU budget.
-package target
+package reftarget

@@ -1,10 +1,10 @@
-package target
+package reftarget
 
 import (
 	"net/http"
 	"time"
 
-	"github.com/greenlang/loadgen/internal/target/recovery"
+	"github.com/greenlang/loadgen/internal/reftarget/recovery"
 	"github.com/greenlang/loadgen/xk6-steamtrap/heat"
 )
 
