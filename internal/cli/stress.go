@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -22,15 +23,28 @@ import (
 
 	"github.com/greenlang/loadgen/internal/campaign"
 	"github.com/greenlang/loadgen/internal/live"
+	"github.com/greenlang/loadgen/internal/reftarget"
 	"github.com/greenlang/loadgen/internal/report"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/internal/stress"
-	"github.com/greenlang/loadgen/internal/reftarget"
 	"github.com/greenlang/loadgen/scenarios"
 )
 
-// K6Version is the version of the embedded k6 (go.k6.io/k6/v2).
-const K6Version = "2.2.0"
+// K6Version is the version of the embedded k6 (the go.k6.io/k6/v2 module
+// this binary was built with, from its build information), e.g. "2.2.0".
+func K6Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "go.k6.io/k6/v2" {
+				if d.Replace != nil && d.Replace.Version != "" {
+					d = d.Replace
+				}
+				return strings.TrimPrefix(d.Version, "v")
+			}
+		}
+	}
+	return "unknown"
+}
 
 // GitCommit is the commit loadgen was built from, set with -ldflags -X.
 var GitCommit = ""
@@ -237,7 +251,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	}
 	c, err := stress.Open(run, cfg, stress.Setup{Dir: cmp.Or(f.resume, f.out), BaseURL: baseURL, K6: k6cmd,
 		Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
-		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version, Go: runtime.Version(), GitCommit: GitCommit}})
+		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version(), Go: runtime.Version(), GitCommit: GitCommit}})
 	if err != nil {
 		return stressErr(err)
 	}

@@ -115,6 +115,9 @@ func TestStressFindsAKnownCapacity(t *testing.T) {
 	assert.Greater(t, run.Breakpoint.FirstFailingRPS, run.Breakpoint.MaxSustainableRPS)
 	assert.True(t, run.Search.Confirmed)
 	assert.NotEmpty(t, run.Breakpoint.Reason)
+	goMod, err := os.ReadFile("../../go.mod")
+	require.NoError(t, err)
+	assert.Contains(t, string(goMod), "go.k6.io/k6/v2 v"+run.Versions.K6+"\n", "the k6 version recorded is the module built in")
 	for _, s := range run.Steps {
 		assert.Contains(t, []string{"pass", "fail", "invalid"}, s.Verdict)
 		assert.FileExists(t, filepath.Join(dir, s.SecondsFile))

@@ -42,6 +42,14 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 		}
 		return &runrecord.GeneratorSummary{Bound: true, CeilingRPS: ceil.OfferedRPS, Reason: reason}
 	}
+	if bp.Found {
+		for _, s := range steps {
+			if s.OfferedRPS == bp.FirstFailingRPS && s.Verdict == string(breakpoint.Fail) && s.Generator != nil && s.Generator.Bound {
+				return &runrecord.GeneratorSummary{NearCeiling: true, Reason: fmt.Sprintf(
+					"the load generator was saturated in the first failing step (%.0f req/s): the target's 5xx/429 count against it, but they may answer bursts of a starved generator; confirm with more runners or a bigger generator", s.OfferedRPS)}
+			}
+		}
+	}
 	var top *runrecord.Step
 	peak := 0.0
 	for i := range steps {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/campaign"
 	"github.com/greenlang/loadgen/internal/k6step"
 	"github.com/greenlang/loadgen/internal/ramp"
@@ -186,4 +187,16 @@ func TestCampaignLoopRetriesAStarvedGeneratorOnce(t *testing.T) {
 	assert.Equal(t, "invalid", camp.Run.Steps[0].Verdict)
 	assert.True(t, camp.Run.Steps[0].Generator.Bound)
 	assert.NotEmpty(t, camp.Run.Steps[0].Generator.Evidence)
+}
+
+func TestGeneratorSummaryFlagsAFailureTheGeneratorShared(t *testing.T) {
+	t.Parallel()
+	steps := []runrecord.Step{
+		{OfferedRPS: 80, Verdict: "pass", Generator: &runrecord.Generator{CPU: 0.5, CPUsAllowed: 1}},
+		{OfferedRPS: 90, Verdict: "fail", Generator: &runrecord.Generator{CPU: 0.95, CPUsAllowed: 1, Bound: true, LimitedBy: "cpu"}},
+	}
+	g := GeneratorSummary(steps, breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 80, FirstFailingRPS: 90}, false)
+	require.NotNil(t, g)
+	assert.True(t, g.NearCeiling)
+	assert.Contains(t, g.Reason, "saturated in the first failing step")
 }

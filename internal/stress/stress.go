@@ -334,9 +334,15 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 			gen.Bound = true
 			gen.Evidence = append(gen.Evidence, r.Detail)
 			gen.LimitedBy = "vu_pool"
-			if breakpoint.Starved(obs, Criteria(cfg)) {
-				gen.LimitedBy = "cpu"
-			}
+		}
+	}
+	// A starved generator is recorded as such even when the target's own
+	// 5xx/429 failed the step: the campaign flags such a breaking point.
+	if gen != nil && breakpoint.Starved(obs, Criteria(cfg)) {
+		gen.LimitedBy = "cpu"
+		if !gen.Bound {
+			gen.Bound = true
+			gen.Evidence = append(gen.Evidence, "the load generator was saturated during the step (the target's 5xx/429 failed it)")
 		}
 	}
 	return rec
