@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
 // Verdict is a step's outcome.
@@ -50,16 +52,6 @@ type Reason struct {
 
 func (r Reason) String() string { return string(r.Signal) + ": " + r.Detail }
 
-// Second is one second of the step's steady window.
-type Second struct {
-	// T is seconds since the window's start.
-	T float64
-	// Completed counts responses (any status, any error) in the second.
-	Completed int64
-	// P50Ms is the second's median latency, ms.
-	P50Ms float64
-}
-
 // Observation is what was measured in a step's steady window (after warm-up).
 type Observation struct {
 	OfferedRPS  float64
@@ -96,8 +88,10 @@ type Observation struct {
 	OKLatency        bool
 	OKP95Ms, OKP99Ms float64
 	// Gen is the generator's own health in the window.
-	Gen     Generator
-	Seconds []Second
+	Gen Generator
+	// Seconds are the window's seconds, in order (for the trend of the
+	// median latency).
+	Seconds []measure.Second
 }
 
 // Generator is the load generator's health during a step: the k6 process's
@@ -377,11 +371,11 @@ func saturated(o Observation, c Criteria) (string, bool) {
 
 // latencyRise fits a line to the per-second median latency and returns its
 // rise across the window, and the fit's R².
-func latencyRise(secs []Second) (rise, r2 float64, ok bool) {
+func latencyRise(secs []measure.Second) (rise, r2 float64, ok bool) {
 	var xs, ys []float64
 	for _, s := range secs {
-		if s.Completed > 0 {
-			xs, ys = append(xs, s.T), append(ys, s.P50Ms)
+		if s.Requests > 0 {
+			xs, ys = append(xs, float64(s.StartUnix-secs[0].StartUnix)), append(ys, s.P50Millis)
 		}
 	}
 	if len(xs) < 4 {
@@ -395,11 +389,11 @@ func latencyRise(secs []Second) (rise, r2 float64, ok bool) {
 	return beta * (xs[len(xs)-1] - xs[0]), r2, true
 }
 
-func firstQuarterMedian(secs []Second) float64 {
+func firstQuarterMedian(secs []measure.Second) float64 {
 	var ys []float64
 	for _, s := range secs[:max(1, len(secs)/4)] {
-		if s.Completed > 0 {
-			ys = append(ys, s.P50Ms)
+		if s.Requests > 0 {
+			ys = append(ys, s.P50Millis)
 		}
 	}
 	if len(ys) == 0 {
@@ -416,11 +410,6 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func round(x float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(x*p) / p
 }
 
 func ms(x float64) string {

@@ -4,12 +4,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
-func flat(n int, p50 float64, completed int64) []Second {
-	out := make([]Second, n)
+func flat(n int, p50 float64, completed int64) []measure.Second {
+	out := make([]measure.Second, n)
 	for i := range out {
-		out[i] = Second{T: float64(i), Completed: completed, P50Ms: p50}
+		out[i] = measure.Second{StartUnix: int64(1000 + i), Requests: completed, P50Millis: p50}
 	}
 	return out
 }
@@ -34,11 +36,11 @@ func TestJudge(t *testing.T) {
 	rising := healthy()
 	rising.Seconds = nil
 	for i := range 30 {
-		rising.Seconds = append(rising.Seconds, Second{T: float64(i), Completed: 200, P50Ms: 30 + 12*float64(i)})
+		rising.Seconds = append(rising.Seconds, measure.Second{StartUnix: int64(1000 + i), Requests: 200, P50Millis: 30 + 12*float64(i)})
 	}
 	noisy := healthy()
 	for i := range noisy.Seconds {
-		noisy.Seconds[i].P50Ms = []float64{30, 60, 25, 70, 28}[i%5]
+		noisy.Seconds[i].P50Millis = []float64{30, 60, 25, 70, 28}[i%5]
 	}
 	cases := []struct {
 		name    string

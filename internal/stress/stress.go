@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
@@ -165,7 +166,7 @@ func (c *Campaign) Execute(ctx context.Context) error {
 			// The generator could not offer this rate, retries and all: it
 			// is its ceiling, and the search goes on below it if it can.
 			c.Run.Steps[len(c.Run.Steps)-1].GeneratorCeiling = true
-			c.Observer.Note(fmt.Sprintf("the load generator cannot offer %d req/s (%s): searching below it", step.RPS, joinReasons(res.Reasons)))
+			c.Observer.Note(fmt.Sprintf("the load generator cannot offer %d req/s (%s): searching below it", step.RPS, strings.Join(res.Reasons, "; ")))
 			c.Plan.Ceiling(step)
 		} else {
 			c.Plan.Record(step, verdict == breakpoint.Pass)
@@ -216,14 +217,14 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 		}
 		c.Observer.StepEnd(rec, c.Plan.Progress())
 		if poolOut {
-			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, joinReasons(rec.Reasons)))
+			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, strings.Join(rec.Reasons, "; ")))
 			if rec.VUs.Peak >= maxVUs {
 				maxVUs = min(maxVUs*2, c.Cfg.MaxVUs*4)
 			}
 			pre = min(max(pre*2, rec.VUs.Peak*2), maxVUs)
 		} else {
 			starved++
-			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying once", idx, joinReasons(rec.Reasons)))
+			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying once", idx, strings.Join(rec.Reasons, "; ")))
 		}
 	}
 }
@@ -299,9 +300,7 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	}
 	p := w.Percentiles()
 	obs.P50Ms, obs.P90Ms, obs.P95Ms, obs.P99Ms, obs.MaxMs = p.P50Millis, p.P90Millis, p.P95Millis, p.P99Millis, p.MaxMillis
-	for i, s := range steady {
-		obs.Seconds = append(obs.Seconds, breakpoint.Second{T: float64(i), Completed: s.Requests, P50Ms: s.P50Millis})
-	}
+	obs.Seconds = steady
 	verdict, reasons := breakpoint.Judge(obs, Criteria(cfg))
 	rec := runrecord.Step{
 		Index: idx, Phase: string(step.Phase), Attempt: attempt,
@@ -429,17 +428,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func joinReasons(rs []string) string {
-	if len(rs) == 0 {
-		return "no reason recorded"
-	}
-	out := rs[0]
-	for _, r := range rs[1:] {
-		out += "; " + r
-	}
-	return out
 }
 
 func round(x float64, digits int) float64 {
