@@ -11,22 +11,23 @@ import (
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
-// Verdict is how a measured figure stands against the documented one. It is
+// Standing is how a measured figure stands against the documented one (the
+// JSON "verdict" of a comparison; not a step's breakpoint.Verdict). It is
 // about performance, whichever way the unit points: for a latency or a
 // duration, longer than documented is Below.
-type Verdict string
+type Standing string
 
-// The verdicts.
+// The standings (their strings are the JSON "verdict" values).
 const (
-	Meets Verdict = "meets" // within ±tolerance of the documented figure
-	Below Verdict = "below" // worse than documented by more than the tolerance
-	Above Verdict = "above" // better than documented by more than the tolerance
+	Meets Standing = "meets" // within ±tolerance of the documented figure
+	Below Standing = "below" // worse than documented by more than the tolerance
+	Above Standing = "above" // better than documented by more than the tolerance
 	// Inconclusive: the campaign bounds the figure on one side only and the
 	// bound does not decide (e.g. it stopped below the documented rate with
 	// every step passing).
-	Inconclusive Verdict = "inconclusive"
+	Inconclusive Standing = "inconclusive"
 	// NotComparable: the guides document no figure for what the run measured.
-	NotComparable Verdict = "not comparable"
+	NotComparable Standing = "not comparable"
 )
 
 // DefaultTolerance is the default band around a documented figure within
@@ -43,17 +44,17 @@ const (
 	AtMost  Bound = "below"    // the first step already failed: below this
 )
 
-// Judge compares a measured value with documented within ±tolerance (a
-// fraction) and returns the verdict and the ratio measured/documented.
+// Assess compares a measured value with documented within ±tolerance (a
+// fraction) and returns its standing and the ratio measured/documented.
 // higherIsBetter says which way is better (throughput: true; latency:
 // false). A value known only as a bound is the open interval the bound
-// gives (AtLeast x: [x, ∞); AtMost x: [0, x)) and is judged by
-// JudgeInterval's rule: it gives a verdict only when the bound decides it.
-func Judge(documented, measured, tolerance float64, higherIsBetter bool, bound Bound) (Verdict, float64) {
+// gives (AtLeast x: [x, ∞); AtMost x: [0, x)) and is assessed by
+// AssessInterval's rule: it gives a standing only when the bound decides it.
+func Assess(documented, measured, tolerance float64, higherIsBetter bool, bound Bound) (Standing, float64) {
 	if !(documented > 0) || math.IsNaN(measured) || math.IsInf(measured, 0) || measured < 0 {
 		return NotComparable, 0
 	}
-	return JudgeInterval(documented, OfBound(measured, bound), tolerance, higherIsBetter).Verdict, measured / documented
+	return AssessInterval(documented, OfBound(measured, bound), tolerance, higherIsBetter).Standing, measured / documented
 }
 
 // Row is one documented figure beside its measurement.
@@ -82,13 +83,13 @@ type Row struct {
 	// Ratio is Measured ÷ Documented.
 	Ratio float64 `json:"ratio"`
 	// Better is "higher" or "lower".
-	Better  string  `json:"better"`
-	Verdict Verdict `json:"verdict"`
+	Better  string   `json:"better"`
+	Verdict Standing `json:"verdict"`
 	// Note qualifies the verdict (e.g. "meets or above" when the interval
 	// reaches past the band's upper edge, or why it is inconclusive).
 	Note string `json:"note,omitempty"`
 	// ResolutionNeeded says, when the verdict is inconclusive, what would
-	// decide it (see JudgeInterval).
+	// decide it (see AssessInterval).
 	ResolutionNeeded *ResolutionNeeded `json:"resolution_needed,omitempty"`
 	// Basis says how the measured value was obtained.
 	Basis string `json:"basis"`
@@ -105,9 +106,9 @@ type Alternative struct {
 	Unit    string  `json:"unit"`
 	Derived string  `json:"derived"`
 	// Agrees is whether it equals the primary documented figure (±0.5%).
-	Agrees  bool    `json:"agrees"`
-	Ratio   float64 `json:"ratio"` // measured / this value
-	Verdict Verdict `json:"verdict"`
+	Agrees  bool     `json:"agrees"`
+	Ratio   float64  `json:"ratio"` // measured / this value
+	Verdict Standing `json:"verdict"`
 }
 
 // Disagreement is a place where a guide disagrees with itself.
@@ -142,7 +143,7 @@ type Result struct {
 	Tolerance      float64 `json:"tolerance"`
 	// FigureUsed says in words which documented figure the run is judged on.
 	FigureUsed    string         `json:"figure_used"`
-	Verdict       Verdict        `json:"verdict"`
+	Verdict       Standing       `json:"verdict"`
 	Rows          []Row          `json:"rows"`
 	Alternatives  []Alternative  `json:"alternatives,omitempty"`
 	Disagreements []Disagreement `json:"disagreements"`
@@ -431,7 +432,7 @@ func compareGL008(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 		Measured: measuredLat, Better: "lower",
 		Basis: fmt.Sprintf("p95 of step %d at %s req/s (%s); the guide states it for its %d-replica cluster at an unstated load",
 			step.Index, num(step.OfferedRPS), how, cl.Replicas)}
-	lrow.Verdict, lrow.Ratio = Judge(lf.Value, measuredLat, res.Tolerance, false, Exact)
+	lrow.Verdict, lrow.Ratio = Assess(lf.Value, measuredLat, res.Tolerance, false, Exact)
 	res.Rows = append(res.Rows, lrow)
 	if run.Config.P95Ms > 0 && run.Config.P95Ms > lf.Value/sc.latencyUnitScale {
 		res.Notes = append(res.Notes, fmt.Sprintf("the campaign's p95 limit (%s ms) is looser than the documented %s %s %s: a rate can pass the campaign and still miss the documented latency",
@@ -510,7 +511,7 @@ func compareGL006(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 		}
 		drow := Row{ID: "operations." + spec.Operation + ".duration_s", Figure: spec.Name + " duration (avg)", Section: b.Operations.Section,
 			Unit: "s", Documented: spec.DurationS, Measured: d, Better: "lower", Basis: how}
-		drow.Verdict, drow.Ratio = Judge(spec.DurationS, d, res.Tolerance, false, Exact)
+		drow.Verdict, drow.Ratio = Assess(spec.DurationS, d, res.Tolerance, false, Exact)
 		res.Rows = append(res.Rows, drow)
 	}
 }

@@ -15,14 +15,14 @@ import (
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
-func TestJudge(t *testing.T) {
+func TestAssess(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name           string
 		doc, meas, tol float64
 		higher         bool
 		bound          Bound
-		want           Verdict
+		want           Standing
 		wantRatio      float64
 	}{
 		{"equal", 250, 250, 0.1, true, Exact, Meets, 1},
@@ -44,7 +44,7 @@ func TestJudge(t *testing.T) {
 		{"no documented figure", 0, 250, 0.1, true, Exact, NotComparable, 0},
 		{"NaN measured", 250, math.NaN(), 0.1, true, Exact, NotComparable, 0},
 	} {
-		got, ratio := Judge(c.doc, c.meas, c.tol, c.higher, c.bound)
+		got, ratio := Assess(c.doc, c.meas, c.tol, c.higher, c.bound)
 		assert.Equal(t, c.want, got, c.name)
 		assert.InDelta(t, c.wantRatio, ratio, 1e-9, c.name)
 	}
@@ -179,7 +179,7 @@ func TestComparePicksTheFigureByEndpoint(t *testing.T) {
 		lo, hi    float64
 		id        string
 		doc, meas float64
-		verdict   Verdict
+		verdict   Standing
 	}{
 		{"inspection", 1, 250, 260, "single_pod.api_requests_per_s", 250, 250, Meets},
 		{"inspection", 4, 1000, 1100, "single_pod.api_requests_per_s", 250, 250, Meets},

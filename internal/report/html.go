@@ -29,7 +29,7 @@ func newHTMLTable(header []string, rows [][]string, align []texttable.Align) htm
 
 type htmlPrimary struct {
 	Label   string
-	Verdict compare.Verdict
+	Verdict compare.Standing
 	Detail  string
 	Note    string
 }
