@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
@@ -269,7 +270,7 @@ func Compare(run *runrecord.Run, b *Benchmarks, o Options) (*Result, error) {
 	if run.Config.Target == campaign.EmbeddedTarget || run.Target == campaign.EmbeddedTarget {
 		res.Calibration, res.CalibrationNote = true, CalibrationNote
 		if f := run.Config.TargetCapacityFactor; f > 0 && f != 1 {
-			res.CalibrationNote += fmt.Sprintf(" (here a degraded build: capacity factor %s, so the harness should find %s%% of the documented figure)", num(f), num(f*100))
+			res.CalibrationNote += fmt.Sprintf(" (here a degraded build: capacity factor %s, so the harness should find %s%% of the documented figure)", numfmt.Num(f), numfmt.Num(f*100))
 		}
 	}
 	if g := run.Generator; run.Status == runrecord.Inconclusive || (g != nil && g.Bound) {
@@ -302,26 +303,26 @@ func Compare(run *runrecord.Run, b *Benchmarks, o Options) (*Result, error) {
 // req/s to the figure's unit.
 func bpBasis(run *runrecord.Run, res *Result, factor float64, unit string) string {
 	bp := run.Breakpoint
-	per := func(x float64) string { return num(x*factor/float64(res.Replicas)) + " " + unit }
+	per := func(x float64) string { return numfmt.Num(x*factor/float64(res.Replicas)) + " " + unit }
 	reps := replicas(res.Replicas)
 	switch res.PerPodBound {
 	case AtLeast:
 		if res.GeneratorBound {
 			return fmt.Sprintf("the load generator gave out before the target: the target passed up to %s req/s on %s (%s): capacity is at least %s per pod",
-				num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
+				numfmt.Num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
 		}
 		return fmt.Sprintf("no step failed up to %s req/s on %s (%s): capacity is at least %s per pod",
-			num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
+			numfmt.Num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
 	case AtMost:
 		return fmt.Sprintf("the lowest rate tried, %s req/s, already failed on %s: capacity is below %s per pod",
-			num(bp.FirstFailingRPS), reps, per(bp.FirstFailingRPS))
+			numfmt.Num(bp.FirstFailingRPS), reps, per(bp.FirstFailingRPS))
 	}
-	s := fmt.Sprintf("max sustainable %s req/s ÷ %s (%s)", num(bp.MaxSustainableRPS), reps, res.ReplicasSource)
+	s := fmt.Sprintf("max sustainable %s req/s ÷ %s (%s)", numfmt.Num(bp.MaxSustainableRPS), reps, res.ReplicasSource)
 	if factor != 1 {
 		s += fmt.Sprintf(" × %g", factor)
 	}
 	if bp.FirstFailingRPS > 0 {
-		s += fmt.Sprintf("; first failing %s req/s", num(bp.FirstFailingRPS))
+		s += fmt.Sprintf("; first failing %s req/s", numfmt.Num(bp.FirstFailingRPS))
 		if factor != 1 || res.Replicas != 1 {
 			s += fmt.Sprintf(" (%s per pod)", per(bp.FirstFailingRPS))
 		}
@@ -372,7 +373,7 @@ func compareGL008(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 		return
 	}
 	f, _ := sp.Get(sc.id)
-	res.FigureUsed = fmt.Sprintf("%s = %s %s per pod (%s)", f.What, num(f.Value), f.Unit, sp.Section)
+	res.FigureUsed = fmt.Sprintf("%s = %s %s per pod (%s)", f.What, numfmt.Num(f.Value), f.Unit, sp.Section)
 	res.Notes = append(res.Notes, sc.assumption)
 	measured := res.PerPodRPS * sc.factor
 	row := Row{ID: "single_pod." + sc.id, Figure: sc.what, Section: sp.Section, Unit: f.Unit, Documented: f.Value,
@@ -400,16 +401,16 @@ func compareGL008(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 	}
 	if c, ok := cl.Get(sc.id); ok && cl.Replicas > 0 {
 		addAlt("cluster "+c.What, cl.Section, c.Value/float64(cl.Replicas),
-			fmt.Sprintf("%s %s ÷ %d replicas", num(c.Value), c.Unit, cl.Replicas))
+			fmt.Sprintf("%s %s ÷ %d replicas", numfmt.Num(c.Value), c.Unit, cl.Replicas))
 	}
 	if comp, ok := b.Components.Get(sc.component); ok && comp.Replicas > 0 {
 		addAlt(comp.Component+" max throughput", b.Components.Section, comp.MaxThroughput/float64(comp.Replicas),
-			fmt.Sprintf("%s %s ÷ %d replicas", num(comp.MaxThroughput), comp.MaxThroughputUnit, comp.Replicas))
+			fmt.Sprintf("%s %s ÷ %d replicas", numfmt.Num(comp.MaxThroughput), comp.MaxThroughputUnit, comp.Replicas))
 	}
 	if sc.component == "steam-trap-inspector" {
 		if w, ok := b.Components.Get("worker"); ok && w.Replicas > 0 {
 			addAlt("worker max throughput (if a job is an inspection)", b.Components.Section, w.MaxThroughput/float64(w.Replicas),
-				fmt.Sprintf("%s %s ÷ %d replicas", num(w.MaxThroughput), w.MaxThroughputUnit, w.Replicas))
+				fmt.Sprintf("%s %s ÷ %d replicas", numfmt.Num(w.MaxThroughput), w.MaxThroughputUnit, w.Replicas))
 		}
 	}
 
@@ -431,12 +432,12 @@ func compareGL008(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 	lrow := Row{ID: "cluster." + sc.latencyID, Figure: lf.What, Section: cl.Section, Unit: lf.Unit, Documented: lf.Value,
 		Measured: measuredLat, Better: "lower",
 		Basis: fmt.Sprintf("p95 of step %d at %s req/s (%s); the guide states it for its %d-replica cluster at an unstated load",
-			step.Index, num(step.OfferedRPS), how, cl.Replicas)}
+			step.Index, numfmt.Num(step.OfferedRPS), how, cl.Replicas)}
 	lrow.Verdict, lrow.Ratio = Assess(lf.Value, measuredLat, res.Tolerance, false, Exact)
 	res.Rows = append(res.Rows, lrow)
 	if run.Config.P95Ms > 0 && run.Config.P95Ms > lf.Value/sc.latencyUnitScale {
 		res.Notes = append(res.Notes, fmt.Sprintf("the campaign's p95 limit (%s ms) is looser than the documented %s %s %s: a rate can pass the campaign and still miss the documented latency",
-			num(run.Config.P95Ms), lf.What, num(lf.Value), lf.Unit))
+			numfmt.Num(run.Config.P95Ms), lf.What, numfmt.Num(lf.Value), lf.Unit))
 	}
 }
 
@@ -458,10 +459,10 @@ func latencyStep(run *runrecord.Run, rate float64) (*runrecord.Step, string) {
 		}
 	}
 	if best != nil {
-		return best, fmt.Sprintf("the highest passing step not above the documented %s req/s for this deployment", num(rate))
+		return best, fmt.Sprintf("the highest passing step not above the documented %s req/s for this deployment", numfmt.Num(rate))
 	}
 	if lowest != nil {
-		return lowest, fmt.Sprintf("no step passed at or below the documented %s req/s; the lowest passing step", num(rate))
+		return lowest, fmt.Sprintf("no step passed at or below the documented %s req/s; the lowest passing step", numfmt.Num(rate))
 	}
 	return nil, ""
 }
@@ -488,11 +489,11 @@ func compareGL006(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 	if run.Config.Target == "embedded" && run.Config.TargetTimeScale > 0 && run.Config.TargetTimeScale != 1 {
 		ts = run.Config.TargetTimeScale
 		res.Notes = append(res.Notes, fmt.Sprintf("the embedded target ran GL-006 operations at time scale %s: measured rates × %s and durations ÷ %s give real-time figures",
-			num(ts), num(ts), num(ts)))
+			numfmt.Num(ts), numfmt.Num(ts), numfmt.Num(ts)))
 	}
 	docCap := cpuPerReplica / (spec.CPUMillis * spec.DurationS)
 	res.FigureUsed = fmt.Sprintf("%s: %s req/s per %sm pod at full CPU, derived from §8.1 (%sm × %s s per request) and §8.2's %sm replica",
-		spec.Name, num(docCap), num(cpuPerReplica), num(spec.CPUMillis), num(spec.DurationS), num(cpuPerReplica))
+		spec.Name, numfmt.Num(docCap), numfmt.Num(cpuPerReplica), numfmt.Num(spec.CPUMillis), numfmt.Num(spec.DurationS), numfmt.Num(cpuPerReplica))
 	row := Row{ID: "derived.capacity_per_pod", Figure: spec.Name + " requests/second per pod (derived)",
 		Section: b.Operations.Section + " + " + b.CapacityFormula.Section, Unit: "req/s", Documented: docCap,
 		Measured: res.PerPodRPS * ts, Bound: res.PerPodBound, Better: "higher", Basis: bpBasis(run, res, ts, "req/s"), Primary: true}
@@ -503,11 +504,11 @@ func compareGL006(run *runrecord.Run, b *Benchmarks, o Options, res *Result, jud
 	}
 	res.Rows = append(res.Rows, row)
 	res.Notes = append(res.Notes, fmt.Sprintf("a pod's capacity for one operation is its CPU ÷ (CPU per request × duration): %sm ÷ (%sm × %s s); the target utilisation of §8.2 is headroom, not capacity, so the breaking point is compared at full CPU",
-		num(cpuPerReplica), num(spec.CPUMillis), num(spec.DurationS)))
+		numfmt.Num(cpuPerReplica), numfmt.Num(spec.CPUMillis), numfmt.Num(spec.DurationS)))
 
 	if d, how, ok := MeasuredDuration(run, o.MeanMs); ok {
 		if ts != 1 {
-			d, how = d/ts, how+fmt.Sprintf(", ÷ time scale %s", num(ts))
+			d, how = d/ts, how+fmt.Sprintf(", ÷ time scale %s", numfmt.Num(ts))
 		}
 		drow := Row{ID: "operations." + spec.Operation + ".duration_s", Figure: spec.Name + " duration (avg)", Section: b.Operations.Section,
 			Unit: "s", Documented: spec.DurationS, Measured: d, Better: "lower", Basis: how}
@@ -531,9 +532,9 @@ func MeasuredDuration(run *runrecord.Run, meanMs map[int]float64) (float64, stri
 		return 0, "", false
 	}
 	if m, ok := meanMs[low.Index]; ok && m > 0 {
-		return m / 1000, fmt.Sprintf("mean latency of step %d at %s req/s (the lowest passing rate)", low.Index, num(low.OfferedRPS)), true
+		return m / 1000, fmt.Sprintf("mean latency of step %d at %s req/s (the lowest passing rate)", low.Index, numfmt.Num(low.OfferedRPS)), true
 	}
-	return low.LatencyMs.P50 / 1000, fmt.Sprintf("median latency of step %d at %s req/s (the lowest passing rate; no seconds file for a mean)", low.Index, num(low.OfferedRPS)), true
+	return low.LatencyMs.P50 / 1000, fmt.Sprintf("median latency of step %d at %s req/s (the lowest passing rate; no seconds file for a mean)", low.Index, numfmt.Num(low.OfferedRPS)), true
 }
 
 // Disagreements finds where a guide disagrees with itself. rows marks the
@@ -564,7 +565,7 @@ func Disagreements(b *Benchmarks, rows []Row) []Disagreement {
 			if math.Abs(per/f.Value-1) > 0.005 {
 				add(Disagreement{Topic: p.component + " throughput per pod", Sections: []string{b.Components.Section, sp.Section},
 					Detail: fmt.Sprintf("%s: %s %s on %d replicas = %s %s per pod, but a single pod is documented at %s %s (%s)",
-						p.component, num(c.MaxThroughput), c.MaxThroughputUnit, c.Replicas, num(per), c.MaxThroughputUnit, num(f.Value), f.Unit, f.What),
+						p.component, numfmt.Num(c.MaxThroughput), c.MaxThroughputUnit, c.Replicas, numfmt.Num(per), c.MaxThroughputUnit, numfmt.Num(f.Value), f.Unit, f.What),
 					Relevant: used["single_pod."+p.id]})
 			}
 		}
@@ -575,13 +576,13 @@ func Disagreements(b *Benchmarks, rows []Row) []Disagreement {
 			}
 			if math.Abs(c.Value/(f.Value*float64(cl.Replicas))-1) > 0.005 {
 				add(Disagreement{Topic: f.What + " cluster vs single pod", Sections: []string{cl.Section, sp.Section},
-					Detail:   fmt.Sprintf("cluster %s %s on %d replicas vs %d × %s %s", num(c.Value), c.Unit, cl.Replicas, cl.Replicas, num(f.Value), f.Unit),
+					Detail:   fmt.Sprintf("cluster %s %s on %d replicas vs %d × %s %s", numfmt.Num(c.Value), c.Unit, cl.Replicas, cl.Replicas, numfmt.Num(f.Value), f.Unit),
 					Relevant: used["single_pod."+f.ID]})
 			}
 		}
 		if s, ok := b.Components.Get("sensor-gateway"); ok {
 			add(Disagreement{Topic: "sensor-gateway capacity is not a rate", Sections: []string{b.Components.Section},
-				Detail: fmt.Sprintf("sensor-gateway's max throughput is given as %s %s (a count, not a rate per time): no throughput can be compared with it", num(s.MaxThroughput), s.MaxThroughputUnit)})
+				Detail: fmt.Sprintf("sensor-gateway's max throughput is given as %s %s (a count, not a rate per time): no throughput can be compared with it", numfmt.Num(s.MaxThroughput), s.MaxThroughputUnit)})
 		}
 		var cpu, mem float64
 		pods := 0
@@ -593,11 +594,11 @@ func Disagreements(b *Benchmarks, rows []Row) []Disagreement {
 		t := b.Components.Totals
 		if t.CPUCores > 0 && math.Abs(cpu-t.CPUCores) > 1e-9 {
 			add(Disagreement{Topic: "total CPU", Sections: []string{t.Section, b.Components.Section},
-				Detail: fmt.Sprintf("the rows add up to %s cores (replicas × CPU per pod); the total says %s", num(cpu), num(t.CPUCores))})
+				Detail: fmt.Sprintf("the rows add up to %s cores (replicas × CPU per pod); the total says %s", numfmt.Num(cpu), numfmt.Num(t.CPUCores))})
 		}
 		if t.MemoryGB > 0 && math.Abs(mem-t.MemoryGB) > 1e-9 {
 			add(Disagreement{Topic: "total memory", Sections: []string{t.Section, b.Components.Section},
-				Detail: fmt.Sprintf("the rows add up to %s Gi (%.1f GB); the total says %s GB", num(mem), mem*1.073741824, num(t.MemoryGB))})
+				Detail: fmt.Sprintf("the rows add up to %s Gi (%.1f GB); the total says %s GB", numfmt.Num(mem), mem*1.073741824, numfmt.Num(t.MemoryGB))})
 		}
 		if t.Pods > 0 && pods != t.Pods {
 			add(Disagreement{Topic: "total pods", Sections: []string{t.Section, b.Components.Section},
@@ -609,20 +610,20 @@ func Disagreements(b *Benchmarks, rows []Row) []Disagreement {
 			for _, r := range b.CapacityMatrix.Rows {
 				rule := max(g.MinReplicas, int(float64(r.InspectionsPerDay)/g.InspectionsPerDayPerBlock)*g.ReplicasPerBlock)
 				if rule != r.Replicas {
-					diffs = append(diffs, fmt.Sprintf("%s/day: %d vs %d", num(float64(r.InspectionsPerDay)), r.Replicas, rule))
+					diffs = append(diffs, fmt.Sprintf("%s/day: %d vs %d", numfmt.Num(float64(r.InspectionsPerDay)), r.Replicas, rule))
 				}
 				if db := float64(r.Traps * g.DBGBPerTrap); db != r.DBSizeGB {
-					dbDiffs = append(dbDiffs, fmt.Sprintf("%s traps: %s GB vs %s GB", num(float64(r.Traps)), num(r.DBSizeGB), num(db)))
+					dbDiffs = append(dbDiffs, fmt.Sprintf("%s traps: %s GB vs %s GB", numfmt.Num(float64(r.Traps)), numfmt.Num(r.DBSizeGB), numfmt.Num(db)))
 				}
 				if r.CPUCores != float64(r.Replicas)*g.CPUCoresPerReplica || r.MemoryGB != float64(r.Replicas*g.MemoryGBPerReplica) {
 					add(Disagreement{Topic: "capacity matrix resources per replica", Sections: []string{b.CapacityMatrix.Section, g.Section},
 						Detail: fmt.Sprintf("%d replicas → %s cores, %s GB in the matrix; the script's %g cores and %d GB per replica give %s and %d",
-							r.Replicas, num(r.CPUCores), num(r.MemoryGB), g.CPUCoresPerReplica, g.MemoryGBPerReplica, num(float64(r.Replicas)*g.CPUCoresPerReplica), r.Replicas*g.MemoryGBPerReplica)})
+							r.Replicas, numfmt.Num(r.CPUCores), numfmt.Num(r.MemoryGB), g.CPUCoresPerReplica, g.MemoryGBPerReplica, numfmt.Num(float64(r.Replicas)*g.CPUCoresPerReplica), r.Replicas*g.MemoryGBPerReplica)})
 				}
 			}
 			if len(diffs) > 0 {
 				add(Disagreement{Topic: "capacity matrix replicas vs the forecast script's rule", Sections: []string{b.CapacityMatrix.Section, g.Section},
-					Detail: fmt.Sprintf("matrix vs max(%d, int(inspections/day ÷ %s) × %d): %s", g.MinReplicas, num(g.InspectionsPerDayPerBlock), g.ReplicasPerBlock, strings.Join(diffs, "; "))})
+					Detail: fmt.Sprintf("matrix vs max(%d, int(inspections/day ÷ %s) × %d): %s", g.MinReplicas, numfmt.Num(g.InspectionsPerDayPerBlock), g.ReplicasPerBlock, strings.Join(diffs, "; "))})
 			}
 			if len(dbDiffs) > 0 {
 				add(Disagreement{Topic: "database size", Sections: []string{b.CapacityMatrix.Section, g.Section},
@@ -632,12 +633,12 @@ func Disagreements(b *Benchmarks, rows []Row) []Disagreement {
 			if c, ok := b.Components.Get("steam-trap-inspector"); ok {
 				add(Disagreement{Topic: "resources per replica", Sections: []string{g.Section, b.Components.Section, sp.Section},
 					Detail: fmt.Sprintf("the forecast sizes %g cores and %d GB per replica; the component table gives steam-trap-inspector pods %sm CPU and %s Gi; a single pod is documented to use %s cores and %s GB",
-						g.CPUCoresPerReplica, g.MemoryGBPerReplica, num(float64(c.CPUPerPodMillis)), num(c.MemoryPerPodGi), figure(sp, "cpu_cores_avg"), figure(sp, "memory_gb_avg"))})
+						g.CPUCoresPerReplica, g.MemoryGBPerReplica, numfmt.Num(float64(c.CPUPerPodMillis)), numfmt.Num(c.MemoryPerPodGi), figure(sp, "cpu_cores_avg"), figure(sp, "memory_gb_avg"))})
 			}
 			if g.HoursPerMonth > 0 && g.HoursPerMonth < 100 {
 				add(Disagreement{Topic: "monthly cost", Sections: []string{g.Section},
 					Detail: fmt.Sprintf("the cost model multiplies per-hour prices ($%g per core-hour, $%g per GB-hour) by %s, not by the ~730 hours of a month: compute and memory cost is understated about %d×",
-						g.CoreHourUSD, g.GBHourUSD, num(g.HoursPerMonth), int(math.Round(730/g.HoursPerMonth)))})
+						g.CoreHourUSD, g.GBHourUSD, numfmt.Num(g.HoursPerMonth), int(math.Round(730/g.HoursPerMonth)))})
 			}
 		}
 	case GL006:
@@ -647,7 +648,7 @@ func Disagreements(b *Benchmarks, rows []Row) []Disagreement {
 			literal := e.RequestsPerS * e.DurationS / e.TargetUtilization * (e.CPUPerRequestMillis / 1000)
 			add(Disagreement{Topic: "§8.2 formula as written", Sections: []string{f.Section},
 				Detail: fmt.Sprintf("\"%s\" gives %.1f only when CPU per request is read as a fraction of one replica's CPU (%sm ÷ %sm); the worked example (%s) gives %.2f ≈ %s",
-					f.Formula, literal, num(e.CPUPerRequestMillis), num(e.CPUPerReplicaMillis), f.Arithmetic, got, num(e.Replicas))})
+					f.Formula, literal, numfmt.Num(e.CPUPerRequestMillis), numfmt.Num(e.CPUPerReplicaMillis), f.Arithmetic, got, numfmt.Num(e.Replicas))})
 		}
 		if r := b.Recommendations; r != nil && b.Operations != nil && b.CapacityFormula != nil {
 			e := b.CapacityFormula.Example
@@ -662,11 +663,11 @@ func Disagreements(b *Benchmarks, rows []Row) []Disagreement {
 					x := Replicas(rate, op.DurationS, op.CPUMillis, e.TargetUtilization, e.CPUPerReplicaMillis)
 					lo, hi = math.Min(lo, x), math.Max(hi, x)
 				}
-				parts = append(parts, fmt.Sprintf("%s/day: %d–%d recommended, §8.2 gives %.3g–%.4g", num(rec.To), rec.MinReplicas, rec.MaxReplicas, lo, hi))
+				parts = append(parts, fmt.Sprintf("%s/day: %d–%d recommended, §8.2 gives %.3g–%.4g", numfmt.Num(rec.To), rec.MinReplicas, rec.MaxReplicas, lo, hi))
 			}
 			add(Disagreement{Topic: "§8.3 recommendations vs §8.2 formula", Sections: []string{r.Section, b.CapacityFormula.Section},
 				Detail: fmt.Sprintf("at each band's upper volume spread evenly over 24 h, §8.2 (%sm replicas, %.0f%% CPU) needs from the lightest to the heaviest operation: %s",
-					num(e.CPUPerReplicaMillis), e.TargetUtilization*100, strings.Join(parts, "; "))})
+					numfmt.Num(e.CPUPerReplicaMillis), e.TargetUtilization*100, strings.Join(parts, "; "))})
 		}
 	}
 	for _, n := range b.Notes {
@@ -684,21 +685,7 @@ func Replicas(ratePerS, durationS, cpuPerRequestMillis, utilisation, cpuPerRepli
 
 func figure(g *FigureGroup, id string) string {
 	if f, ok := g.Get(id); ok {
-		return num(f.Value)
+		return numfmt.Num(f.Value)
 	}
 	return "?"
-}
-
-// num formats a figure without trailing zeros: 250, 333.3, 0.8.
-func num(x float64) string {
-	switch {
-	case x == math.Trunc(x) && math.Abs(x) < 1e15:
-		return fmt.Sprintf("%.0f", x)
-	case math.Abs(x) >= 100:
-		return fmt.Sprintf("%.1f", x)
-	case math.Abs(x) >= 1:
-		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", x), "0"), ".")
-	default:
-		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", x), "0"), ".")
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
@@ -86,13 +87,13 @@ func (iv Interval) Scale(f float64) Interval { return Interval{iv.Lo * f, iv.Hi 
 // String renders the interval as "[200, 300)", "[200, ∞)" or "250".
 func (iv Interval) String() string {
 	if iv.IsPoint() {
-		return num(iv.Lo)
+		return numfmt.Num(iv.Lo)
 	}
 	hi := "∞"
 	if !math.IsInf(iv.Hi, 1) {
-		hi = num(iv.Hi)
+		hi = numfmt.Num(iv.Hi)
 	}
-	return "[" + num(iv.Lo) + ", " + hi + ")"
+	return "[" + numfmt.Num(iv.Lo) + ", " + hi + ")"
 }
 
 // Assessment is a standing on an interval, with what would decide it.
@@ -203,27 +204,27 @@ func resolutionNeeded(iv Interval, j Assessment, unit string, offered func(float
 	edge, edgeRPS := j.Edge, round6(offered(j.Edge))
 	r := &ResolutionNeeded{PerPod: edge, Unit: unit, OfferedRPS: edgeRPS}
 	// A first step at the edge decides, whatever the search.
-	at := fmt.Sprintf("a step at %s req/s offered (%s %s per pod", num(edgeRPS), num(edge), unit)
+	at := fmt.Sprintf("a step at %s req/s offered (%s %s per pod", numfmt.Num(edgeRPS), numfmt.Num(edge), unit)
 	if edgeRPS == math.Trunc(edgeRPS) {
-		at += fmt.Sprintf("; e.g. --start %s)", num(edgeRPS))
+		at += fmt.Sprintf("; e.g. --start %s)", numfmt.Num(edgeRPS))
 	} else {
 		at += fmt.Sprintf("; rates are whole req/s: %s passing shows it met or beaten, %s failing shows it below)",
-			num(math.Ceil(edgeRPS)), num(math.Floor(edgeRPS)))
+			numfmt.Num(math.Ceil(edgeRPS)), numfmt.Num(math.Floor(edgeRPS)))
 	}
 	decides := at + " decides: passing it, the figure is met or beaten; failing it, it is below"
 	switch {
 	case math.IsInf(iv.Hi, 1):
 		r.Reason = "search stopped below the band"
 		r.Text = fmt.Sprintf("every step passed, up to %s %s per pod, under the band's lower edge %s; %s",
-			num(iv.Lo), unit, num(edge), decides)
+			numfmt.Num(iv.Lo), unit, numfmt.Num(edge), decides)
 	case iv.Lo == 0:
 		r.Reason = "first step above the band"
 		r.Text = fmt.Sprintf("the first step, %s %s per pod, already failed, over the band's lower edge %s; %s",
-			num(iv.Hi), unit, num(edge), decides)
+			numfmt.Num(iv.Hi), unit, numfmt.Num(edge), decides)
 	default:
 		r.Reason = "resolution too coarse"
 		r.Text = fmt.Sprintf("the capacity lies in %s %s per pod, which straddles the band's lower edge %s; %s",
-			iv, unit, num(edge), decides)
+			iv, unit, numfmt.Num(edge), decides)
 	}
 	r.Text = r.Reason + ": " + r.Text
 	return r
@@ -263,7 +264,7 @@ func (res *Result) judgeCapacity(row *Row, iv Interval, offered func(float64) fl
 		row.Note = "inconclusive: " + row.ResolutionNeeded.Text
 	case j.Standing == Meets && j.Edge > 0:
 		row.Note = fmt.Sprintf("meets or above: the capacity lies in %s %s per pod, reaching past the band's upper edge %s; a step above %s req/s offered would tell meets from above",
-			iv, row.Unit, num(j.Edge), num(round6(offered(j.Edge))))
+			iv, row.Unit, numfmt.Num(j.Edge), numfmt.Num(round6(offered(j.Edge))))
 	}
 }
 
@@ -272,7 +273,7 @@ func (res *Result) judgeCapacity(row *Row, iv Interval, offered func(float64) fl
 func GeneratorBoundText(g *runrecord.GeneratorSummary) string {
 	s := "generator-bound"
 	if g != nil && g.CeilingRPS > 0 {
-		s += fmt.Sprintf(" at ~%s req/s", num(g.CeilingRPS))
+		s += fmt.Sprintf(" at ~%s req/s", numfmt.Num(g.CeilingRPS))
 	}
 	s += ": add runners or a bigger generator (the load generator, not the target, gave out"
 	if g != nil && g.Reason != "" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/texttable"
 )
 
@@ -86,7 +87,7 @@ func (p *MeasuredPlan) capacityLine() string {
 	if p.Capacity.Bound != "" {
 		b = string(p.Capacity.Bound) + " "
 	}
-	return fmt.Sprintf("Measured capacity: %s%s req/s per pod (endpoint %s; %s)", b, compare.Num(p.Capacity.PerPodRPS), orDash(p.Capacity.Endpoint), p.Capacity.Source)
+	return fmt.Sprintf("Measured capacity: %s%s req/s per pod (endpoint %s; %s)", b, numfmt.Num(p.Capacity.PerPodRPS), orDash(p.Capacity.Endpoint), p.Capacity.Source)
 }
 
 // WriteMatrixText renders the capacity matrix sized at the measured
@@ -143,7 +144,7 @@ func (g *GL006Plan) cells() [][]string {
 	for _, r := range g.Rows {
 		md, mr, cr := "–", "–", "–"
 		if r.MeasuredDurationS > 0 {
-			md = compare.Num(r.MeasuredDurationS)
+			md = numfmt.Num(r.MeasuredDurationS)
 			mr = fmt.Sprintf("%.2f → %d", r.MeasuredReplicas, r.MeasuredWhole)
 		}
 		if r.CapacityReplicas > 0 {
@@ -152,7 +153,7 @@ func (g *GL006Plan) cells() [][]string {
 				cr += " (" + r.CapacityBoundAsText + ")"
 			}
 		}
-		rows = append(rows, []string{r.Name, compare.Num(r.CPUMillis) + "m", compare.Num(r.DurationS), fmt.Sprintf("%.2f → %d", r.Replicas, r.Whole), md, mr, cr})
+		rows = append(rows, []string{r.Name, numfmt.Num(r.CPUMillis) + "m", numfmt.Num(r.DurationS), fmt.Sprintf("%.2f → %d", r.Replicas, r.Whole), md, mr, cr})
 	}
 	return rows
 }
@@ -172,9 +173,9 @@ func (g *GL006Plan) intro() []string {
 	return []string{
 		fmt.Sprintf("GL-006 %s: %s.", g.Section, g.Formula),
 		fmt.Sprintf("Worked example recomputed: %.2f replicas (the guide: ~%s); with %s replicas %.2f (the guide: ~%s).",
-			g.Example, compare.Num(g.ExampleDocumented), "10000m", g.Alternative, compare.Num(g.AlternativeDocumented)),
+			g.Example, numfmt.Num(g.ExampleDocumented), "10000m", g.Alternative, numfmt.Num(g.AlternativeDocumented)),
 		fmt.Sprintf("At %s req/s, %s%% target utilisation, %sm per replica (unrounded → whole replicas):",
-			compare.Num(g.Input.RatePerS), compare.Num(g.Input.Utilisation*100), compare.Num(g.Input.CPUPerReplicaMillis)),
+			numfmt.Num(g.Input.RatePerS), numfmt.Num(g.Input.Utilisation*100), numfmt.Num(g.Input.CPUPerReplicaMillis)),
 	}
 }
 

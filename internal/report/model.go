@@ -18,6 +18,7 @@ import (
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/fit"
 	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
@@ -265,7 +266,7 @@ func (r *Report) flagBreakpoint(run *runrecord.Run) {
 		bp.NearGeneratorCeiling, bp.GeneratorCeilingRPS = true, g.CeilingRPS
 		f := "warning: the breaking point is near the load generator's ceiling"
 		if g.CeilingRPS > 0 {
-			f += fmt.Sprintf(" (~%s req/s)", compare.Num(g.CeilingRPS))
+			f += fmt.Sprintf(" (~%s req/s)", numfmt.Num(g.CeilingRPS))
 		}
 		f += ": the generator may have shaped it; add runners or a bigger generator to be sure"
 		if g.Reason != "" {
@@ -276,7 +277,7 @@ func (r *Report) flagBreakpoint(run *runrecord.Run) {
 	if run.Search.Mode == "adaptive" && !run.Search.Confirmed && bp.Found && bp.MaxSustainableRPS > 0 {
 		bp.Unconfirmed = true
 		bp.Flags = append(bp.Flags, fmt.Sprintf("unconfirmed: the adaptive search ended without holding %s req/s once more (search.confirmed is false); a confirmation step could still move the breaking point down",
-			compare.Num(bp.MaxSustainableRPS)))
+			numfmt.Num(bp.MaxSustainableRPS)))
 	}
 }
 
@@ -492,7 +493,7 @@ func knee(xs, ys []float64) (*fit.Knee, string) {
 		lo, hi = math.Min(lo, y), math.Max(hi, y)
 	}
 	if hi-lo <= 0.05*hi {
-		return nil, fmt.Sprintf("no knee: p95 stays within 5%% (%s–%s ms) across all %d rates", compare.Num(lo), compare.Num(hi), len(xs))
+		return nil, fmt.Sprintf("no knee: p95 stays within 5%% (%s–%s ms) across all %d rates", numfmt.Num(lo), numfmt.Num(hi), len(xs))
 	}
 	cut := len(xs)
 	for i, y := range ys {
@@ -504,14 +505,14 @@ func knee(xs, ys []float64) (*fit.Knee, string) {
 	k, err := fit.KneedleConvexIncreasing(xs[:cut], ys[:cut], 1)
 	switch {
 	case errors.Is(err, fit.ErrTooFewPoints):
-		return nil, fmt.Sprintf("not enough steps: p95 rises to its plateau within %d distinct rates (up to %s req/s), the knee needs at least 3", cut, compare.Num(xs[cut-1]))
+		return nil, fmt.Sprintf("not enough steps: p95 rises to its plateau within %d distinct rates (up to %s req/s), the knee needs at least 3", cut, numfmt.Num(xs[cut-1]))
 	case err != nil:
 		return nil, err.Error()
 	case !k.Found:
-		return nil, fmt.Sprintf("no knee: p95 does not bend away from a straight line between %s and %s req/s", compare.Num(xs[0]), compare.Num(xs[cut-1]))
+		return nil, fmt.Sprintf("no knee: p95 does not bend away from a straight line between %s and %s req/s", numfmt.Num(xs[0]), numfmt.Num(xs[cut-1]))
 	}
 	return &k, fmt.Sprintf("Kneedle (S=1) on p95 against offered rate over the %d distinct rates up to %s req/s, where p95 nears its plateau: the knee is at %s req/s (p95 %s ms)",
-		cut, compare.Num(xs[cut-1]), compare.Num(k.X), compare.Num(k.Y))
+		cut, numfmt.Num(xs[cut-1]), numfmt.Num(k.X), numfmt.Num(k.Y))
 }
 
 type pairs struct{ x, y []float64 }
