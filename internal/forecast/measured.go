@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/numfmt"
 )
 
@@ -123,7 +124,7 @@ type MatrixRow struct {
 
 // Matrix sizes every row of the guide's capacity matrix at the measured
 // capacity, beside the documented replicas and the forecast script's rule.
-func Matrix(b *compare.Benchmarks, c Capacity, a Assumptions) []MatrixRow {
+func Matrix(b *guides.Benchmarks, c Capacity, a Assumptions) []MatrixRow {
 	if b == nil || b.CapacityMatrix == nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/texttable"
 )
@@ -24,7 +25,7 @@ type MeasuredPlan struct {
 
 // NewMeasuredPlan sizes the guide's matrix (and, with rows, its forecast)
 // at the measured capacity.
-func NewMeasuredPlan(b *compare.Benchmarks, c Capacity, a Assumptions, rows []GuideRow) *MeasuredPlan {
+func NewMeasuredPlan(b *guides.Benchmarks, c Capacity, a Assumptions, rows []GuideRow) *MeasuredPlan {
 	p := &MeasuredPlan{Capacity: c, Assumptions: a, Method: a.Describe(), Matrix: Matrix(b, c, a), Notes: []string{}}
 	if rows != nil {
 		p.Forecast = Measured(rows, c, a)
@@ -244,7 +245,7 @@ type GuideProvided struct {
 // WriteText renders the forecast: for GL-008 exactly the script's output
 // first, then the measured forecast; for GL-006 the §8.2 plan.
 func (o *Output) WriteText(w io.Writer) error {
-	if o.Service == compare.GL006 {
+	if o.GL006 != nil {
 		return o.GL006.WriteText(w)
 	}
 	if err := WriteGuideText(w, o.Rows); err != nil {

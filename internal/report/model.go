@@ -18,6 +18,7 @@ import (
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/fit"
 	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
@@ -31,7 +32,7 @@ const Schema = "loadgen/report/v1"
 type Options struct {
 	// Benchmarks are the documented figures; nil loads the built-in file of
 	// the run's service (scenarios/benchmarks).
-	Benchmarks *compare.Benchmarks
+	Benchmarks *guides.Benchmarks
 	// Replicas overrides run.json's config.replicas for per-pod figures.
 	Replicas int
 	// Tolerance is the comparison's ± band (0: 10%).
@@ -210,7 +211,7 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	b := o.Benchmarks
 	if b == nil {
 		var err error
-		if b, err = compare.Builtin(r.Run.Service); err != nil {
+		if b, err = guides.Builtin(guides.Of(run)); err != nil {
 			return nil, err
 		}
 	}
@@ -223,15 +224,15 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	switch b.Service {
-	case compare.GL008:
+	switch b.Documents().Sizing() {
+	case guides.GrowthModel:
 		if cmp.PerPodRPS > 0 {
 			src := fmt.Sprintf("%s: %s", filepath.Base(dir), strings.TrimSuffix(firstBasis(cmp), "."))
 			r.Capacity = forecast.NewMeasuredPlan(b, forecast.CapacityOf(cmp, src), a, nil)
 		}
-	case compare.GL006:
+	case guides.ReplicaFormula:
 		var m *forecast.GL006Measured
-		if op := compare.OperationOf(run); op != "" {
+		if op := guides.OperationOf(run); op != "" {
 			m = &forecast.GL006Measured{Operation: op, PerPodRPS: cmp.PerPodRPS, Bound: cmp.PerPodBound}
 			if d, how, ok := compare.MeasuredDuration(run, means); ok {
 				m.DurationS, m.Basis = d, how
@@ -294,7 +295,7 @@ func runInfo(dir string, run *runrecord.Run) RunInfo {
 	if abs, err := filepath.Abs(dir); err == nil {
 		name = filepath.Base(abs)
 	}
-	info := RunInfo{Dir: name, Scenario: run.Scenario, Target: run.Target, Service: compare.ServiceOf(run),
+	info := RunInfo{Dir: name, Scenario: run.Scenario, Target: run.Target, Service: guides.Of(run).Name(),
 		Endpoint: cfg.Endpoint, Status: string(run.Status), StartedAt: run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Versions: run.Versions, Replicas: max(cfg.Replicas, 1), Criteria: run.Criteria,
 		StepDuration: cfg.StepDuration.String(), Warmup: cfg.Warmup.String(), Cooldown: cfg.Cooldown.String(),
