@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/report"
 )
 
@@ -78,15 +79,15 @@ given and the judged figure is below the documented one; 2 bad input.`,
 				if res.Calibration {
 					what = "gate failed (calibration check of the harness against the embedded target)"
 				}
-				meas := compare.Num(p.Measured) // the capacity lies in [max sustainable, first failing)
+				meas := numfmt.Num(p.Measured) // the capacity lies in [max sustainable, first failing)
 				switch {
 				case p.MeasuredLo != nil && p.MeasuredHi != nil && *p.MeasuredLo > 0:
 					meas = "in " + compare.Interval{Lo: *p.MeasuredLo, Hi: *p.MeasuredHi}.String()
 				case p.MeasuredHi != nil:
-					meas = "under " + compare.Num(*p.MeasuredHi)
+					meas = "under " + numfmt.Num(*p.MeasuredHi)
 				}
 				return &ExitError{Code: ExitGateFailed, Err: fmt.Errorf("%s: %s measured %s %s per pod, all of it below the documented %s %s −%s%%",
-					what, p.Figure, meas, p.Unit, compare.Num(p.Documented), p.Unit, compare.Num(res.Tolerance*100))}
+					what, p.Figure, meas, p.Unit, numfmt.Num(p.Documented), p.Unit, numfmt.Num(res.Tolerance*100))}
 			}
 			return nil
 		},

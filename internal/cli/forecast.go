@@ -9,6 +9,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/report"
 )
 
@@ -60,13 +61,12 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 					return err
 				}
 			}
-			out := &forecast.Output{Service: compare.GL008}
-			switch strings.ToLower(strings.ReplaceAll(service, "-", "")) {
-			case "", "gl008":
-			case "gl006":
-				out.Service = compare.GL006
-			default:
-				return usageErr("--service %q: want gl008 or gl006", service)
+			svc := guides.GL008
+			if service != "" {
+				var ok bool
+				if svc, ok = guides.Lookup(service); !ok {
+					return usageErr("--service %q: want %s", service, strings.Join(guides.Keys(), " or "))
+				}
 			}
 			var rep *report.Report
 			if measured != "" {
@@ -81,16 +81,18 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 				if rep, err = report.Build(measured, run, opts); err != nil {
 					return usageErr("%v", err)
 				}
-				if service != "" && rep.Run.Service != out.Service {
+				if service != "" && rep.Run.Service != svc.Name() {
 					return usageErr("--measured %s is a %s run, but --service is %s", measured, rep.Run.Service, service)
 				}
-				out.Service = rep.Run.Service
+				svc = guides.Of(run)
 			}
-			if out.Service == compare.GL006 {
-				b, err := compare.Builtin(compare.GL006)
-				if err != nil {
-					return err
-				}
+			b, err := guides.Builtin(svc)
+			if err != nil {
+				return err
+			}
+			out := &forecast.Output{Service: svc.Name()}
+			switch svc.Sizing() {
+			case guides.ReplicaFormula:
 				var m *forecast.GL006Measured
 				if rep != nil && rep.GL006 != nil {
 					m = rep.GL006.Measured
@@ -100,7 +102,7 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 					return usageErr("%v", err)
 				}
 				out.GL006 = p
-			} else {
+			case guides.GrowthModel:
 				in := forecast.GuideInput{Sites: sites, Growth: growth, Months: months, Now: at}
 				rows, err := forecast.Guide(in)
 				if err != nil {
@@ -110,10 +112,6 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 				out.Rows, out.Milestones = rows, forecast.Milestones(rows)
 				out.Guide = &forecast.GuideProvided{Script: "scripts/forecast_capacity.py", Section: "Capacity Planning → Growth Forecasting"}
 				if rep != nil {
-					b, err := compare.Builtin(compare.GL008)
-					if err != nil {
-						return err
-					}
 					src := rep.Run.Dir
 					if p, ok := rep.Comparison.Primary(); ok {
 						src += ": " + p.Basis

@@ -14,6 +14,7 @@ import (
 	"github.com/greenlang/loadgen/internal/atomicfile"
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/report"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
@@ -138,8 +139,8 @@ func reportOptions(run *runrecord.Run, benchmarks string, replicas int, toleranc
 		if err != nil {
 			return o, usageErr("--benchmarks: %v", err)
 		}
-		if svc := compare.ServiceOf(run); svc != b.Service {
-			return o, usageErr("--benchmarks %s documents %s, but the run exercised %s (scenario %q, endpoint %q)", benchmarks, b.Service, svc, run.Config.Scenario, run.Config.Endpoint)
+		if svc := guides.Of(run); svc != b.Documents() {
+			return o, usageErr("--benchmarks %s documents %s, but the run exercised %s (scenario %q, endpoint %q)", benchmarks, b.Service, svc.Name(), run.Config.Scenario, run.Config.Endpoint)
 		}
 		o.Benchmarks = b
 	}

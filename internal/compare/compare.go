@@ -1,32 +1,38 @@
+// Package compare sets what a campaign measured beside what the scaling
+// guides document (internal/guides): it normalises the measured breaking
+// point per pod, sets it beside the figure the run's guide selects, and
+// gives a standing within a stated tolerance, with the places where the
+// guide disagrees with itself.
 package compare
 
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
-// Verdict is how a measured figure stands against the documented one. It is
+// Standing is how a measured figure stands against the documented one (the
+// JSON "verdict" of a comparison; not a step's breakpoint.Verdict). It is
 // about performance, whichever way the unit points: for a latency or a
 // duration, longer than documented is Below.
-type Verdict string
+type Standing string
 
-// The verdicts.
+// The standings (their strings are the JSON "verdict" values).
 const (
-	Meets Verdict = "meets" // within ±tolerance of the documented figure
-	Below Verdict = "below" // worse than documented by more than the tolerance
-	Above Verdict = "above" // better than documented by more than the tolerance
+	Meets Standing = "meets" // within ±tolerance of the documented figure
+	Below Standing = "below" // worse than documented by more than the tolerance
+	Above Standing = "above" // better than documented by more than the tolerance
 	// Inconclusive: the campaign bounds the figure on one side only and the
 	// bound does not decide (e.g. it stopped below the documented rate with
 	// every step passing).
-	Inconclusive Verdict = "inconclusive"
+	Inconclusive Standing = "inconclusive"
 	// NotComparable: the guides document no figure for what the run measured.
-	NotComparable Verdict = "not comparable"
+	NotComparable Standing = "not comparable"
 )
 
 // DefaultTolerance is the default band around a documented figure within
@@ -43,17 +49,17 @@ const (
 	AtMost  Bound = "below"    // the first step already failed: below this
 )
 
-// Judge compares a measured value with documented within ±tolerance (a
-// fraction) and returns the verdict and the ratio measured/documented.
+// Assess compares a measured value with documented within ±tolerance (a
+// fraction) and returns its standing and the ratio measured/documented.
 // higherIsBetter says which way is better (throughput: true; latency:
 // false). A value known only as a bound is the open interval the bound
-// gives (AtLeast x: [x, ∞); AtMost x: [0, x)) and is judged by
-// JudgeInterval's rule: it gives a verdict only when the bound decides it.
-func Judge(documented, measured, tolerance float64, higherIsBetter bool, bound Bound) (Verdict, float64) {
+// gives (AtLeast x: [x, ∞); AtMost x: [0, x)) and is assessed by
+// AssessInterval's rule: it gives a standing only when the bound decides it.
+func Assess(documented, measured, tolerance float64, higherIsBetter bool, bound Bound) (Standing, float64) {
 	if !(documented > 0) || math.IsNaN(measured) || math.IsInf(measured, 0) || measured < 0 {
 		return NotComparable, 0
 	}
-	return JudgeInterval(documented, OfBound(measured, bound), tolerance, higherIsBetter).Verdict, measured / documented
+	return AssessInterval(documented, OfBound(measured, bound), tolerance, higherIsBetter).Standing, measured / documented
 }
 
 // Row is one documented figure beside its measurement.
@@ -82,13 +88,13 @@ type Row struct {
 	// Ratio is Measured ÷ Documented.
 	Ratio float64 `json:"ratio"`
 	// Better is "higher" or "lower".
-	Better  string  `json:"better"`
-	Verdict Verdict `json:"verdict"`
+	Better  string   `json:"better"`
+	Verdict Standing `json:"verdict"`
 	// Note qualifies the verdict (e.g. "meets or above" when the interval
 	// reaches past the band's upper edge, or why it is inconclusive).
 	Note string `json:"note,omitempty"`
 	// ResolutionNeeded says, when the verdict is inconclusive, what would
-	// decide it (see JudgeInterval).
+	// decide it (see AssessInterval).
 	ResolutionNeeded *ResolutionNeeded `json:"resolution_needed,omitempty"`
 	// Basis says how the measured value was obtained.
 	Basis string `json:"basis"`
@@ -105,19 +111,9 @@ type Alternative struct {
 	Unit    string  `json:"unit"`
 	Derived string  `json:"derived"`
 	// Agrees is whether it equals the primary documented figure (±0.5%).
-	Agrees  bool    `json:"agrees"`
-	Ratio   float64 `json:"ratio"` // measured / this value
-	Verdict Verdict `json:"verdict"`
-}
-
-// Disagreement is a place where a guide disagrees with itself.
-type Disagreement struct {
-	Topic    string   `json:"topic"`
-	Sections []string `json:"sections"`
-	Detail   string   `json:"detail"`
-	// Relevant marks disagreements about the figure this run was compared
-	// with.
-	Relevant bool `json:"relevant"`
+	Agrees  bool     `json:"agrees"`
+	Ratio   float64  `json:"ratio"` // measured / this value
+	Verdict Standing `json:"verdict"`
 }
 
 // Options tune a comparison.
@@ -141,12 +137,12 @@ type Result struct {
 	ReplicasSource string  `json:"replicas_source"`
 	Tolerance      float64 `json:"tolerance"`
 	// FigureUsed says in words which documented figure the run is judged on.
-	FigureUsed    string         `json:"figure_used"`
-	Verdict       Verdict        `json:"verdict"`
-	Rows          []Row          `json:"rows"`
-	Alternatives  []Alternative  `json:"alternatives,omitempty"`
-	Disagreements []Disagreement `json:"disagreements"`
-	Notes         []string       `json:"notes"`
+	FigureUsed    string                `json:"figure_used"`
+	Verdict       Standing              `json:"verdict"`
+	Rows          []Row                 `json:"rows"`
+	Alternatives  []Alternative         `json:"alternatives,omitempty"`
+	Disagreements []guides.Disagreement `json:"disagreements"`
+	Notes         []string              `json:"notes"`
 	// PerPodRPS is the measured per-pod capacity in requests per second
 	// (max sustainable ÷ replicas) and PerPodBound its bound, for capacity
 	// planning.
@@ -179,54 +175,15 @@ func (r *Result) Primary() (Row, bool) {
 	return Row{}, false
 }
 
-// ServiceOf says which guide a run belongs to: GL-006 when its scenario is
-// a gl006 script or its endpoint a GL-006 operation, GL-008 otherwise.
-func ServiceOf(run *runrecord.Run) string {
-	for _, s := range []string{run.Config.Scenario, run.Scenario} {
-		if strings.HasPrefix(strings.ToLower(filepath.Base(s)), "gl006") {
-			return GL006
-		}
-	}
-	if isHeatOperation(run.Config.Endpoint) {
-		return GL006
-	}
-	return GL008
-}
-
-var heatOperations = []string{"stream_analysis", "pinch_analysis", "network_synthesis", "roi", "full_analysis"}
-
-func isHeatOperation(s string) bool {
-	s = NormalizeOperation(s)
-	for _, op := range heatOperations {
-		if s == op {
-			return true
-		}
-	}
-	return false
-}
-
-// OperationOf returns the GL-006 operation a run exercised alone, or "" for
-// a mixed workload: its endpoint when that names an operation, else the
-// script environment's OPERATION.
-func OperationOf(run *runrecord.Run) string {
-	if isHeatOperation(run.Config.Endpoint) {
-		return NormalizeOperation(run.Config.Endpoint)
-	}
-	if op := run.Config.Env["OPERATION"]; isHeatOperation(op) {
-		return NormalizeOperation(op)
-	}
-	return ""
-}
-
 // Compare sets the run's measurements beside the guide's figures. The
 // benchmarks must be those of the run's service.
-func Compare(run *runrecord.Run, b *Benchmarks, o Options) (*Result, error) {
+func Compare(run *runrecord.Run, b *guides.Benchmarks, o Options) (*Result, error) {
 	if run == nil || b == nil {
 		return nil, fmt.Errorf("compare: nothing to compare")
 	}
-	if svc := ServiceOf(run); svc != b.Service {
+	if svc := guides.Of(run); svc != b.Documents() {
 		return nil, fmt.Errorf("%w: the run exercised %s (scenario %q, endpoint %q) but %s documents %s",
-			ErrBenchmarks, svc, run.Config.Scenario, run.Config.Endpoint, b.Source, b.Service)
+			guides.ErrBenchmarks, svc.Name(), run.Config.Scenario, run.Config.Endpoint, b.Source, b.Service)
 	}
 	tol := o.Tolerance
 	if tol == 0 {
@@ -268,7 +225,7 @@ func Compare(run *runrecord.Run, b *Benchmarks, o Options) (*Result, error) {
 	if run.Config.Target == campaign.EmbeddedTarget || run.Target == campaign.EmbeddedTarget {
 		res.Calibration, res.CalibrationNote = true, CalibrationNote
 		if f := run.Config.TargetCapacityFactor; f > 0 && f != 1 {
-			res.CalibrationNote += fmt.Sprintf(" (here a degraded build: capacity factor %s, so the harness should find %s%% of the documented figure)", num(f), num(f*100))
+			res.CalibrationNote += fmt.Sprintf(" (here a degraded build: capacity factor %s, so the harness should find %s%% of the documented figure)", numfmt.Num(f), numfmt.Num(f*100))
 		}
 	}
 	if g := run.Generator; run.Status == runrecord.Inconclusive || (g != nil && g.Bound) {
@@ -283,12 +240,7 @@ func Compare(run *runrecord.Run, b *Benchmarks, o Options) (*Result, error) {
 	if judged == 0 {
 		res.Notes = append(res.Notes, "the run has no judged step: nothing was measured")
 	}
-	switch b.Service {
-	case GL008:
-		compareGL008(run, b, o, res, judged)
-	case GL006:
-		compareGL006(run, b, o, res, judged)
-	}
+	res.judge(run, b.Documents().Select(b, run), o, judged)
 	res.Disagreements = Disagreements(b, res.Rows)
 	res.Verdict = NotComparable
 	if p, ok := res.Primary(); ok {
@@ -301,26 +253,26 @@ func Compare(run *runrecord.Run, b *Benchmarks, o Options) (*Result, error) {
 // req/s to the figure's unit.
 func bpBasis(run *runrecord.Run, res *Result, factor float64, unit string) string {
 	bp := run.Breakpoint
-	per := func(x float64) string { return num(x*factor/float64(res.Replicas)) + " " + unit }
+	per := func(x float64) string { return numfmt.Num(x*factor/float64(res.Replicas)) + " " + unit }
 	reps := replicas(res.Replicas)
 	switch res.PerPodBound {
 	case AtLeast:
 		if res.GeneratorBound {
 			return fmt.Sprintf("the load generator gave out before the target: the target passed up to %s req/s on %s (%s): capacity is at least %s per pod",
-				num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
+				numfmt.Num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
 		}
 		return fmt.Sprintf("no step failed up to %s req/s on %s (%s): capacity is at least %s per pod",
-			num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
+			numfmt.Num(bp.MaxSustainableRPS), reps, res.ReplicasSource, per(bp.MaxSustainableRPS))
 	case AtMost:
 		return fmt.Sprintf("the lowest rate tried, %s req/s, already failed on %s: capacity is below %s per pod",
-			num(bp.FirstFailingRPS), reps, per(bp.FirstFailingRPS))
+			numfmt.Num(bp.FirstFailingRPS), reps, per(bp.FirstFailingRPS))
 	}
-	s := fmt.Sprintf("max sustainable %s req/s ÷ %s (%s)", num(bp.MaxSustainableRPS), reps, res.ReplicasSource)
+	s := fmt.Sprintf("max sustainable %s req/s ÷ %s (%s)", numfmt.Num(bp.MaxSustainableRPS), reps, res.ReplicasSource)
 	if factor != 1 {
 		s += fmt.Sprintf(" × %g", factor)
 	}
 	if bp.FirstFailingRPS > 0 {
-		s += fmt.Sprintf("; first failing %s req/s", num(bp.FirstFailingRPS))
+		s += fmt.Sprintf("; first failing %s req/s", numfmt.Num(bp.FirstFailingRPS))
 		if factor != 1 || res.Replicas != 1 {
 			s += fmt.Sprintf(" (%s per pod)", per(bp.FirstFailingRPS))
 		}
@@ -336,106 +288,87 @@ func replicas(n int) string {
 	return fmt.Sprintf("%d replicas", n)
 }
 
-func compareGL008(run *runrecord.Run, b *Benchmarks, o Options, res *Result, judged int) {
-	sp, cl := b.Performance.SinglePod, b.Performance.Cluster
-	type spec struct {
-		id, what, unit   string
-		factor           float64 // measured req/s × factor = the figure's unit
-		component        string
-		latencyID        string
-		latencyUnitScale float64 // ms → the latency figure's unit
-		assumption       string
-	}
-	specs := map[string]spec{
-		"inspection": {id: "api_requests_per_s", what: "API requests/second per pod", unit: "req/s", factor: 1, component: "api-gateway",
-			latencyID: "api_latency_p95_ms", latencyUnitScale: 1,
-			assumption: "endpoint inspection (POST /v1/steam-trap/inspection) is one API request per iteration: compared with the single-pod API requests/second"},
-		"predictions": {id: "ml_predictions_per_s", what: "ML predictions/second per pod", unit: "predictions/s", factor: 1, component: "ml-service",
-			assumption: "endpoint predictions (POST /v1/steam-trap/predictions) sends one inspection per request, so requests/s = predictions/s"},
-		"pipeline": {id: "inspections_per_min", what: "Inspections/minute per pod", unit: "inspections/min", factor: 60, component: "steam-trap-inspector",
-			latencyID: "e2e_inspection_latency_p95_s", latencyUnitScale: 0.001,
-			assumption: "endpoint pipeline (POST /v1/steam-trap/inspection/full) is one full inspection per request: inspections/min = req/s × 60"},
-	}
-	endpoint := strings.ToLower(run.Config.Endpoint)
-	if endpoint == "" {
-		endpoint = "inspection"
-	}
-	sc, ok := specs[endpoint]
-	if !ok {
-		res.FigureUsed = fmt.Sprintf("none: the guide documents no throughput for endpoint %q", run.Config.Endpoint)
-		if endpoint == "sensor-batch" {
-			res.Notes = append(res.Notes, "sensor-gateway's documented 5000 sensors (Scaling Overview) is a count of sensors, not a rate: a sensor-batch campaign has no documented figure to meet")
-		}
+// judge sets the run beside the figure the guide selected: the per-pod
+// capacity on it, the other documented values of the same quantity, and a
+// documented latency or duration.
+func (res *Result) judge(run *runrecord.Run, sel guides.Selection, o Options, judged int) {
+	num := numfmt.Num
+	res.Operation, res.FigureUsed = sel.Operation, sel.Used
+	if sel.ID == "" {
+		res.Notes = append(res.Notes, sel.Notes...)
 		res.Rows = append(res.Rows, Row{ID: "-", Figure: "throughput per pod", Unit: "req/s", Measured: res.PerPodRPS, Bound: res.PerPodBound,
 			Verdict: NotComparable, Basis: bpBasis(run, res, 1, "req/s"), Primary: true, Better: "higher"})
 		return
 	}
-	f, _ := sp.Get(sc.id)
-	res.FigureUsed = fmt.Sprintf("%s = %s %s per pod (%s)", f.What, num(f.Value), f.Unit, sp.Section)
-	res.Notes = append(res.Notes, sc.assumption)
-	measured := res.PerPodRPS * sc.factor
-	row := Row{ID: "single_pod." + sc.id, Figure: sc.what, Section: sp.Section, Unit: f.Unit, Documented: f.Value,
-		Measured: measured, Bound: res.PerPodBound, Better: "higher", Basis: bpBasis(run, res, sc.factor, f.Unit), Primary: true}
-	offered := func(perPod float64) float64 { return perPod / sc.factor * float64(res.Replicas) }
+	// The embedded target can run GL-006 operations faster than documented
+	// (--target-time-scale): its rates are then that much higher and its
+	// durations that much shorter, so both are brought back to real time.
+	ts := 1.0
+	if sel.TimeScaled && run.Config.Target == campaign.EmbeddedTarget && run.Config.TargetTimeScale > 0 && run.Config.TargetTimeScale != 1 {
+		ts = run.Config.TargetTimeScale
+		res.Notes = append(res.Notes, fmt.Sprintf("the embedded target ran %s operations at time scale %s: measured rates × %s and durations ÷ %s give real-time figures",
+			res.Service, num(ts), num(ts), num(ts)))
+	}
+	res.Notes = append(res.Notes, sel.Notes...)
+	scale := sel.Factor * ts
+	measured := res.PerPodRPS * scale
+	row := Row{ID: sel.ID, Figure: sel.Figure, Section: sel.Section, Unit: sel.Unit, Documented: sel.PerPod,
+		Measured: measured, Bound: res.PerPodBound, Better: "higher", Basis: bpBasis(run, res, scale, sel.Unit), Primary: true}
+	offered := func(perPod float64) float64 { return perPod / scale * float64(res.Replicas) }
 	if judged == 0 {
 		row.Verdict = NotComparable
 	} else {
-		res.judgeCapacity(&row, res.perPod.Scale(sc.factor), offered, run.Generator)
+		res.judgeCapacity(&row, res.perPod.Scale(scale), offered, run.Generator)
 	}
 	res.Rows = append(res.Rows, row)
 
-	// The same quantity per pod, derived from the guide's other sections.
-	addAlt := func(source, section string, perPod float64, derived string) {
-		a := Alternative{Source: source, Section: section, PerPod: perPod, Unit: f.Unit, Derived: derived,
-			Agrees: math.Abs(perPod/f.Value-1) <= 0.005}
+	for _, alt := range sel.Alternatives {
+		a := Alternative{Source: alt.Source, Section: alt.Section, PerPod: alt.PerPod, Unit: sel.Unit, Derived: alt.Derived,
+			Agrees: math.Abs(alt.PerPod/sel.PerPod-1) <= 0.005}
 		if judged > 0 {
-			r := Row{Documented: perPod, Measured: measured, Unit: f.Unit}
-			res.judgeCapacity(&r, res.perPod.Scale(sc.factor), offered, run.Generator)
+			r := Row{Documented: alt.PerPod, Measured: measured, Unit: sel.Unit}
+			res.judgeCapacity(&r, res.perPod.Scale(scale), offered, run.Generator)
 			a.Verdict, a.Ratio = r.Verdict, r.Ratio
 		} else {
 			a.Verdict = NotComparable
 		}
 		res.Alternatives = append(res.Alternatives, a)
 	}
-	if c, ok := cl.Get(sc.id); ok && cl.Replicas > 0 {
-		addAlt("cluster "+c.What, cl.Section, c.Value/float64(cl.Replicas),
-			fmt.Sprintf("%s %s ÷ %d replicas", num(c.Value), c.Unit, cl.Replicas))
+	if lf := sel.Latency; lf != nil && judged > 0 {
+		res.latency(run, lf, sel.PerPod/scale*float64(res.Replicas))
 	}
-	if comp, ok := b.Components.Get(sc.component); ok && comp.Replicas > 0 {
-		addAlt(comp.Component+" max throughput", b.Components.Section, comp.MaxThroughput/float64(comp.Replicas),
-			fmt.Sprintf("%s %s ÷ %d replicas", num(comp.MaxThroughput), comp.MaxThroughputUnit, comp.Replicas))
-	}
-	if sc.component == "steam-trap-inspector" {
-		if w, ok := b.Components.Get("worker"); ok && w.Replicas > 0 {
-			addAlt("worker max throughput (if a job is an inspection)", b.Components.Section, w.MaxThroughput/float64(w.Replicas),
-				fmt.Sprintf("%s %s ÷ %d replicas", num(w.MaxThroughput), w.MaxThroughputUnit, w.Replicas))
+	if df := sel.Duration; df != nil {
+		if d, how, ok := MeasuredDuration(run, o.MeanMs); ok {
+			if ts != 1 {
+				d, how = d/ts, how+fmt.Sprintf(", ÷ time scale %s", num(ts))
+			}
+			drow := Row{ID: df.ID, Figure: df.Figure, Section: df.Section, Unit: df.Unit, Documented: df.Value, Measured: d, Better: "lower", Basis: how}
+			drow.Verdict, drow.Ratio = Assess(df.Value, d, res.Tolerance, false, Exact)
+			res.Rows = append(res.Rows, drow)
 		}
 	}
+}
 
-	// Latency at the documented capacity of the deployment under test.
-	if sc.latencyID == "" || judged == 0 {
-		return
-	}
-	lf, ok := cl.Get(sc.latencyID)
-	if !ok {
-		return
-	}
-	step, how := latencyStep(run, f.Value/sc.factor*float64(res.Replicas))
+// latency compares the p95 at the documented capacity of the deployment
+// under test (rate, in req/s) with a documented latency.
+func (res *Result) latency(run *runrecord.Run, lf *guides.Point, rate float64) {
+	num := numfmt.Num
+	step, how := latencyStep(run, rate)
 	if step == nil {
-		res.Rows = append(res.Rows, Row{ID: "cluster." + sc.latencyID, Figure: lf.What, Section: cl.Section, Unit: lf.Unit,
+		res.Rows = append(res.Rows, Row{ID: lf.ID, Figure: lf.Figure, Section: lf.Section, Unit: lf.Unit,
 			Documented: lf.Value, Better: "lower", Verdict: NotComparable, Basis: "no step passed"})
 		return
 	}
-	measuredLat := step.LatencyMs.P95 * sc.latencyUnitScale
-	lrow := Row{ID: "cluster." + sc.latencyID, Figure: lf.What, Section: cl.Section, Unit: lf.Unit, Documented: lf.Value,
-		Measured: measuredLat, Better: "lower",
+	measured := step.LatencyMs.P95 * lf.PerMs
+	row := Row{ID: lf.ID, Figure: lf.Figure, Section: lf.Section, Unit: lf.Unit, Documented: lf.Value,
+		Measured: measured, Better: "lower",
 		Basis: fmt.Sprintf("p95 of step %d at %s req/s (%s); the guide states it for its %d-replica cluster at an unstated load",
-			step.Index, num(step.OfferedRPS), how, cl.Replicas)}
-	lrow.Verdict, lrow.Ratio = Judge(lf.Value, measuredLat, res.Tolerance, false, Exact)
-	res.Rows = append(res.Rows, lrow)
-	if run.Config.P95Ms > 0 && run.Config.P95Ms > lf.Value/sc.latencyUnitScale {
+			step.Index, num(step.OfferedRPS), how, lf.Replicas)}
+	row.Verdict, row.Ratio = Assess(lf.Value, measured, res.Tolerance, false, Exact)
+	res.Rows = append(res.Rows, row)
+	if run.Config.P95Ms > 0 && run.Config.P95Ms > lf.Value/lf.PerMs {
 		res.Notes = append(res.Notes, fmt.Sprintf("the campaign's p95 limit (%s ms) is looser than the documented %s %s %s: a rate can pass the campaign and still miss the documented latency",
-			num(run.Config.P95Ms), lf.What, num(lf.Value), lf.Unit))
+			num(run.Config.P95Ms), lf.Figure, num(lf.Value), lf.Unit))
 	}
 }
 
@@ -457,62 +390,12 @@ func latencyStep(run *runrecord.Run, rate float64) (*runrecord.Step, string) {
 		}
 	}
 	if best != nil {
-		return best, fmt.Sprintf("the highest passing step not above the documented %s req/s for this deployment", num(rate))
+		return best, fmt.Sprintf("the highest passing step not above the documented %s req/s for this deployment", numfmt.Num(rate))
 	}
 	if lowest != nil {
-		return lowest, fmt.Sprintf("no step passed at or below the documented %s req/s; the lowest passing step", num(rate))
+		return lowest, fmt.Sprintf("no step passed at or below the documented %s req/s; the lowest passing step", numfmt.Num(rate))
 	}
 	return nil, ""
-}
-
-func compareGL006(run *runrecord.Run, b *Benchmarks, o Options, res *Result, judged int) {
-	op := OperationOf(run)
-	res.Operation = op
-	cpuPerReplica := 1000.0
-	if b.CapacityFormula != nil && b.CapacityFormula.Example.CPUPerReplicaMillis > 0 {
-		cpuPerReplica = b.CapacityFormula.Example.CPUPerReplicaMillis
-	}
-	spec, ok := b.Operations.Get(op)
-	if !ok {
-		res.FigureUsed = "none: a mixed GL-006 workload has no single documented figure (§8.1 documents each operation alone)"
-		res.Notes = append(res.Notes, "run one operation per campaign (endpoint stream_analysis, pinch_analysis, network_synthesis, roi or full_analysis) to compare with §8.1; run.json does not split latencies by operation")
-		res.Rows = append(res.Rows, Row{ID: "-", Figure: "throughput per pod", Unit: "req/s", Measured: res.PerPodRPS, Bound: res.PerPodBound,
-			Better: "higher", Verdict: NotComparable, Basis: bpBasis(run, res, 1, "req/s"), Primary: true})
-		return
-	}
-	// The embedded target can run GL-006 operations faster than documented
-	// (--target-time-scale): its rates are then that much higher and its
-	// durations that much shorter, so both are brought back to real time.
-	ts := 1.0
-	if run.Config.Target == "embedded" && run.Config.TargetTimeScale > 0 && run.Config.TargetTimeScale != 1 {
-		ts = run.Config.TargetTimeScale
-		res.Notes = append(res.Notes, fmt.Sprintf("the embedded target ran GL-006 operations at time scale %s: measured rates × %s and durations ÷ %s give real-time figures",
-			num(ts), num(ts), num(ts)))
-	}
-	docCap := cpuPerReplica / (spec.CPUMillis * spec.DurationS)
-	res.FigureUsed = fmt.Sprintf("%s: %s req/s per %sm pod at full CPU, derived from §8.1 (%sm × %s s per request) and §8.2's %sm replica",
-		spec.Name, num(docCap), num(cpuPerReplica), num(spec.CPUMillis), num(spec.DurationS), num(cpuPerReplica))
-	row := Row{ID: "derived.capacity_per_pod", Figure: spec.Name + " requests/second per pod (derived)",
-		Section: b.Operations.Section + " + " + b.CapacityFormula.Section, Unit: "req/s", Documented: docCap,
-		Measured: res.PerPodRPS * ts, Bound: res.PerPodBound, Better: "higher", Basis: bpBasis(run, res, ts, "req/s"), Primary: true}
-	if judged == 0 {
-		row.Verdict = NotComparable
-	} else {
-		res.judgeCapacity(&row, res.perPod.Scale(ts), func(perPod float64) float64 { return perPod / ts * float64(res.Replicas) }, run.Generator)
-	}
-	res.Rows = append(res.Rows, row)
-	res.Notes = append(res.Notes, fmt.Sprintf("a pod's capacity for one operation is its CPU ÷ (CPU per request × duration): %sm ÷ (%sm × %s s); the target utilisation of §8.2 is headroom, not capacity, so the breaking point is compared at full CPU",
-		num(cpuPerReplica), num(spec.CPUMillis), num(spec.DurationS)))
-
-	if d, how, ok := MeasuredDuration(run, o.MeanMs); ok {
-		if ts != 1 {
-			d, how = d/ts, how+fmt.Sprintf(", ÷ time scale %s", num(ts))
-		}
-		drow := Row{ID: "operations." + spec.Operation + ".duration_s", Figure: spec.Name + " duration (avg)", Section: b.Operations.Section,
-			Unit: "s", Documented: spec.DurationS, Measured: d, Better: "lower", Basis: how}
-		drow.Verdict, drow.Ratio = Judge(spec.DurationS, d, res.Tolerance, false, Exact)
-		res.Rows = append(res.Rows, drow)
-	}
 }
 
 // MeasuredDuration returns a GL-006 operation's measured duration in
@@ -530,174 +413,22 @@ func MeasuredDuration(run *runrecord.Run, meanMs map[int]float64) (float64, stri
 		return 0, "", false
 	}
 	if m, ok := meanMs[low.Index]; ok && m > 0 {
-		return m / 1000, fmt.Sprintf("mean latency of step %d at %s req/s (the lowest passing rate)", low.Index, num(low.OfferedRPS)), true
+		return m / 1000, fmt.Sprintf("mean latency of step %d at %s req/s (the lowest passing rate)", low.Index, numfmt.Num(low.OfferedRPS)), true
 	}
-	return low.LatencyMs.P50 / 1000, fmt.Sprintf("median latency of step %d at %s req/s (the lowest passing rate; no seconds file for a mean)", low.Index, num(low.OfferedRPS)), true
+	return low.LatencyMs.P50 / 1000, fmt.Sprintf("median latency of step %d at %s req/s (the lowest passing rate; no seconds file for a mean)", low.Index, numfmt.Num(low.OfferedRPS)), true
 }
 
-// Disagreements finds where a guide disagrees with itself. rows marks the
-// disagreements about figures a comparison used as relevant.
-func Disagreements(b *Benchmarks, rows []Row) []Disagreement {
+// Disagreements finds where a guide disagrees with itself (guides.Lint),
+// marks those about the figures rows used as relevant and puts them first.
+func Disagreements(b *guides.Benchmarks, rows []Row) []guides.Disagreement {
 	used := map[string]bool{}
 	for _, r := range rows {
 		used[r.ID] = true
 	}
-	var out []Disagreement
-	add := func(d Disagreement) { out = append(out, d) }
-	switch b.Service {
-	case GL008:
-		sp, cl := b.Performance.SinglePod, b.Performance.Cluster
-		perPod := []struct{ id, component string }{
-			{"api_requests_per_s", "api-gateway"},
-			{"ml_predictions_per_s", "ml-service"},
-			{"inspections_per_min", "steam-trap-inspector"},
-			{"inspections_per_min", "worker"},
-		}
-		for _, p := range perPod {
-			f, ok1 := sp.Get(p.id)
-			c, ok2 := b.Components.Get(p.component)
-			if !ok1 || !ok2 || c.Replicas == 0 {
-				continue
-			}
-			per := c.MaxThroughput / float64(c.Replicas)
-			if math.Abs(per/f.Value-1) > 0.005 {
-				add(Disagreement{Topic: p.component + " throughput per pod", Sections: []string{b.Components.Section, sp.Section},
-					Detail: fmt.Sprintf("%s: %s %s on %d replicas = %s %s per pod, but a single pod is documented at %s %s (%s)",
-						p.component, num(c.MaxThroughput), c.MaxThroughputUnit, c.Replicas, num(per), c.MaxThroughputUnit, num(f.Value), f.Unit, f.What),
-					Relevant: used["single_pod."+p.id]})
-			}
-		}
-		for _, f := range sp.Figures {
-			c, ok := cl.Get(f.ID)
-			if !ok || cl.Replicas == 0 {
-				continue
-			}
-			if math.Abs(c.Value/(f.Value*float64(cl.Replicas))-1) > 0.005 {
-				add(Disagreement{Topic: f.What + " cluster vs single pod", Sections: []string{cl.Section, sp.Section},
-					Detail:   fmt.Sprintf("cluster %s %s on %d replicas vs %d × %s %s", num(c.Value), c.Unit, cl.Replicas, cl.Replicas, num(f.Value), f.Unit),
-					Relevant: used["single_pod."+f.ID]})
-			}
-		}
-		if s, ok := b.Components.Get("sensor-gateway"); ok {
-			add(Disagreement{Topic: "sensor-gateway capacity is not a rate", Sections: []string{b.Components.Section},
-				Detail: fmt.Sprintf("sensor-gateway's max throughput is given as %s %s (a count, not a rate per time): no throughput can be compared with it", num(s.MaxThroughput), s.MaxThroughputUnit)})
-		}
-		var cpu, mem float64
-		pods := 0
-		for _, r := range b.Components.Rows {
-			cpu += float64(r.Replicas*r.CPUPerPodMillis) / 1000
-			mem += float64(r.Replicas) * r.MemoryPerPodGi
-			pods += r.Replicas
-		}
-		t := b.Components.Totals
-		if t.CPUCores > 0 && math.Abs(cpu-t.CPUCores) > 1e-9 {
-			add(Disagreement{Topic: "total CPU", Sections: []string{t.Section, b.Components.Section},
-				Detail: fmt.Sprintf("the rows add up to %s cores (replicas × CPU per pod); the total says %s", num(cpu), num(t.CPUCores))})
-		}
-		if t.MemoryGB > 0 && math.Abs(mem-t.MemoryGB) > 1e-9 {
-			add(Disagreement{Topic: "total memory", Sections: []string{t.Section, b.Components.Section},
-				Detail: fmt.Sprintf("the rows add up to %s Gi (%.1f GB); the total says %s GB", num(mem), mem*1.073741824, num(t.MemoryGB))})
-		}
-		if t.Pods > 0 && pods != t.Pods {
-			add(Disagreement{Topic: "total pods", Sections: []string{t.Section, b.Components.Section},
-				Detail: fmt.Sprintf("the rows add up to %d pods; the total says %d", pods, t.Pods)})
-		}
-		if g := b.GrowthForecast; g != nil && b.CapacityMatrix != nil {
-			var diffs []string
-			var dbDiffs []string
-			for _, r := range b.CapacityMatrix.Rows {
-				rule := max(g.MinReplicas, int(float64(r.InspectionsPerDay)/g.InspectionsPerDayPerBlock)*g.ReplicasPerBlock)
-				if rule != r.Replicas {
-					diffs = append(diffs, fmt.Sprintf("%s/day: %d vs %d", num(float64(r.InspectionsPerDay)), r.Replicas, rule))
-				}
-				if db := float64(r.Traps * g.DBGBPerTrap); db != r.DBSizeGB {
-					dbDiffs = append(dbDiffs, fmt.Sprintf("%s traps: %s GB vs %s GB", num(float64(r.Traps)), num(r.DBSizeGB), num(db)))
-				}
-				if r.CPUCores != float64(r.Replicas)*g.CPUCoresPerReplica || r.MemoryGB != float64(r.Replicas*g.MemoryGBPerReplica) {
-					add(Disagreement{Topic: "capacity matrix resources per replica", Sections: []string{b.CapacityMatrix.Section, g.Section},
-						Detail: fmt.Sprintf("%d replicas → %s cores, %s GB in the matrix; the script's %g cores and %d GB per replica give %s and %d",
-							r.Replicas, num(r.CPUCores), num(r.MemoryGB), g.CPUCoresPerReplica, g.MemoryGBPerReplica, num(float64(r.Replicas)*g.CPUCoresPerReplica), r.Replicas*g.MemoryGBPerReplica)})
-				}
-			}
-			if len(diffs) > 0 {
-				add(Disagreement{Topic: "capacity matrix replicas vs the forecast script's rule", Sections: []string{b.CapacityMatrix.Section, g.Section},
-					Detail: fmt.Sprintf("matrix vs max(%d, int(inspections/day ÷ %s) × %d): %s", g.MinReplicas, num(g.InspectionsPerDayPerBlock), g.ReplicasPerBlock, strings.Join(diffs, "; "))})
-			}
-			if len(dbDiffs) > 0 {
-				add(Disagreement{Topic: "database size", Sections: []string{b.CapacityMatrix.Section, g.Section},
-					Detail: fmt.Sprintf("matrix vs the script's traps × %d GB (its comment says %d GB per 1000 traps, which would be 1000× less): %s",
-						g.DBGBPerTrap, g.DBGBPerTrap, strings.Join(dbDiffs, "; "))})
-			}
-			if c, ok := b.Components.Get("steam-trap-inspector"); ok {
-				add(Disagreement{Topic: "resources per replica", Sections: []string{g.Section, b.Components.Section, sp.Section},
-					Detail: fmt.Sprintf("the forecast sizes %g cores and %d GB per replica; the component table gives steam-trap-inspector pods %sm CPU and %s Gi; a single pod is documented to use %s cores and %s GB",
-						g.CPUCoresPerReplica, g.MemoryGBPerReplica, num(float64(c.CPUPerPodMillis)), num(c.MemoryPerPodGi), figure(sp, "cpu_cores_avg"), figure(sp, "memory_gb_avg"))})
-			}
-			if g.HoursPerMonth > 0 && g.HoursPerMonth < 100 {
-				add(Disagreement{Topic: "monthly cost", Sections: []string{g.Section},
-					Detail: fmt.Sprintf("the cost model multiplies per-hour prices ($%g per core-hour, $%g per GB-hour) by %s, not by the ~730 hours of a month: compute and memory cost is understated about %d×",
-						g.CoreHourUSD, g.GBHourUSD, num(g.HoursPerMonth), int(math.Round(730/g.HoursPerMonth)))})
-			}
-		}
-	case GL006:
-		if f := b.CapacityFormula; f != nil {
-			e := f.Example
-			got := Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, e.CPUPerReplicaMillis)
-			literal := e.RequestsPerS * e.DurationS / e.TargetUtilization * (e.CPUPerRequestMillis / 1000)
-			add(Disagreement{Topic: "§8.2 formula as written", Sections: []string{f.Section},
-				Detail: fmt.Sprintf("\"%s\" gives %.1f only when CPU per request is read as a fraction of one replica's CPU (%sm ÷ %sm); the worked example (%s) gives %.2f ≈ %s",
-					f.Formula, literal, num(e.CPUPerRequestMillis), num(e.CPUPerReplicaMillis), f.Arithmetic, got, num(e.Replicas))})
-		}
-		if r := b.Recommendations; r != nil && b.Operations != nil && b.CapacityFormula != nil {
-			e := b.CapacityFormula.Example
-			var parts []string
-			for _, rec := range r.Rows {
-				if rec.To == 0 {
-					continue
-				}
-				rate := rec.To / 86400
-				lo, hi := math.Inf(1), 0.0
-				for _, op := range b.Operations.Rows {
-					x := Replicas(rate, op.DurationS, op.CPUMillis, e.TargetUtilization, e.CPUPerReplicaMillis)
-					lo, hi = math.Min(lo, x), math.Max(hi, x)
-				}
-				parts = append(parts, fmt.Sprintf("%s/day: %d–%d recommended, §8.2 gives %.3g–%.4g", num(rec.To), rec.MinReplicas, rec.MaxReplicas, lo, hi))
-			}
-			add(Disagreement{Topic: "§8.3 recommendations vs §8.2 formula", Sections: []string{r.Section, b.CapacityFormula.Section},
-				Detail: fmt.Sprintf("at each band's upper volume spread evenly over 24 h, §8.2 (%sm replicas, %.0f%% CPU) needs from the lightest to the heaviest operation: %s",
-					num(e.CPUPerReplicaMillis), e.TargetUtilization*100, strings.Join(parts, "; "))})
-		}
-	}
-	for _, n := range b.Notes {
-		add(Disagreement{Topic: "note", Sections: []string{n.Section}, Detail: strings.TrimSpace(n.Text)})
+	out := guides.Lint(b)
+	for i := range out {
+		out[i].Relevant = out[i].Concerns != "" && used[out[i].Concerns]
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Relevant && !out[j].Relevant })
 	return out
-}
-
-// Replicas evaluates GL-006 §8.2: rate × duration × CPU per request ÷
-// (target utilisation × CPU per replica), unrounded.
-func Replicas(ratePerS, durationS, cpuPerRequestMillis, utilisation, cpuPerReplicaMillis float64) float64 {
-	return ratePerS * durationS * cpuPerRequestMillis / (utilisation * cpuPerReplicaMillis)
-}
-
-func figure(g *FigureGroup, id string) string {
-	if f, ok := g.Get(id); ok {
-		return num(f.Value)
-	}
-	return "?"
-}
-
-// num formats a figure without trailing zeros: 250, 333.3, 0.8.
-func num(x float64) string {
-	switch {
-	case x == math.Trunc(x) && math.Abs(x) < 1e15:
-		return fmt.Sprintf("%.0f", x)
-	case math.Abs(x) >= 100:
-		return fmt.Sprintf("%.1f", x)
-	case math.Abs(x) >= 1:
-		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", x), "0"), ".")
-	default:
-		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", x), "0"), ".")
-	}
 }

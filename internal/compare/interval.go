@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
@@ -86,19 +87,19 @@ func (iv Interval) Scale(f float64) Interval { return Interval{iv.Lo * f, iv.Hi 
 // String renders the interval as "[200, 300)", "[200, ∞)" or "250".
 func (iv Interval) String() string {
 	if iv.IsPoint() {
-		return num(iv.Lo)
+		return numfmt.Num(iv.Lo)
 	}
 	hi := "∞"
 	if !math.IsInf(iv.Hi, 1) {
-		hi = num(iv.Hi)
+		hi = numfmt.Num(iv.Hi)
 	}
-	return "[" + num(iv.Lo) + ", " + hi + ")"
+	return "[" + numfmt.Num(iv.Lo) + ", " + hi + ")"
 }
 
-// Judgement is a verdict on an interval, with what would decide it.
-type Judgement struct {
-	Verdict Verdict
-	// Edge is, when Verdict is Inconclusive, the band edge the interval
+// Assessment is a standing on an interval, with what would decide it.
+type Assessment struct {
+	Standing Standing
+	// Edge is, when Standing is Inconclusive, the band edge the interval
 	// straddles (the figure's unit): a step there decides. For Meets it is
 	// the other edge when the interval reaches past it (then the note says
 	// a step beyond it would tell meets from above); else 0.
@@ -109,28 +110,28 @@ type Judgement struct {
 
 const edgeSlack = 1e-12 // a value on the band's edge meets it
 
-// JudgeInterval compares the interval a figure was measured in with the
+// AssessInterval compares the interval a figure was measured in with the
 // documented value within ±tolerance (a fraction), by the rule above.
 // higherIsBetter says which way is better (throughput: true; latency:
 // false). A documented value ≤ 0 or an interval that is not a number gives
 // NotComparable.
-func JudgeInterval(documented float64, iv Interval, tolerance float64, higherIsBetter bool) Judgement {
+func AssessInterval(documented float64, iv Interval, tolerance float64, higherIsBetter bool) Assessment {
 	if !(documented > 0) || math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) || math.IsInf(iv.Lo, 0) || iv.Lo < 0 || iv.Hi < iv.Lo {
-		return Judgement{Verdict: NotComparable}
+		return Assessment{Standing: NotComparable}
 	}
 	lo, hi := documented*(1-tolerance), documented*(1+tolerance)
-	j := Judgement{Low: lo, High: hi}
+	j := Assessment{Low: lo, High: hi}
 	// Slightly widened edges: within the slack a value is on the edge.
 	loIn, hiIn := lo*(1-edgeSlack), hi*(1+edgeSlack)
 	if iv.IsPoint() {
 		x := iv.Lo
 		switch {
 		case x < loIn:
-			j.Verdict = worse(higherIsBetter, true)
+			j.Standing = worse(higherIsBetter, true)
 		case x > hiIn:
-			j.Verdict = worse(higherIsBetter, false)
+			j.Standing = worse(higherIsBetter, false)
 		default:
-			j.Verdict = Meets
+			j.Standing = Meets
 		}
 		return j
 	}
@@ -139,38 +140,38 @@ func JudgeInterval(documented float64, iv Interval, tolerance float64, higherIsB
 	if higherIsBetter {
 		switch {
 		case iv.Hi <= loOut:
-			j.Verdict = Below
+			j.Standing = Below
 		case iv.Lo > hiIn:
-			j.Verdict = Above
+			j.Standing = Above
 		case iv.Lo >= loIn:
-			j.Verdict = Meets
+			j.Standing = Meets
 			if iv.Hi > hiIn {
 				j.Edge = hi
 			}
 		default:
-			j.Verdict, j.Edge = Inconclusive, lo
+			j.Standing, j.Edge = Inconclusive, lo
 		}
 		return j
 	}
 	switch {
 	case iv.Lo > hiIn:
-		j.Verdict = Below
+		j.Standing = Below
 	case iv.Hi <= loOut:
-		j.Verdict = Above
+		j.Standing = Above
 	case iv.Hi <= hi*(1+edgeSlack):
-		j.Verdict = Meets
+		j.Standing = Meets
 		if iv.Lo < loIn {
 			j.Edge = lo
 		}
 	default:
-		j.Verdict, j.Edge = Inconclusive, hi
+		j.Standing, j.Edge = Inconclusive, hi
 	}
 	return j
 }
 
 // worse returns the verdict of a point under (under: true) or over the
 // band.
-func worse(higherIsBetter, under bool) Verdict {
+func worse(higherIsBetter, under bool) Standing {
 	if higherIsBetter == under {
 		return Below
 	}
@@ -199,31 +200,31 @@ type ResolutionNeeded struct {
 // resolutionNeeded describes what decides an inconclusive comparison of
 // the interval iv (per pod, in unit) whose judgement straddles j.Edge;
 // offered converts a per-pod figure to offered req/s for the deployment.
-func resolutionNeeded(iv Interval, j Judgement, unit string, offered func(float64) float64) *ResolutionNeeded {
+func resolutionNeeded(iv Interval, j Assessment, unit string, offered func(float64) float64) *ResolutionNeeded {
 	edge, edgeRPS := j.Edge, round6(offered(j.Edge))
 	r := &ResolutionNeeded{PerPod: edge, Unit: unit, OfferedRPS: edgeRPS}
 	// A first step at the edge decides, whatever the search.
-	at := fmt.Sprintf("a step at %s req/s offered (%s %s per pod", num(edgeRPS), num(edge), unit)
+	at := fmt.Sprintf("a step at %s req/s offered (%s %s per pod", numfmt.Num(edgeRPS), numfmt.Num(edge), unit)
 	if edgeRPS == math.Trunc(edgeRPS) {
-		at += fmt.Sprintf("; e.g. --start %s)", num(edgeRPS))
+		at += fmt.Sprintf("; e.g. --start %s)", numfmt.Num(edgeRPS))
 	} else {
 		at += fmt.Sprintf("; rates are whole req/s: %s passing shows it met or beaten, %s failing shows it below)",
-			num(math.Ceil(edgeRPS)), num(math.Floor(edgeRPS)))
+			numfmt.Num(math.Ceil(edgeRPS)), numfmt.Num(math.Floor(edgeRPS)))
 	}
 	decides := at + " decides: passing it, the figure is met or beaten; failing it, it is below"
 	switch {
 	case math.IsInf(iv.Hi, 1):
 		r.Reason = "search stopped below the band"
 		r.Text = fmt.Sprintf("every step passed, up to %s %s per pod, under the band's lower edge %s; %s",
-			num(iv.Lo), unit, num(edge), decides)
+			numfmt.Num(iv.Lo), unit, numfmt.Num(edge), decides)
 	case iv.Lo == 0:
 		r.Reason = "first step above the band"
 		r.Text = fmt.Sprintf("the first step, %s %s per pod, already failed, over the band's lower edge %s; %s",
-			num(iv.Hi), unit, num(edge), decides)
+			numfmt.Num(iv.Hi), unit, numfmt.Num(edge), decides)
 	default:
 		r.Reason = "resolution too coarse"
 		r.Text = fmt.Sprintf("the capacity lies in %s %s per pod, which straddles the band's lower edge %s; %s",
-			iv, unit, num(edge), decides)
+			iv, unit, numfmt.Num(edge), decides)
 	}
 	r.Text = r.Reason + ": " + r.Text
 	return r
@@ -237,8 +238,8 @@ func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 // deployment. A generator-bound run is inconclusive whatever the interval:
 // the search stopped because of the load generator.
 func (res *Result) judgeCapacity(row *Row, iv Interval, offered func(float64) float64, g *runrecord.GeneratorSummary) {
-	j := JudgeInterval(row.Documented, iv, res.Tolerance, true)
-	row.Verdict = j.Verdict
+	j := AssessInterval(row.Documented, iv, res.Tolerance, true)
+	row.Verdict = j.Standing
 	if row.Documented > 0 {
 		row.Ratio = row.Measured / row.Documented
 		row.BandLow, row.BandHigh = round6(j.Low), round6(j.High)
@@ -252,18 +253,18 @@ func (res *Result) judgeCapacity(row *Row, iv Interval, offered func(float64) fl
 		}
 	}
 	switch {
-	case j.Verdict == NotComparable:
+	case j.Standing == NotComparable:
 	case res.GeneratorBound:
 		row.Verdict = Inconclusive
 		row.ResolutionNeeded = &ResolutionNeeded{Reason: "generator-bound", Text: GeneratorBoundText(g)}
 		// GeneratorBoundText starts with the reason.
 		row.Note = "inconclusive: " + row.ResolutionNeeded.Text
-	case j.Verdict == Inconclusive:
+	case j.Standing == Inconclusive:
 		row.ResolutionNeeded = resolutionNeeded(iv, j, row.Unit, offered)
 		row.Note = "inconclusive: " + row.ResolutionNeeded.Text
-	case j.Verdict == Meets && j.Edge > 0:
+	case j.Standing == Meets && j.Edge > 0:
 		row.Note = fmt.Sprintf("meets or above: the capacity lies in %s %s per pod, reaching past the band's upper edge %s; a step above %s req/s offered would tell meets from above",
-			iv, row.Unit, num(j.Edge), num(round6(offered(j.Edge))))
+			iv, row.Unit, numfmt.Num(j.Edge), numfmt.Num(round6(offered(j.Edge))))
 	}
 }
 
@@ -272,7 +273,7 @@ func (res *Result) judgeCapacity(row *Row, iv Interval, offered func(float64) fl
 func GeneratorBoundText(g *runrecord.GeneratorSummary) string {
 	s := "generator-bound"
 	if g != nil && g.CeilingRPS > 0 {
-		s += fmt.Sprintf(" at ~%s req/s", num(g.CeilingRPS))
+		s += fmt.Sprintf(" at ~%s req/s", numfmt.Num(g.CeilingRPS))
 	}
 	s += ": add runners or a bigger generator (the load generator, not the target, gave out"
 	if g != nil && g.Reason != "" {

@@ -13,14 +13,14 @@ import (
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
-func TestJudgeInterval(t *testing.T) {
+func TestAssessInterval(t *testing.T) {
 	t.Parallel()
 	inf := math.Inf(1)
 	// 250 ±10%: the band is [225, 275].
 	for _, c := range []struct {
 		name   string
 		lo, hi float64
-		want   Verdict
+		want   Standing
 		edge   float64
 	}{
 		{"inside the band", 240, 260, Meets, 0},
@@ -47,21 +47,21 @@ func TestJudgeInterval(t *testing.T) {
 		{"point under", 224.9, 224.9, Below, 0},
 		{"point over", 275.1, 275.1, Above, 0},
 	} {
-		j := JudgeInterval(250, Interval{c.lo, c.hi}, 0.1, true)
-		assert.Equal(t, c.want, j.Verdict, c.name)
+		j := AssessInterval(250, Interval{c.lo, c.hi}, 0.1, true)
+		assert.Equal(t, c.want, j.Standing, c.name)
 		assert.InDelta(t, c.edge, j.Edge, 1e-9, c.name)
 		assert.InDelta(t, 225, j.Low, 1e-9)
 		assert.InDelta(t, 275, j.High, 1e-9)
 	}
 	// A figure converted between units lands on the edge it came from:
 	// 1.5 req/s × 60 = 90 inspections/min is the lower edge of 100 ±10%.
-	assert.Equal(t, Below, JudgeInterval(100, Interval{1, 1.5}.Scale(60), 0.1, true).Verdict)
-	assert.Equal(t, Meets, JudgeInterval(100, Interval{1.5, 1.8}.Scale(60), 0.1, true).Verdict)
+	assert.Equal(t, Below, AssessInterval(100, Interval{1, 1.5}.Scale(60), 0.1, true).Standing)
+	assert.Equal(t, Meets, AssessInterval(100, Interval{1.5, 1.8}.Scale(60), 0.1, true).Standing)
 
 	// Lower is better (a duration in [lo, hi)): mirrored around the upper edge.
 	for _, c := range []struct {
 		lo, hi float64
-		want   Verdict
+		want   Standing
 	}{
 		{1.9, 2.1, Meets},
 		{2.3, 2.5, Below},
@@ -69,12 +69,12 @@ func TestJudgeInterval(t *testing.T) {
 		{1, 1.8, Above},
 		{1.5, 2, Meets},
 	} {
-		assert.Equal(t, c.want, JudgeInterval(2, Interval{c.lo, c.hi}, 0.1, false).Verdict, "%v", c)
+		assert.Equal(t, c.want, AssessInterval(2, Interval{c.lo, c.hi}, 0.1, false).Standing, "%v", c)
 	}
 	for _, bad := range []Interval{{math.NaN(), 1}, {-1, 2}, {3, 2}, {inf, inf}} {
-		assert.Equal(t, NotComparable, JudgeInterval(250, bad, 0.1, true).Verdict, "%v", bad)
+		assert.Equal(t, NotComparable, AssessInterval(250, bad, 0.1, true).Standing, "%v", bad)
 	}
-	assert.Equal(t, NotComparable, JudgeInterval(0, Interval{1, 2}, 0.1, true).Verdict)
+	assert.Equal(t, NotComparable, AssessInterval(0, Interval{1, 2}, 0.1, true).Standing)
 	assert.Equal(t, "[200, 300)", Interval{200, 300}.String())
 	assert.Equal(t, "[200, ∞)", Interval{200, inf}.String())
 	assert.Equal(t, "250", Point(250).String())

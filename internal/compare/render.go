@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/texttable"
 )
 
@@ -15,7 +16,7 @@ func (r *Result) Header() string {
 	if r.Operation != "" {
 		s += ", operation " + r.Operation
 	}
-	return s + fmt.Sprintf(", %s (%s), tolerance ±%s%%, benchmarks %s", replicas(r.Replicas), r.ReplicasSource, num(r.Tolerance*100), r.Benchmarks)
+	return s + fmt.Sprintf(", %s (%s), tolerance ±%s%%, benchmarks %s", replicas(r.Replicas), r.ReplicasSource, numfmt.Num(r.Tolerance*100), r.Benchmarks)
 }
 
 func (r *Result) rowCells(md bool) [][]string {
@@ -27,7 +28,7 @@ func (r *Result) rowCells(md bool) [][]string {
 			if meas != "" {
 				meas += " "
 			}
-			meas += num(row.Measured)
+			meas += numfmt.Num(row.Measured)
 		}
 		ratio := "–"
 		if row.Ratio > 0 {
@@ -42,7 +43,7 @@ func (r *Result) rowCells(md bool) [][]string {
 		}
 		doc := "–"
 		if row.Documented > 0 {
-			doc = num(row.Documented)
+			doc = numfmt.Num(row.Documented)
 		}
 		fig := row.Figure
 		if row.Primary {
@@ -90,7 +91,7 @@ func (r *Result) altCells() [][]string {
 		if a.Ratio > 0 {
 			ratio = fmt.Sprintf("%.2f", a.Ratio)
 		}
-		rows = append(rows, []string{a.Source, num(a.PerPod) + " " + a.Unit, a.Derived, agrees, ratio, string(a.Verdict)})
+		rows = append(rows, []string{a.Source, numfmt.Num(a.PerPod) + " " + a.Unit, a.Derived, agrees, ratio, string(a.Verdict)})
 	}
 	return rows
 }
@@ -210,9 +211,6 @@ func orDash(s string) string {
 	}
 	return s
 }
-
-// Num formats a figure as the comparison does: no trailing zeros.
-func Num(x float64) string { return num(x) }
 
 // Table returns the comparison's rows as a header, cells and column
 // alignments, for renderers other than text and Markdown.

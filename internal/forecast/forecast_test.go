@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/guides"
 )
 
 // now is the pinned datetime.now() of every test (the guide's "as of" date).
@@ -221,7 +221,7 @@ func TestGuideValidation(t *testing.T) {
 
 func TestConstantsMatchBenchmarksFile(t *testing.T) {
 	t.Parallel()
-	b, err := compare.Load("gl008")
+	b, err := guides.Builtin(guides.GL008)
 	require.NoError(t, err)
 	g := b.GrowthForecast
 	require.NotNil(t, g)
@@ -260,7 +260,7 @@ func TestMeasuredSizing(t *testing.T) {
 	assert.Equal(t, 10, a.ReplicasFor(7, Capacity{PerPodRPS: 1}))
 	assert.Equal(t, 0, a.ReplicasFor(10, Capacity{}))
 
-	b, err := compare.Load("gl008")
+	b, err := guides.Builtin(guides.GL008)
 	require.NoError(t, err)
 	m := Matrix(b, Capacity{PerPodRPS: 100.0 / 60}, a)
 	require.Len(t, m, 6)
@@ -281,7 +281,7 @@ func TestMeasuredSizing(t *testing.T) {
 
 func TestGL006WorkedExample(t *testing.T) {
 	t.Parallel()
-	b, err := compare.Load("gl006")
+	b, err := guides.Builtin(guides.GL006)
 	require.NoError(t, err)
 	p, err := GL006(b, GL006Input{}, nil)
 	require.NoError(t, err)

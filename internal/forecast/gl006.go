@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/guides"
 )
 
 // GL006Input are the inputs of GL-006 §8.2 for every §8.1 operation.
@@ -73,7 +74,7 @@ func Whole(x float64) int { return int(math.Ceil(x - 1e-9)) }
 
 // GL006 evaluates §8.2 for each §8.1 operation at in, with the documented
 // durations and, for the measured operation, the measured one.
-func GL006(b *compare.Benchmarks, in GL006Input, m *GL006Measured) (*GL006Plan, error) {
+func GL006(b *guides.Benchmarks, in GL006Input, m *GL006Measured) (*GL006Plan, error) {
 	if b == nil || b.Operations == nil || b.CapacityFormula == nil {
 		return nil, fmt.Errorf("%w: the GL-006 benchmarks (§8.1 and §8.2) are needed", ErrInput)
 	}
@@ -93,21 +94,21 @@ func GL006(b *compare.Benchmarks, in GL006Input, m *GL006Measured) (*GL006Plan, 
 	}
 	p := &GL006Plan{Section: b.CapacityFormula.Section, Formula: "replicas = rate × duration × CPU per request ÷ (target utilisation × CPU per replica)",
 		Input:             in,
-		Example:           compare.Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, e.CPUPerReplicaMillis),
+		Example:           guides.Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, e.CPUPerReplicaMillis),
 		ExampleDocumented: e.Replicas, AlternativeDocumented: b.CapacityFormula.Alternative.Replicas, Notes: []string{}, Measured: m}
 	if alt := b.CapacityFormula.Alternative.CPUPerReplicaMillis; alt > 0 {
-		p.Alternative = compare.Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, alt)
+		p.Alternative = guides.Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, alt)
 	}
 	found := m == nil
 	for _, op := range b.Operations.Rows {
 		r := GL006Row{Operation: op.Operation, Name: op.Name, CPUMillis: op.CPUMillis, DurationS: op.DurationS,
-			Replicas: compare.Replicas(in.RatePerS, op.DurationS, op.CPUMillis, in.Utilisation, in.CPUPerReplicaMillis)}
+			Replicas: guides.Replicas(in.RatePerS, op.DurationS, op.CPUMillis, in.Utilisation, in.CPUPerReplicaMillis)}
 		r.Whole = Whole(r.Replicas)
-		if m != nil && compare.NormalizeOperation(m.Operation) == op.Operation {
+		if m != nil && guides.NormalizeOperation(m.Operation) == op.Operation {
 			found = true
 			if m.DurationS > 0 {
 				r.MeasuredDurationS = m.DurationS
-				r.MeasuredReplicas = compare.Replicas(in.RatePerS, m.DurationS, op.CPUMillis, in.Utilisation, in.CPUPerReplicaMillis)
+				r.MeasuredReplicas = guides.Replicas(in.RatePerS, m.DurationS, op.CPUMillis, in.Utilisation, in.CPUPerReplicaMillis)
 				r.MeasuredWhole = Whole(r.MeasuredReplicas)
 				r.MeasuredBasis = m.Basis
 			}

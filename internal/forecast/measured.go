@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/numfmt"
 )
 
 // Assumptions turn inspections per day into a request rate and a rate into
@@ -69,7 +71,7 @@ func (a Assumptions) Validate() error {
 func (a Assumptions) Describe() string {
 	return fmt.Sprintf("peak rate = inspections/day ÷ 86,400 s × peak factor %g (a day's inspections within %s hours) × %g request(s) per inspection; "+
 		"replicas = max(%d, ⌈peak rate ÷ (measured per-pod capacity × %g%% utilisation)⌉)",
-		a.PeakFactor, compare.Num(24/a.PeakFactor), a.RequestsPerInspection, a.MinReplicas, a.Utilisation*100)
+		a.PeakFactor, numfmt.Num(24/a.PeakFactor), a.RequestsPerInspection, a.MinReplicas, a.Utilisation*100)
 }
 
 // Capacity is a measured per-pod capacity.
@@ -122,7 +124,7 @@ type MatrixRow struct {
 
 // Matrix sizes every row of the guide's capacity matrix at the measured
 // capacity, beside the documented replicas and the forecast script's rule.
-func Matrix(b *compare.Benchmarks, c Capacity, a Assumptions) []MatrixRow {
+func Matrix(b *guides.Benchmarks, c Capacity, a Assumptions) []MatrixRow {
 	if b == nil || b.CapacityMatrix == nil {
 		return nil
 	}

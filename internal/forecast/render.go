@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/texttable"
 )
 
@@ -23,7 +25,7 @@ type MeasuredPlan struct {
 
 // NewMeasuredPlan sizes the guide's matrix (and, with rows, its forecast)
 // at the measured capacity.
-func NewMeasuredPlan(b *compare.Benchmarks, c Capacity, a Assumptions, rows []GuideRow) *MeasuredPlan {
+func NewMeasuredPlan(b *guides.Benchmarks, c Capacity, a Assumptions, rows []GuideRow) *MeasuredPlan {
 	p := &MeasuredPlan{Capacity: c, Assumptions: a, Method: a.Describe(), Matrix: Matrix(b, c, a), Notes: []string{}}
 	if rows != nil {
 		p.Forecast = Measured(rows, c, a)
@@ -86,7 +88,7 @@ func (p *MeasuredPlan) capacityLine() string {
 	if p.Capacity.Bound != "" {
 		b = string(p.Capacity.Bound) + " "
 	}
-	return fmt.Sprintf("Measured capacity: %s%s req/s per pod (endpoint %s; %s)", b, compare.Num(p.Capacity.PerPodRPS), orDash(p.Capacity.Endpoint), p.Capacity.Source)
+	return fmt.Sprintf("Measured capacity: %s%s req/s per pod (endpoint %s; %s)", b, numfmt.Num(p.Capacity.PerPodRPS), orDash(p.Capacity.Endpoint), p.Capacity.Source)
 }
 
 // WriteMatrixText renders the capacity matrix sized at the measured
@@ -143,7 +145,7 @@ func (g *GL006Plan) cells() [][]string {
 	for _, r := range g.Rows {
 		md, mr, cr := "–", "–", "–"
 		if r.MeasuredDurationS > 0 {
-			md = compare.Num(r.MeasuredDurationS)
+			md = numfmt.Num(r.MeasuredDurationS)
 			mr = fmt.Sprintf("%.2f → %d", r.MeasuredReplicas, r.MeasuredWhole)
 		}
 		if r.CapacityReplicas > 0 {
@@ -152,7 +154,7 @@ func (g *GL006Plan) cells() [][]string {
 				cr += " (" + r.CapacityBoundAsText + ")"
 			}
 		}
-		rows = append(rows, []string{r.Name, compare.Num(r.CPUMillis) + "m", compare.Num(r.DurationS), fmt.Sprintf("%.2f → %d", r.Replicas, r.Whole), md, mr, cr})
+		rows = append(rows, []string{r.Name, numfmt.Num(r.CPUMillis) + "m", numfmt.Num(r.DurationS), fmt.Sprintf("%.2f → %d", r.Replicas, r.Whole), md, mr, cr})
 	}
 	return rows
 }
@@ -172,9 +174,9 @@ func (g *GL006Plan) intro() []string {
 	return []string{
 		fmt.Sprintf("GL-006 %s: %s.", g.Section, g.Formula),
 		fmt.Sprintf("Worked example recomputed: %.2f replicas (the guide: ~%s); with %s replicas %.2f (the guide: ~%s).",
-			g.Example, compare.Num(g.ExampleDocumented), "10000m", g.Alternative, compare.Num(g.AlternativeDocumented)),
+			g.Example, numfmt.Num(g.ExampleDocumented), "10000m", g.Alternative, numfmt.Num(g.AlternativeDocumented)),
 		fmt.Sprintf("At %s req/s, %s%% target utilisation, %sm per replica (unrounded → whole replicas):",
-			compare.Num(g.Input.RatePerS), compare.Num(g.Input.Utilisation*100), compare.Num(g.Input.CPUPerReplicaMillis)),
+			numfmt.Num(g.Input.RatePerS), numfmt.Num(g.Input.Utilisation*100), numfmt.Num(g.Input.CPUPerReplicaMillis)),
 	}
 }
 
@@ -243,7 +245,7 @@ type GuideProvided struct {
 // WriteText renders the forecast: for GL-008 exactly the script's output
 // first, then the measured forecast; for GL-006 the §8.2 plan.
 func (o *Output) WriteText(w io.Writer) error {
-	if o.Service == compare.GL006 {
+	if o.GL006 != nil {
 		return o.GL006.WriteText(w)
 	}
 	if err := WriteGuideText(w, o.Rows); err != nil {

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
-	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/numfmt"
 )
 
 // Chart colours (ColorBrewer, readable in print and by most colour-blind
@@ -297,5 +297,5 @@ func numOrDash(x float64) string {
 	if x <= 0 {
 		return "–"
 	}
-	return compare.Num(x)
+	return numfmt.Num(x)
 }

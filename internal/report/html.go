@@ -10,6 +10,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/texttable"
 )
 
@@ -29,7 +30,7 @@ func newHTMLTable(header []string, rows [][]string, align []texttable.Align) htm
 
 type htmlPrimary struct {
 	Label   string
-	Verdict compare.Verdict
+	Verdict compare.Standing
 	Detail  string
 	Note    string
 }
@@ -112,7 +113,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			d.Primary.Note = strings.TrimSuffix(strings.Join(append([]string{"This is a " + c.CalibrationNote}, d.Primary.Note), ". "), ". ")
 		}
 		if p.Documented > 0 {
-			d.Primary.Detail = fmt.Sprintf("%s vs documented %s %s per pod (±%s%%)", measuredCell(p), compare.Num(p.Documented), p.Unit, compare.Num(c.Tolerance*100))
+			d.Primary.Detail = fmt.Sprintf("%s vs documented %s %s per pod (±%s%%)", measuredCell(p), numfmt.Num(p.Documented), p.Unit, numfmt.Num(c.Tolerance*100))
 		}
 		d.Comparison = newHTMLTable(c.Table())
 		d.Alternatives = newHTMLTable(c.AlternativesTable())

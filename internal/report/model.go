@@ -18,6 +18,8 @@ import (
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/fit"
 	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
@@ -30,7 +32,7 @@ const Schema = "loadgen/report/v1"
 type Options struct {
 	// Benchmarks are the documented figures; nil loads the built-in file of
 	// the run's service (scenarios/benchmarks).
-	Benchmarks *compare.Benchmarks
+	Benchmarks *guides.Benchmarks
 	// Replicas overrides run.json's config.replicas for per-pod figures.
 	Replicas int
 	// Tolerance is the comparison's ± band (0: 10%).
@@ -209,7 +211,7 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	b := o.Benchmarks
 	if b == nil {
 		var err error
-		if b, err = compare.Builtin(r.Run.Service); err != nil {
+		if b, err = guides.Builtin(guides.Of(run)); err != nil {
 			return nil, err
 		}
 	}
@@ -222,15 +224,15 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	switch b.Service {
-	case compare.GL008:
+	switch b.Documents().Sizing() {
+	case guides.GrowthModel:
 		if cmp.PerPodRPS > 0 {
 			src := fmt.Sprintf("%s: %s", filepath.Base(dir), strings.TrimSuffix(firstBasis(cmp), "."))
 			r.Capacity = forecast.NewMeasuredPlan(b, forecast.CapacityOf(cmp, src), a, nil)
 		}
-	case compare.GL006:
+	case guides.ReplicaFormula:
 		var m *forecast.GL006Measured
-		if op := compare.OperationOf(run); op != "" {
+		if op := guides.OperationOf(run); op != "" {
 			m = &forecast.GL006Measured{Operation: op, PerPodRPS: cmp.PerPodRPS, Bound: cmp.PerPodBound}
 			if d, how, ok := compare.MeasuredDuration(run, means); ok {
 				m.DurationS, m.Basis = d, how
@@ -265,7 +267,7 @@ func (r *Report) flagBreakpoint(run *runrecord.Run) {
 		bp.NearGeneratorCeiling, bp.GeneratorCeilingRPS = true, g.CeilingRPS
 		f := "warning: the breaking point is near the load generator's ceiling"
 		if g.CeilingRPS > 0 {
-			f += fmt.Sprintf(" (~%s req/s)", compare.Num(g.CeilingRPS))
+			f += fmt.Sprintf(" (~%s req/s)", numfmt.Num(g.CeilingRPS))
 		}
 		f += ": the generator may have shaped it; add runners or a bigger generator to be sure"
 		if g.Reason != "" {
@@ -276,7 +278,7 @@ func (r *Report) flagBreakpoint(run *runrecord.Run) {
 	if run.Search.Mode == "adaptive" && !run.Search.Confirmed && bp.Found && bp.MaxSustainableRPS > 0 {
 		bp.Unconfirmed = true
 		bp.Flags = append(bp.Flags, fmt.Sprintf("unconfirmed: the adaptive search ended without holding %s req/s once more (search.confirmed is false); a confirmation step could still move the breaking point down",
-			compare.Num(bp.MaxSustainableRPS)))
+			numfmt.Num(bp.MaxSustainableRPS)))
 	}
 }
 
@@ -293,7 +295,7 @@ func runInfo(dir string, run *runrecord.Run) RunInfo {
 	if abs, err := filepath.Abs(dir); err == nil {
 		name = filepath.Base(abs)
 	}
-	info := RunInfo{Dir: name, Scenario: run.Scenario, Target: run.Target, Service: compare.ServiceOf(run),
+	info := RunInfo{Dir: name, Scenario: run.Scenario, Target: run.Target, Service: guides.Of(run).Name(),
 		Endpoint: cfg.Endpoint, Status: string(run.Status), StartedAt: run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Versions: run.Versions, Replicas: max(cfg.Replicas, 1), Criteria: run.Criteria,
 		StepDuration: cfg.StepDuration.String(), Warmup: cfg.Warmup.String(), Cooldown: cfg.Cooldown.String(),
@@ -492,7 +494,7 @@ func knee(xs, ys []float64) (*fit.Knee, string) {
 		lo, hi = math.Min(lo, y), math.Max(hi, y)
 	}
 	if hi-lo <= 0.05*hi {
-		return nil, fmt.Sprintf("no knee: p95 stays within 5%% (%s–%s ms) across all %d rates", compare.Num(lo), compare.Num(hi), len(xs))
+		return nil, fmt.Sprintf("no knee: p95 stays within 5%% (%s–%s ms) across all %d rates", numfmt.Num(lo), numfmt.Num(hi), len(xs))
 	}
 	cut := len(xs)
 	for i, y := range ys {
@@ -504,14 +506,14 @@ func knee(xs, ys []float64) (*fit.Knee, string) {
 	k, err := fit.KneedleConvexIncreasing(xs[:cut], ys[:cut], 1)
 	switch {
 	case errors.Is(err, fit.ErrTooFewPoints):
-		return nil, fmt.Sprintf("not enough steps: p95 rises to its plateau within %d distinct rates (up to %s req/s), the knee needs at least 3", cut, compare.Num(xs[cut-1]))
+		return nil, fmt.Sprintf("not enough steps: p95 rises to its plateau within %d distinct rates (up to %s req/s), the knee needs at least 3", cut, numfmt.Num(xs[cut-1]))
 	case err != nil:
 		return nil, err.Error()
 	case !k.Found:
-		return nil, fmt.Sprintf("no knee: p95 does not bend away from a straight line between %s and %s req/s", compare.Num(xs[0]), compare.Num(xs[cut-1]))
+		return nil, fmt.Sprintf("no knee: p95 does not bend away from a straight line between %s and %s req/s", numfmt.Num(xs[0]), numfmt.Num(xs[cut-1]))
 	}
 	return &k, fmt.Sprintf("Kneedle (S=1) on p95 against offered rate over the %d distinct rates up to %s req/s, where p95 nears its plateau: the knee is at %s req/s (p95 %s ms)",
-		cut, compare.Num(xs[cut-1]), compare.Num(k.X), compare.Num(k.Y))
+		cut, numfmt.Num(xs[cut-1]), numfmt.Num(k.X), numfmt.Num(k.Y))
 }
 
 type pairs struct{ x, y []float64 }

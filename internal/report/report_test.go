@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
@@ -89,7 +90,7 @@ func TestBreakpointAndComparison(t *testing.T) {
 	assert.Equal(t, "--replicas", r2.Comparison.ReplicasSource)
 
 	g := load(t, "gl006-pinch-2replicas", Options{})
-	assert.Equal(t, compare.GL006, g.Run.Service)
+	assert.Equal(t, guides.GL006.Name(), g.Run.Service)
 	assert.Equal(t, compare.Meets, g.Comparison.Verdict)
 	require.NotNil(t, g.GL006)
 	assert.InDelta(t, 57.142857, g.GL006.Example, 1e-6)
@@ -177,7 +178,7 @@ func TestWrongBenchmarksForTheService(t *testing.T) {
 	b, err := compare.Load("gl006")
 	require.NoError(t, err)
 	_, err = Load(filepath.Join("testdata", "runs", "gl008-1replica"), Options{Benchmarks: b})
-	require.ErrorIs(t, err, compare.ErrBenchmarks)
+	require.ErrorIs(t, err, guides.ErrBenchmarks)
 }
 
 // externalRef finds anything in a page that would make the browser fetch

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/greenlang/loadgen/internal/compare"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/internal/texttable"
 )
@@ -34,7 +35,7 @@ func ms(x float64) string {
 	}
 }
 
-func rps(x float64) string { return compare.Num(x) }
+func rps(x float64) string { return numfmt.Num(x) }
 
 func pct(x float64) string {
 	if x == 0 {
@@ -252,7 +253,7 @@ func (r *Report) WriteText(w io.Writer, brief bool) error {
 			line := fmt.Sprintf("Against the guide: %s", c.VerdictLine())
 			if p.Documented > 0 {
 				line += fmt.Sprintf(": %s %s per pod measured, %s documented (%s, ±%s%%)", measuredCell(p), p.Unit,
-					compare.Num(p.Documented), p.Figure, compare.Num(c.Tolerance*100))
+					numfmt.Num(p.Documented), p.Figure, numfmt.Num(c.Tolerance*100))
 			} else {
 				line += ": " + c.FigureUsed
 			}
@@ -306,7 +307,7 @@ func measuredCell(p compare.Row) string {
 	if p.MeasuredLo != nil && p.MeasuredHi != nil && *p.MeasuredLo > 0 {
 		return compare.Interval{Lo: *p.MeasuredLo, Hi: *p.MeasuredHi}.String()
 	}
-	return boundPrefix(p.Bound) + compare.Num(p.Measured)
+	return boundPrefix(p.Bound) + numfmt.Num(p.Measured)
 }
 
 func capitalize(s string) string {

@@ -1,6 +1,6 @@
 // Package benchmarks embeds the scaling guides' documented figures as data
 // (gl008.yaml, gl006.yaml), so that `loadgen compare`, `report` and
-// `forecast` work from any directory. internal/compare parses them.
+// `forecast` work from any directory. internal/guides parses them.
 package benchmarks
 
 import "embed"

@@ -1,16 +1,10 @@
-// Package compare sets what a campaign measured beside what the scaling
-// guides document: it loads the guides' figures (scenarios/benchmarks/*.yaml),
-// picks the figure that matches the endpoint a run exercised, normalises the
-// measured breaking point per pod, and gives a verdict within a stated
-// tolerance. It also finds where the guides disagree with themselves.
-package compare
+package guides
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -20,12 +14,6 @@ import (
 
 // BenchmarksSchema identifies this version of the benchmarks files.
 const BenchmarksSchema = "loadgen/benchmarks/v1"
-
-// The services the guides cover.
-const (
-	GL008 = "GL-008"
-	GL006 = "GL-006"
-)
 
 // Figure is one documented number.
 type Figure struct {
@@ -219,7 +207,8 @@ type Note struct {
 	Text    string `yaml:"text" json:"text"`
 }
 
-// Benchmarks is one benchmarks file: a guide's documented figures.
+// Benchmarks is one benchmarks file: a guide's documented figures. Service
+// names the guide ("GL-008"); Documents returns it as a Service.
 type Benchmarks struct {
 	Schema  string `yaml:"schema" json:"schema"`
 	Service string `yaml:"service" json:"service"`
@@ -243,41 +232,31 @@ type Benchmarks struct {
 	Source string `yaml:"-" json:"source"`
 }
 
-// ErrBenchmarks is wrapped when a benchmarks file cannot be used.
-var ErrBenchmarks = errors.New("bad benchmarks file")
+// Documents returns the service the file documents; Parse has checked
+// that there is one.
+func (b *Benchmarks) Documents() Service {
+	svc, _ := Lookup(b.Service)
+	return svc
+}
 
-// Load reads a benchmarks file: a path, or the name of a built-in one
-// ("gl008", "gl006"; see scenarios/benchmarks).
-func Load(pathOrName string) (*Benchmarks, error) {
-	b, err := os.ReadFile(pathOrName)
-	source := pathOrName
+// Builtin returns the built-in benchmarks of a service
+// (scenarios/benchmarks/gl008.yaml for GL-008).
+func Builtin(svc Service) (*Benchmarks, error) {
+	name := key(svc.Name())
+	data, err := benchmarks.Builtin(name)
 	if err != nil {
-		name := strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(pathOrName), ".yaml"), ".yml")
-		name = strings.ReplaceAll(name, "-", "")
-		bb, berr := benchmarks.Builtin(name)
-		if berr != nil || strings.ContainsRune(pathOrName, os.PathSeparator) {
-			return nil, fmt.Errorf("%w: %v (built in: %s)", ErrBenchmarks, err, strings.Join(benchmarks.Names(), ", "))
-		}
-		b, source = bb, "built-in "+name
+		return nil, fmt.Errorf("%w: no built-in benchmarks for service %q", ErrBenchmarks, svc.Name())
 	}
-	bm, err := Parse(b, pathOrName)
+	b, err := Parse(data, name)
 	if err != nil {
 		return nil, err
 	}
-	bm.Source = source
-	return bm, nil
+	b.Source = "built-in " + name
+	return b, nil
 }
 
-// Builtin returns the built-in benchmarks of a service (GL008 or GL006).
-func Builtin(service string) (*Benchmarks, error) {
-	switch service {
-	case GL008:
-		return Load("gl008")
-	case GL006:
-		return Load("gl006")
-	}
-	return nil, fmt.Errorf("%w: no built-in benchmarks for service %q", ErrBenchmarks, service)
-}
+// ErrBenchmarks is wrapped when a benchmarks file cannot be used.
+var ErrBenchmarks = errors.New("bad benchmarks file")
 
 // Parse decodes and checks a benchmarks file; name is used in errors.
 // Unknown keys are errors with their line; every missing section is
@@ -297,32 +276,10 @@ func Parse(data []byte, name string) (*Benchmarks, error) {
 	if b.Schema != BenchmarksSchema {
 		bad("schema %q: want %q", b.Schema, BenchmarksSchema)
 	}
-	switch b.Service {
-	case GL008:
-		if b.Performance == nil || b.Performance.SinglePod == nil || b.Performance.Cluster == nil {
-			bad("performance_benchmarks.single_pod and .cluster are required for %s", GL008)
-		} else {
-			for _, id := range []string{"api_requests_per_s", "ml_predictions_per_s", "inspections_per_min"} {
-				if _, ok := b.Performance.SinglePod.Get(id); !ok {
-					bad("performance_benchmarks.single_pod: figure %q is missing", id)
-				}
-			}
-		}
-		if b.Components == nil || len(b.Components.Rows) == 0 {
-			bad("components.rows is required for %s", GL008)
-		}
-		if b.CapacityMatrix == nil || len(b.CapacityMatrix.Rows) == 0 {
-			bad("capacity_matrix.rows is required for %s", GL008)
-		}
-	case GL006:
-		if b.Operations == nil || len(b.Operations.Rows) == 0 {
-			bad("operations.rows (§8.1) is required for %s", GL006)
-		}
-		if b.CapacityFormula == nil {
-			bad("capacity_formula (§8.2) is required for %s", GL006)
-		}
-	default:
-		bad("service %q: want %q or %q", b.Service, GL008, GL006)
+	if svc, ok := Lookup(b.Service); !ok {
+		bad("service %q: want %s", b.Service, names())
+	} else {
+		errs = append(errs, svc.Check(&b)...)
 	}
 	if b.Operations != nil {
 		for i, r := range b.Operations.Rows {
