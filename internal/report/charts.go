@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/greenlang/loadgen/internal/analysis"
 	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/compare"
 )
@@ -74,13 +75,13 @@ func (r *Report) offeredRateFigure(c *chart, caption string) Figure {
 	return Figure{ID: c.id, SVG: c.svg(), Caption: caption}
 }
 
-func (r *Report) judgedPoints(y func(s StepRow) float64) []point {
+func (r *Report) judgedPoints(y func(s analysis.StepRow) float64) []point {
 	var pts []point
 	for _, s := range r.Steps {
-		if !judged(s.Verdict) {
+		if !analysis.Judged(s.Verdict) {
 			continue
 		}
-		pts = append(pts, point{x: s.OfferedRPS, y: y(s), hollow: failed(s.Verdict)})
+		pts = append(pts, point{x: s.OfferedRPS, y: y(s), hollow: analysis.Failed(s.Verdict)})
 	}
 	return pts
 }
@@ -97,16 +98,16 @@ func (r *Report) Figures() []Figure {
 	lat.ylog = true
 	for _, p := range []struct {
 		name, col string
-		get       func(s StepRow) float64
+		get       func(s analysis.StepRow) float64
 	}{
-		{"p50", colP50, func(s StepRow) float64 { return s.LatencyMs.P50 }},
-		{"p95", colP95, func(s StepRow) float64 { return s.LatencyMs.P95 }},
-		{"p99", colP99, func(s StepRow) float64 { return s.LatencyMs.P99 }},
+		{"p50", colP50, func(s analysis.StepRow) float64 { return s.LatencyMs.P50 }},
+		{"p95", colP95, func(s analysis.StepRow) float64 { return s.LatencyMs.P95 }},
+		{"p99", colP99, func(s analysis.StepRow) float64 { return s.LatencyMs.P99 }},
 	} {
 		pts := r.judgedPoints(p.get)
 		lat.series = append(lat.series, series{name: p.name, color: p.col, pts: pts, linePts: meanByX(pts), line: true, markers: true})
 	}
-	cfg := r.run.Config
+	cfg := r.Limits
 	if cfg.P95Ms > 0 {
 		lat.hlines = append(lat.hlines, hline{y: cfg.P95Ms, color: colP95, label: "p95 limit " + rps(cfg.P95Ms) + " ms"})
 	}
@@ -136,8 +137,8 @@ func (r *Report) Figures() []Figure {
 	thr.xmin = 0
 	thr.series = append(thr.series,
 		series{name: "offered (y = x)", color: colOffered, pts: []point{{0, 0, false}, {maxOffered, maxOffered, false}}, line: true, dash: "6 4", width: 1.5},
-		series{name: "achieved", color: colAchieved, pts: r.judgedPoints(func(s StepRow) float64 { return s.AchievedRPS }), line: true, markers: true},
-		series{name: "goodput (2xx/3xx)", color: colGoodput, pts: r.judgedPoints(func(s StepRow) float64 { return s.GoodputRPS }), markers: true})
+		series{name: "achieved", color: colAchieved, pts: r.judgedPoints(func(s analysis.StepRow) float64 { return s.AchievedRPS }), line: true, markers: true},
+		series{name: "goodput (2xx/3xx)", color: colGoodput, pts: r.judgedPoints(func(s analysis.StepRow) float64 { return s.GoodputRPS }), markers: true})
 	for i := range thr.series[1:] {
 		s := &thr.series[i+1]
 		s.linePts = meanByX(s.pts)
@@ -154,7 +155,7 @@ func (r *Report) Figures() []Figure {
 	er := newChart("chart-errors", "Error rate vs offered rate", "offered rate (req/s)", "errors (% of requests)")
 	er.yzero = true
 	er.yfmt = func(v float64) string { return fmtTick(v) + "%" }
-	erPts := r.judgedPoints(func(s StepRow) float64 { return s.ErrorRate * 100 })
+	erPts := r.judgedPoints(func(s analysis.StepRow) float64 { return s.ErrorRate * 100 })
 	er.series = append(er.series, series{name: "error rate", color: colErrors, pts: erPts, linePts: meanByX(erPts), line: true, markers: true})
 	if cfg.MaxErrorRate > 0 {
 		er.hlines = append(er.hlines, hline{y: cfg.MaxErrorRate * 100, color: colErrors, label: "limit " + rps(cfg.MaxErrorRate*100) + "%"})
@@ -174,8 +175,8 @@ func (r *Report) Figures() []Figure {
 		uc.xmin = 0
 		var pts []point
 		for _, s := range r.Steps {
-			if judged(s.Verdict) && s.Concurrency > 0 {
-				pts = append(pts, point{x: s.Concurrency, y: s.GoodputRPS, hollow: failed(s.Verdict)})
+			if analysis.Judged(s.Verdict) && s.Concurrency > 0 {
+				pts = append(pts, point{x: s.Concurrency, y: s.GoodputRPS, hollow: analysis.Failed(s.Verdict)})
 			}
 		}
 		xEnd := u.MaxN * 1.1
@@ -210,7 +211,7 @@ func (r *Report) timeline() string {
 	bp := r.Breakpoint
 	firstFail := -1
 	for _, sp := range r.Spans {
-		if failed(sp.Verdict) && sp.OfferedRPS == bp.FirstFailingRPS && bp.Found {
+		if analysis.Failed(sp.Verdict) && sp.OfferedRPS == bp.FirstFailingRPS && bp.Found {
 			firstFail = sp.Index
 			break
 		}
@@ -232,7 +233,7 @@ func (r *Report) timeline() string {
 				}
 			}
 			col := colPass
-			if failed(sp.Verdict) {
+			if analysis.Failed(sp.Verdict) {
 				col = colFail
 			} else if sp.Verdict != string(breakpoint.Pass) {
 				col = colOffered
@@ -240,7 +241,7 @@ func (r *Report) timeline() string {
 			c.vlines = append(c.vlines, vline{x: sp.From, color: col, thin: true, dash: "2 2", label: label, labelRow: i % 3})
 		}
 	}
-	perStep := func(get func(s Second) float64, positive bool) [][]point {
+	perStep := func(get func(s analysis.Second) float64, positive bool) [][]point {
 		var out [][]point
 		cur := -1
 		for _, s := range r.Timeline {
@@ -269,8 +270,8 @@ func (r *Report) timeline() string {
 	rate := newChart("chart-timeline-rate", "Requests per second", "", "req/s")
 	rate.h, rate.compact, rate.hideXLabel, rate.yzero = 230, true, true, true
 	rate.h += 36 // room for the step labels
-	addSeries(rate, "offered", colOffered, "5 3", perStep(func(s Second) float64 { return s.OfferedRPS }, false), 1.5)
-	addSeries(rate, "completed", colAchieved, "", perStep(func(s Second) float64 { return float64(s.Requests) }, false), 1.5)
+	addSeries(rate, "offered", colOffered, "5 3", perStep(func(s analysis.Second) float64 { return s.OfferedRPS }, false), 1.5)
+	addSeries(rate, "completed", colAchieved, "", perStep(func(s analysis.Second) float64 { return float64(s.Requests) }, false), 1.5)
 	if bp.MaxSustainableRPS > 0 {
 		rate.hlines = append(rate.hlines, hline{y: bp.MaxSustainableRPS, color: colPass, label: "max sustainable " + rps(bp.MaxSustainableRPS)})
 	}
@@ -278,15 +279,15 @@ func (r *Report) timeline() string {
 
 	p95 := newChart("chart-timeline-p95", "p95 latency per second", "", "ms (log)")
 	p95.h, p95.compact, p95.hideXLabel, p95.ylog = 190, true, true, true
-	addSeries(p95, "p95", colP95, "", perStep(func(s Second) float64 { return s.P95Ms }, true), 1.5)
-	if r.run.Config.P95Ms > 0 {
-		p95.hlines = append(p95.hlines, hline{y: r.run.Config.P95Ms, color: colP95, label: "p95 limit"})
+	addSeries(p95, "p95", colP95, "", perStep(func(s analysis.Second) float64 { return s.P95Ms }, true), 1.5)
+	if r.Limits.P95Ms > 0 {
+		p95.hlines = append(p95.hlines, hline{y: r.Limits.P95Ms, color: colP95, label: "p95 limit"})
 	}
 	decorate(p95, false)
 
 	errs := newChart("chart-timeline-errors", "Errors per second", "time since the campaign started (s)", "errors/s")
 	errs.h, errs.compact, errs.yzero = 200, true, true
-	addSeries(errs, "errors", colErrors, "", perStep(func(s Second) float64 { return float64(s.Errors) }, false), 1.5)
+	addSeries(errs, "errors", colErrors, "", perStep(func(s analysis.Second) float64 { return float64(s.Errors) }, false), 1.5)
 	decorate(errs, false)
 
 	return `<div class="timeline">` + rate.svg() + p95.svg() + errs.svg() + `</div>`

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/greenlang/loadgen/internal/analysis"
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/forecast"
 	"github.com/greenlang/loadgen/internal/texttable"
@@ -153,7 +154,7 @@ func rateOrDash(x float64) string {
 
 func firstSignal(r *Report) string {
 	for _, s := range r.Steps {
-		if failed(s.Verdict) && s.OfferedRPS == r.Breakpoint.FirstFailingRPS && len(s.Signals) > 0 {
+		if analysis.Failed(s.Verdict) && s.OfferedRPS == r.Breakpoint.FirstFailingRPS && len(s.Signals) > 0 {
 			return strings.Join(s.Signals, ", ")
 		}
 	}

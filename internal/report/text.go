@@ -5,22 +5,24 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
+	"github.com/greenlang/loadgen/internal/analysis"
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/internal/texttable"
 )
 
 // Text writes the terminal report of a run whose files are in dir: the step
-// table, the verdicts, the breaking point and the comparison (o.Brief: only
-// its verdict); without Brief also capacity planning and the estimates.
-func Text(w io.Writer, dir string, run *runrecord.Run, o Options) error {
+// table, the verdicts, the breaking point and the comparison (brief: only
+// its verdict); without brief also capacity planning and the estimates.
+func Text(w io.Writer, dir string, run *runrecord.Run, o Options, brief bool) error {
 	r, err := Build(dir, run, o)
 	if err != nil {
 		return err
 	}
-	return r.WriteText(w, o.Brief)
+	return r.WriteText(w, brief)
 }
 
 func ms(x float64) string {
@@ -105,14 +107,14 @@ func (r *Report) stepTable(md bool) ([]string, [][]string, []texttable.Align) {
 
 // stepMarks is a step's signals and marks: excluded from the breaking
 // point, the generator's ceiling, generator-bound.
-func stepMarks(s StepRow) string {
+func stepMarks(s analysis.StepRow) string {
 	marks := append([]string{}, s.Signals...)
 	if s.Excluded != "" {
 		marks = append(marks, "excluded")
 	}
 	if s.GeneratorCeiling {
 		marks = append(marks, "generator ceiling")
-	} else if s.Generator != nil && s.Generator.Bound && !hasAny(marks, "generator-bound", "generator") {
+	} else if s.Generator != nil && s.Generator.Bound && !slices.Contains(marks, "generator-bound") && !slices.Contains(marks, "generator") {
 		marks = append(marks, "generator-bound")
 	}
 	return strings.Join(marks, ", ")
@@ -227,7 +229,7 @@ func (r *Report) WriteText(w io.Writer, brief bool) error {
 	e := &texttable.Errf{W: w}
 	e.P("%s", r.Title())
 	e.P("Run: %s, %s, started %s, %d steps, %s s of step time, %s s elapsed", r.Run.Dir, r.Run.Status, r.Run.StartedAt, len(r.Steps),
-		rps(r.Run.StepTimeS), rps(round(r.Run.ElapsedS, 1)))
+		rps(r.Run.StepTimeS), rps(math.Round(r.Run.ElapsedS*10)/10))
 	if r.Run.AbortReason != "" {
 		e.P("Ended early: %s", r.Run.AbortReason)
 	}
@@ -358,5 +360,5 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	return enc.Encode(r.Report)
 }

@@ -1,9 +1,11 @@
-// Package report turns a campaign's run directory into reports for
-// sign-off: a terminal summary, Markdown, a self-contained HTML page with
-// inline SVG charts, and JSON. It accumulates first (Build reads run.json and
-// the steps' per-second files into a Report) and renders second (one writer
-// per format), so every format shows the same numbers.
-package report
+// Package analysis turns a campaign's run directory (run.json and the steps'
+// per-second files) into the model every report shows: step rows with what
+// is derived from them, the breaking point per pod, the comparison with the
+// documented figures, capacity planning, the knee and USL estimates, and the
+// campaign's time series. It renders nothing: internal/report draws the
+// model as text, Markdown, HTML and JSON, and the forecast reads its inputs
+// from it, so every consumer sees the same numbers.
+package analysis
 
 import (
 	"errors"
@@ -25,7 +27,7 @@ import (
 // Schema identifies the JSON form of a Report.
 const Schema = "loadgen/report/v1"
 
-// Options tune a report. The zero value is a full report against the
+// Options tune an analysis. The zero value is a full report against the
 // built-in benchmarks of the run's service.
 type Options struct {
 	// Benchmarks are the documented figures; nil loads the built-in file of
@@ -40,9 +42,6 @@ type Options struct {
 	// GL006Rate is the request rate §8.2 is evaluated at (0: the worked
 	// example's 100 req/s).
 	GL006Rate float64
-	// Brief makes Text print only the steps, verdicts, breaking point and
-	// the comparison's verdict (what `stress` shows at its end).
-	Brief bool
 }
 
 // RunInfo is what was tested, for the report's header.
@@ -159,7 +158,16 @@ type StepSpan struct {
 	WindowFrom, Window float64 // judged window start and end, 0 if unknown
 }
 
-// Report is everything a report shows.
+// Limits are the campaign's pass/fail limits (0: not checked), for charts
+// that draw them.
+type Limits struct {
+	P95Ms, P99Ms float64
+	// MaxErrorRate is a fraction of the requests.
+	MaxErrorRate float64
+}
+
+// Report is everything a report shows, analysed and not yet rendered. Its
+// JSON form (schema loadgen/report/v1) is the JSON report.
 type Report struct {
 	Schema     string                 `json:"schema"`
 	Run        RunInfo                `json:"run"`
@@ -172,7 +180,7 @@ type Report struct {
 	Warnings   []string               `json:"warnings"`
 	Timeline   []Second               `json:"-"`
 	Spans      []StepSpan             `json:"-"`
-	run        *runrecord.Run
+	Limits     Limits                 `json:"-"`
 }
 
 // ErrRun is wrapped when a run directory cannot be reported on.
@@ -194,7 +202,8 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	if run == nil {
 		return nil, fmt.Errorf("%w: no run", ErrRun)
 	}
-	r := &Report{Schema: Schema, Warnings: []string{}, Steps: []StepRow{}, run: run}
+	r := &Report{Schema: Schema, Warnings: []string{}, Steps: []StepRow{},
+		Limits: Limits{P95Ms: run.Config.P95Ms, P99Ms: run.Config.P99Ms, MaxErrorRate: run.Config.MaxErrorRate}}
 	r.Run = runInfo(dir, run)
 	if o.Replicas > 0 {
 		r.Run.Replicas = o.Replicas
@@ -416,7 +425,7 @@ func (r *Report) estimate() {
 	// averaged.
 	byRate := map[float64][]float64{}
 	for _, s := range r.Steps {
-		if judged(s.Verdict) && s.Excluded == "" && s.Requests > 0 {
+		if Judged(s.Verdict) && s.Excluded == "" && s.Requests > 0 {
 			byRate[s.OfferedRPS] = append(byRate[s.OfferedRPS], s.LatencyMs.P95)
 		}
 	}
@@ -435,7 +444,7 @@ func (r *Report) estimate() {
 	var ns, xput []float64
 	withMean := 0
 	for _, s := range r.Steps {
-		if !judged(s.Verdict) || s.Excluded != "" {
+		if !Judged(s.Verdict) || s.Excluded != "" {
 			continue
 		}
 		if hasAny(s.Signals, string(breakpoint.Unreachable), string(breakpoint.NoData)) {
@@ -523,13 +532,14 @@ func (p pairs) Swap(i, j int) {
 	p.y[i], p.y[j] = p.y[j], p.y[i]
 }
 
-// judged says whether a step's verdict counts: it passed or failed (an
+// Judged says whether a step's verdict counts: it passed or failed (an
 // invalid step measured nothing about the target).
-func judged(verdict string) bool {
-	return verdict == string(breakpoint.Pass) || failed(verdict)
+func Judged(verdict string) bool {
+	return verdict == string(breakpoint.Pass) || Failed(verdict)
 }
 
-func failed(verdict string) bool { return verdict == string(breakpoint.Fail) }
+// Failed says whether a step's verdict is a failure.
+func Failed(verdict string) bool { return verdict == string(breakpoint.Fail) }
 
 func hasAny(xs []string, want ...string) bool {
 	for _, x := range xs {
