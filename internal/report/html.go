@@ -85,6 +85,25 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 // and SVG, no scripts, no fonts, no external requests; printable.
 func (r *Report) WriteHTML(w io.Writer) error {
 	d := htmlData{R: r, Header: r.headerRows(), Figures: r.Figures(), C: r.Comparison, Cap: r.Capacity, GL006: r.GL006, GateNote: compare.GateNote}
+	r.htmlBreakpoint(&d)
+	r.htmlComparison(&d)
+	r.htmlEstimates(&d)
+	h, rows, align := r.stepTable(false)
+	d.Steps = htmlTable{Class: "steps", Header: h, Rows: rows, Align: align}
+	for _, l := range r.stepNotes() {
+		d.Reasons = append(d.Reasons, capitalize(l))
+	}
+	if r.Capacity != nil {
+		d.Matrix = newHTMLTable(r.Capacity.MatrixTable())
+	}
+	if r.GL006 != nil {
+		d.GL006Table = newHTMLTable(r.GL006.Table())
+	}
+	return tmpl.Execute(w, d)
+}
+
+// htmlBreakpoint fills the verdict's colour and the breaking point's cards.
+func (r *Report) htmlBreakpoint(d *htmlData) {
 	bp := r.Breakpoint
 	switch {
 	case bp.GeneratorBound:
@@ -102,22 +121,33 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	if bp.FirstFailingRPS > 0 {
 		d.FirstFailingDetail = fmt.Sprintf("%s req/s per pod; %s", numOrDash(bp.PerPodFirstFailingRPS), firstSignal(r))
 	}
-	if c := r.Comparison; c != nil {
-		p, _ := c.Primary()
-		d.Primary = &htmlPrimary{Label: "Against the guide", Verdict: c.Verdict, Detail: c.FigureUsed}
-		if !c.GeneratorBound { // else the breaking point says it
-			d.Primary.Note = p.Note
-		}
-		if c.Calibration {
-			d.Primary.Label = "Against the guide (calibration check)"
-			d.Primary.Note = strings.TrimSuffix(strings.Join(append([]string{"This is a " + c.CalibrationNote}, d.Primary.Note), ". "), ". ")
-		}
-		if p.Documented > 0 {
-			d.Primary.Detail = fmt.Sprintf("%s vs documented %s %s per pod (±%s%%)", measuredCell(p), compare.Num(p.Documented), p.Unit, compare.Num(c.Tolerance*100))
-		}
-		d.Comparison = newHTMLTable(c.Table())
-		d.Alternatives = newHTMLTable(c.AlternativesTable())
+}
+
+// htmlComparison fills the card against the guide and the comparison's
+// tables.
+func (r *Report) htmlComparison(d *htmlData) {
+	c := r.Comparison
+	if c == nil {
+		return
 	}
+	p, _ := c.Primary()
+	d.Primary = &htmlPrimary{Label: "Against the guide", Verdict: c.Verdict, Detail: c.FigureUsed}
+	if !c.GeneratorBound { // else the breaking point says it
+		d.Primary.Note = p.Note
+	}
+	if c.Calibration {
+		d.Primary.Label = "Against the guide (calibration check)"
+		d.Primary.Note = strings.TrimSuffix(strings.Join(append([]string{"This is a " + c.CalibrationNote}, d.Primary.Note), ". "), ". ")
+	}
+	if p.Documented > 0 {
+		d.Primary.Detail = fmt.Sprintf("%s vs documented %s %s per pod (±%s%%)", measuredCell(p), compare.Num(p.Documented), p.Unit, compare.Num(c.Tolerance*100))
+	}
+	d.Comparison = newHTMLTable(c.Table())
+	d.Alternatives = newHTMLTable(c.AlternativesTable())
+}
+
+// htmlEstimates fills the knee's and the USL's cards.
+func (r *Report) htmlEstimates(d *htmlData) {
 	d.Knee, d.KneeDetail = "–", r.Estimates.KneeNote
 	if k := r.Estimates.Knee; k != nil {
 		d.Knee, d.KneeDetail = rps(k.X)+" req/s", fmt.Sprintf("p95 %s ms there (Kneedle, S=1)", ms(k.Y))
@@ -130,18 +160,6 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			d.USLPeak, d.USLDetail = "no peak", fmt.Sprintf("κ ≈ 0; R² = %.3f", u.R2)
 		}
 	}
-	h, rows, align := r.stepTable(false)
-	d.Steps = htmlTable{Class: "steps", Header: h, Rows: rows, Align: align}
-	for _, l := range r.stepNotes() {
-		d.Reasons = append(d.Reasons, capitalize(l))
-	}
-	if r.Capacity != nil {
-		d.Matrix = newHTMLTable(r.Capacity.MatrixTable())
-	}
-	if r.GL006 != nil {
-		d.GL006Table = newHTMLTable(r.GL006.Table())
-	}
-	return tmpl.Execute(w, d)
 }
 
 // rateOrDash formats a positive rate in req/s, or a dash.
