@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/analysis"
 	"github.com/greenlang/loadgen/internal/numfmt"
+	"github.com/greenlang/loadgen/internal/report/chart"
 )
 
 // Chart colours (ColorBrewer, readable in print and by most colour-blind
@@ -35,18 +36,18 @@ type Figure struct {
 
 // markBreakpoint draws the breaking point on a chart whose x axis is the
 // offered rate.
-func (r *Report) markBreakpoint(c *chart) {
+func (r *Report) markBreakpoint(c *chart.Chart) {
 	bp := r.Breakpoint
 	if bp.MaxSustainableRPS > 0 {
-		c.vlines = append(c.vlines, vline{x: bp.MaxSustainableRPS, color: colPass, side: "left",
-			label: "max sustainable " + rps(bp.MaxSustainableRPS)})
+		c.VLines = append(c.VLines, chart.VLine{X: bp.MaxSustainableRPS, Color: colPass, Side: "left",
+			Label: "max sustainable " + rps(bp.MaxSustainableRPS)})
 	}
 	if bp.FirstFailingRPS > 0 {
-		c.vlines = append(c.vlines, vline{x: bp.FirstFailingRPS, color: colFail, side: "right",
-			label: "first failing " + rps(bp.FirstFailingRPS)})
+		c.VLines = append(c.VLines, chart.VLine{X: bp.FirstFailingRPS, Color: colFail, Side: "right",
+			Label: "first failing " + rps(bp.FirstFailingRPS)})
 	}
 	if bp.MaxSustainableRPS > 0 && bp.FirstFailingRPS > bp.MaxSustainableRPS {
-		c.bands = append(c.bands, band{x0: bp.MaxSustainableRPS, x1: bp.FirstFailingRPS, color: colBand, label: "breaking point"})
+		c.Bands = append(c.Bands, chart.Band{X0: bp.MaxSustainableRPS, X1: bp.FirstFailingRPS, Color: colBand, Label: "breaking point"})
 	}
 }
 
@@ -68,228 +69,152 @@ func (r *Report) documentedRate() (float64, string) {
 
 // offeredRateFigure finishes a chart whose x axis is the offered rate: the
 // breaking point marked, hollow markers explained.
-func (r *Report) offeredRateFigure(c *chart, caption string) Figure {
+func (r *Report) offeredRateFigure(c *chart.Chart, caption string) Figure {
 	r.markBreakpoint(c)
-	c.note = "hollow markers: failing steps"
-	return Figure{ID: c.id, SVG: c.svg(), Caption: caption}
+	c.Note = "hollow markers: failing steps"
+	return Figure{ID: c.ID, SVG: c.SVG(), Caption: caption}
 }
 
-func (r *Report) judgedPoints(y func(s StepRow) float64) []point {
-	var pts []point
+func (r *Report) judgedPoints(y func(s analysis.StepRow) float64) []chart.Point {
+	var pts []chart.Point
 	for _, s := range r.Steps {
-		if !judged(s.Verdict) {
+		if !analysis.Judged(s.Verdict) {
 			continue
 		}
-		pts = append(pts, point{x: s.OfferedRPS, y: y(s), hollow: failed(s.Verdict)})
+		pts = append(pts, chart.Point{X: s.OfferedRPS, Y: y(s), Hollow: analysis.Failed(s.Verdict)})
 	}
 	return pts
 }
 
-// Figures draws every chart of the HTML report.
+// Figures draws every chart of the HTML report: three against the offered
+// rate, the campaign's time series, and the USL fit when there is one.
 func (r *Report) Figures() []Figure {
 	var out []Figure
 	if len(r.Steps) == 0 {
 		return out
 	}
-
-	// Latency percentiles against offered rate.
-	lat := newChart("chart-latency", "Latency percentiles vs offered rate", "offered rate (req/s)", "latency (ms, log scale)")
-	lat.ylog = true
-	for _, p := range []struct {
-		name, col string
-		get       func(s StepRow) float64
-	}{
-		{"p50", colP50, func(s StepRow) float64 { return s.LatencyMs.P50 }},
-		{"p95", colP95, func(s StepRow) float64 { return s.LatencyMs.P95 }},
-		{"p99", colP99, func(s StepRow) float64 { return s.LatencyMs.P99 }},
-	} {
-		pts := r.judgedPoints(p.get)
-		lat.series = append(lat.series, series{name: p.name, color: p.col, pts: pts, linePts: meanByX(pts), line: true, markers: true})
-	}
-	cfg := r.run.Config
-	if cfg.P95Ms > 0 {
-		lat.hlines = append(lat.hlines, hline{y: cfg.P95Ms, color: colP95, label: "p95 limit " + rps(cfg.P95Ms) + " ms"})
-	}
-	if cfg.P99Ms > 0 {
-		lat.hlines = append(lat.hlines, hline{y: cfg.P99Ms, color: colP99, label: "p99 limit " + rps(cfg.P99Ms) + " ms"})
-	}
-	if c := r.Comparison; c != nil {
-		for _, row := range c.Rows {
-			if row.Better == "lower" && row.Documented > 0 && row.Unit == "ms" {
-				lat.hlines = append(lat.hlines, hline{y: row.Documented, color: colDoc, dash: "2 3", label: "documented " + row.Figure + " " + rps(row.Documented) + " ms"})
-			}
-		}
-	}
-	if k := r.Estimates.Knee; k != nil {
-		lat.series = append(lat.series, series{name: "knee of p95 (estimate)", color: colEstimate, pts: []point{{x: k.X, y: k.Y}}, markers: true, diamond: true,
-			label: "knee " + rps(k.X)})
-	}
-	out = append(out, r.offeredRateFigure(lat, "p50, p95 and p99 of each step's judged window (exact percentiles of merged HDR histograms); repeated rates are averaged for the line. The shaded band lies between the highest passing and the lowest failing rate."))
-
-	// Achieved against offered throughput.
-	thr := newChart("chart-throughput", "Achieved vs offered throughput", "offered rate (req/s)", "throughput (req/s)")
-	thr.yzero = true
-	maxOffered := 0.0
-	for _, s := range r.Steps {
-		maxOffered = math.Max(maxOffered, s.OfferedRPS)
-	}
-	thr.xmin = 0
-	thr.series = append(thr.series,
-		series{name: "offered (y = x)", color: colOffered, pts: []point{{0, 0, false}, {maxOffered, maxOffered, false}}, line: true, dash: "6 4", width: 1.5},
-		series{name: "achieved", color: colAchieved, pts: r.judgedPoints(func(s StepRow) float64 { return s.AchievedRPS }), line: true, markers: true},
-		series{name: "goodput (2xx/3xx)", color: colGoodput, pts: r.judgedPoints(func(s StepRow) float64 { return s.GoodputRPS }), markers: true})
-	for i := range thr.series[1:] {
-		s := &thr.series[i+1]
-		s.linePts = meanByX(s.pts)
-	}
-	if doc, label := r.documentedRate(); doc > 0 {
-		thr.hlines = append(thr.hlines, hline{y: doc, color: colDoc, dash: "2 3", label: label + " req/s"})
-	}
-	if u := r.Estimates.USL; u != nil && u.HasPeak && u.PeakX < 2*maxOffered {
-		thr.hlines = append(thr.hlines, hline{y: u.PeakX, color: colEstimate, dash: "3 3", label: fmt.Sprintf("USL peak %.0f (estimate)", u.PeakX)})
-	}
-	out = append(out, r.offeredRateFigure(thr, "Responses per second (achieved) and successful responses per second (goodput) against the offered rate; on the dashed diagonal the target keeps up. Documented capacity = the guide's per-pod figure × replicas."))
-
-	// Error rate against offered rate.
-	er := newChart("chart-errors", "Error rate vs offered rate", "offered rate (req/s)", "errors (% of requests)")
-	er.yzero = true
-	er.yfmt = func(v float64) string { return fmtTick(v) + "%" }
-	erPts := r.judgedPoints(func(s StepRow) float64 { return s.ErrorRate * 100 })
-	er.series = append(er.series, series{name: "error rate", color: colErrors, pts: erPts, linePts: meanByX(erPts), line: true, markers: true})
-	if cfg.MaxErrorRate > 0 {
-		er.hlines = append(er.hlines, hline{y: cfg.MaxErrorRate * 100, color: colErrors, label: "limit " + rps(cfg.MaxErrorRate*100) + "%"})
-	}
-	out = append(out, r.offeredRateFigure(er, "Errors (HTTP status ≥ 400 or transport errors) as a share of the requests completed in each step's judged window."))
-
-	// The campaign's time series.
+	out = append(out, r.latencyFigure(), r.throughputFigure(), r.errorFigure())
 	if len(r.Timeline) > 0 {
 		out = append(out, Figure{ID: "chart-timeline", SVG: r.timeline(),
 			Caption: "Every second of the campaign: completed requests, p95 latency and errors per second. Grey bands are the judged windows (after warm-up); the red band is the first failing step, the breaking point. Gaps are cool-downs."})
 	}
-
-	// USL.
-	if u := r.Estimates.USL; u != nil {
-		uc := newChart("chart-usl", "Throughput vs concurrency (USL fit, estimate)", "concurrency N = achieved × mean latency", "goodput (req/s)")
-		uc.yzero = true
-		uc.xmin = 0
-		var pts []point
-		for _, s := range r.Steps {
-			if judged(s.Verdict) && s.Concurrency > 0 {
-				pts = append(pts, point{x: s.Concurrency, y: s.GoodputRPS, hollow: failed(s.Verdict)})
-			}
-		}
-		xEnd := u.MaxN * 1.1
-		if u.HasPeak && u.PeakN < 3*u.MaxN {
-			xEnd = math.Max(xEnd, u.PeakN*1.15)
-		}
-		var curve []point
-		for i := 0; i <= 120; i++ {
-			n := xEnd * float64(i) / 120
-			curve = append(curve, point{x: n, y: u.X(n)})
-		}
-		uc.series = append(uc.series,
-			series{name: "USL fit", color: colEstimate, pts: curve, line: true, width: 2},
-			series{name: "steps", color: colGoodput, pts: pts, markers: true})
-		if u.HasPeak && u.PeakN <= xEnd {
-			uc.vlines = append(uc.vlines, vline{x: u.PeakN, color: colEstimate, label: fmt.Sprintf("N* = %.1f → %.0f req/s", u.PeakN, u.PeakX)})
-		}
-		uc.note = fmt.Sprintf("λ=%.3g σ=%.3g κ=%.3g R²=%.3f", u.Lambda, u.Sigma, u.Kappa, u.R2)
-		out = append(out, Figure{ID: uc.id, SVG: uc.svg(),
-			Caption: "Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)) fitted to the steps (N by Little's law). A model for context, not a measurement: the breaking point above is what was measured."})
+	if r.Estimates.USL != nil {
+		out = append(out, r.uslFigure())
 	}
 	return out
 }
 
-// timeline draws the campaign's per-second series as three stacked panels
-// sharing the time axis.
-func (r *Report) timeline() string {
-	tmax := 0.0
-	for _, s := range r.Timeline {
-		tmax = math.Max(tmax, s.T+1)
+// latencyFigure: p50, p95 and p99 against the offered rate on a log axis,
+// with the limits, the documented latencies and the knee.
+func (r *Report) latencyFigure() Figure {
+	c := chart.New("chart-latency", "Latency percentiles vs offered rate", "offered rate (req/s)", "latency (ms, log scale)")
+	c.YLog = true
+	for _, p := range []struct {
+		name, col string
+		get       func(s analysis.StepRow) float64
+	}{
+		{"p50", colP50, func(s analysis.StepRow) float64 { return s.LatencyMs.P50 }},
+		{"p95", colP95, func(s analysis.StepRow) float64 { return s.LatencyMs.P95 }},
+		{"p99", colP99, func(s analysis.StepRow) float64 { return s.LatencyMs.P99 }},
+	} {
+		pts := r.judgedPoints(p.get)
+		c.Series = append(c.Series, chart.Series{Name: p.name, Color: p.col, Pts: pts, LinePts: chart.MeanByX(pts), Line: true, Markers: true})
 	}
-	bp := r.Breakpoint
-	firstFail := -1
-	for _, sp := range r.Spans {
-		if failed(sp.Verdict) && sp.OfferedRPS == bp.FirstFailingRPS && bp.Found {
-			firstFail = sp.Index
-			break
+	c.HLines = append(c.HLines, r.latencyLines()...)
+	if k := r.Estimates.Knee; k != nil {
+		c.Series = append(c.Series, chart.Series{Name: "knee of p95 (estimate)", Color: colEstimate, Pts: []chart.Point{{X: k.X, Y: k.Y}}, Markers: true, Diamond: true,
+			Label: "knee " + rps(k.X)})
+	}
+	return r.offeredRateFigure(c, "p50, p95 and p99 of each step's judged window (exact percentiles of merged HDR histograms); repeated rates are averaged for the line. The shaded band lies between the highest passing and the lowest failing rate.")
+}
+
+// latencyLines are the campaign's latency limits and the guide's documented
+// latencies.
+func (r *Report) latencyLines() []chart.HLine {
+	var out []chart.HLine
+	if l := r.Limits; l.P95Ms > 0 {
+		out = append(out, chart.HLine{Y: l.P95Ms, Color: colP95, Label: "p95 limit " + rps(l.P95Ms) + " ms"})
+	}
+	if l := r.Limits; l.P99Ms > 0 {
+		out = append(out, chart.HLine{Y: l.P99Ms, Color: colP99, Label: "p99 limit " + rps(l.P99Ms) + " ms"})
+	}
+	if c := r.Comparison; c != nil {
+		for _, row := range c.Rows {
+			if row.Better == "lower" && row.Documented > 0 && row.Unit == "ms" {
+				out = append(out, chart.HLine{Y: row.Documented, Color: colDoc, Dash: "2 3", Label: "documented " + row.Figure + " " + rps(row.Documented) + " ms"})
+			}
 		}
 	}
-	decorate := func(c *chart, labels bool) {
-		c.xmin, c.xmax = 0, tmax
-		for i, sp := range r.Spans {
-			if sp.Window > 0 || sp.WindowFrom > 0 {
-				c.bands = append(c.bands, band{x0: sp.WindowFrom, x1: sp.Window + 1, color: colWindow, label: fmt.Sprintf("step %d judged window", sp.Index)})
-			}
-			if sp.Index == firstFail {
-				c.bands = append(c.bands, band{x0: sp.From, x1: sp.To + 1, color: colBand, label: "breaking point: first failing step"})
-			}
-			label := ""
-			if labels {
-				label = fmt.Sprintf("%s %s", rps(sp.OfferedRPS), sp.Verdict)
-				if sp.Index == firstFail {
-					label += " ← breaking point"
-				}
-			}
-			col := colPass
-			if failed(sp.Verdict) {
-				col = colFail
-			} else if sp.Verdict != string(breakpoint.Pass) {
-				col = colOffered
-			}
-			c.vlines = append(c.vlines, vline{x: sp.From, color: col, thin: true, dash: "2 2", label: label, labelRow: i % 3})
+	return out
+}
+
+// throughputFigure: achieved and goodput against the offered rate, with the
+// diagonal, the documented capacity and the USL's peak.
+func (r *Report) throughputFigure() Figure {
+	c := chart.New("chart-throughput", "Achieved vs offered throughput", "offered rate (req/s)", "throughput (req/s)")
+	c.YZero, c.XMin = true, 0
+	maxOffered := 0.0
+	for _, s := range r.Steps {
+		maxOffered = math.Max(maxOffered, s.OfferedRPS)
+	}
+	achieved := r.judgedPoints(func(s analysis.StepRow) float64 { return s.AchievedRPS })
+	goodput := r.judgedPoints(func(s analysis.StepRow) float64 { return s.GoodputRPS })
+	c.Series = append(c.Series,
+		chart.Series{Name: "offered (y = x)", Color: colOffered, Pts: []chart.Point{{X: 0, Y: 0}, {X: maxOffered, Y: maxOffered}}, Line: true, Dash: "6 4", Width: 1.5},
+		chart.Series{Name: "achieved", Color: colAchieved, Pts: achieved, LinePts: chart.MeanByX(achieved), Line: true, Markers: true},
+		chart.Series{Name: "goodput (2xx/3xx)", Color: colGoodput, Pts: goodput, LinePts: chart.MeanByX(goodput), Markers: true})
+	if doc, label := r.documentedRate(); doc > 0 {
+		c.HLines = append(c.HLines, chart.HLine{Y: doc, Color: colDoc, Dash: "2 3", Label: label + " req/s"})
+	}
+	if u := r.Estimates.USL; u != nil && u.HasPeak && u.PeakX < 2*maxOffered {
+		c.HLines = append(c.HLines, chart.HLine{Y: u.PeakX, Color: colEstimate, Dash: "3 3", Label: fmt.Sprintf("USL peak %.0f (estimate)", u.PeakX)})
+	}
+	return r.offeredRateFigure(c, "Responses per second (achieved) and successful responses per second (goodput) against the offered rate; on the dashed diagonal the target keeps up. Documented capacity = the guide's per-pod figure × replicas.")
+}
+
+// errorFigure: the error rate against the offered rate, with its limit.
+func (r *Report) errorFigure() Figure {
+	c := chart.New("chart-errors", "Error rate vs offered rate", "offered rate (req/s)", "errors (% of requests)")
+	c.YZero = true
+	c.YFmt = func(v float64) string { return chart.FmtTick(v) + "%" }
+	pts := r.judgedPoints(func(s analysis.StepRow) float64 { return s.ErrorRate * 100 })
+	c.Series = append(c.Series, chart.Series{Name: "error rate", Color: colErrors, Pts: pts, LinePts: chart.MeanByX(pts), Line: true, Markers: true})
+	if limit := r.Limits.MaxErrorRate; limit > 0 {
+		c.HLines = append(c.HLines, chart.HLine{Y: limit * 100, Color: colErrors, Label: "limit " + rps(limit*100) + "%"})
+	}
+	return r.offeredRateFigure(c, "Errors (HTTP status ≥ 400 or transport errors) as a share of the requests completed in each step's judged window.")
+}
+
+// uslFigure: goodput against concurrency with the fitted USL curve and its
+// peak (r.Estimates.USL is set).
+func (r *Report) uslFigure() Figure {
+	u := r.Estimates.USL
+	c := chart.New("chart-usl", "Throughput vs concurrency (USL fit, estimate)", "concurrency N = achieved × mean latency", "goodput (req/s)")
+	c.YZero, c.XMin = true, 0
+	var pts []chart.Point
+	for _, s := range r.Steps {
+		if analysis.Judged(s.Verdict) && s.Concurrency > 0 {
+			pts = append(pts, chart.Point{X: s.Concurrency, Y: s.GoodputRPS, Hollow: analysis.Failed(s.Verdict)})
 		}
 	}
-	perStep := func(get func(s Second) float64, positive bool) [][]point {
-		var out [][]point
-		cur := -1
-		for _, s := range r.Timeline {
-			v := get(s)
-			if positive && v <= 0 {
-				continue
-			}
-			if s.Step != cur {
-				out = append(out, nil)
-				cur = s.Step
-			}
-			out[len(out)-1] = append(out[len(out)-1], point{x: s.T + 0.5, y: v})
-		}
-		return out
+	xEnd := u.MaxN * 1.1
+	if u.HasPeak && u.PeakN < 3*u.MaxN {
+		xEnd = math.Max(xEnd, u.PeakN*1.15)
 	}
-	addSeries := func(c *chart, name, col, dash string, groups [][]point, width float64) {
-		for i, g := range groups {
-			n := ""
-			if i == 0 {
-				n = name
-			}
-			c.series = append(c.series, series{name: n, color: col, pts: g, line: true, dash: dash, width: width})
-		}
+	var curve []chart.Point
+	for i := 0; i <= 120; i++ {
+		n := xEnd * float64(i) / 120
+		curve = append(curve, chart.Point{X: n, Y: u.X(n)})
 	}
-
-	rate := newChart("chart-timeline-rate", "Requests per second", "", "req/s")
-	rate.h, rate.compact, rate.hideXLabel, rate.yzero = 230, true, true, true
-	rate.h += 36 // room for the step labels
-	addSeries(rate, "offered", colOffered, "5 3", perStep(func(s Second) float64 { return s.OfferedRPS }, false), 1.5)
-	addSeries(rate, "completed", colAchieved, "", perStep(func(s Second) float64 { return float64(s.Requests) }, false), 1.5)
-	if bp.MaxSustainableRPS > 0 {
-		rate.hlines = append(rate.hlines, hline{y: bp.MaxSustainableRPS, color: colPass, label: "max sustainable " + rps(bp.MaxSustainableRPS)})
+	c.Series = append(c.Series,
+		chart.Series{Name: "USL fit", Color: colEstimate, Pts: curve, Line: true, Width: 2},
+		chart.Series{Name: "steps", Color: colGoodput, Pts: pts, Markers: true})
+	if u.HasPeak && u.PeakN <= xEnd {
+		c.VLines = append(c.VLines, chart.VLine{X: u.PeakN, Color: colEstimate, Label: fmt.Sprintf("N* = %.1f → %.0f req/s", u.PeakN, u.PeakX)})
 	}
-	decorate(rate, true)
-
-	p95 := newChart("chart-timeline-p95", "p95 latency per second", "", "ms (log)")
-	p95.h, p95.compact, p95.hideXLabel, p95.ylog = 190, true, true, true
-	addSeries(p95, "p95", colP95, "", perStep(func(s Second) float64 { return s.P95Ms }, true), 1.5)
-	if r.run.Config.P95Ms > 0 {
-		p95.hlines = append(p95.hlines, hline{y: r.run.Config.P95Ms, color: colP95, label: "p95 limit"})
-	}
-	decorate(p95, false)
-
-	errs := newChart("chart-timeline-errors", "Errors per second", "time since the campaign started (s)", "errors/s")
-	errs.h, errs.compact, errs.yzero = 200, true, true
-	addSeries(errs, "errors", colErrors, "", perStep(func(s Second) float64 { return float64(s.Errors) }, false), 1.5)
-	decorate(errs, false)
-
-	return `<div class="timeline">` + rate.svg() + p95.svg() + errs.svg() + `</div>`
+	c.Note = fmt.Sprintf("λ=%.3g σ=%.3g κ=%.3g R²=%.3f", u.Lambda, u.Sigma, u.Kappa, u.R2)
+	return Figure{ID: c.ID, SVG: c.SVG(),
+		Caption: "Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)) fitted to the steps (N by Little's law). A model for context, not a measurement: the breaking point above is what was measured."}
 }
 
 // numOrDash formats a positive number, or a dash.

@@ -13,6 +13,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	e.P("# %s", r.Title())
 	e.P("")
 	e.MD([]string{"What", "Value"}, r.headerRows(), texttable.Left, texttable.Left)
+	r.mdBreakpoint(e)
+	r.mdSteps(e)
+	r.mdPlanning(e, w)
+	r.mdEstimates(e)
+	return e.Err
+}
+
+// mdBreakpoint is the breaking point, its flags and the comparison's
+// verdict.
+func (r *Report) mdBreakpoint(e *texttable.Errf) {
 	e.P("")
 	e.P("## Breaking point")
 	e.P("")
@@ -23,18 +33,24 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			e.P("- ⚠ %s.", capitalize(f))
 		}
 	}
-	if c := r.Comparison; c != nil {
-		e.P("")
-		if c.Calibration {
-			e.P("Against the guide (calibration check of the harness, not a verdict on the service): **%s** — %s.", c.Verdict, c.FigureUsed)
-		} else {
-			e.P("Against the guide: **%s** — %s.", c.Verdict, c.FigureUsed)
-		}
-		if p, ok := c.Primary(); ok && p.Note != "" && !c.GeneratorBound { // the breaking point says it
-			e.P("")
-			e.P("%s.", capitalize(p.Note))
-		}
+	c := r.Comparison
+	if c == nil {
+		return
 	}
+	e.P("")
+	if c.Calibration {
+		e.P("Against the guide (calibration check of the harness, not a verdict on the service): **%s** — %s.", c.Verdict, c.FigureUsed)
+	} else {
+		e.P("Against the guide: **%s** — %s.", c.Verdict, c.FigureUsed)
+	}
+	if p, ok := c.Primary(); ok && p.Note != "" && !c.GeneratorBound { // the breaking point says it
+		e.P("")
+		e.P("%s.", capitalize(p.Note))
+	}
+}
+
+// mdSteps is the step table, its legend and each step's notes.
+func (r *Report) mdSteps(e *texttable.Errf) {
 	e.P("")
 	e.P("## Steps")
 	e.P("")
@@ -48,24 +64,31 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			e.P("- %s", capitalize(l))
 		}
 	}
-	if c := r.Comparison; c != nil {
-		e.P("")
-		if e.Err == nil {
-			e.Err = c.WriteMarkdown(w, 2)
-		}
+}
+
+// mdPlanning is the full comparison and the service's capacity planning,
+// each a level-2 section.
+func (r *Report) mdPlanning(e *texttable.Errf, w io.Writer) {
+	var parts []func(io.Writer, int) error
+	if r.Comparison != nil {
+		parts = append(parts, r.Comparison.WriteMarkdown)
 	}
 	if r.Capacity != nil {
-		e.P("")
-		if e.Err == nil {
-			e.Err = r.Capacity.WriteMatrixMarkdown(w, 2)
-		}
+		parts = append(parts, r.Capacity.WriteMatrixMarkdown)
 	}
 	if r.GL006 != nil {
+		parts = append(parts, r.GL006.WriteMarkdown)
+	}
+	for _, write := range parts {
 		e.P("")
 		if e.Err == nil {
-			e.Err = r.GL006.WriteMarkdown(w, 2)
+			e.Err = write(w, 2)
 		}
 	}
+}
+
+// mdEstimates is the estimates and the warnings.
+func (r *Report) mdEstimates(e *texttable.Errf) {
 	e.P("")
 	e.P("## Estimates (models, not measurements)")
 	e.P("")
@@ -82,7 +105,6 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			e.P("- %s", wn)
 		}
 	}
-	return e.Err
 }
 
 // headerRows are the "what was tested" rows of the header.

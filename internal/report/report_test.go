@@ -157,7 +157,7 @@ func TestWriteFiles(t *testing.T) {
 	assert.Empty(t, left, "no temporary files left behind")
 
 	var b bytes.Buffer
-	require.NoError(t, Text(&b, dir, run, Options{Brief: true}))
+	require.NoError(t, Text(&b, dir, run, Options{}, true))
 	assert.Contains(t, b.String(), "Breaking point: max sustainable 250 req/s")
 	assert.Contains(t, b.String(), "Against the guide: MEETS")
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
+	"github.com/greenlang/loadgen/internal/analysis"
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
@@ -14,14 +16,14 @@ import (
 )
 
 // Text writes the terminal report of a run whose files are in dir: the step
-// table, the verdicts, the breaking point and the comparison (o.Brief: only
-// its verdict); without Brief also capacity planning and the estimates.
-func Text(w io.Writer, dir string, run *runrecord.Run, o Options) error {
+// table, the verdicts, the breaking point and the comparison (brief: only
+// its verdict); without brief also capacity planning and the estimates.
+func Text(w io.Writer, dir string, run *runrecord.Run, o Options, brief bool) error {
 	r, err := Build(dir, run, o)
 	if err != nil {
 		return err
 	}
-	return r.WriteText(w, o.Brief)
+	return r.WriteText(w, brief)
 }
 
 func ms(x float64) string {
@@ -106,14 +108,14 @@ func (r *Report) stepTable(md bool) ([]string, [][]string, []texttable.Align) {
 
 // stepMarks is a step's signals and marks: excluded from the breaking
 // point, the generator's ceiling, generator-bound.
-func stepMarks(s StepRow) string {
+func stepMarks(s analysis.StepRow) string {
 	marks := append([]string{}, s.Signals...)
 	if s.Excluded != "" {
 		marks = append(marks, "excluded")
 	}
 	if s.GeneratorCeiling {
 		marks = append(marks, "generator ceiling")
-	} else if s.Generator != nil && s.Generator.Bound && !hasAny(marks, "generator-bound", "generator") {
+	} else if s.Generator != nil && s.Generator.Bound && !slices.Contains(marks, "generator-bound") && !slices.Contains(marks, "generator") {
 		marks = append(marks, "generator-bound")
 	}
 	return strings.Join(marks, ", ")
@@ -226,9 +228,35 @@ func (r *Report) BreakpointLine() string {
 // WriteText renders the report for a terminal.
 func (r *Report) WriteText(w io.Writer, brief bool) error {
 	e := &texttable.Errf{W: w}
+	r.textHeader(e)
+	r.textSteps(e)
+	e.P("")
+	e.P("Breaking point: %s", r.BreakpointLine())
+	for _, f := range r.Breakpoint.Flags {
+		e.P("  %s", capitalize(f))
+	}
+	if brief {
+		r.briefComparison(e)
+		e.P("Estimates (not measurements): %s", r.estimateSummary())
+	} else {
+		r.textPlanning(e, w)
+		e.P("")
+		e.P("Estimates beside the measured breaking point (models, not measurements):")
+		e.P("  Latency knee: %s.", r.Estimates.KneeNote)
+		e.P("  Scalability: %s.", r.Estimates.USLNote)
+		e.P("  Concurrency: %s.", r.Estimates.Concurrency)
+	}
+	for _, wn := range r.Warnings {
+		e.P("Warning: %s", wn)
+	}
+	return e.Err
+}
+
+// textHeader is what was tested, how and with what.
+func (r *Report) textHeader(e *texttable.Errf) {
 	e.P("%s", r.Title())
 	e.P("Run: %s, %s, started %s, %d steps, %s s of step time, %s s elapsed", r.Run.Dir, r.Run.Status, r.Run.StartedAt, len(r.Steps),
-		rps(r.Run.StepTimeS), rps(round(r.Run.ElapsedS, 1)))
+		rps(r.Run.StepTimeS), rps(math.Round(r.Run.ElapsedS*10)/10))
 	if r.Run.AbortReason != "" {
 		e.P("Ended early: %s", r.Run.AbortReason)
 	}
@@ -236,69 +264,60 @@ func (r *Report) WriteText(w io.Writer, brief bool) error {
 	e.P("Criteria: %s", orDash(r.Run.Criteria))
 	e.P("Versions: %s", r.VersionsLine())
 	e.P("")
+}
+
+// textSteps is the step table, its legend and each step's notes.
+func (r *Report) textSteps(e *texttable.Errf) {
 	h, rows, align := r.stepTable(false)
 	e.Table(h, rows, align...)
 	e.P("OFFERED/ACHIEVED/GOODPUT in req/s (goodput: successful responses); N: concurrency by Little's law.%s", r.stepLegendExtra())
 	for _, l := range r.stepNotes() {
 		e.P("  %s", l)
 	}
-	e.P("")
-	e.P("Breaking point: %s", r.BreakpointLine())
-	for _, f := range r.Breakpoint.Flags {
-		e.P("  %s", capitalize(f))
+}
+
+// briefComparison is the comparison's verdict in a line or three.
+func (r *Report) briefComparison(e *texttable.Errf) {
+	c := r.Comparison
+	if c == nil {
+		return
 	}
-	if c := r.Comparison; c != nil {
-		if brief {
-			p, _ := c.Primary()
-			line := fmt.Sprintf("Against the guide: %s", c.VerdictLine())
-			if p.Documented > 0 {
-				line += fmt.Sprintf(": %s %s per pod measured, %s documented (%s, ±%s%%)", measuredCell(p), p.Unit,
-					numfmt.Num(p.Documented), p.Figure, numfmt.Num(c.Tolerance*100))
-			} else {
-				line += ": " + c.FigureUsed
-			}
-			e.P("%s", line)
-			if p.Note != "" && !c.GeneratorBound { // the breaking point says it
-				e.P("  %s", capitalize(p.Note))
-			}
-			if n := relevant(c); n > 0 {
-				e.P("The guide disagrees with itself about this figure (%d place%s): see report.md.", n, plural(n))
-			}
-		} else {
-			e.P("")
-			if e.Err == nil {
-				e.Err = c.WriteText(w)
-			}
-		}
+	p, _ := c.Primary()
+	line := fmt.Sprintf("Against the guide: %s", c.VerdictLine())
+	if p.Documented > 0 {
+		line += fmt.Sprintf(": %s %s per pod measured, %s documented (%s, ±%s%%)", measuredCell(p), p.Unit,
+			numfmt.Num(p.Documented), p.Figure, numfmt.Num(c.Tolerance*100))
+	} else {
+		line += ": " + c.FigureUsed
 	}
-	if brief {
-		e.P("Estimates (not measurements): %s", r.estimateSummary())
-		for _, wn := range r.Warnings {
-			e.P("Warning: %s", wn)
-		}
-		return e.Err
+	e.P("%s", line)
+	if p.Note != "" && !c.GeneratorBound { // the breaking point says it
+		e.P("  %s", capitalize(p.Note))
+	}
+	if n := relevant(c); n > 0 {
+		e.P("The guide disagrees with itself about this figure (%d place%s): see report.md.", n, plural(n))
+	}
+}
+
+// textPlanning is the full comparison and the service's capacity planning,
+// each after a blank line.
+func (r *Report) textPlanning(e *texttable.Errf, w io.Writer) {
+	var parts []func(io.Writer) error
+	if r.Comparison != nil {
+		parts = append(parts, r.Comparison.WriteText)
 	}
 	if r.Capacity != nil {
-		e.P("")
-		if e.Err == nil {
-			e.Err = r.Capacity.WriteMatrixText(w)
-		}
+		parts = append(parts, r.Capacity.WriteMatrixText)
 	}
 	if r.GL006 != nil {
+		parts = append(parts, r.GL006.WriteText)
+	}
+	for _, write := range parts {
 		e.P("")
 		if e.Err == nil {
-			e.Err = r.GL006.WriteText(w)
+			e.Err = write(w)
 		}
 	}
-	e.P("")
-	e.P("Estimates beside the measured breaking point (models, not measurements):")
-	e.P("  Latency knee: %s.", r.Estimates.KneeNote)
-	e.P("  Scalability: %s.", r.Estimates.USLNote)
-	e.P("  Concurrency: %s.", r.Estimates.Concurrency)
-	for _, wn := range r.Warnings {
-		e.P("Warning: %s", wn)
-	}
-	return e.Err
 }
 
 // measuredCell is a capacity as measured: the interval [max sustainable,
@@ -359,5 +378,5 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	return enc.Encode(r.Report)
 }

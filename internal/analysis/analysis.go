@@ -1,17 +1,17 @@
-// Package report turns a campaign's run directory into reports for
-// sign-off: a terminal summary, Markdown, a self-contained HTML page with
-// inline SVG charts, and JSON. It accumulates first (Build reads run.json and
-// the steps' per-second files into a Report) and renders second (one writer
-// per format), so every format shows the same numbers.
-package report
+// Package analysis turns a campaign's run directory (run.json and the steps'
+// per-second files) into the model every report shows: step rows with what
+// is derived from them, the breaking point per pod, the comparison with the
+// documented figures, capacity planning, the knee and USL estimates, and the
+// campaign's time series. It renders nothing: internal/report draws the
+// model as text, Markdown, HTML and JSON, and the forecast reads its inputs
+// from it, so every consumer sees the same numbers.
+package analysis
 
 import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
@@ -21,13 +21,12 @@ import (
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
-	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
 // Schema identifies the JSON form of a Report.
 const Schema = "loadgen/report/v1"
 
-// Options tune a report. The zero value is a full report against the
+// Options tune an analysis. The zero value is a full report against the
 // built-in benchmarks of the run's service.
 type Options struct {
 	// Benchmarks are the documented figures; nil loads the built-in file of
@@ -42,9 +41,6 @@ type Options struct {
 	// GL006Rate is the request rate §8.2 is evaluated at (0: the worked
 	// example's 100 req/s).
 	GL006Rate float64
-	// Brief makes Text print only the steps, verdicts, breaking point and
-	// the comparison's verdict (what `stress` shows at its end).
-	Brief bool
 }
 
 // RunInfo is what was tested, for the report's header.
@@ -161,7 +157,16 @@ type StepSpan struct {
 	WindowFrom, Window float64 // judged window start and end, 0 if unknown
 }
 
-// Report is everything a report shows.
+// Limits are the campaign's pass/fail limits (0: not checked), for charts
+// that draw them.
+type Limits struct {
+	P95Ms, P99Ms float64
+	// MaxErrorRate is a fraction of the requests.
+	MaxErrorRate float64
+}
+
+// Report is everything a report shows, analysed and not yet rendered. Its
+// JSON form (schema loadgen/report/v1) is the JSON report.
 type Report struct {
 	Schema     string                 `json:"schema"`
 	Run        RunInfo                `json:"run"`
@@ -174,7 +179,7 @@ type Report struct {
 	Warnings   []string               `json:"warnings"`
 	Timeline   []Second               `json:"-"`
 	Spans      []StepSpan             `json:"-"`
-	run        *runrecord.Run
+	Limits     Limits                 `json:"-"`
 }
 
 // ErrRun is wrapped when a run directory cannot be reported on.
@@ -196,7 +201,8 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	if run == nil {
 		return nil, fmt.Errorf("%w: no run", ErrRun)
 	}
-	r := &Report{Schema: Schema, Warnings: []string{}, Steps: []StepRow{}, run: run}
+	r := &Report{Schema: Schema, Warnings: []string{}, Steps: []StepRow{},
+		Limits: Limits{P95Ms: run.Config.P95Ms, P99Ms: run.Config.P99Ms, MaxErrorRate: run.Config.MaxErrorRate}}
 	r.Run = runInfo(dir, run)
 	if o.Replicas > 0 {
 		r.Run.Replicas = o.Replicas
@@ -220,10 +226,21 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.Comparison = cmp
-	a := o.Assumptions.WithDefaults()
-	if err := a.Validate(); err != nil {
+	if err := r.plan(dir, run, b, means, o); err != nil {
 		return nil, err
 	}
+	r.estimate()
+	return r, nil
+}
+
+// plan sets the capacity planning of the run's service from the
+// comparison: the measured plan (GL-008) or the §8.2 plan (GL-006).
+func (r *Report) plan(dir string, run *runrecord.Run, b *guides.Benchmarks, means map[int]float64, o Options) error {
+	a := o.Assumptions.WithDefaults()
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	cmp := r.Comparison
 	switch b.Documents().Sizing() {
 	case guides.GrowthModel:
 		if cmp.PerPodRPS > 0 {
@@ -231,23 +248,20 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 			r.Capacity = forecast.NewMeasuredPlan(b, forecast.CapacityOf(cmp, src), a, nil)
 		}
 	case guides.ReplicaFormula:
-		var m *forecast.GL006Measured
+		m := &forecast.GL006Measured{}
 		if op := guides.OperationOf(run); op != "" {
 			m = &forecast.GL006Measured{Operation: op, PerPodRPS: cmp.PerPodRPS, Bound: cmp.PerPodBound}
 			if d, how, ok := compare.MeasuredDuration(run, means); ok {
 				m.DurationS, m.Basis = d, how
 			}
-		} else {
-			m = &forecast.GL006Measured{}
 		}
 		p, err := forecast.GL006(b, forecast.GL006Input{RatePerS: o.GL006Rate}, m)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.GL006 = p
 	}
-	r.estimate()
-	return r, nil
+	return nil
 }
 
 // flagBreakpoint sets what qualifies the breaking point: a generator-bound
@@ -321,217 +335,14 @@ func runInfo(dir string, run *runrecord.Run) RunInfo {
 	return info
 }
 
-// readSeconds fills r.Steps, r.Timeline and r.Spans, and returns each
-// step's mean latency (ms) by index where a seconds file could be read.
-func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
-	means := map[int]float64{}
-	var origin int64 = -1
-	for _, s := range run.Steps {
-		row := StepRow{Index: s.Index, Phase: s.Phase, Attempt: s.Attempt, OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
-			DurationS: s.DurationS, Requests: s.Requests, Errors: s.Errors, ErrorRate: s.ErrorRate, LatencyMs: s.LatencyMs,
-			DroppedIterations: s.DroppedIterations, Classes: s.Classes, Verdict: s.Verdict, Signals: s.Signals, Reasons: s.Reasons,
-			LatencyOKMs: s.LatencyOKMs, Generator: s.Generator, GeneratorCeiling: s.GeneratorCeiling, Excluded: s.Excluded}
-		if row.Classes == nil {
-			row.Classes = map[string]int64{}
-		}
-		if row.Signals == nil {
-			row.Signals = []string{}
-		}
-		if row.Reasons == nil {
-			row.Reasons = []string{}
-		}
-		if s.DurationS > 0 {
-			row.GoodputRPS = round(float64(s.Requests-s.Errors)/s.DurationS, 2)
-		}
-		var secs []measure.Second
-		if s.SecondsFile == "" {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("step %d has no seconds file: its mean latency and time series are missing", s.Index))
-		} else {
-			var err error
-			secs, err = measure.ReadFile(filepath.Join(dir, s.SecondsFile))
-			secs = measure.FoldLate(secs) // one point per second in the time series
-			if err != nil {
-				if errors.Is(err, os.ErrNotExist) {
-					r.Warnings = append(r.Warnings, fmt.Sprintf("step %d: %s is missing: its mean latency and time series are missing", s.Index, s.SecondsFile))
-				} else {
-					r.Warnings = append(r.Warnings, fmt.Sprintf("step %d: %v (using what was read before it)", s.Index, err))
-				}
-			}
-		}
-		if len(secs) > 0 {
-			var w measure.Window
-			for _, sec := range secs {
-				if sec.StartUnix >= s.WindowStart && sec.StartUnix <= s.WindowEnd {
-					w.Add(sec)
-				}
-			}
-			if w.Requests > 0 {
-				row.MeanMs = round(meanMillis(w.Latency), 3)
-				means[s.Index] = row.MeanMs
-			}
-			if origin < 0 {
-				origin = secs[0].StartUnix
-			}
-			span := StepSpan{Index: s.Index, OfferedRPS: s.OfferedRPS, Verdict: s.Verdict,
-				From: float64(secs[0].StartUnix - origin), To: float64(secs[len(secs)-1].StartUnix - origin)}
-			if s.WindowEnd >= s.WindowStart && s.WindowStart > 0 {
-				span.WindowFrom, span.Window = float64(s.WindowStart-origin), float64(s.WindowEnd-origin)
-			}
-			r.Spans = append(r.Spans, span)
-			for _, sec := range secs {
-				r.Timeline = append(r.Timeline, Second{T: float64(sec.StartUnix - origin), Step: s.Index, Requests: sec.Requests,
-					Errors: sec.Errors, P95Ms: sec.P95Millis, OfferedRPS: s.OfferedRPS,
-					InWindow: sec.StartUnix >= s.WindowStart && sec.StartUnix <= s.WindowEnd})
-			}
-		}
-		lat := row.MeanMs
-		if lat == 0 {
-			lat = s.LatencyMs.P50
-		}
-		row.Concurrency = round(s.AchievedRPS*lat/1000, 3)
-		r.Steps = append(r.Steps, row)
-	}
-	sort.SliceStable(r.Timeline, func(i, j int) bool { return r.Timeline[i].T < r.Timeline[j].T })
-	return means
-}
-
-// meanMillis estimates a histogram's mean from its quantiles (the midpoint
-// rule over 1000 equal slices of probability): the histogram API exposes
-// percentiles, and this is exact to within its 0.1% buckets except for the
-// spread inside the highest slice.
-func meanMillis(h *measure.Histogram) float64 {
-	if h == nil || h.Count() == 0 {
-		return 0
-	}
-	const k = 1000
-	sum := 0.0
-	for i := 0; i < k; i++ {
-		sum += h.PercentileMillis((float64(i) + 0.5) / k * 100)
-	}
-	return sum / k
-}
-
-// estimate fits the knee and the USL.
-func (r *Report) estimate() {
-	e := &r.Estimates
-	// Knee: p95 against offered rate over judged steps, repeated rates
-	// averaged.
-	byRate := map[float64][]float64{}
-	for _, s := range r.Steps {
-		if judged(s.Verdict) && s.Excluded == "" && s.Requests > 0 {
-			byRate[s.OfferedRPS] = append(byRate[s.OfferedRPS], s.LatencyMs.P95)
-		}
-	}
-	var xs, ys []float64
-	for x, v := range byRate {
-		sum := 0.0
-		for _, y := range v {
-			sum += y
-		}
-		xs, ys = append(xs, x), append(ys, sum/float64(len(v)))
-	}
-	sort.Sort(pairs{xs, ys})
-	e.Knee, e.KneeNote = knee(xs, ys)
-
-	// USL: goodput against N = achieved × mean latency.
-	var ns, xput []float64
-	withMean := 0
-	for _, s := range r.Steps {
-		if !judged(s.Verdict) || s.Excluded != "" {
-			continue
-		}
-		if hasAny(s.Signals, string(breakpoint.Unreachable), string(breakpoint.NoData)) {
-			continue
-		}
-		if s.MeanMs > 0 {
-			withMean++
-		}
-		ns, xput = append(ns, s.Concurrency), append(xput, s.GoodputRPS)
-	}
-	e.Concurrency = "N = achieved req/s × mean latency (Little's law; the mean from each window's HDR histogram)"
-	if withMean == 0 && len(ns) > 0 {
-		e.Concurrency = "N = achieved req/s × median latency (Little's law; no seconds files, so the median from run.json stands in for the mean)"
-	} else if withMean < len(ns) {
-		e.Concurrency = fmt.Sprintf("N = achieved req/s × latency (Little's law): the mean from the HDR histogram for %d steps, the median from run.json for %d without a seconds file", withMean, len(ns)-withMean)
-	}
-	u, err := fit.FitUSL(ns, xput)
-	switch {
-	case errors.Is(err, fit.ErrTooFewPoints):
-		e.USLNote = "not enough steps: " + strings.TrimPrefix(err.Error(), fit.ErrTooFewPoints.Error()+": ")
-	case err != nil:
-		e.USLNote = err.Error()
-	default:
-		e.USL = &u
-		note := fmt.Sprintf("USL fit of goodput X against concurrency N over %d steps: λ = %.4g req/s, σ = %.4g, κ = %.4g, R² = %.3f",
-			u.Points, u.Lambda, u.Sigma, u.Kappa, u.R2)
-		if u.HasPeak {
-			note += fmt.Sprintf("; predicted peak X(N*) = %.1f req/s at N* = %.1f", u.PeakX, u.PeakN)
-			if u.PeakN > 2*u.MaxN {
-				note += fmt.Sprintf(" (far beyond the measured N ≤ %.1f: an extrapolation)", u.MaxN)
-			}
-		} else {
-			note += fmt.Sprintf("; no peak (κ ≈ 0): throughput approaches λ/σ = %.1f req/s", u.Lambda/math.Max(u.Sigma, 1e-12))
-		}
-		if u.R2 < 0.9 {
-			note += "; the fit is poor (R² < 0.9): treat it with care"
-		}
-		e.USLNote = note
-	}
-}
-
-// knee finds the knee of p95 against offered rate (xs sorted, distinct).
-// Kneedle assumes a convex rising curve. Past saturation p95 plateaus (a
-// bounded queue answers 503 at once, or requests time out), which makes the
-// top of the curve concave and would draw the knee to its end; so the curve
-// is cut at the first rate whose p95 reaches 95% of the way from the lowest
-// to the highest p95.
-func knee(xs, ys []float64) (*fit.Knee, string) {
-	if len(xs) < 3 {
-		return nil, fmt.Sprintf("not enough steps: the knee needs at least 3 distinct judged rates, the run has %d", len(xs))
-	}
-	lo, hi := ys[0], ys[0]
-	for _, y := range ys {
-		lo, hi = math.Min(lo, y), math.Max(hi, y)
-	}
-	if hi-lo <= 0.05*hi {
-		return nil, fmt.Sprintf("no knee: p95 stays within 5%% (%s–%s ms) across all %d rates", numfmt.Num(lo), numfmt.Num(hi), len(xs))
-	}
-	cut := len(xs)
-	for i, y := range ys {
-		if y >= lo+0.95*(hi-lo) {
-			cut = i + 1
-			break
-		}
-	}
-	k, err := fit.KneedleConvexIncreasing(xs[:cut], ys[:cut], 1)
-	switch {
-	case errors.Is(err, fit.ErrTooFewPoints):
-		return nil, fmt.Sprintf("not enough steps: p95 rises to its plateau within %d distinct rates (up to %s req/s), the knee needs at least 3", cut, numfmt.Num(xs[cut-1]))
-	case err != nil:
-		return nil, err.Error()
-	case !k.Found:
-		return nil, fmt.Sprintf("no knee: p95 does not bend away from a straight line between %s and %s req/s", numfmt.Num(xs[0]), numfmt.Num(xs[cut-1]))
-	}
-	return &k, fmt.Sprintf("Kneedle (S=1) on p95 against offered rate over the %d distinct rates up to %s req/s, where p95 nears its plateau: the knee is at %s req/s (p95 %s ms)",
-		cut, numfmt.Num(xs[cut-1]), numfmt.Num(k.X), numfmt.Num(k.Y))
-}
-
-type pairs struct{ x, y []float64 }
-
-func (p pairs) Len() int           { return len(p.x) }
-func (p pairs) Less(i, j int) bool { return p.x[i] < p.x[j] }
-func (p pairs) Swap(i, j int) {
-	p.x[i], p.x[j] = p.x[j], p.x[i]
-	p.y[i], p.y[j] = p.y[j], p.y[i]
-}
-
-// judged says whether a step's verdict counts: it passed or failed (an
+// Judged says whether a step's verdict counts: it passed or failed (an
 // invalid step measured nothing about the target).
-func judged(verdict string) bool {
-	return verdict == string(breakpoint.Pass) || failed(verdict)
+func Judged(verdict string) bool {
+	return verdict == string(breakpoint.Pass) || Failed(verdict)
 }
 
-func failed(verdict string) bool { return verdict == string(breakpoint.Fail) }
+// Failed says whether a step's verdict is a failure.
+func Failed(verdict string) bool { return verdict == string(breakpoint.Fail) }
 
 func hasAny(xs []string, want ...string) bool {
 	for _, x := range xs {
