@@ -88,12 +88,12 @@ type StepRow struct {
 	MeanMs float64 `json:"mean_ms,omitempty"`
 	// Concurrency is N = achieved req/s × mean latency (Little's law), or
 	// × the median without a seconds file.
-	Concurrency       float64          `json:"concurrency"`
-	DroppedIterations int64            `json:"dropped_iterations"`
-	Classes           map[string]int64 `json:"classes"`
-	Verdict           string           `json:"verdict"`
-	Signals           []string         `json:"signals"`
-	Reasons           []string         `json:"reasons"`
+	Concurrency       float64            `json:"concurrency"`
+	DroppedIterations int64              `json:"dropped_iterations"`
+	Classes           map[string]int64   `json:"classes"`
+	Verdict           breakpoint.Verdict `json:"verdict"`
+	Signals           breakpoint.Signals `json:"signals"`
+	Reasons           breakpoint.Reasons `json:"reasons"`
 	// LatencyOKMs are the percentiles of the successful requests only, on
 	// which the latency limits are judged (when run.json has them).
 	LatencyOKMs *runrecord.Latency `json:"latency_ok_ms,omitempty"`
@@ -152,7 +152,7 @@ type Second struct {
 type StepSpan struct {
 	Index              int
 	OfferedRPS         float64
-	Verdict            string
+	Verdict            breakpoint.Verdict
 	From, To           float64 // first and last second (inclusive start times)
 	WindowFrom, Window float64 // judged window start and end, 0 if unknown
 }
@@ -337,12 +337,12 @@ func runInfo(dir string, run *runrecord.Run) RunInfo {
 
 // Judged says whether a step's verdict counts: it passed or failed (an
 // invalid step measured nothing about the target).
-func Judged(verdict string) bool {
-	return verdict == string(breakpoint.Pass) || Failed(verdict)
+func Judged(verdict breakpoint.Verdict) bool {
+	return verdict == breakpoint.Pass || Failed(verdict)
 }
 
 // Failed says whether a step's verdict is a failure.
-func Failed(verdict string) bool { return verdict == string(breakpoint.Fail) }
+func Failed(verdict breakpoint.Verdict) bool { return verdict == breakpoint.Fail }
 
 func hasAny(xs []string, want ...string) bool {
 	for _, x := range xs {

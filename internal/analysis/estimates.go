@@ -57,7 +57,7 @@ func (r *Report) concurrencyPoints() (ns, xput []float64, withMean int) {
 		if !Judged(s.Verdict) || s.Excluded != "" {
 			continue
 		}
-		if hasAny(s.Signals, string(breakpoint.Unreachable), string(breakpoint.NoData)) {
+		if s.Reasons.Has(breakpoint.Unreachable, breakpoint.NoData) {
 			continue
 		}
 		if s.MeanMs > 0 {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
@@ -43,16 +44,16 @@ func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 func newStepRow(s runrecord.Step) StepRow {
 	row := StepRow{Index: s.Index, Phase: s.Phase, Attempt: s.Attempt, OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
 		DurationS: s.DurationS, Requests: s.Requests, Errors: s.Errors, ErrorRate: s.ErrorRate, LatencyMs: s.LatencyMs,
-		DroppedIterations: s.DroppedIterations, Classes: s.Classes, Verdict: s.Verdict, Signals: s.Signals, Reasons: s.Reasons,
+		DroppedIterations: s.DroppedIterations, Classes: s.Classes, Verdict: s.Verdict, Signals: s.Reasons.Signals(), Reasons: s.Reasons,
 		LatencyOKMs: s.LatencyOKMs, Generator: s.Generator, GeneratorCeiling: s.GeneratorCeiling, Excluded: s.Excluded}
 	if row.Classes == nil {
 		row.Classes = map[string]int64{}
 	}
 	if row.Signals == nil {
-		row.Signals = []string{}
+		row.Signals = breakpoint.Signals{}
 	}
 	if row.Reasons == nil {
-		row.Reasons = []string{}
+		row.Reasons = breakpoint.Reasons{}
 	}
 	if s.DurationS > 0 {
 		row.GoodputRPS = round(float64(s.Requests-s.Errors)/s.DurationS, 2)

@@ -4,6 +4,8 @@
 package breakpoint
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -51,6 +53,82 @@ type Reason struct {
 }
 
 func (r Reason) String() string { return string(r.Signal) + ": " + r.Detail }
+
+// Reasons are a step's reasons, in the order Judge gave them. In JSON (as
+// run.json stores them) each is its sentence, "signal: detail".
+type Reasons []Reason
+
+// String joins the reasons with "; ".
+func (rs Reasons) String() string { return strings.Join(rs.Strings(), "; ") }
+
+// Strings returns each reason as "signal: detail".
+func (rs Reasons) Strings() []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.String()
+	}
+	return out
+}
+
+// Signals are a list of signals, as Reasons.Signals returns them.
+type Signals []Signal
+
+// Strings returns the signals' names.
+func (ss Signals) Strings() []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// String joins the signals' names with ", ".
+func (ss Signals) String() string { return strings.Join(ss.Strings(), ", ") }
+
+// Signals returns the reasons' signals, in order.
+func (rs Reasons) Signals() Signals {
+	out := make(Signals, len(rs))
+	for i, r := range rs {
+		out[i] = r.Signal
+	}
+	return out
+}
+
+// Has reports whether any reason has one of the signals.
+func (rs Reasons) Has(sigs ...Signal) bool {
+	return slices.ContainsFunc(rs, func(r Reason) bool { return slices.Contains(sigs, r.Signal) })
+}
+
+// MarshalJSON writes the reasons as sentences ("[]" for none). It leaves
+// "<", ">" and "&" as they are: the encoder that calls it escapes them or
+// not, as it was told.
+func (rs Reasons) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rs.Strings()); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// UnmarshalJSON reads sentences written by MarshalJSON: the signal is the
+// text before the first ": " (a sentence without one has no signal).
+func (rs *Reasons) UnmarshalJSON(b []byte) error {
+	var ss []string
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return err
+	}
+	*rs = make(Reasons, 0, len(ss))
+	for _, s := range ss {
+		sig, detail, ok := strings.Cut(s, ": ")
+		if !ok || strings.ContainsAny(sig, " ;") {
+			sig, detail = "", s
+		}
+		*rs = append(*rs, Reason{Signal: Signal(sig), Detail: detail})
+	}
+	return nil
+}
 
 // Observation is what was measured in a step's steady window (after warm-up).
 type Observation struct {
@@ -423,7 +501,7 @@ func ms(x float64) string {
 type StepResult struct {
 	OfferedRPS float64
 	Verdict    Verdict
-	Reasons    []Reason
+	Reasons    Reasons
 }
 
 // Breakpoint is a campaign's answer.
@@ -463,10 +541,6 @@ func Find(steps []StepResult) Breakpoint {
 	}
 	bp.Found = true
 	bp.FirstFailingRPS = failing.OfferedRPS
-	parts := make([]string, 0, len(failing.Reasons))
-	for _, r := range failing.Reasons {
-		parts = append(parts, r.String())
-	}
-	bp.Reason = strings.Join(parts, "; ")
+	bp.Reason = failing.Reasons.String()
 	return bp
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
@@ -69,7 +70,7 @@ func TestStressGeneratorBoundIsInconclusive(t *testing.T) {
 	assert.Positive(t, run.Generator.CeilingRPS)
 	assert.Contains(t, out.String(), "generator-bound at ~")
 	for _, s := range run.Steps {
-		assert.NotEqual(t, "fail", s.Verdict, "the instant target never fails: step %d at %v req/s: %v", s.Index, s.OfferedRPS, s.Reasons)
+		assert.NotEqual(t, breakpoint.Fail, s.Verdict, "the instant target never fails: step %d at %v req/s: %v", s.Index, s.OfferedRPS, s.Reasons)
 		require.NotNil(t, s.Generator, "step %d", s.Index)
 		assert.Equal(t, 1.0, s.Generator.CPUsAllowed, "k6 may use the one CPU taskset gave it")
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
+	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
@@ -119,7 +120,7 @@ func TestStressFindsAKnownCapacity(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(goMod), "go.k6.io/k6/v2 v"+run.Versions.K6+"\n", "the k6 version recorded is the module built in")
 	for _, s := range run.Steps {
-		assert.Contains(t, []string{"pass", "fail", "invalid"}, s.Verdict)
+		assert.Contains(t, []breakpoint.Verdict{breakpoint.Pass, breakpoint.Fail, breakpoint.Invalid}, s.Verdict)
 		assert.FileExists(t, filepath.Join(dir, s.SecondsFile))
 		if s.Verdict == "fail" {
 			assert.NotEmpty(t, s.Reasons)
@@ -181,7 +182,7 @@ func TestStressInterruptThenResume(t *testing.T) {
 	run := readRun(t, dir)
 	assert.Equal(t, runrecord.Interrupted, run.Status)
 	require.Len(t, run.Steps, 1)
-	assert.Equal(t, "pass", run.Steps[0].Verdict)
+	assert.Equal(t, breakpoint.Pass, run.Steps[0].Verdict)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

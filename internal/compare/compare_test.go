@@ -90,7 +90,7 @@ func run(endpoint string, replicas int, lo, hi float64) *runrecord.Run {
 	r := &runrecord.Run{Schema: runrecord.Schema, Status: runrecord.Completed, Scenario: cfg.Scenario, Config: cfg}
 	r.Steps = append(r.Steps, runrecord.Step{Index: 1, OfferedRPS: lo, Verdict: "pass", LatencyMs: runrecord.Latency{P50: 40, P95: 55}})
 	if hi > 0 {
-		r.Steps = append(r.Steps, runrecord.Step{Index: 2, OfferedRPS: hi, Verdict: "fail", Reasons: []string{"saturation: x"}, Signals: []string{"saturation"}})
+		r.Steps = append(r.Steps, runrecord.Step{Index: 2, OfferedRPS: hi, Verdict: "fail", Reasons: breakpoint.Reasons{{Signal: breakpoint.Saturation, Detail: "x"}}})
 	}
 	r.Breakpoint = breakpoint.Find(r.Judged())
 	return r

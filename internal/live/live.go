@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +24,7 @@ func StepLine(s runrecord.Step) string {
 	line := fmt.Sprintf("step %2d %-8s %6.0f req/s → %8.1f achieved  p95 %8.1f ms  p99 %8.1f ms  errors %6d (%5.2f%%)  %-7s",
 		s.Index, s.Phase, s.OfferedRPS, s.AchievedRPS, s.LatencyMs.P95, s.LatencyMs.P99, s.Errors, s.ErrorRate*100, s.Verdict)
 	if len(s.Reasons) > 0 {
-		line += " " + strings.Join(s.Reasons, "; ")
+		line += " " + s.Reasons.String()
 	}
 	return line
 }

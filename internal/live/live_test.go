@@ -29,7 +29,7 @@ func events(o stress.Observer) {
 	o.Second(measure.Second{StartUnix: 1, Requests: 199, Errors: 2, P95Millis: 41.5})
 	o.Second(measure.Second{StartUnix: 2, Requests: 201, Errors: 1, DroppedIterations: 3, P95Millis: 44})
 	o.StepEnd(runrecord.Step{Index: 1, Phase: "grow", OfferedRPS: 200, AchievedRPS: 200, Errors: 3, ErrorRate: 0.0075,
-		LatencyMs: runrecord.Latency{P95: 42, P99: 60}, Verdict: "fail", Reasons: []string{"error_count: 3 errors > limit 2 per step"}},
+		LatencyMs: runrecord.Latency{P95: 42, P99: 60}, Verdict: "fail", Reasons: breakpoint.Reasons{{Signal: breakpoint.ErrorCount, Detail: "3 errors > limit 2 per step"}}},
 		ramp.Progress{Phase: ramp.Bisect, Lo: 100, Hi: 200, Done: 1, Total: 8})
 	o.Note("cool-down 30s")
 	o.End(run)

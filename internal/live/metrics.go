@@ -99,7 +99,7 @@ func (m *Metrics) Second(s measure.Second) {
 
 // StepEnd implements stress.Observer.
 func (m *Metrics) StepEnd(s runrecord.Step, p ramp.Progress) {
-	m.steps.WithLabelValues(s.Verdict).Inc()
+	m.steps.WithLabelValues(string(s.Verdict)).Inc()
 	m.maxOK.Set(float64(p.Lo))
 	m.firstKO.Set(float64(p.Hi))
 }

@@ -161,7 +161,7 @@ func generate(t *testing.T, f fixture) {
 		rec := stress.Measure(f.cfg, step, res, idx, 1, pre, maxVUs)
 		run.Steps = append(run.Steps, rec)
 		run.StepTimeS += f.cfg.StepDuration.Seconds()
-		plan.Record(step, rec.Verdict == string(breakpoint.Pass))
+		plan.Record(step, rec.Verdict == breakpoint.Pass)
 		clock = endAt + 0.5 + f.cfg.Cooldown.Seconds()
 		t.Logf("step %d %s %d req/s: %s %v", idx, step.Phase, step.RPS, rec.Verdict, rec.Reasons)
 	}
@@ -227,12 +227,12 @@ func TestGenerateHandFixtures(t *testing.T) {
 		return runrecord.Latency{P50: p50, P90: p50 * 1.4, P95: p50 * 1.6, P99: p50 * 2.2, Max: p50 * 3}
 	}
 	okLat := func(l runrecord.Latency) *runrecord.Latency { return &l }
-	step := func(i int, phase string, attempt int, offered, achieved float64, errs int64, p50 float64, verdict string, gen runrecord.Generator) runrecord.Step {
+	step := func(i int, phase string, attempt int, offered, achieved float64, errs int64, p50 float64, verdict breakpoint.Verdict, gen runrecord.Generator) runrecord.Step {
 		req := int64(achieved * 120)
 		l := lat(p50)
 		s := runrecord.Step{Index: i, Phase: phase, Attempt: attempt, OfferedRPS: offered, AchievedRPS: achieved, DurationS: 120,
 			Requests: req, Errors: errs, ErrorRate: float64(errs) / float64(max(req, 1)), LatencyMs: l, LatencyOKMs: okLat(l),
-			Verdict: verdict, Reasons: []string{}, Signals: []string{}, Classes: map[string]int64{"200": req - errs},
+			Verdict: verdict, Reasons: breakpoint.Reasons{}, Classes: map[string]int64{"200": req - errs},
 			VUs:       runrecord.VUs{PreAllocated: int(offered / 10), Max: int(offered), Peak: int(offered / 8)},
 			StartedAt: at(3 * i), FinishedAt: at(3*i + 2), Generator: &gen}
 		if errs > 0 {
@@ -263,8 +263,7 @@ func TestGenerateHandFixtures(t *testing.T) {
 		Search:    runrecord.Search{Mode: campaign.Linear, Lo: 200, Hi: 300},
 		Generator: &runrecord.GeneratorSummary{CeilingRPS: 390, NearCeiling: true, Reason: "k6 used 71% of its 2 CPUs at 300 req/s"},
 		ElapsedS:  510, StepTimeS: 360}
-	w.Steps[2].Reasons = []string{"errors: 4410 errors in the step, more than 100"}
-	w.Steps[2].Signals = []string{"errors"}
+	w.Steps[2].Reasons = breakpoint.Reasons{{Signal: "errors", Detail: "4410 errors in the step, more than 100"}}
 	w.Steps[2].LatencyOKMs = okLat(lat(3000))
 	w.Breakpoint = breakpoint.Find(w.Judged())
 	fin := at(9)
@@ -292,10 +291,10 @@ func TestGenerateHandFixtures(t *testing.T) {
 		Search:    runrecord.Search{Mode: campaign.Adaptive, Lo: 800},
 		Generator: &runrecord.GeneratorSummary{Bound: true, CeilingRPS: 1150, Reason: "k6 CPU at 97% of its 2 CPUs and timer lag p99 48 ms at 1600 req/s, after a retry"},
 		ElapsedS:  930, StepTimeS: 600}
-	g.Steps[1].Reasons, g.Steps[1].Signals = []string{"unreachable: connection refused for 4 s"}, []string{"unreachable"}
+	g.Steps[1].Reasons = breakpoint.Reasons{{Signal: breakpoint.Unreachable, Detail: "connection refused for 4 s"}}
 	g.Steps[1].Excluded = "the target restarted during the step (connection refused for 4 s): the step says nothing about its capacity"
 	for _, i := range []int{3, 4} {
-		g.Steps[i].Reasons, g.Steps[i].Signals = []string{"generator: achieved 72% of offered with the generator saturated"}, []string{"generator"}
+		g.Steps[i].Reasons = breakpoint.Reasons{{Signal: "generator", Detail: "achieved 72% of offered with the generator saturated"}}
 	}
 	g.Steps[4].GeneratorCeiling = true
 	g.Breakpoint = breakpoint.Breakpoint{MaxSustainableRPS: 800, Reason: "generator-bound at ~1150 req/s: no breaking point"}

@@ -174,7 +174,7 @@ func rateOrDash(x float64) string {
 func firstSignal(r *Report) string {
 	for _, s := range r.Steps {
 		if analysis.Failed(s.Verdict) && s.OfferedRPS == r.Breakpoint.FirstFailingRPS && len(s.Signals) > 0 {
-			return strings.Join(s.Signals, ", ")
+			return s.Reasons.Signals().String()
 		}
 	}
 	return "failed"

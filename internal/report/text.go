@@ -101,7 +101,7 @@ func (r *Report) stepTable(md bool) ([]string, [][]string, []texttable.Align) {
 			}
 			row = append(row, cpu, lag)
 		}
-		rows = append(rows, append(row, fmt.Sprintf("%.1f", s.Concurrency), v, sig))
+		rows = append(rows, append(row, fmt.Sprintf("%.1f", s.Concurrency), string(v), sig))
 	}
 	return header, rows, align
 }
@@ -109,7 +109,7 @@ func (r *Report) stepTable(md bool) ([]string, [][]string, []texttable.Align) {
 // stepMarks is a step's signals and marks: excluded from the breaking
 // point, the generator's ceiling, generator-bound.
 func stepMarks(s analysis.StepRow) string {
-	marks := append([]string{}, s.Signals...)
+	marks := s.Reasons.Signals().Strings()
 	if s.Excluded != "" {
 		marks = append(marks, "excluded")
 	}
@@ -127,7 +127,7 @@ func (r *Report) stepNotes() []string {
 	var out []string
 	for _, s := range r.Steps {
 		if len(s.Reasons) > 0 {
-			out = append(out, fmt.Sprintf("step %d, %s req/s, %s: %s", s.Index, rps(s.OfferedRPS), s.Verdict, strings.Join(s.Reasons, "; ")))
+			out = append(out, fmt.Sprintf("step %d, %s req/s, %s: %s", s.Index, rps(s.OfferedRPS), s.Verdict, s.Reasons.String()))
 		}
 		if s.Excluded != "" {
 			out = append(out, fmt.Sprintf("step %d, %s req/s, excluded from the breaking point: %s", s.Index, rps(s.OfferedRPS), s.Excluded))

@@ -90,11 +90,11 @@ func (r *Report) decorateTimeline(c *chart.Chart, tmax float64, firstFail int, l
 	}
 }
 
-func verdictColor(v string) string {
+func verdictColor(v breakpoint.Verdict) string {
 	switch {
 	case analysis.Failed(v):
 		return colFail
-	case v != string(breakpoint.Pass):
+	case v != breakpoint.Pass:
 		return colOffered
 	}
 	return colPass

@@ -62,19 +62,21 @@ type Step struct {
 	OfferedRPS  float64 `json:"offered_rps"`
 	AchievedRPS float64 `json:"achieved_rps"`
 	// DurationS is the length of the steady window that was judged.
-	DurationS         float64          `json:"duration_s"`
-	Requests          int64            `json:"requests"`
-	Errors            int64            `json:"errors"`
-	ErrorRate         float64          `json:"error_rate"`
-	LatencyMs         Latency          `json:"latency_ms"`
-	DroppedIterations int64            `json:"dropped_iterations"`
-	Verdict           string           `json:"verdict"` // pass, fail, invalid
-	Reasons           []string         `json:"reasons"`
-	Signals           []string         `json:"signals"`
-	Classes           map[string]int64 `json:"classes"`
-	VUs               VUs              `json:"vus"`
-	StartedAt         time.Time        `json:"started_at"`
-	FinishedAt        time.Time        `json:"finished_at"`
+	DurationS         float64            `json:"duration_s"`
+	Requests          int64              `json:"requests"`
+	Errors            int64              `json:"errors"`
+	ErrorRate         float64            `json:"error_rate"`
+	LatencyMs         Latency            `json:"latency_ms"`
+	DroppedIterations int64              `json:"dropped_iterations"`
+	Verdict           breakpoint.Verdict `json:"verdict"` // pass, fail, invalid
+	// Reasons say what decided the verdict. In run.json each is its
+	// sentence ("signal: detail"), and "signals" beside them lists their
+	// signals, for tools that only match on those.
+	Reasons    breakpoint.Reasons `json:"reasons"`
+	Classes    map[string]int64   `json:"classes"`
+	VUs        VUs                `json:"vus"`
+	StartedAt  time.Time          `json:"started_at"`
+	FinishedAt time.Time          `json:"finished_at"`
 	// WindowStart and WindowEnd bound the judged window (unix seconds,
 	// inclusive) within the step's seconds file.
 	WindowStart int64 `json:"window_start"`
@@ -234,25 +236,23 @@ func Read(dir string) (*Run, error) {
 func (r *Run) Judged() []breakpoint.StepResult {
 	var out []breakpoint.StepResult
 	for _, s := range r.Steps {
-		if s.Excluded != "" {
-			continue
+		if s.Excluded == "" {
+			out = append(out, breakpoint.StepResult{OfferedRPS: s.OfferedRPS, Verdict: s.Verdict, Reasons: s.Reasons})
 		}
-		res := breakpoint.StepResult{OfferedRPS: s.OfferedRPS, Verdict: breakpoint.Verdict(s.Verdict)}
-		for i, d := range s.Reasons {
-			sig := ""
-			if i < len(s.Signals) {
-				sig = s.Signals[i]
-			}
-			res.Reasons = append(res.Reasons, breakpoint.Reason{Signal: breakpoint.Signal(sig), Detail: trimSignal(d, sig)})
-		}
-		out = append(out, res)
 	}
 	return out
 }
 
-func trimSignal(reason, sig string) string {
-	if p := sig + ": "; len(reason) > len(p) && reason[:len(p)] == p {
-		return reason[len(p):]
+// MarshalJSON writes the step as run.json has it: the reasons as sentences
+// and, beside them, their signals.
+func (s Step) MarshalJSON() ([]byte, error) {
+	type plain Step // without this method
+	signals := s.Reasons.Signals().Strings()
+	if s.Reasons == nil {
+		s.Reasons = breakpoint.Reasons{}
 	}
-	return reason
+	return json.Marshal(struct {
+		plain
+		Signals []string `json:"signals"`
+	}{plain(s), signals})
 }

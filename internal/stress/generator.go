@@ -38,13 +38,13 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 			reason += fmt.Sprintf(" (the target kept every limit up to %.0f req/s; its breaking point is higher)", bp.MaxSustainableRPS)
 		}
 		if len(ceil.Reasons) > 0 {
-			reason += "; " + ceil.Reasons[0]
+			reason += "; " + ceil.Reasons[0].String()
 		}
 		return &runrecord.GeneratorSummary{Bound: true, CeilingRPS: ceil.OfferedRPS, Reason: reason}
 	}
 	if bp.Found {
 		for _, s := range steps {
-			if s.OfferedRPS == bp.FirstFailingRPS && s.Verdict == string(breakpoint.Fail) && s.Generator != nil && s.Generator.Bound {
+			if s.OfferedRPS == bp.FirstFailingRPS && s.Verdict == breakpoint.Fail && s.Generator != nil && s.Generator.Bound {
 				return &runrecord.GeneratorSummary{NearCeiling: true, Reason: fmt.Sprintf(
 					"the load generator was saturated in the first failing step (%.0f req/s): the target's 5xx/429 count against it, but they may answer bursts of a starved generator; confirm with more runners or a bigger generator", s.OfferedRPS)}
 			}
@@ -54,7 +54,7 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 	peak := 0.0
 	for i := range steps {
 		s := &steps[i]
-		if s.Generator == nil || s.Excluded != "" || s.Verdict == string(breakpoint.Invalid) {
+		if s.Generator == nil || s.Excluded != "" || s.Verdict == breakpoint.Invalid {
 			continue
 		}
 		peak = math.Max(peak, s.Generator.CPU)

@@ -125,7 +125,7 @@ func TestCampaignLoopAgainstKnownCapacity(t *testing.T) {
 				assert.Contains(t, c.Run.AbortReason, "add runners or a bigger generator")
 				assert.LessOrEqual(t, float64(c.Run.Search.Hi-c.Run.Search.Lo)/float64(c.Run.Search.Lo), 0.02, "searched up to the ceiling")
 				for _, s := range c.Run.Steps {
-					assert.NotEqual(t, "fail", s.Verdict, "step %d at %v: %v", s.Index, s.OfferedRPS, s.Reasons)
+					assert.NotEqual(t, breakpoint.Fail, s.Verdict, "step %d at %v: %v", s.Index, s.OfferedRPS, s.Reasons)
 				}
 				return
 			}
@@ -184,7 +184,7 @@ func TestCampaignLoopRetriesAStarvedGeneratorOnce(t *testing.T) {
 	require.Len(t, target.specs, 2, "one retry: more VUs would only load a saturated generator more")
 	assert.Equal(t, target.specs[0].PreVUs, target.specs[1].PreVUs)
 	assert.True(t, camp.Run.Steps[1].GeneratorCeiling)
-	assert.Equal(t, "invalid", camp.Run.Steps[0].Verdict)
+	assert.Equal(t, breakpoint.Invalid, camp.Run.Steps[0].Verdict)
 	assert.True(t, camp.Run.Steps[0].Generator.Bound)
 	assert.NotEmpty(t, camp.Run.Steps[0].Generator.Evidence)
 }

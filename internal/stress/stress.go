@@ -11,9 +11,7 @@ import (
 	"math"
 	"net"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
@@ -153,7 +151,7 @@ func (c *Campaign) Execute(ctx context.Context) error {
 			}
 			return finish(runrecord.Aborted, err.Error(), fmt.Errorf("%w: %v", ErrAborted, err))
 		}
-		if verdict == breakpoint.Fail && (slices.Contains(res.Signals, string(breakpoint.Unreachable)) || slices.Contains(res.Signals, string(breakpoint.NoData))) {
+		if verdict == breakpoint.Fail && res.Reasons.Has(breakpoint.Unreachable, breakpoint.NoData) {
 			if perr := c.Probe(ctx); perr != nil {
 				reason := fmt.Sprintf("target unreachable during the step at %d req/s: %v", step.RPS, perr)
 				// The target's death is not its capacity: the step does not
@@ -166,7 +164,7 @@ func (c *Campaign) Execute(ctx context.Context) error {
 			// The generator could not offer this rate, retries and all: it
 			// is its ceiling, and the search goes on below it if it can.
 			c.Run.Steps[len(c.Run.Steps)-1].GeneratorCeiling = true
-			c.Observer.Note(fmt.Sprintf("the load generator cannot offer %d req/s (%s): searching below it", step.RPS, strings.Join(res.Reasons, "; ")))
+			c.Observer.Note(fmt.Sprintf("the load generator cannot offer %d req/s (%s): searching below it", step.RPS, res.Reasons))
 			c.Plan.Ceiling(step)
 		} else {
 			c.Plan.Record(step, verdict == breakpoint.Pass)
@@ -208,8 +206,8 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 		// saturated generator once as it was (a passing neighbour may have
 		// been the cause), since more VUs would only load it more.
 		poolOut := rec.Generator != nil && rec.Generator.LimitedBy == "vu_pool"
-		if rec.Verdict != string(breakpoint.Invalid) || attempt > c.Cfg.Retries || (!poolOut && starved >= 1) {
-			return rec, breakpoint.Verdict(rec.Verdict), nil
+		if rec.Verdict != breakpoint.Invalid || attempt > c.Cfg.Retries || (!poolOut && starved >= 1) {
+			return rec, rec.Verdict, nil
 		}
 		c.update()
 		if err := c.Run.Write(c.Dir); err != nil {
@@ -217,14 +215,14 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 		}
 		c.Observer.StepEnd(rec, c.Plan.Progress())
 		if poolOut {
-			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, strings.Join(rec.Reasons, "; ")))
+			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, rec.Reasons))
 			if rec.VUs.Peak >= maxVUs {
 				maxVUs = min(maxVUs*2, c.Cfg.MaxVUs*4)
 			}
 			pre = min(max(pre*2, rec.VUs.Peak*2), maxVUs)
 		} else {
 			starved++
-			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying once", idx, strings.Join(rec.Reasons, "; ")))
+			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying once", idx, rec.Reasons))
 		}
 	}
 }
@@ -234,7 +232,7 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 func (c *Campaign) latencyMs(rps int) float64 {
 	best, lat := -1.0, 0.0
 	for _, s := range c.Run.Steps {
-		if s.Verdict == string(breakpoint.Invalid) || s.Requests == 0 || s.OfferedRPS > float64(rps) {
+		if s.Verdict == breakpoint.Invalid || s.Requests == 0 || s.OfferedRPS > float64(rps) {
 			continue
 		}
 		if s.OfferedRPS >= best {
@@ -307,7 +305,7 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		OfferedRPS: float64(step.RPS), AchievedRPS: round(obs.AchievedRPS, 2), DurationS: obs.DurationS,
 		Requests: w.Requests, Errors: w.Errors, DroppedIterations: w.DroppedIterations,
 		LatencyMs: runrecord.Latency{P50: round(p.P50Millis, 3), P90: round(p.P90Millis, 3), P95: round(p.P95Millis, 3), P99: round(p.P99Millis, 3), Max: round(p.MaxMillis, 3)},
-		Verdict:   string(verdict), Reasons: []string{}, Signals: []string{}, Classes: w.Classes,
+		Verdict:   verdict, Reasons: reasons, Classes: w.Classes,
 		VUs:       runrecord.VUs{PreAllocated: pre, Max: maxVUs, Peak: int(w.VUsMaxPeak)},
 		StartedAt: res.Started.UTC(), FinishedAt: res.Finished.UTC(),
 		SecondsFile: res.SecondsFile, LogFile: res.LogFile, K6ExitCode: res.ExitCode, HostCPUBusy: round(res.HostBusy, 3),
@@ -327,8 +325,6 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		rec.WindowStart, rec.WindowEnd = steady[0].StartUnix, steady[len(steady)-1].StartUnix
 	}
 	for _, r := range reasons {
-		rec.Reasons = append(rec.Reasons, r.String())
-		rec.Signals = append(rec.Signals, string(r.Signal))
 		if r.Signal == breakpoint.GeneratorBound {
 			gen.Bound = true
 			gen.Evidence = append(gen.Evidence, r.Detail)
@@ -383,11 +379,11 @@ func Resume(run *runrecord.Run) (ramp.Plan, error) {
 	for _, s := range run.Steps {
 		// Retried invalid attempts and steps the target's death cut short
 		// were never recorded in the plan; a generator ceiling was.
-		if s.Excluded != "" || (s.Verdict == string(breakpoint.Invalid) && !s.GeneratorCeiling) {
+		if s.Excluded != "" || (s.Verdict == breakpoint.Invalid && !s.GeneratorCeiling) {
 			continue
 		}
 		outcomes = append(outcomes, ramp.Outcome{Step: ramp.Step{RPS: int(s.OfferedRPS), Phase: ramp.Phase(s.Phase)},
-			Passed: s.Verdict == string(breakpoint.Pass), Ceiling: s.GeneratorCeiling})
+			Passed: s.Verdict == breakpoint.Pass, Ceiling: s.GeneratorCeiling})
 	}
 	if err := ramp.Replay(plan, outcomes); err != nil {
 		return nil, fmt.Errorf("cannot resume: %w", err)

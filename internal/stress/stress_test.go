@@ -47,7 +47,7 @@ func TestMeasureJudgesTheSteadyWindow(t *testing.T) {
 	step := ramp.Step{RPS: 100, Phase: ramp.Grow}
 	res := k6step.Result{Seconds: seconds(1000, 12, 100, 0, 20, 0), SecondsFile: "step-01.ndjson"}
 	rec := Measure(cfg(), step, res, 1, 1, 25, 500)
-	assert.Equal(t, "pass", rec.Verdict)
+	assert.Equal(t, breakpoint.Pass, rec.Verdict)
 	assert.Equal(t, 7.0, rec.DurationS)
 	assert.Equal(t, int64(700), rec.Requests)
 	assert.Equal(t, 100.0, rec.AchievedRPS)
@@ -58,8 +58,8 @@ func TestMeasureJudgesTheSteadyWindow(t *testing.T) {
 	// Turned away: 30 of 100 per second are fast 503s.
 	res.Seconds = seconds(1000, 12, 70, 30, 20, 0)
 	rec = Measure(cfg(), step, res, 2, 1, 25, 500)
-	assert.Equal(t, "fail", rec.Verdict)
-	assert.Equal(t, []string{"error_count", "saturation"}, rec.Signals)
+	assert.Equal(t, breakpoint.Fail, rec.Verdict)
+	assert.Equal(t, []string{"error_count", "saturation"}, rec.Reasons.Signals().Strings())
 	assert.Equal(t, int64(210), rec.Errors)
 	assert.InDelta(t, 0.3, rec.ErrorRate, 1e-9)
 	assert.Equal(t, int64(210), rec.Classes["503"])
@@ -67,7 +67,7 @@ func TestMeasureJudgesTheSteadyWindow(t *testing.T) {
 	// A queue growing: latency climbs 40 ms a second.
 	res.Seconds = seconds(1000, 12, 100, 0, 20, 40)
 	rec = Measure(cfg(), step, res, 3, 1, 25, 500)
-	assert.Equal(t, []string{"instability"}, rec.Signals)
+	assert.Equal(t, []string{"instability"}, rec.Reasons.Signals().Strings())
 }
 
 func TestSizeVUs(t *testing.T) {
@@ -117,7 +117,7 @@ func TestResumeReplaysCeilingsAndSkipsExcludedSteps(t *testing.T) {
 		{OfferedRPS: 100, Phase: "grow", Verdict: "pass"},
 		{OfferedRPS: 200, Phase: "grow", Verdict: "invalid"},                         // retried
 		{OfferedRPS: 200, Phase: "grow", Verdict: "invalid", GeneratorCeiling: true}, // the generator's ceiling
-		{OfferedRPS: 150, Phase: "bisect", Verdict: "fail", Signals: []string{"unreachable"}, Excluded: "target unreachable during the step"},
+		{OfferedRPS: 150, Phase: "bisect", Verdict: "fail", Reasons: breakpoint.Reasons{{Signal: breakpoint.Unreachable, Detail: "x"}}, Excluded: "target unreachable during the step"},
 	}}
 	plan, err := Resume(run)
 	require.NoError(t, err)
