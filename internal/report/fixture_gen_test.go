@@ -12,6 +12,8 @@ package report
 // stress driver's internals).
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -124,66 +126,69 @@ type fixture struct {
 	versions runrecord.Versions
 }
 
+// simRunner is a stress.StepRunner whose steps are the simulated target's:
+// it writes each step's seconds file as the steamtrap output would, on a
+// simulated clock.
+type simRunner struct {
+	t     *testing.T
+	dir   string
+	tg    simTarget
+	rng   *rand.Rand
+	clock float64 // unix seconds
+	gap   float64 // the campaign's cool-down, s
+}
+
+func (r *simRunner) Run(_ context.Context, spec k6step.Spec, _ func(measure.Second)) (k6step.Result, error) {
+	began := r.clock
+	// k6 starts ~0.3 s after the output file exists.
+	reqs := r.tg.simulate(spec.RPS, began+0.3, spec.Duration, r.rng)
+	sort.Slice(reqs, func(a, b int) bool { return reqs[a].done < reqs[b].done })
+	endAt := math.Max(reqs[len(reqs)-1].done, began+0.3+spec.Duration.Seconds())
+	secs := seconds(reqs, int64(math.Floor(began)), int64(math.Floor(endAt)), int64(spec.PreVUs))
+	name := fmt.Sprintf("step-%02d.ndjson", spec.Index)
+	w, err := os.Create(filepath.Join(r.dir, name))
+	require.NoError(r.t, err)
+	mw := measure.NewWriter(w)
+	require.NoError(r.t, mw.WriteHeader(measure.NewHeader(time.Unix(0, int64(began*1e9)).UTC())))
+	for _, s := range secs {
+		require.NoError(r.t, mw.WriteSecond(s))
+	}
+	require.NoError(r.t, w.Close())
+	r.clock = endAt + 0.5 + r.gap
+	r.t.Logf("step %d %d req/s", spec.Index, spec.RPS)
+	return k6step.Result{SecondsFile: name, Seconds: secs, Began: time.Unix(0, int64((began+0.3)*1e9)),
+		Started: time.Unix(0, int64(began*1e9)).UTC(), Finished: time.Unix(0, int64((endAt+0.2)*1e9)).UTC()}, nil
+}
+
+// quiet is a stress.Observer that says nothing.
+type quiet struct{}
+
+func (quiet) Begin(*runrecord.Run, ramp.Progress)   {}
+func (quiet) StepStart(stress.StepInfo)             {}
+func (quiet) Second(measure.Second)                 {}
+func (quiet) StepEnd(runrecord.Step, ramp.Progress) {}
+func (quiet) Note(string)                           {}
+func (quiet) End(*runrecord.Run)                    {}
+
+// generate runs the fixture's campaign through the real campaign loop
+// (stress.Campaign: plan, retries, judge, run.json) against the simulated
+// target, then pins the run's own times to the simulated clock.
 func generate(t *testing.T, f fixture) {
 	t.Helper()
 	require.NoError(t, os.RemoveAll(f.dir))
 	require.NoError(t, os.MkdirAll(f.dir, 0o755))
-	rng := rand.New(rand.NewPCG(1, 2))
 	plan, err := stress.NewPlan(f.cfg)
 	require.NoError(t, err)
+	runner := &simRunner{t: t, dir: f.dir, tg: f.tg, rng: rand.New(rand.NewPCG(1, 2)), clock: float64(f.start.Unix()) + 0.4, gap: f.cfg.Cooldown.Seconds()}
 	run := &runrecord.Run{Schema: runrecord.Schema, Scenario: f.cfg.Scenario, Target: f.cfg.Target, StartedAt: f.start,
 		Config: f.cfg, Criteria: stress.Criteria(f.cfg).Describe(), Versions: f.versions, Host: "fixture", CPUs: 2, Steps: []runrecord.Step{}}
-	clock := float64(f.start.Unix()) + 0.4
-	for {
-		step, ok := plan.Next()
-		if !ok {
-			break
-		}
-		idx := len(run.Steps) + 1
-		pre, maxVUs := stress.SizeVUs(f.cfg, step.RPS, 0)
-		began := clock
-		// k6 starts ~0.3 s after the output file exists.
-		reqs := f.tg.simulate(step.RPS, began+0.3, f.cfg.StepDuration.D(), rng)
-		sort.Slice(reqs, func(a, b int) bool { return reqs[a].done < reqs[b].done })
-		endAt := math.Max(reqs[len(reqs)-1].done, began+0.3+f.cfg.StepDuration.Seconds())
-		secs := seconds(reqs, int64(math.Floor(began)), int64(math.Floor(endAt)), int64(pre))
-		name := filepath.Join(f.dir, stepFile(idx))
-		w, err := os.Create(name)
-		require.NoError(t, err)
-		mw := measure.NewWriter(w)
-		require.NoError(t, mw.WriteHeader(measure.NewHeader(time.Unix(0, int64(began*1e9)).UTC())))
-		for _, s := range secs {
-			require.NoError(t, mw.WriteSecond(s))
-		}
-		require.NoError(t, w.Close())
-		res := k6step.Result{SecondsFile: stepFile(idx), LogFile: "", Seconds: secs, Began: time.Unix(0, int64((began+0.3)*1e9)),
-			Started: time.Unix(0, int64(began*1e9)).UTC(), Finished: time.Unix(0, int64((endAt+0.2)*1e9)).UTC()}
-		rec := stress.Measure(f.cfg, step, res, idx, 1, pre, maxVUs)
-		run.Steps = append(run.Steps, rec)
-		run.StepTimeS += f.cfg.StepDuration.Seconds()
-		plan.Record(step, rec.Verdict == breakpoint.Pass)
-		clock = endAt + 0.5 + f.cfg.Cooldown.Seconds()
-		t.Logf("step %d %s %d req/s: %s %v", idx, step.Phase, step.RPS, rec.Verdict, rec.Reasons)
-	}
-	run.Breakpoint = breakpoint.Find(run.Judged())
-	pr := plan.Progress()
-	run.Search = runrecord.Search{Mode: f.cfg.Search, Lo: pr.Lo, Hi: pr.Hi}
-	if a, ok := plan.(*ramp.AdaptivePlan); ok {
-		run.Search.Confirmed = a.Confirmed()
-	}
-	fin := time.Unix(int64(math.Ceil(clock)), 0).UTC()
-	run.Status, run.FinishedAt = runrecord.Completed, &fin
-	run.ElapsedS = fin.Sub(f.start).Seconds()
+	c := &stress.Campaign{Cfg: f.cfg, Dir: f.dir, BaseURL: "http://sim", Run: run, Plan: plan, Runner: runner, Observer: quiet{},
+		Probe: func(context.Context) error { return nil },
+		Wait:  func(context.Context, time.Duration) error { return nil }}
+	require.NoError(t, c.Execute(context.Background()))
+	fin := time.Unix(int64(math.Ceil(runner.clock)), 0).UTC()
+	run.FinishedAt, run.ElapsedS = &fin, fin.Sub(f.start).Seconds()
 	require.NoError(t, run.Write(f.dir))
-}
-
-func stepFile(idx int) string { return "step-" + twoDigits(idx) + ".ndjson" }
-
-func twoDigits(i int) string {
-	if i < 10 {
-		return "0" + string(rune('0'+i))
-	}
-	return string(rune('0'+i/10)) + string(rune('0'+i%10))
 }
 
 func TestGenerateFixtures(t *testing.T) {

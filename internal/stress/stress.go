@@ -72,6 +72,9 @@ type Campaign struct {
 	// Probe checks that the target accepts connections (default: a TCP dial
 	// to BaseURL's host).
 	Probe func(ctx context.Context) error
+	// Wait waits out a cool-down, or until ctx ends (default: the clock;
+	// a simulation passes its own).
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // NewPlan builds the configured search.
@@ -94,6 +97,9 @@ func Criteria(c campaign.Config) breakpoint.Criteria {
 func (c *Campaign) Execute(ctx context.Context) error {
 	if c.Probe == nil {
 		c.Probe = func(ctx context.Context) error { return DialProbe(ctx, c.BaseURL) }
+	}
+	if c.Wait == nil {
+		c.Wait = sleep
 	}
 	began := time.Now()
 	elapsedBefore := c.Run.ElapsedS
@@ -138,7 +144,7 @@ func (c *Campaign) Execute(ctx context.Context) error {
 		}
 		if !first && c.Cfg.Cooldown > 0 {
 			c.Observer.Note(fmt.Sprintf("cool-down %s", c.Cfg.Cooldown))
-			if sleep(ctx, c.Cfg.Cooldown.D()) != nil {
+			if c.Wait(ctx, c.Cfg.Cooldown.D()) != nil {
 				return finish(runrecord.Interrupted, "interrupted during cool-down", fmt.Errorf("%w during cool-down", ErrInterrupted))
 			}
 		}
