@@ -5,6 +5,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
 )
 
 // Exit codes of every loadgen command, documented in the README.
@@ -35,15 +38,26 @@ func usageErr(format string, args ...any) error {
 	return &ExitError{Code: ExitBadInput, Err: fmt.Errorf(format, args...)}
 }
 
-// exitCode maps an error to the process exit code: bad input unless it says
-// otherwise.
+// exitCode maps an error to the process exit code: its own code if it
+// carries one; a failure of the machine for an I/O error (a file or
+// directory that cannot be read or written, a broken pipe); else bad input
+// (cobra's own errors: an unknown command, a wrong number of arguments).
 func exitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	var ee *ExitError
-	if errors.As(err, &ee) {
+	var (
+		ee    *ExitError
+		path  *fs.PathError
+		link  *os.LinkError
+		sysc  *os.SyscallError
+		errno syscall.Errno
+	)
+	switch {
+	case errors.As(err, &ee):
 		return ee.Code
+	case errors.As(err, &path), errors.As(err, &link), errors.As(err, &sysc), errors.As(err, &errno):
+		return ExitFailed
 	}
 	return ExitBadInput
 }

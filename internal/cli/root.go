@@ -47,7 +47,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 GL-006 HeatRecoveryMaximizer, with k6 and the xk6-steamtrap extension built in.
 
 Exit codes: 0 completed; 1 a gate failed; 2 bad input; 3 aborted, interrupted
-or target unreachable.`,
+or target unreachable; 4 inconclusive (the load generator gave out first);
+5 failed (the machine: a file that cannot be written, k6 that cannot start).`,
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
