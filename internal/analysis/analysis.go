@@ -10,7 +10,6 @@ package analysis
 import (
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 
@@ -353,9 +352,4 @@ func hasAny(xs []string, want ...string) bool {
 		}
 	}
 	return false
-}
-
-func round(x float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(x*p) / p
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
@@ -32,7 +33,7 @@ func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 		if lat == 0 {
 			lat = s.LatencyMs.P50
 		}
-		row.Concurrency = round(s.AchievedRPS*lat/1000, 3)
+		row.Concurrency = numfmt.Round(s.AchievedRPS*lat/1000, 3)
 		r.Steps = append(r.Steps, row)
 	}
 	sort.SliceStable(r.Timeline, func(i, j int) bool { return r.Timeline[i].T < r.Timeline[j].T })
@@ -56,7 +57,7 @@ func newStepRow(s runrecord.Step) StepRow {
 		row.Reasons = breakpoint.Reasons{}
 	}
 	if s.DurationS > 0 {
-		row.GoodputRPS = round(float64(s.Requests-s.Errors)/s.DurationS, 2)
+		row.GoodputRPS = numfmt.Round(float64(s.Requests-s.Errors)/s.DurationS, 2)
 	}
 	return row
 }
@@ -96,7 +97,7 @@ func windowMean(secs []measure.Second, s runrecord.Step) (float64, bool) {
 	if w.Requests == 0 {
 		return 0, false
 	}
-	return round(meanMillis(w.Latency), 3), true
+	return numfmt.Round(meanMillis(w.Latency), 3), true
 }
 
 // addTimeline places a step's seconds on the campaign's time axis (seconds

@@ -24,3 +24,10 @@ func Num(x float64) string {
 		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", x), "0"), ".")
 	}
 }
+
+// Round rounds x to digits decimal places, as run.json and the reports
+// store figures (2 for rates, 3 for milliseconds and fractions).
+func Round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}

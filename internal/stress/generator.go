@@ -6,6 +6,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/k6step"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
@@ -86,9 +87,9 @@ func health(res k6step.Result, win measure.SteadyWindow, w measure.Window, maxVU
 	p, lag := res.Proc, w.LagPercentiles()
 	g := &runrecord.Generator{
 		CPUsAllowed: p.AllowedCPUs, AffinityCPUs: p.AffinityCPUs, QuotaCPUs: p.QuotaCPUs,
-		LagP99Ms: round(lag.P99Millis, 3), LagMaxMs: round(lag.MaxMillis, 3),
+		LagP99Ms: numfmt.Round(lag.P99Millis, 3), LagMaxMs: numfmt.Round(lag.MaxMillis, 3),
 		DroppedIterations: w.DroppedIterations, VUsBusy: int(w.VUsPeak), VUsMax: maxVUs,
-		RSSMB: round(float64(p.PeakRSSBytes)/1e6, 1),
+		RSSMB: numfmt.Round(float64(p.PeakRSSBytes)/1e6, 1),
 	}
 	var judge breakpoint.Generator
 	inWindow := 0
@@ -100,13 +101,13 @@ func health(res k6step.Result, win measure.SteadyWindow, w measure.Window, maxVU
 	}
 	if inWindow > 0 {
 		g.CPU = k6step.CPUFraction(p.Samples, win.From, win.To, p.AllowedCPUs)
-		g.CPUsBusy = round(k6step.BusyFraction(p.Samples, win.From, win.To), 3)
+		g.CPUsBusy = numfmt.Round(k6step.BusyFraction(p.Samples, win.From, win.To), 3)
 		judge.Known, judge.CPU, judge.CPUsBusy = true, g.CPU, g.CPUsBusy
 	}
 	if w.Lag != nil && w.Lag.Count() > 0 {
 		judge.Known, judge.LagP99Ms = true, g.LagP99Ms
 	}
-	g.CPU, g.CPUPeak = round(g.CPU, 3), round(g.CPUPeak, 3)
+	g.CPU, g.CPUPeak = numfmt.Round(g.CPU, 3), numfmt.Round(g.CPUPeak, 3)
 	if !judge.Known {
 		return nil, judge // nothing measured about k6 itself
 	}

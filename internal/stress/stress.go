@@ -17,6 +17,7 @@ import (
 	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/campaign"
 	"github.com/greenlang/loadgen/internal/k6step"
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/ramp"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
@@ -308,21 +309,21 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	verdict, reasons := breakpoint.Judge(obs, Criteria(cfg))
 	rec := runrecord.Step{
 		Index: idx, Phase: string(step.Phase), Attempt: attempt,
-		OfferedRPS: float64(step.RPS), AchievedRPS: round(obs.AchievedRPS, 2), DurationS: obs.DurationS,
+		OfferedRPS: float64(step.RPS), AchievedRPS: numfmt.Round(obs.AchievedRPS, 2), DurationS: obs.DurationS,
 		Requests: w.Requests, Errors: w.Errors, DroppedIterations: w.DroppedIterations,
-		LatencyMs: runrecord.Latency{P50: round(p.P50Millis, 3), P90: round(p.P90Millis, 3), P95: round(p.P95Millis, 3), P99: round(p.P99Millis, 3), Max: round(p.MaxMillis, 3)},
+		LatencyMs: runrecord.Latency{P50: numfmt.Round(p.P50Millis, 3), P90: numfmt.Round(p.P90Millis, 3), P95: numfmt.Round(p.P95Millis, 3), P99: numfmt.Round(p.P99Millis, 3), Max: numfmt.Round(p.MaxMillis, 3)},
 		Verdict:   verdict, Reasons: reasons, Classes: w.Classes,
 		VUs:       runrecord.VUs{PreAllocated: pre, Max: maxVUs, Peak: int(w.VUsMaxPeak)},
 		StartedAt: res.Started.UTC(), FinishedAt: res.Finished.UTC(),
-		SecondsFile: res.SecondsFile, LogFile: res.LogFile, K6ExitCode: res.ExitCode, HostCPUBusy: round(res.HostBusy, 3),
+		SecondsFile: res.SecondsFile, LogFile: res.LogFile, K6ExitCode: res.ExitCode, HostCPUBusy: numfmt.Round(res.HostBusy, 3),
 		Generator: gen,
 	}
 	if obs.OKLatency {
 		okp := w.OKPercentiles()
-		rec.LatencyOKMs = &runrecord.Latency{P50: round(okp.P50Millis, 3), P90: round(okp.P90Millis, 3), P95: round(okp.P95Millis, 3), P99: round(okp.P99Millis, 3), Max: round(okp.MaxMillis, 3)}
+		rec.LatencyOKMs = &runrecord.Latency{P50: numfmt.Round(okp.P50Millis, 3), P90: numfmt.Round(okp.P90Millis, 3), P95: numfmt.Round(okp.P95Millis, 3), P99: numfmt.Round(okp.P99Millis, 3), Max: numfmt.Round(okp.MaxMillis, 3)}
 	}
 	if w.Requests > 0 {
-		rec.ErrorRate = round(float64(w.Errors)/float64(w.Requests), 6)
+		rec.ErrorRate = numfmt.Round(float64(w.Errors)/float64(w.Requests), 6)
 	}
 	if rec.Classes == nil {
 		rec.Classes = map[string]int64{}
@@ -430,9 +431,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func round(x float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(x*p) / p
 }
