@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -314,20 +315,11 @@ func (mi *ModuleInstance) options(fn string, v sobek.Value, known ...string) *op
 	}
 	o.m = m
 	for k := range m {
-		if !contains(known, k) {
+		if !slices.Contains(known, k) {
 			o.fail(k, "unknown option (known: %s)", strings.Join(known, ", "))
 		}
 	}
 	return o
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (o *options) fail(key, format string, args ...any) {
