@@ -212,7 +212,10 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 		// A pool that ran out, or had to grow, is retried larger; a
 		// saturated generator once as it was (a passing neighbour may have
 		// been the cause), since more VUs would only load it more.
-		poolOut := rec.Generator != nil && rec.Generator.LimitedBy == "vu_pool"
+		poolOut := rec.VUs.Peak > rec.VUs.PreAllocated // without a record of k6 itself
+		if rec.Generator != nil {
+			poolOut = rec.Generator.LimitedBy == "vu_pool"
+		}
 		if rec.Verdict != breakpoint.Invalid || attempt > c.Cfg.Retries || (!poolOut && starved >= 1) {
 			return rec, rec.Verdict, nil
 		}
@@ -275,11 +278,45 @@ func SizeVUs(c campaign.Config, rps int, measuredMs float64) (pre, maxVUs int) {
 // Measure turns a step's seconds into its run.json record and verdict.
 func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attempt, pre, maxVUs int) runrecord.Step {
 	win := measure.Steady(res.Seconds, res.Began, cfg.StepDuration.D(), cfg.Warmup.D(), cfg.RequestTimeout())
-	steady := win.Seconds
 	w := win.Totals()
+	obs := observe(step, res, w, len(win.Seconds), pre, maxVUs)
+	gen, genObs := health(res, win, w, maxVUs)
+	obs.Gen, obs.Seconds = genObs, win.Seconds
+	verdict, reasons := breakpoint.Judge(obs, Criteria(cfg))
+	rec := runrecord.Step{
+		Index: idx, Phase: string(step.Phase), Attempt: attempt,
+		OfferedRPS: float64(step.RPS), AchievedRPS: numfmt.Round(obs.AchievedRPS, 2), DurationS: obs.DurationS,
+		Requests: w.Requests, Errors: w.Errors, DroppedIterations: w.DroppedIterations,
+		LatencyMs: latency(w.Percentiles()), Verdict: verdict, Reasons: reasons, Classes: w.Classes,
+		VUs:       runrecord.VUs{PreAllocated: pre, Max: maxVUs, Peak: int(w.VUsMaxPeak)},
+		StartedAt: res.Started.UTC(), FinishedAt: res.Finished.UTC(),
+		SecondsFile: res.SecondsFile, LogFile: res.LogFile, K6ExitCode: res.ExitCode, HostCPUBusy: numfmt.Round(res.HostBusy, 3),
+		Generator: gen,
+	}
+	if obs.OKLatency {
+		ok := latency(w.OKPercentiles())
+		rec.LatencyOKMs = &ok
+	}
+	if w.Requests > 0 {
+		rec.ErrorRate = numfmt.Round(float64(w.Errors)/float64(w.Requests), 6)
+	}
+	if rec.Classes == nil {
+		rec.Classes = map[string]int64{}
+	}
+	if n := len(win.Seconds); n > 0 {
+		rec.WindowStart, rec.WindowEnd = win.Seconds[0].StartUnix, win.Seconds[n-1].StartUnix
+	}
+	if gen != nil {
+		judgeGenerator(gen, reasons, breakpoint.Starved(obs, Criteria(cfg)))
+	}
+	return rec
+}
+
+// observe is what the judge takes from a step's steady window of n seconds.
+func observe(step ramp.Step, res k6step.Result, w measure.Window, n, pre, maxVUs int) breakpoint.Observation {
 	obs := breakpoint.Observation{
 		OfferedRPS:        float64(step.RPS),
-		DurationS:         float64(len(steady)),
+		DurationS:         float64(n),
 		Requests:          w.Requests,
 		Errors:            w.Errors,
 		Refused:           w.Classes[measure.ClassConnRefused] + w.Classes[measure.ClassConnReset],
@@ -290,8 +327,6 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		HostBusy:          res.HostBusy,
 		TargetErrors:      targetErrors(w.Classes),
 	}
-	gen, genObs := health(res, win, w, maxVUs)
-	obs.Gen = genObs
 	// The successful requests' latency, where the output recorded it (a
 	// file from before it did, or one whose histogram misses its successes,
 	// falls back to every request's).
@@ -299,55 +334,38 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		okp := w.OKPercentiles()
 		obs.OKLatency, obs.OKP95Ms, obs.OKP99Ms = true, okp.P95Millis, okp.P99Millis
 	}
-	if len(steady) > 0 {
-		obs.AchievedRPS = float64(w.Requests) / float64(len(steady))
-		obs.GoodRPS = float64(w.OK) / float64(len(steady))
+	if n > 0 {
+		obs.AchievedRPS = float64(w.Requests) / float64(n)
+		obs.GoodRPS = float64(w.OK) / float64(n)
 	}
 	p := w.Percentiles()
 	obs.P50Ms, obs.P90Ms, obs.P95Ms, obs.P99Ms, obs.MaxMs = p.P50Millis, p.P90Millis, p.P95Millis, p.P99Millis, p.MaxMillis
-	obs.Seconds = steady
-	verdict, reasons := breakpoint.Judge(obs, Criteria(cfg))
-	rec := runrecord.Step{
-		Index: idx, Phase: string(step.Phase), Attempt: attempt,
-		OfferedRPS: float64(step.RPS), AchievedRPS: numfmt.Round(obs.AchievedRPS, 2), DurationS: obs.DurationS,
-		Requests: w.Requests, Errors: w.Errors, DroppedIterations: w.DroppedIterations,
-		LatencyMs: runrecord.Latency{P50: numfmt.Round(p.P50Millis, 3), P90: numfmt.Round(p.P90Millis, 3), P95: numfmt.Round(p.P95Millis, 3), P99: numfmt.Round(p.P99Millis, 3), Max: numfmt.Round(p.MaxMillis, 3)},
-		Verdict:   verdict, Reasons: reasons, Classes: w.Classes,
-		VUs:       runrecord.VUs{PreAllocated: pre, Max: maxVUs, Peak: int(w.VUsMaxPeak)},
-		StartedAt: res.Started.UTC(), FinishedAt: res.Finished.UTC(),
-		SecondsFile: res.SecondsFile, LogFile: res.LogFile, K6ExitCode: res.ExitCode, HostCPUBusy: numfmt.Round(res.HostBusy, 3),
-		Generator: gen,
-	}
-	if obs.OKLatency {
-		okp := w.OKPercentiles()
-		rec.LatencyOKMs = &runrecord.Latency{P50: numfmt.Round(okp.P50Millis, 3), P90: numfmt.Round(okp.P90Millis, 3), P95: numfmt.Round(okp.P95Millis, 3), P99: numfmt.Round(okp.P99Millis, 3), Max: numfmt.Round(okp.MaxMillis, 3)}
-	}
-	if w.Requests > 0 {
-		rec.ErrorRate = numfmt.Round(float64(w.Errors)/float64(w.Requests), 6)
-	}
-	if rec.Classes == nil {
-		rec.Classes = map[string]int64{}
-	}
-	if len(steady) > 0 {
-		rec.WindowStart, rec.WindowEnd = steady[0].StartUnix, steady[len(steady)-1].StartUnix
-	}
+	return obs
+}
+
+// latency is run.json's form of a window's percentiles.
+func latency(p measure.Percentiles) runrecord.Latency {
+	r := func(x float64) float64 { return numfmt.Round(x, 3) }
+	return runrecord.Latency{P50: r(p.P50Millis), P90: r(p.P90Millis), P95: r(p.P95Millis), P99: r(p.P99Millis), Max: r(p.MaxMillis)}
+}
+
+// judgeGenerator records on the step's generator record what the judge
+// blamed on it, and a starved generator even when the target's own 5xx/429
+// failed the step (the campaign flags such a breaking point).
+func judgeGenerator(gen *runrecord.Generator, reasons breakpoint.Reasons, starved bool) {
 	for _, r := range reasons {
 		if r.Signal == breakpoint.GeneratorBound {
-			gen.Bound = true
+			gen.Bound, gen.LimitedBy = true, "vu_pool"
 			gen.Evidence = append(gen.Evidence, r.Detail)
-			gen.LimitedBy = "vu_pool"
 		}
 	}
-	// A starved generator is recorded as such even when the target's own
-	// 5xx/429 failed the step: the campaign flags such a breaking point.
-	if gen != nil && breakpoint.Starved(obs, Criteria(cfg)) {
+	if starved {
 		gen.LimitedBy = "cpu"
 		if !gen.Bound {
 			gen.Bound = true
 			gen.Evidence = append(gen.Evidence, "the load generator was saturated during the step (the target's 5xx/429 failed it)")
 		}
 	}
-	return rec
 }
 
 // targetErrors counts the answers only a target gives: 5xx and 429.

@@ -64,6 +64,17 @@ func TestMeasureJudgesTheSteadyWindow(t *testing.T) {
 	assert.InDelta(t, 0.3, rec.ErrorRate, 1e-9)
 	assert.Equal(t, int64(210), rec.Classes["503"])
 
+	// Arrivals dropped while k6 grew its pool, the target fine, and nothing
+	// measured of k6 itself (another k6 build): the pool's, not a panic.
+	res.Seconds = seconds(1000, 12, 100, 0, 20, 0)
+	for i := range res.Seconds {
+		res.Seconds[i].DroppedIterations, res.Seconds[i].VUsMax = 5, 60
+	}
+	rec = Measure(cfg(), step, res, 3, 1, 25, 500)
+	assert.Equal(t, breakpoint.Invalid, rec.Verdict)
+	assert.Nil(t, rec.Generator)
+	assert.Equal(t, 60, rec.VUs.Peak)
+
 	// A queue growing: latency climbs 40 ms a second.
 	res.Seconds = seconds(1000, 12, 100, 0, 20, 40)
 	rec = Measure(cfg(), step, res, 3, 1, 25, 500)
