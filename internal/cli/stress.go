@@ -261,17 +261,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	}
 
 	err = c.Execute(ctx)
-	var rep *report.Report
-	if len(c.Run.Steps) > 0 {
-		var rerr error
-		if rep, rerr = report.Build(dir, c.Run, report.Options{}); rerr == nil {
-			rerr = rep.WriteFiles(dir)
-		}
-		if rerr != nil {
-			fmt.Fprintf(stderr, "loadgen: writing the reports: %v\n", rerr)
-		}
-	}
-	printSummary(stdout, c.Run, rep, dir)
+	writeReports(stdout, stderr, c.Run, dir)
 	if f.pushGateway != "" {
 		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if perr := live.PushResult(pctx, f.pushGateway, c.Run); perr != nil {
@@ -279,6 +269,28 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		}
 		cancel()
 	}
+	return campaignExit(stderr, err, c.Run, dir)
+}
+
+// writeReports writes report.md and report.html into the run directory and
+// prints the brief report (or the step lines, if there is no report).
+func writeReports(stdout, stderr io.Writer, run *runrecord.Run, dir string) {
+	var rep *report.Report
+	if len(run.Steps) > 0 {
+		var err error
+		if rep, err = report.Build(dir, run, report.Options{}); err == nil {
+			err = rep.WriteFiles(dir)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "loadgen: writing the reports: %v\n", err)
+		}
+	}
+	printSummary(stdout, run, rep, dir)
+}
+
+// campaignExit maps how a campaign ended to the exit code, and applies the
+// --min-rps gate to one that completed.
+func campaignExit(stderr io.Writer, err error, run *runrecord.Run, dir string) error {
 	switch {
 	case errors.Is(err, stress.ErrInterrupted):
 		fmt.Fprintf(stderr, "interrupted: continue with  loadgen stress --resume %s\n", dir)
@@ -287,12 +299,12 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		return &ExitError{Code: ExitInterrupted, Err: err}
 	case errors.Is(err, stress.ErrInconclusive):
 		return &ExitError{Code: ExitInconclusive, Err: err}
-	case err != nil:
-		return &ExitError{Code: ExitInterrupted, Err: err}
+	case err != nil: // run.json could not be written
+		return &ExitError{Code: ExitFailed, Err: err}
 	}
-	if cfg.MinRPS > 0 && c.Run.Breakpoint.MaxSustainableRPS < cfg.MinRPS {
+	if gate := run.Config.MinRPS; gate > 0 && run.Breakpoint.MaxSustainableRPS < gate {
 		return &ExitError{Code: ExitGateFailed, Err: fmt.Errorf("gate failed: max sustainable %.0f req/s is below --min-rps %.0f",
-			c.Run.Breakpoint.MaxSustainableRPS, cfg.MinRPS)}
+			run.Breakpoint.MaxSustainableRPS, gate)}
 	}
 	return nil
 }
