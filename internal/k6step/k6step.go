@@ -118,33 +118,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 	if abs, err := filepath.Abs(secondsPath); err == nil {
 		secondsArg = abs
 	}
-	args := append(append([]string{}, r.K6[1:]...), "run", "--quiet", "--no-color", "--no-usage-report",
-		"--out", "steamtrap="+secondsArg)
-	if !r.KeepSummary {
-		args = append(args, "--summary-mode=disabled", "--no-thresholds")
-	}
-	args = append(args, r.ExtraArgs...)
-	env := map[string]string{
-		"RATE":     strconv.Itoa(spec.RPS),
-		"DURATION": fmt.Sprintf("%ds", int(spec.Duration.Seconds())),
-		"VUS":      strconv.Itoa(spec.PreVUs),
-		"MAX_VUS":  strconv.Itoa(spec.MaxVUs),
-		// Requests still in flight at the step's end get to finish or time
-		// out (and be counted) before k6 stops them.
-		"GRACEFUL_STOP": fmt.Sprintf("%ds", int(math.Ceil((spec.RequestTimeout + gracefulMargin).Seconds()))),
-	}
-	for k, v := range spec.ScriptEnv {
-		env[k] = v
-	}
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		args = append(args, "-e", k+"="+env[k])
-	}
-	args = append(args, r.Script)
+	args := r.args(spec, secondsArg)
 
 	cmd := exec.Command(r.K6[0], args...)
 	cmd.Env = r.Env
@@ -172,21 +146,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 		_ = measure.Follow(followCtx, secondsPath, onSecond)
 	}()
 
-	hardLimit := spec.Duration + 2*spec.RequestTimeout + time.Minute
-	grace := r.StopGrace
-	if grace == 0 {
-		grace = 15 * time.Second
-	}
-	var waitErr, ctxErr error
-	select {
-	case waitErr = <-done:
-	case <-ctx.Done():
-		ctxErr = ctx.Err()
-		waitErr = stop(cmd, done, grace)
-	case <-time.After(hardLimit):
-		ctxErr = fmt.Errorf("%w: k6 was still running %s after the step began; killed", ErrK6, hardLimit)
-		waitErr = stop(cmd, done, grace)
-	}
+	waitErr, ctxErr := r.wait(ctx, cmd, done, spec)
 	res.Finished = time.Now()
 	res.HostBusy = busySince(cpu0, readCPU())
 	res.Proc = proc.finish(cmd.ProcessState, res.Finished)
@@ -206,6 +166,60 @@ func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Secon
 		return res, fmt.Errorf("%w: reading its measurements: %v (is the extension's output linked into %s?)", ErrK6, readErr, r.K6[0])
 	}
 	return res, nil
+}
+
+// args is k6's command line for a step: the steamtrap output to the
+// seconds file, no end-of-test summary or thresholds (unless KeepSummary:
+// k6 would keep every sample for them), and the step's settings as script
+// environment (-e, sorted: the log shows them in a stable order).
+func (r *Runner) args(spec Spec, secondsArg string) []string {
+	args := append(append([]string{}, r.K6[1:]...), "run", "--quiet", "--no-color", "--no-usage-report",
+		"--out", "steamtrap="+secondsArg)
+	if !r.KeepSummary {
+		args = append(args, "--summary-mode=disabled", "--no-thresholds")
+	}
+	args = append(args, r.ExtraArgs...)
+	env := map[string]string{
+		"RATE":     strconv.Itoa(spec.RPS),
+		"DURATION": fmt.Sprintf("%ds", int(spec.Duration.Seconds())),
+		"VUS":      strconv.Itoa(spec.PreVUs),
+		"MAX_VUS":  strconv.Itoa(spec.MaxVUs),
+		// Requests still in flight at the step's end get to finish or time
+		// out (and be counted) before k6 stops them.
+		"GRACEFUL_STOP": fmt.Sprintf("%ds", int(math.Ceil((spec.RequestTimeout + gracefulMargin).Seconds()))),
+	}
+	for k, v := range spec.ScriptEnv {
+		env[k] = v
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "-e", k+"="+env[k])
+	}
+	return append(args, r.Script)
+}
+
+// wait waits for k6 to end: by itself, stopped when ctx ends (ctxErr is
+// ctx's error), or killed when it runs past the step's hard limit.
+func (r *Runner) wait(ctx context.Context, cmd *exec.Cmd, done <-chan error, spec Spec) (waitErr, ctxErr error) {
+	hardLimit := spec.Duration + 2*spec.RequestTimeout + time.Minute
+	grace := r.StopGrace
+	if grace == 0 {
+		grace = 15 * time.Second
+	}
+	select {
+	case waitErr = <-done:
+	case <-ctx.Done():
+		ctxErr = ctx.Err()
+		waitErr = stop(cmd, done, grace)
+	case <-time.After(hardLimit):
+		ctxErr = fmt.Errorf("%w: k6 was still running %s after the step began; killed", ErrK6, hardLimit)
+		waitErr = stop(cmd, done, grace)
+	}
+	return waitErr, ctxErr
 }
 
 // stop sends SIGINT to k6's process group, then SIGKILL after grace.
