@@ -90,34 +90,16 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 			if err != nil {
 				return err
 			}
-			out := &forecast.Output{Service: svc.Name()}
-			switch svc.Sizing() {
-			case guides.ReplicaFormula:
-				var m *forecast.GL006Measured
-				if rep != nil && rep.GL006 != nil {
-					m = rep.GL006.Measured
-				}
-				p, err := forecast.GL006(b, forecast.GL006Input{RatePerS: planning.gl006Rate, Utilisation: planning.utilisation, CPUPerReplicaMillis: cpuPerReplica}, m)
-				if err != nil {
-					return usageErr("%v", err)
-				}
-				out.GL006 = p
-			case guides.GrowthModel:
-				in := forecast.GuideInput{Sites: sites, Growth: growth, Months: months, Now: at}
-				rows, err := forecast.Guide(in)
-				if err != nil {
-					return usageErr("%v", err)
-				}
-				out.Sites, out.Growth, out.Months, out.Now = sites, growth, months, at.Format(time.RFC3339)
-				out.Rows, out.Milestones = rows, forecast.Milestones(rows)
-				out.Guide = &forecast.GuideProvided{Script: "scripts/forecast_capacity.py", Section: "Capacity Planning → Growth Forecasting"}
-				if rep != nil {
-					src := rep.Run.Dir
-					if p, ok := rep.Comparison.Primary(); ok {
-						src += ": " + p.Basis
-					}
-					out.Measured = forecast.NewMeasuredPlan(b, forecast.CapacityOf(rep.Comparison, src), a, rows)
-				}
+			var m forecast.Measurement
+			if rep != nil {
+				m = measurementOf(rep)
+			}
+			out, err := forecast.Forecast(svc, b, forecast.Request{
+				Guide:       forecast.GuideInput{Sites: sites, Growth: growth, Months: months, Now: at},
+				GL006:       forecast.GL006Input{RatePerS: planning.gl006Rate, Utilisation: planning.utilisation, CPUPerReplicaMillis: cpuPerReplica},
+				Assumptions: a}, m)
+			if err != nil {
+				return usageErr("%v", err)
 			}
 			return writeOut(cmd.OutOrStdout(), "", func(w io.Writer) error {
 				if format == "json" {
@@ -148,4 +130,19 @@ func parseNow(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, usageErr("--now %q: want YYYY-MM-DD or RFC 3339, e.g. 2025-11-26", s)
+}
+
+// measurementOf is what an analysed campaign tells the forecast.
+func measurementOf(rep *analysis.Report) forecast.Measurement {
+	var m forecast.Measurement
+	if rep.GL006 != nil {
+		m.GL006 = rep.GL006.Measured
+	}
+	src := rep.Run.Dir
+	if p, ok := rep.Comparison.Primary(); ok {
+		src += ": " + p.Basis
+	}
+	c := forecast.CapacityOf(rep.Comparison, src)
+	m.Capacity = &c
+	return m
 }
