@@ -271,6 +271,9 @@ func (res *Result) judgeCapacity(row *Row, iv Interval, offered func(float64) fl
 // GeneratorBoundText says that the load generator stopped the search, and
 // where.
 func GeneratorBoundText(g *runrecord.GeneratorSummary) string {
+	if g != nil && strings.HasPrefix(g.Reason, "generator-bound") {
+		return strings.TrimSuffix(g.Reason, ".") // the campaign's own sentence says it all
+	}
 	s := "generator-bound"
 	if g != nil && g.CeilingRPS > 0 {
 		s += fmt.Sprintf(" at ~%s req/s", numfmt.Num(g.CeilingRPS))

@@ -118,6 +118,11 @@ func (r *Report) htmlBreakpoint(d *htmlData) {
 	}
 	d.MaxSustainable, d.FirstFailing = rateOrDash(bp.MaxSustainableRPS), rateOrDash(bp.FirstFailingRPS)
 	d.MaxSustainableDetail = fmt.Sprintf("%s req/s per pod on %d replica%s", numOrDash(bp.PerPodMaxSustainableRPS), r.Run.Replicas, plural(r.Run.Replicas))
+	if bp.GeneratorBound && bp.MaxSustainableRPS > 0 {
+		// Not a capacity: a lower bound on it, where the generator gave out.
+		d.MaxSustainable = "≥ " + d.MaxSustainable
+		d.MaxSustainableDetail = "a lower bound: the target's capacity is higher; the load generator gave out first"
+	}
 	d.FirstFailingDetail = "none failed"
 	if bp.FirstFailingRPS > 0 {
 		d.FirstFailingDetail = fmt.Sprintf("%s req/s per pod; %s", numOrDash(bp.PerPodFirstFailingRPS), firstSignal(r))
