@@ -342,7 +342,7 @@ func printSummary(w io.Writer, run *runrecord.Run, rep *report.Report, dir strin
 	fmt.Fprintln(w)
 	switch {
 	case run.Generator != nil && run.Generator.Bound:
-		fmt.Fprintf(w, "inconclusive: %s\n", run.Generator.Reason)
+		fmt.Fprintf(w, "inconclusive: %s\n", run.Generator.Headline())
 	case bp.Found:
 		fmt.Fprintf(w, "breaking point: max sustainable %.0f req/s, first failing %.0f req/s\n  because %s\n", bp.MaxSustainableRPS, bp.FirstFailingRPS, bp.Reason)
 		if run.Config.Replicas > 1 {

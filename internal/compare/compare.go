@@ -233,7 +233,7 @@ func Compare(run *runrecord.Run, b *guides.Benchmarks, o Options) (*Result, erro
 	}
 	switch {
 	case res.GeneratorBound:
-		res.Notes = append(res.Notes, "the run is inconclusive: "+GeneratorBoundText(run.Generator))
+		res.Notes = append(res.Notes, "the run is inconclusive: "+run.Generator.Headline())
 	case run.Status != runrecord.Completed:
 		res.Notes = append(res.Notes, fmt.Sprintf("the run is %s, not completed: the figures are provisional", run.Status))
 	}

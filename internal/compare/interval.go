@@ -3,7 +3,6 @@ package compare
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
@@ -256,7 +255,7 @@ func (res *Result) judgeCapacity(row *Row, iv Interval, offered func(float64) fl
 	case j.Standing == NotComparable:
 	case res.GeneratorBound:
 		row.Verdict = Inconclusive
-		row.ResolutionNeeded = &ResolutionNeeded{Reason: "generator-bound", Text: GeneratorBoundText(g)}
+		row.ResolutionNeeded = &ResolutionNeeded{Reason: "generator-bound", Text: g.Headline()}
 		// GeneratorBoundText starts with the reason.
 		row.Note = "inconclusive: " + row.ResolutionNeeded.Text
 	case j.Standing == Inconclusive:
@@ -266,21 +265,4 @@ func (res *Result) judgeCapacity(row *Row, iv Interval, offered func(float64) fl
 		row.Note = fmt.Sprintf("meets or above: the capacity lies in %s %s per pod, reaching past the band's upper edge %s; a step above %s req/s offered would tell meets from above",
 			iv, row.Unit, numfmt.Num(j.Edge), numfmt.Num(round6(offered(j.Edge))))
 	}
-}
-
-// GeneratorBoundText says that the load generator stopped the search, and
-// where.
-func GeneratorBoundText(g *runrecord.GeneratorSummary) string {
-	if g != nil && strings.HasPrefix(g.Reason, "generator-bound") {
-		return strings.TrimSuffix(g.Reason, ".") // the campaign's own sentence says it all
-	}
-	s := "generator-bound"
-	if g != nil && g.CeilingRPS > 0 {
-		s += fmt.Sprintf(" at ~%s req/s", numfmt.Num(g.CeilingRPS))
-	}
-	s += ": add runners or a bigger generator (the load generator, not the target, gave out"
-	if g != nil && g.Reason != "" {
-		s += ": " + strings.TrimSuffix(g.Reason, ".")
-	}
-	return s + ")"
 }

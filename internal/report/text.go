@@ -205,7 +205,7 @@ func (r *Report) BreakpointLine() string {
 	case len(r.Steps) == 0:
 		return "no step was run"
 	case bp.GeneratorBound:
-		s := "inconclusive: " + compare.GeneratorBoundText(r.Run.Generator)
+		s := "inconclusive: " + r.Run.Generator.Headline()
 		if bp.MaxSustainableRPS > 0 {
 			s += fmt.Sprintf("; the highest rate the target passed: %s req/s%s", rps(bp.MaxSustainableRPS), per(bp.MaxSustainableRPS))
 		}

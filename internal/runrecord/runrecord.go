@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/greenlang/loadgen/internal/atomicfile"
 	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/numfmt"
 )
 
 // Schema identifies this version of run.json.
@@ -139,6 +141,21 @@ type Generator struct {
 	Bound     bool     `json:"bound"`
 	LimitedBy string   `json:"limited_by,omitempty"`
 	Evidence  []string `json:"evidence,omitempty"`
+}
+
+// Headline says that the load generator stopped the search, where, and
+// what to do: the sentence the terminal, the reports and the comparison
+// all print for an inconclusive campaign.
+func (g *GeneratorSummary) Headline() string {
+	s := "generator-bound"
+	if g != nil && g.CeilingRPS > 0 {
+		s += " at ~" + numfmt.Num(g.CeilingRPS) + " req/s"
+	}
+	s += ": add runners or a bigger generator (the load generator, not the target, gave out"
+	if g != nil && g.Reason != "" {
+		s += ": " + strings.TrimSuffix(g.Reason, ".")
+	}
+	return s + ")"
 }
 
 // GeneratorSummary is the campaign's word on its load generator.

@@ -3,6 +3,7 @@ package stress
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/k6step"
@@ -34,13 +35,14 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 		if ceil == nil {
 			return nil
 		}
-		reason := fmt.Sprintf("generator-bound at ~%.0f req/s: add runners or a bigger generator", ceil.OfferedRPS)
+		var why []string
 		if bp.MaxSustainableRPS > 0 {
-			reason += fmt.Sprintf(" (the target kept every limit up to %.0f req/s; its breaking point is higher)", bp.MaxSustainableRPS)
+			why = append(why, fmt.Sprintf("the target kept every limit up to %.0f req/s; its breaking point is higher", bp.MaxSustainableRPS))
 		}
 		if len(ceil.Reasons) > 0 {
-			reason += "; " + ceil.Reasons[0].String()
+			why = append(why, ceil.Reasons[0].String())
 		}
+		reason := strings.Join(why, "; ")
 		return &runrecord.GeneratorSummary{Bound: true, CeilingRPS: ceil.OfferedRPS, Reason: reason}
 	}
 	if bp.Found {

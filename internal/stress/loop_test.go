@@ -121,7 +121,7 @@ func TestCampaignLoopAgainstKnownCapacity(t *testing.T) {
 				assert.False(t, bp.Found, "never a breaking point from a saturated generator")
 				assert.True(t, g.Bound)
 				assert.InDelta(t, tc.ceiling, g.CeilingRPS, tc.ceiling*0.03)
-				assert.Contains(t, g.Reason, "generator-bound at ~")
+				assert.Contains(t, g.Headline(), "generator-bound at ~")
 				assert.Contains(t, c.Run.AbortReason, "add runners or a bigger generator")
 				assert.LessOrEqual(t, float64(c.Run.Search.Hi-c.Run.Search.Lo)/float64(c.Run.Search.Lo), 0.02, "searched up to the ceiling")
 				for _, s := range c.Run.Steps {

@@ -138,7 +138,7 @@ func (c *Campaign) Execute(ctx context.Context) error {
 		step, ok := c.Plan.Next()
 		if !ok {
 			if pr := c.Plan.Progress(); pr.HiIsCeiling {
-				reason := c.Run.Generator.Reason
+				reason := c.Run.Generator.Headline()
 				return finish(runrecord.Inconclusive, reason, fmt.Errorf("%w: %s", ErrInconclusive, reason))
 			}
 			return finish(runrecord.Completed, "", nil)
@@ -390,7 +390,7 @@ func (c *Campaign) update() {
 	}
 	c.Run.Generator = GeneratorSummary(c.Run.Steps, c.Run.Breakpoint, pr.HiIsCeiling)
 	if pr.HiIsCeiling && !c.Run.Breakpoint.Found {
-		c.Run.Breakpoint.Reason = c.Run.Generator.Reason
+		c.Run.Breakpoint.Reason = c.Run.Generator.Headline()
 	}
 }
 
