@@ -30,10 +30,10 @@ func main() {
 		addr     = flag.String("addr", "127.0.0.1:0", "listen address (loopback)")
 	)
 	flag.Parse()
-	var h truth.Counter
+	var h *truth.Counter
 	switch *kind {
 	case "bucket":
-		h = *truth.Count(truth.Bucket(*capacity))
+		h = truth.Count(truth.Bucket(*capacity))
 	case "queue":
 		workers := max(1, int(*capacity*service.Seconds()+0.5))
 		q := *queue
@@ -41,16 +41,16 @@ func main() {
 			q = int(*capacity)
 		}
 		fmt.Fprintf(os.Stderr, "queue: %d workers × %s = %.0f req/s, %d places\n", workers, *service, float64(workers)/service.Seconds(), q)
-		h = *truth.Count(truth.Queue(workers, *service, q))
+		h = truth.Count(truth.Queue(workers, *service, q))
 	case "instant":
-		h = *truth.Count(truth.Instant())
+		h = truth.Count(truth.Instant())
 	default:
 		fmt.Fprintf(os.Stderr, "truthsrv: --kind %q: want bucket, queue or instant\n", *kind)
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	url, err := truth.Serve(ctx, *addr, &h)
+	url, err := truth.Serve(ctx, *addr, h)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "truthsrv: %v\n", err)
 		os.Exit(2)
