@@ -292,8 +292,7 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	add := func(s Signal, format string, args ...any) {
 		rs = append(rs, Reason{Signal: s, Detail: fmt.Sprintf(format, args...)})
 	}
-	offered := o.OfferedRPS * o.DurationS
-	dropped := o.DroppedIterations > 0 && float64(o.DroppedIterations) > c.DroppedTolerance*offered
+	offered, dropped := o.OfferedRPS*o.DurationS, droppedBeyond(o, c)
 	starved, evidence := generatorStarved(o, c, dropped)
 	if o.Requests == 0 {
 		if starved {
@@ -378,10 +377,13 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 // too small.
 func Starved(o Observation, c Criteria) bool {
 	c = c.WithDefaults()
-	offered := o.OfferedRPS * o.DurationS
-	dropped := o.DroppedIterations > 0 && float64(o.DroppedIterations) > c.DroppedTolerance*offered
-	starved, _ := generatorStarved(o, c, dropped)
+	starved, _ := generatorStarved(o, c, droppedBeyond(o, c))
 	return starved
+}
+
+// droppedBeyond says k6 dropped more arrivals than the tolerance.
+func droppedBeyond(o Observation, c Criteria) bool {
+	return o.DroppedIterations > 0 && float64(o.DroppedIterations) > c.DroppedTolerance*o.OfferedRPS*o.DurationS
 }
 
 // generatorStarved says whether the generator was saturated, and what
