@@ -47,6 +47,9 @@ type Runner struct {
 	// only the per-second output, and the summary's metrics engine keeps every
 	// sample, so k6's memory would grow all step long.
 	KeepSummary bool
+	// Runners is how many k6 processes run each step (0 or 1: one); see
+	// Run.
+	Runners int
 	// ExtraArgs are more `k6 run` flags (e.g. --summary-export FILE, which
 	// needs KeepSummary), put before the script.
 	ExtraArgs []string
@@ -83,8 +86,51 @@ type Result struct {
 	// busy while k6 ran: near 1, the generator may have limited the step.
 	HostBusy float64
 	// Proc is the k6 process's own CPU and memory, second by second, and the
-	// CPUs it was allowed (see CPUFraction).
+	// CPUs it was allowed (see CPUFraction); zero with several runners (see
+	// Runners).
 	Proc ProcInfo
+	// Runners are the step's k6 runners when it ran as several (nil for
+	// one); Seconds, ExitCode (the highest) and Began (the latest runner's
+	// start) are then theirs merged.
+	Runners []RunnerResult
+}
+
+// RunnerResult is what one of a step's several k6 runners left behind.
+type RunnerResult struct {
+	// ID is the runner's number, 1 to n (k6's instance_id tag).
+	ID string
+	// Segment is its execution segment, e.g. "1/3:2/3".
+	Segment string
+	// SecondsFile and LogFile are relative to the run directory.
+	SecondsFile, LogFile string
+	// Began is when the runner started its load; zero if unknown.
+	Began    time.Time
+	Finished time.Time
+	// Seconds are the runner's own per-second records, late supplements
+	// folded in.
+	Seconds  []measure.Second
+	ExitCode int
+	// Proc is the runner's process health; zero for a remote runner.
+	Proc ProcInfo
+	// Failure says why the runner failed (a pod's reason, a k6 that could
+	// not start); "" when it did not. A step with a failed runner is not
+	// the step asked for.
+	Failure string
+
+	waitErr, readErr error
+}
+
+// LoadSpan is when every runner of the step offered load, for a step of
+// duration d: from the latest runner's start, for d less the runners' skew.
+func (r Result) LoadSpan(d time.Duration) (time.Time, time.Duration) {
+	if len(r.Runners) == 0 {
+		return r.Began, d
+	}
+	began := make([]time.Time, len(r.Runners))
+	for i, one := range r.Runners {
+		began[i] = one.Began
+	}
+	return measure.LoadSpan(began, d)
 }
 
 // gracefulMargin is how much longer than the request timeout k6 waits for
@@ -96,85 +142,284 @@ var ErrK6 = errors.New("k6 failed")
 
 // Run runs the step and calls onSecond (from another goroutine) with each
 // second as k6 writes it. When ctx ends, k6 is stopped cleanly and ctx's
-// error is returned with whatever was measured.
+// error is returned with whatever was measured. With Runners > 1 the step
+// runs as that many k6 processes, each offering its execution segment of
+// the load; onSecond gets their seconds merged, and so does the Result.
 func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Second)) (Result, error) {
 	base := fmt.Sprintf("step-%02d", spec.Index)
 	if spec.Attempt > 1 {
 		base += fmt.Sprintf("-retry%d", spec.Attempt-1)
 	}
+	n := max(r.Runners, 1)
+	if n == 1 {
+		return r.runOne(ctx, spec, base, onSecond)
+	}
+	return r.runMany(ctx, spec, base, n, onSecond)
+}
+
+// runOne runs the step as one k6 process.
+func (r *Runner) runOne(ctx context.Context, spec Spec, base string, onSecond func(measure.Second)) (Result, error) {
 	res := Result{SecondsFile: base + ".ndjson", LogFile: base + ".log"}
-	secondsPath := filepath.Join(r.Dir, res.SecondsFile)
-	_ = os.Remove(secondsPath)
-	logFile, err := os.Create(filepath.Join(r.Dir, res.LogFile))
+	p, err := r.launch(spec, launchSpec{seconds: res.SecondsFile, log: res.LogFile}, onSecond)
 	if err != nil {
 		return res, err
 	}
-	defer logFile.Close()
-	log := &redactor{w: logFile, secrets: r.Redact}
-
-	// k6 gets the seconds file's absolute path: the pid file names it, and
-	// StopLeftover finds it on k6's command line.
-	secondsArg := secondsPath
-	if abs, err := filepath.Abs(secondsPath); err == nil {
-		secondsArg = abs
-	}
-	args := r.args(spec, secondsArg)
-
-	cmd := exec.Command(r.K6[0], args...)
-	cmd.Env = r.Env
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	setDeathSignal(cmd.SysProcAttr) // k6 dies with the driver (see startLocked)
-	fmt.Fprintf(log, "# %s %s\n", r.K6[0], strings.Join(args, " "))
-
-	res.Started = time.Now()
-	cpu0 := readCPU()
-	done, err := startLocked(cmd)
-	if err != nil {
-		return res, fmt.Errorf("%w: starting %s: %v", ErrK6, r.K6[0], err)
-	}
-	if err := writePidFile(r.Dir, cmd.Process.Pid, secondsArg); err != nil {
-		fmt.Fprintf(log, "# writing %s: %v\n", PidFile, err)
+	if err := writePidFile(r.Dir, []*process{p}); err != nil {
+		fmt.Fprintf(p.log, "# writing %s: %v\n", PidFile, err)
 	}
 	defer os.Remove(filepath.Join(r.Dir, PidFile)) // after k6 has been waited for, on every path below
-	proc := startSampler(hostFS, cmd.Process.Pid, time.Now())
-	followCtx, stopFollow := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = measure.Follow(followCtx, secondsPath, onSecond)
-	}()
-
-	waitErr, ctxErr := r.wait(ctx, cmd, done, spec)
-	res.Finished = time.Now()
+	res.Started = p.started
+	cpu0 := readCPU()
+	waitErr, ctxErr := r.wait(ctx, p.cmd, p.done, spec)
+	one := p.finish(waitErr)
+	res.Finished = one.Finished
 	res.HostBusy = busySince(cpu0, readCPU())
-	res.Proc = proc.finish(cmd.ProcessState, res.Finished)
-	log.flush()
-	stopFollow()
-	wg.Wait()
-	res.ExitCode = exitCode(waitErr)
-
-	began, secs, readErr := readSeconds(secondsPath)
-	res.Began, res.Seconds = began, measure.FoldLate(secs)
+	res.Proc, res.ExitCode, res.Began, res.Seconds = one.Proc, one.ExitCode, one.Began, one.Seconds
 	switch {
 	case ctxErr != nil:
 		return res, ctxErr
-	case waitErr != nil && res.ExitCode != 99: // 99: thresholds failed, not our concern here
-		return res, fmt.Errorf("%w (exit %d): %s", ErrK6, res.ExitCode, tail(filepath.Join(r.Dir, res.LogFile), 6))
-	case readErr != nil:
-		return res, fmt.Errorf("%w: reading its measurements: %v (is the extension's output linked into %s?)", ErrK6, readErr, r.K6[0])
+	default:
+		return res, r.failure(one)
 	}
-	return res, nil
+}
+
+// failure is the error of a runner whose k6 failed, or nil.
+func (r *Runner) failure(one RunnerResult) error {
+	switch {
+	case one.waitErr != nil && one.ExitCode != 99: // 99: thresholds failed, not our concern here
+		return fmt.Errorf("%w (exit %d): %s", ErrK6, one.ExitCode, tail(filepath.Join(r.Dir, one.LogFile), 6))
+	case one.readErr != nil:
+		return fmt.Errorf("%w: reading its measurements: %v (is the extension's output linked into %s?)", ErrK6, one.readErr, r.K6[0])
+	}
+	return nil
+}
+
+// runMany runs the step as n k6 processes with k6's execution segments
+// (i/n:(i+1)/n of the sequence 0,1/n,…,1, as k6-operator runs them), each
+// writing its own seconds file and log (step-NN.rI.ndjson, step-NN.rI.log).
+// Their seconds are merged per wall-clock second into step-NN.ndjson. If one
+// runner fails, the others are stopped.
+func (r *Runner) runMany(ctx context.Context, spec Spec, base string, n int, onSecond func(measure.Second)) (Result, error) {
+	res := Result{SecondsFile: base + ".ndjson", LogFile: base + ".r1.log"}
+	var mu sync.Mutex
+	live := measure.NewLiveMerger(n, func(s measure.Second) {
+		if onSecond != nil {
+			onSecond(s)
+		}
+	})
+	procs := make([]*process, 0, n)
+	stopAll := func() {
+		for _, p := range procs {
+			_ = stop(p.cmd, p.done, 0)
+		}
+	}
+	cpu0 := readCPU()
+	res.Started = time.Now()
+	for i := 1; i <= n; i++ {
+		ls := launchSpec{
+			seconds: fmt.Sprintf("%s.r%d.ndjson", base, i), log: fmt.Sprintf("%s.r%d.log", base, i),
+			id: strconv.Itoa(i), segment: Segment(i, n), extra: SegmentArgs(i, n),
+		}
+		p, err := r.launch(spec, ls, func(s measure.Second) {
+			mu.Lock()
+			defer mu.Unlock()
+			live.Add(i-1, s)
+		})
+		if err != nil {
+			stopAll()
+			for _, p := range procs {
+				p.finish(nil)
+			}
+			return res, err
+		}
+		procs = append(procs, p)
+	}
+	if err := writePidFile(r.Dir, procs); err != nil {
+		fmt.Fprintf(procs[0].log, "# writing %s: %v\n", PidFile, err)
+	}
+	defer os.Remove(filepath.Join(r.Dir, PidFile))
+
+	// Each runner is waited for on its own; the first to fail cancels the
+	// others (a step with a dead runner is not the step asked for).
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type waited struct{ waitErr, ctxErr error }
+	results := make([]waited, n)
+	var wg sync.WaitGroup
+	for i, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, c := r.wait(runCtx, p.cmd, p.done, spec)
+			results[i] = waited{w, c}
+			if w != nil && exitCode(w) != 99 {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	res.Finished = time.Now()
+	res.HostBusy = busySince(cpu0, readCPU())
+
+	streams := make([][]measure.Second, n)
+	began := make([]time.Time, n)
+	var firstErr error
+	for i, p := range procs {
+		one := p.finish(results[i].waitErr)
+		res.Runners = append(res.Runners, one)
+		streams[i], began[i] = one.Seconds, one.Began
+		res.ExitCode = max(res.ExitCode, one.ExitCode)
+		if err := r.failure(one); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("runner %d of %d: %w", i+1, n, err)
+		}
+	}
+	mu.Lock()
+	live.Flush()
+	mu.Unlock()
+	res.Seconds = measure.MergeRunners(streams...)
+	res.Began, _ = measure.LoadSpan(began, spec.Duration)
+	if err := writeSeconds(filepath.Join(r.Dir, res.SecondsFile), res.Began, res.Seconds); err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("writing the merged seconds: %w", err)
+	}
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	for _, w := range results {
+		if w.ctxErr != nil && !errors.Is(w.ctxErr, context.Canceled) && firstErr == nil {
+			firstErr = w.ctxErr // killed past its hard limit
+		}
+	}
+	return res, firstErr
+}
+
+// launchSpec names one k6 process of a step.
+type launchSpec struct {
+	seconds, log string   // file names in the run directory
+	id, segment  string   // runner id and execution segment ("" for one runner)
+	extra        []string // more flags (the segment's)
+}
+
+// process is one running k6.
+type process struct {
+	ls          launchSpec
+	secondsPath string
+	secondsArg  string // absolute: the pid file names it, StopLeftover finds it on k6's command line
+	logFile     *os.File
+	log         *redactor
+	cmd         *exec.Cmd
+	done        <-chan error
+	started     time.Time
+	sampler     *sampler
+	stopFollow  context.CancelFunc
+	following   sync.WaitGroup
+}
+
+// launch starts one k6 process and follows its seconds file.
+func (r *Runner) launch(spec Spec, ls launchSpec, onSecond func(measure.Second)) (*process, error) {
+	p := &process{ls: ls, secondsPath: filepath.Join(r.Dir, ls.seconds)}
+	_ = os.Remove(p.secondsPath)
+	logFile, err := os.Create(filepath.Join(r.Dir, ls.log))
+	if err != nil {
+		return nil, err
+	}
+	p.logFile, p.log = logFile, &redactor{w: logFile, secrets: r.Redact}
+	p.secondsArg = p.secondsPath
+	if abs, err := filepath.Abs(p.secondsPath); err == nil {
+		p.secondsArg = abs
+	}
+	args := r.args(spec, p.secondsArg, ls.extra)
+	p.cmd = exec.Command(r.K6[0], args...)
+	p.cmd.Env = r.Env
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setDeathSignal(p.cmd.SysProcAttr) // k6 dies with the driver (see startLocked)
+	fmt.Fprintf(p.log, "# %s %s\n", r.K6[0], strings.Join(args, " "))
+
+	p.started = time.Now()
+	p.done, err = startLocked(p.cmd)
+	if err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("%w: starting %s: %v", ErrK6, r.K6[0], err)
+	}
+	p.sampler = startSampler(hostFS, p.cmd.Process.Pid, time.Now())
+	followCtx, stopFollow := context.WithCancel(context.Background())
+	p.stopFollow = stopFollow
+	p.following.Add(1)
+	go func() {
+		defer p.following.Done()
+		_ = measure.Follow(followCtx, p.secondsPath, onSecond)
+	}()
+	return p, nil
+}
+
+// finish collects a process that has been waited for (waitErr is what its
+// wait returned): its CPU and memory, its log, and its seconds.
+func (p *process) finish(waitErr error) RunnerResult {
+	one := RunnerResult{ID: p.ls.id, Segment: p.ls.segment, SecondsFile: p.ls.seconds, LogFile: p.ls.log,
+		Finished: time.Now(), waitErr: waitErr}
+	one.Proc = p.sampler.finish(p.cmd.ProcessState, one.Finished)
+	p.log.flush()
+	p.logFile.Close()
+	p.stopFollow()
+	p.following.Wait()
+	one.ExitCode = exitCode(waitErr)
+	began, secs, readErr := readSeconds(p.secondsPath)
+	one.Began, one.Seconds, one.readErr = began, measure.FoldLate(secs), readErr
+	return one
+}
+
+// writeSeconds writes a seconds file (header, then each second).
+func writeSeconds(path string, began time.Time, secs []measure.Second) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := measure.NewWriter(f)
+	err = w.WriteHeader(measure.NewHeader(began))
+	for _, s := range secs {
+		if err == nil {
+			err = w.WriteSecond(s)
+		}
+	}
+	return errors.Join(err, f.Close())
+}
+
+// Segment is runner i's (1-based) execution segment of n, as k6-operator
+// writes it: "0:1/3", "1/3:2/3", "2/3:1".
+func Segment(i, n int) string {
+	part := func(k int) string {
+		switch k {
+		case 0:
+			return "0"
+		case n:
+			return "1"
+		}
+		return fmt.Sprintf("%d/%d", k, n)
+	}
+	return part(i-1) + ":" + part(i)
+}
+
+// SegmentArgs are the flags k6-operator gives runner i (1-based) of n > 1:
+// its execution segment and the whole sequence, so that every runner splits
+// the load the same way and the parts add up to exactly the whole.
+func SegmentArgs(i, n int) []string {
+	seq := []string{"0"}
+	for k := 1; k < n; k++ {
+		seq = append(seq, fmt.Sprintf("%d/%d", k, n))
+	}
+	seq = append(seq, "1")
+	return []string{"--execution-segment=" + Segment(i, n), "--execution-segment-sequence=" + strings.Join(seq, ","),
+		"--tag", "instance_id=" + strconv.Itoa(i)}
 }
 
 // args is k6's command line for a step: the steamtrap output to the
 // seconds file, no end-of-test summary or thresholds (unless KeepSummary:
 // k6 would keep every sample for them), and the step's settings as script
 // environment (-e, sorted: the log shows them in a stable order).
-func (r *Runner) args(spec Spec, secondsArg string) []string {
+func (r *Runner) args(spec Spec, secondsArg string, extra []string) []string {
 	args := append(append([]string{}, r.K6[1:]...), "run", "--quiet", "--no-color", "--no-usage-report",
 		"--out", "steamtrap="+secondsArg)
+	args = append(args, extra...)
 	if !r.KeepSummary {
 		args = append(args, "--summary-mode=disabled", "--no-thresholds")
 	}

@@ -467,27 +467,32 @@ func startLocked(cmd *exec.Cmd) (<-chan error, error) {
 	return done, nil
 }
 
-// PidFile is the file in a run directory that names the k6 process of the
-// step in progress: its pid, then the absolute path of the step's seconds
+// PidFile is the file in a run directory that names the k6 processes of the
+// step in progress: for each, its pid, then the absolute path of its seconds
 // file (which is on k6's command line), one per line. It is removed when the
 // step ends; one left behind means a driver died during a step.
 const PidFile = "k6.pid"
 
-func writePidFile(dir string, pid int, secondsPath string) error {
-	p := filepath.Join(dir, PidFile)
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, []byte(fmt.Sprintf("%d\n%s\n", pid, secondsPath)), 0o644); err != nil {
+func writePidFile(dir string, procs []*process) error {
+	var b strings.Builder
+	for _, p := range procs {
+		fmt.Fprintf(&b, "%d\n%s\n", p.cmd.Process.Pid, p.secondsArg)
+	}
+	path := filepath.Join(dir, PidFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, p)
+	return os.Rename(tmp, path)
 }
 
-// StopLeftover stops the k6 that a previous driver left running in run
-// directory dir, if any: it reads dir's pid file, checks that the process is
-// alive and is that step's k6 (its command line names the step's seconds
-// file in dir, so a reused pid is never touched), kills its process group,
-// waits up to 2 s for it to go, and removes the pid file. It returns the
-// pids it stopped; none and no error when there was nothing to stop.
+// StopLeftover stops the k6 processes that a previous driver left running
+// in run directory dir, if any: it reads dir's pid file, checks for each
+// process that it is alive and is that step's k6 (its command line names
+// its seconds file in dir, so a reused pid is never touched), kills its
+// process group, waits up to 2 s for it to go, and removes the pid file. It
+// returns the pids it stopped; none and no error when there was nothing to
+// stop.
 func StopLeftover(dir string) (pids []int, err error) {
 	return hostFS.stopLeftover(dir, 2*time.Second)
 }
@@ -502,16 +507,41 @@ func (fs procFS) stopLeftover(dir string, wait time.Duration) ([]int, error) {
 		return nil, err
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	pid, perr := strconv.Atoi(strings.TrimSpace(lines[0]))
-	if perr != nil || pid <= 1 || len(lines) < 2 || strings.TrimSpace(lines[1]) == "" {
+	if len(lines) < 2 || len(lines)%2 != 0 {
 		_ = os.Remove(pidPath)
-		return nil, fmt.Errorf("%s: not a pid and a seconds file: %q", pidPath, string(b))
+		return nil, fmt.Errorf("%s: not pids and seconds files: %q", pidPath, string(b))
 	}
-	seconds := strings.TrimSpace(lines[1])
+	var stopped []int
+	var errs []error
+	for i := 0; i < len(lines); i += 2 {
+		pid, perr := strconv.Atoi(strings.TrimSpace(lines[i]))
+		seconds := strings.TrimSpace(lines[i+1])
+		if perr != nil || pid <= 1 || seconds == "" {
+			errs = append(errs, fmt.Errorf("%s: not a pid and a seconds file: %q", pidPath, lines[i]+"\n"+lines[i+1]))
+			continue
+		}
+		ok, err := fs.stopOne(pid, dir, seconds, wait)
+		if ok {
+			stopped = append(stopped, pid)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		_ = os.Remove(pidPath)
+		return stopped, errors.Join(errs...)
+	}
+	return stopped, os.Remove(pidPath)
+}
+
+// stopOne kills pid's process group if pid is still the step's k6 writing
+// seconds in dir, and waits up to wait for it to go.
+func (fs procFS) stopOne(pid int, dir, seconds string, wait time.Duration) (bool, error) {
 	st, err := fs.stat(pid)
 	if err != nil || st.state == 'Z' || !fs.isStepK6(pid, dir, seconds) {
 		// Gone, or the pid now belongs to another process: nothing to stop.
-		return nil, os.Remove(pidPath)
+		return false, nil
 	}
 	if st.pgrp == pid {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
@@ -522,14 +552,13 @@ func (fs procFS) stopLeftover(dir string, wait time.Duration) ([]int, error) {
 	for {
 		st2, err := fs.stat(pid)
 		if err != nil || st2.state == 'Z' || st2.startTicks != st.startTicks {
-			break
+			return true, nil
 		}
 		if time.Now().After(deadline) {
-			return []int{pid}, fmt.Errorf("k6 (pid %d) left by a previous driver is still running %s after SIGKILL", pid, wait)
+			return true, fmt.Errorf("k6 (pid %d) left by a previous driver is still running %s after SIGKILL", pid, wait)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return []int{pid}, os.Remove(pidPath)
 }
 
 // isStepK6 reports whether pid's command line names seconds, a file in dir.

@@ -362,7 +362,7 @@ func TestStopLeftover(t *testing.T) {
 
 	// A live k6 of this run directory: stopped, with its group, and the file removed.
 	k6 := start("run", "--out", "steamtrap="+seconds, "script.js")
-	require.NoError(t, writePidFile(dir, k6.Process.Pid, seconds))
+	require.NoError(t, writePidFile(dir, []*process{{cmd: k6, secondsArg: seconds}}))
 	began := time.Now()
 	pids, err = StopLeftover(dir)
 	require.NoError(t, err)
@@ -374,9 +374,21 @@ func TestStopLeftover(t *testing.T) {
 	assert.Equal(t, syscall.SIGKILL, ee.Sys().(syscall.WaitStatus).Signal())
 	assert.NoFileExists(t, pidFile)
 
+	// Several runners of one step: all stopped.
+	seconds2 := filepath.Join(dir, "step-03.r2.ndjson")
+	r1 := start("run", "--out", "steamtrap="+seconds, "script.js")
+	r2 := start("run", "--out", "steamtrap="+seconds2, "script.js")
+	require.NoError(t, writePidFile(dir, []*process{{cmd: r1, secondsArg: seconds}, {cmd: r2, secondsArg: seconds2}}))
+	pids, err = StopLeftover(dir)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []int{r1.Process.Pid, r2.Process.Pid}, pids)
+	assert.Error(t, r1.Wait())
+	assert.Error(t, r2.Wait())
+	assert.NoFileExists(t, pidFile)
+
 	// A live process that is not this directory's k6 (a reused pid): left alone.
 	other := start("run", "--out", "steamtrap=/elsewhere/step-03.ndjson", "script.js")
-	require.NoError(t, writePidFile(dir, other.Process.Pid, seconds))
+	require.NoError(t, writePidFile(dir, []*process{{cmd: other, secondsArg: seconds}}))
 	pids, err = StopLeftover(dir)
 	assert.NoError(t, err)
 	assert.Empty(t, pids)
@@ -388,7 +400,7 @@ func TestStopLeftover(t *testing.T) {
 	// A pid file naming a seconds file in another directory: left alone too.
 	elsewhere := filepath.Join(t.TempDir(), "step-03.ndjson")
 	third := start("run", "--out", "steamtrap="+elsewhere, "script.js")
-	require.NoError(t, writePidFile(dir, third.Process.Pid, elsewhere))
+	require.NoError(t, writePidFile(dir, []*process{{cmd: third, secondsArg: elsewhere}}))
 	pids, err = StopLeftover(dir)
 	assert.NoError(t, err)
 	assert.Empty(t, pids)
@@ -396,7 +408,7 @@ func TestStopLeftover(t *testing.T) {
 	// A k6 that is already gone.
 	gone := helper("sleep", 0)
 	require.NoError(t, gone.Run())
-	require.NoError(t, writePidFile(dir, gone.Process.Pid, seconds))
+	require.NoError(t, writePidFile(dir, []*process{{cmd: gone, secondsArg: seconds}}))
 	pids, err = StopLeftover(dir)
 	assert.NoError(t, err)
 	assert.Empty(t, pids)
