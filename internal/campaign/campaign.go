@@ -107,6 +107,14 @@ type Config struct {
 	Timeout      Duration `json:"request_timeout" yaml:"request_timeout"`
 	Retries      int      `json:"invalid_retries" yaml:"invalid_retries"`
 	Seed         uint64   `json:"seed" yaml:"seed"`
+	// Executor runs the steps' k6: "local" (processes on this machine, the
+	// default) or "k6-operator" (a TestRun on Kubernetes).
+	Executor string `json:"executor,omitempty" yaml:"executor"`
+	// Runners is how many k6 runners share each step (k6 execution
+	// segments); 0 means 1.
+	Runners int `json:"runners,omitempty" yaml:"runners"`
+	// Kubernetes is where the k6-operator executor runs the steps.
+	Kubernetes Kubernetes `json:"kubernetes,omitzero" yaml:"kubernetes"`
 	// Env is extra script environment (never secrets: they would be stored).
 	Env map[string]string `json:"env,omitempty" yaml:"env"`
 	// TargetCapacityFactor degrades the embedded reference target (Target
@@ -116,6 +124,23 @@ type Config struct {
 	// as documented), so that a GL-006 campaign fits in minutes.
 	TargetTimeScale float64 `json:"target_time_scale,omitempty" yaml:"target_time_scale"`
 }
+
+// Executors.
+const (
+	LocalExecutor      = "local"
+	K6OperatorExecutor = "k6-operator"
+)
+
+// Kubernetes are the k6-operator executor's settings: where its TestRuns
+// go and what they run. (The kubeconfig and the collector's address belong
+// to the machine that drives the campaign, not to the campaign.)
+type Kubernetes struct {
+	Namespace   string `json:"namespace,omitempty" yaml:"namespace"`
+	RunnerImage string `json:"runner_image,omitempty" yaml:"runner_image"`
+}
+
+// RunnerCount is how many k6 runners share each step.
+func (c Config) RunnerCount() int { return max(c.Runners, 1) }
 
 // Defaults reproduce the GL-008 guide's stress procedure: 100 to 2000 req/s
 // in steps of 100, 2 minutes each, 30 s cool-down, failing at more than 100
@@ -280,6 +305,24 @@ func (c Config) Validate() error {
 	}
 	if c.Retries < 0 || c.Retries > 10 {
 		bad("--invalid-retries %d: want 0–10", c.Retries)
+	}
+	switch c.Executor {
+	case "", LocalExecutor:
+		if c.Runners < 0 || c.Runners > 64 {
+			bad("--runners %d: want 1–64 local runners", c.Runners)
+		}
+	case K6OperatorExecutor:
+		if c.Runners < 0 || c.Runners > 1000 {
+			bad("--runners %d: want 1–1000", c.Runners)
+		}
+		if c.Target == EmbeddedTarget {
+			bad("--executor k6-operator cannot load the embedded target: it lives in this process, out of the runner pods' reach; give --target a URL the cluster reaches")
+		}
+		if c.Kubernetes.RunnerImage == "" {
+			bad("--executor k6-operator needs --runner-image (a k6 built with xk6-steamtrap; see deploy/k6-operator)")
+		}
+	default:
+		bad("--executor %q: want local or k6-operator", c.Executor)
 	}
 	if c.TargetCapacityFactor < 0 {
 		bad("--target-capacity-factor %v: want > 0", c.TargetCapacityFactor)

@@ -142,6 +142,10 @@ func bindCampaignFlags(fl *pflag.FlagSet, c *campaign.Config) {
 	durFlag(fl, &c.Timeout, "request-timeout", "per-request timeout (default: the operation's own: 30s; GL-006: 4 × its §8.1 duration, at least 30s)")
 	fl.IntVar(&c.Retries, "invalid-retries", d.Retries, "retries of a step the generator could not offer, with twice the VUs")
 	fl.Uint64Var(&c.Seed, "seed", d.Seed, "payload seed")
+	fl.StringVar(&c.Executor, "executor", d.Executor, "where each step's k6 runs: local (processes here) or k6-operator (a TestRun on Kubernetes)")
+	fl.IntVar(&c.Runners, "runners", d.Runners, "k6 runners per step, each offering its execution segment of the load; their seconds are merged exactly (default 1)")
+	fl.StringVar(&c.Kubernetes.Namespace, "namespace", d.Kubernetes.Namespace, "k6-operator: namespace of the TestRuns (default: the kubeconfig's)")
+	fl.StringVar(&c.Kubernetes.RunnerImage, "runner-image", d.Kubernetes.RunnerImage, "k6-operator: runner image, a k6 built with xk6-steamtrap (see deploy/k6-operator)")
 	fl.Float64Var(&c.TargetCapacityFactor, "target-capacity-factor", d.TargetCapacityFactor, "embedded target: capacity multiplier (e.g. 0.7 = a degraded build)")
 	fl.Float64Var(&c.TargetTimeScale, "target-time-scale", d.TargetTimeScale, "embedded target: GL-006 durations multiplier (e.g. 0.1)")
 }

@@ -67,6 +67,9 @@ type Setup struct {
 	// to a log.
 	Env, Secrets []string
 	Versions     runrecord.Versions
+	// Runner runs the steps instead of local k6 processes (the k6-operator
+	// executor); it gets the script's path.
+	Runner func(script string) (StepRunner, error)
 }
 
 // Open opens a campaign to Execute: a new one when run is nil (it creates
@@ -108,8 +111,11 @@ func Open(run *runrecord.Run, cfg campaign.Config, s Setup) (*Campaign, error) {
 	if err != nil {
 		return nil, badInput("%v", err)
 	}
-	return &Campaign{
-		Cfg: cfg, Dir: dir, BaseURL: s.BaseURL, Run: run, Plan: plan,
-		Runner: &k6step.Runner{K6: s.K6, Script: scriptPath, Dir: dir, Env: s.Env, Redact: s.Secrets},
-	}, nil
+	var runner StepRunner = &k6step.Runner{K6: s.K6, Script: scriptPath, Dir: dir, Env: s.Env, Redact: s.Secrets, Runners: cfg.RunnerCount()}
+	if s.Runner != nil {
+		if runner, err = s.Runner(scriptPath); err != nil {
+			return nil, err
+		}
+	}
+	return &Campaign{Cfg: cfg, Dir: dir, BaseURL: s.BaseURL, Run: run, Plan: plan, Runner: runner}, nil
 }
