@@ -412,13 +412,22 @@ func SegmentArgs(i, n int) []string {
 		"--tag", "instance_id=" + strconv.Itoa(i)}
 }
 
-// args is k6's command line for a step: the steamtrap output to the
-// seconds file, no end-of-test summary or thresholds (unless KeepSummary:
-// k6 would keep every sample for them), and the step's settings as script
-// environment (-e, sorted: the log shows them in a stable order).
+// args is k6's command line for a step: `run`, RunFlags, the script.
 func (r *Runner) args(spec Spec, secondsArg string, extra []string) []string {
-	args := append(append([]string{}, r.K6[1:]...), "run", "--quiet", "--no-color", "--no-usage-report",
-		"--out", "steamtrap="+secondsArg)
+	args := append(append([]string{}, r.K6[1:]...), "run")
+	args = append(args, r.RunFlags(spec, secondsArg, extra)...)
+	return append(args, r.Script)
+}
+
+// RunFlags are the `k6 run` flags of a step, between "run" and the script:
+// the steamtrap output to out (a seconds file, or a collector's URL), extra
+// (a runner's segment), no end-of-test summary or thresholds (unless
+// KeepSummary: k6 would keep every sample for them), ExtraArgs, and the
+// step's settings as script environment (-e, sorted: the log shows them in
+// a stable order). Every runner of a step gets these, here or on
+// Kubernetes.
+func (r *Runner) RunFlags(spec Spec, out string, extra []string) []string {
+	args := []string{"--quiet", "--no-color", "--no-usage-report", "--out", "steamtrap=" + out}
 	args = append(args, extra...)
 	if !r.KeepSummary {
 		args = append(args, "--summary-mode=disabled", "--no-thresholds")
@@ -444,7 +453,7 @@ func (r *Runner) args(spec Spec, secondsArg string, extra []string) []string {
 	for _, k := range keys {
 		args = append(args, "-e", k+"="+env[k])
 	}
-	return append(args, r.Script)
+	return args
 }
 
 // wait waits for k6 to end: by itself, stopped when ctx ends (ctxErr is
@@ -545,6 +554,15 @@ func (r *redactor) Write(p []byte) (int, error) {
 	}
 	r.buf = append(r.buf[:0], r.buf[i+1:]...)
 	return len(p), nil
+}
+
+// Redacting returns a writer that passes what is written to w with every
+// one of secrets replaced by [REDACTED] (a secret split across writes
+// included), and flush, which writes a final partial line: call it once,
+// after the last write.
+func Redacting(w io.Writer, secrets []string) (writer io.Writer, flush func()) {
+	r := &redactor{w: w, secrets: secrets}
+	return r, r.flush
 }
 
 // flush writes a final partial line.
