@@ -68,8 +68,8 @@ type Setup struct {
 	Env, Secrets []string
 	Versions     runrecord.Versions
 	// Runner runs the steps instead of local k6 processes (the k6-operator
-	// executor); it gets the script's path.
-	Runner func(script string) (StepRunner, error)
+	// executor); it gets the script's path and the run directory.
+	Runner func(script, dir string) (StepRunner, error)
 }
 
 // Open opens a campaign to Execute: a new one when run is nil (it creates
@@ -113,7 +113,7 @@ func Open(run *runrecord.Run, cfg campaign.Config, s Setup) (*Campaign, error) {
 	}
 	var runner StepRunner = &k6step.Runner{K6: s.K6, Script: scriptPath, Dir: dir, Env: s.Env, Redact: s.Secrets, Runners: cfg.RunnerCount()}
 	if s.Runner != nil {
-		if runner, err = s.Runner(scriptPath); err != nil {
+		if runner, err = s.Runner(scriptPath, dir); err != nil {
 			return nil, err
 		}
 	}

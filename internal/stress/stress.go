@@ -194,15 +194,7 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 		idx := len(c.Run.Steps) + 1
 		c.Observer.StepStart(StepInfo{Index: idx, Attempt: attempt, RPS: step.RPS, Phase: step.Phase,
 			Duration: c.Cfg.StepDuration.D(), PreVUs: pre, MaxVUs: maxVUs, Progress: c.Plan.Progress()})
-		env := map[string]string{"BASE_URL": c.BaseURL, "ENDPOINT": c.Cfg.Endpoint, "SEED": fmt.Sprint(c.Cfg.Seed)}
-		for k, v := range c.Cfg.Env {
-			env[k] = v
-		}
-		if c.Cfg.Timeout > 0 {
-			env["TIMEOUT"] = fmt.Sprintf("%dms", c.Cfg.Timeout.D().Milliseconds())
-		}
-		res, err := c.Runner.Run(ctx, k6step.Spec{Index: idx, Attempt: attempt, RPS: step.RPS, Duration: c.Cfg.StepDuration.D(),
-			PreVUs: pre, MaxVUs: maxVUs, RequestTimeout: c.Cfg.RequestTimeout(), ScriptEnv: env}, c.Observer.Second)
+		res, err := c.Runner.Run(ctx, StepSpec(c.Cfg, c.BaseURL, idx, attempt, step.RPS, pre, maxVUs), c.Observer.Second)
 		if err != nil {
 			return rec, "", err
 		}
