@@ -71,6 +71,16 @@ type Spec struct {
 	ScriptEnv map[string]string
 }
 
+// FileBase is how the step's files are named: "step-03", "step-03-retry1"
+// for its second attempt.
+func (s Spec) FileBase() string {
+	base := fmt.Sprintf("step-%02d", s.Index)
+	if s.Attempt > 1 {
+		base += fmt.Sprintf("-retry%d", s.Attempt-1)
+	}
+	return base
+}
+
 // Result is what a step left behind.
 type Result struct {
 	// SecondsFile and LogFile are relative to the run directory.
@@ -146,10 +156,7 @@ var ErrK6 = errors.New("k6 failed")
 // runs as that many k6 processes, each offering its execution segment of
 // the load; onSecond gets their seconds merged, and so does the Result.
 func (r *Runner) Run(ctx context.Context, spec Spec, onSecond func(measure.Second)) (Result, error) {
-	base := fmt.Sprintf("step-%02d", spec.Index)
-	if spec.Attempt > 1 {
-		base += fmt.Sprintf("-retry%d", spec.Attempt-1)
-	}
+	base := spec.FileBase()
 	n := max(r.Runners, 1)
 	if n == 1 {
 		return r.runOne(ctx, spec, base, onSecond)
