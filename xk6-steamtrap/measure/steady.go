@@ -47,7 +47,14 @@ func Steady(secs []Second, began time.Time, duration, warmup, timeout time.Durat
 	if first < 0 {
 		return SteadyWindow{}
 	}
-	w := SteadyWindow{From: first + 1 + int64(warmup.Seconds()), To: first + int64(duration.Seconds()) - 1}
+	// The last whole second is the one before the second the step ends in
+	// (began + duration, to the nanosecond: a step whose runners started a
+	// few ms apart runs a few ms less than its whole seconds).
+	end := first + int64(duration.Seconds())
+	if !began.IsZero() {
+		end = began.Add(duration).Unix()
+	}
+	w := SteadyWindow{From: first + 1 + int64(warmup.Seconds()), To: end - 1}
 	shift := int64(math.Round(timeout.Seconds()))
 	var in, started int64
 	for _, s := range secs {
