@@ -184,8 +184,8 @@ type Observation struct {
 // fired inside it (scheduling lag). Known is false where they were not
 // measured.
 type Generator struct {
-	Known    bool
-	CPU      float64 // fraction of the allowed CPUs, over the window
+	Known bool
+	CPU   float64 // fraction of the allowed CPUs, over the window
 	// LagKnown says LagP99Ms was measured (k6 builds with the lag probe).
 	LagKnown bool
 	LagP99Ms float64
