@@ -1,9 +1,8 @@
 // Package measure is the per-second measurement of a k6 run as the steamtrap
 // output writes it (--out steamtrap=PATH, or to a collector: see
-// CollectPath) and the stress driver reads it: the
-// Second record, its file format, exact merging into Windows, and reading a
-// file whole (ReadFile) or live while k6 appends to it (Follow). It has no k6
-// imports.
+// CollectPath) and the stress driver reads it: the Second record, its file
+// format, exact merging into Windows, and reading a file whole (ReadFile)
+// or live while k6 appends to it (Follow). It has no k6 imports.
 //
 // # File format: steamtrap/seconds/v1
 //
