@@ -30,8 +30,9 @@ type SteadyWindow struct {
 // counts against the step, and one that timed out in it but started before
 // the warm-up does not. The runner keeps k6 running long enough after the
 // step (gracefulStop > timeout) for every such timeout to be recorded.
-// (The step's start is the seconds file's header time: the output starts
-// just before k6's first iteration.)
+// (The step's start is Header.Began: when k6 began its first iteration, or
+// for older files the header's created_at, when the output started, a
+// little before.)
 func Steady(secs []Second, began time.Time, duration, warmup, timeout time.Duration) SteadyWindow {
 	first := int64(-1)
 	if !began.IsZero() {
