@@ -50,7 +50,6 @@ test-go: build chromium
 	@# The CLI's end-to-end tests run k6 campaigns: alone, so that nothing else
 	@# competes with the load generator for the CPU.
 	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m ./internal/cli
-	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m -run EndToEnd ./internal/collect
 
 ## bench: Go benchmarks, then k6 throughput with extension payloads vs one constant body
 bench: build
