@@ -46,7 +46,7 @@ chromium:
 
 test-go: build chromium
 	cd xk6-steamtrap && $(GO) test -count=1 -timeout 10m ./...
-	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/cli$$')
+	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/cli$$')
 	@# The CLI's end-to-end tests run k6 campaigns: alone, so that nothing else
 	@# competes with the load generator for the CPU.
 	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m ./internal/cli

@@ -88,11 +88,13 @@ func (mi *ModuleInstance) Exports() modules.Exports {
 	}}
 }
 
-// stream returns the VU's id, the stream its generators draw from; 0 in the
-// init context.
+// stream returns the VU's global id, the stream its generators draw from;
+// 0 in the init context. Global: a test split among runners (k6 execution
+// segments) gives each runner's VUs their own ids, so runners do not send
+// the same payloads; one runner's are its VU ids.
 func (mi *ModuleInstance) stream() uint64 {
 	if st := mi.vu.State(); st != nil {
-		return st.VUID
+		return st.VUIDGlobal
 	}
 	return 0
 }

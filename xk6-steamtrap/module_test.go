@@ -36,7 +36,7 @@ func TestFleetInspectionFromJS(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t, newRootModule(), nil)
 	run(t, rt, `var fleet = new steamtrap.Fleet({seed: 42, sites: 4, trapsPerSite: 25, pressurePsig: [50, 150]})`)
-	rt.MoveToVUContext(&lib.State{VUID: 1})
+	rt.MoveToVUContext(&lib.State{VUID: 1, VUIDGlobal: 1})
 	v := run(t, rt, `
 		var first = fleet.inspection();
 		if (fleet.size !== 100) throw new Error("size " + fleet.size);
@@ -72,7 +72,7 @@ func TestSameSeedSameSequencePerVU(t *testing.T) {
 	seq := func(vu uint64) []string {
 		rt := newRuntime(t, newRootModule(), nil)
 		run(t, rt, `var fleet = new steamtrap.Fleet({seed: 5})`)
-		rt.MoveToVUContext(&lib.State{VUID: vu})
+		rt.MoveToVUContext(&lib.State{VUID: vu, VUIDGlobal: vu})
 		v := run(t, rt, `var out = []; for (var i = 0; i < 20; i++) out.push(fleet.inspection().body); JSON.stringify(out)`)
 		var out []string
 		require.NoError(t, json.Unmarshal([]byte(v.String()), &out))
@@ -87,17 +87,32 @@ func TestSeedFromEnvironment(t *testing.T) {
 	body := func(env map[string]string, opts string) string {
 		rt := newRuntime(t, newRootModule(), env)
 		run(t, rt, `var fleet = new steamtrap.Fleet(`+opts+`)`)
-		rt.MoveToVUContext(&lib.State{VUID: 1})
+		rt.MoveToVUContext(&lib.State{VUID: 1, VUIDGlobal: 1})
 		return run(t, rt, `fleet.inspection().body`).String()
 	}
 	assert.Equal(t, body(nil, `{seed: 77}`), body(map[string]string{SeedEnv: "77"}, `{}`))
 	assert.Equal(t, body(nil, `{seed: 1}`), body(nil, ``), "default seed is 1")
 }
 
+// Runners of one test split by execution segments number their VUs from 1
+// each, but k6 gives every VU a global id: the second runner's VU 1 must
+// not send the first runner's VU 1's payloads.
+func TestRunnersSendDifferentPayloads(t *testing.T) {
+	t.Parallel()
+	body := func(local, global uint64) string {
+		rt := newRuntime(t, newRootModule(), nil)
+		run(t, rt, `var fleet = new steamtrap.Fleet({seed: 5})`)
+		rt.MoveToVUContext(&lib.State{VUID: local, VUIDGlobal: global})
+		return run(t, rt, `fleet.inspection().body`).String()
+	}
+	assert.NotEqual(t, body(1, 1), body(1, 4), "runner 2's first VU (global id 4)")
+	assert.Equal(t, body(1, 4), body(4, 4), "the stream follows the global id")
+}
+
 func TestSensorBatchAndTrapFromJS(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t, newRootModule(), nil)
-	rt.MoveToVUContext(&lib.State{VUID: 2})
+	rt.MoveToVUContext(&lib.State{VUID: 2, VUIDGlobal: 2})
 	v := run(t, rt, `
 		var fleet = new steamtrap.Fleet({seed: 3, mix: {good: 0.5, leaking: 0.5}});
 		var b = fleet.sensorBatch(30);
@@ -122,7 +137,7 @@ func TestSensorBatchAndTrapFromJS(t *testing.T) {
 func TestHeatStreamsFromJS(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t, newRootModule(), nil)
-	rt.MoveToVUContext(&lib.State{VUID: 1})
+	rt.MoveToVUContext(&lib.State{VUID: 1, VUIDGlobal: 1})
 	v := run(t, rt, `
 		var out = [];
 		for (var i = 0; i < 200; i++) out.push(steamtrap.heatStreams({seed: 9, hot: 2, cold: 3, dtMin: 20,
@@ -170,7 +185,7 @@ func TestBadOptionsRaiseJSExceptions(t *testing.T) {
 		{`steamtrap.heatStreams("pinch")`, "options must be an object"},
 	} {
 		rt := newRuntime(t, newRootModule(), nil)
-		rt.MoveToVUContext(&lib.State{VUID: 1})
+		rt.MoveToVUContext(&lib.State{VUID: 1, VUIDGlobal: 1})
 		_, err := rt.VU.Runtime().RunString(`try { ` + tc.code + `; "no exception" } catch (e) { throw new Error("caught: " + e) }`)
 		require.Error(t, err, tc.code)
 		assert.Contains(t, err.Error(), "caught:", tc.code)
@@ -199,7 +214,7 @@ func BenchmarkJSInspection(b *testing.B) {
 	require.NoError(b, rt.VU.Runtime().Set("steamtrap", mi.Exports().Named))
 	_, err := rt.VU.Runtime().RunString(`var fleet = new steamtrap.Fleet({seed: 1}); function one() { return fleet.inspection().body }`)
 	require.NoError(b, err)
-	rt.MoveToVUContext(&lib.State{VUID: 1})
+	rt.MoveToVUContext(&lib.State{VUID: 1, VUIDGlobal: 1})
 	one, ok := sobek.AssertFunction(rt.VU.Runtime().Get("one"))
 	require.True(b, ok)
 	b.ReportAllocs()

@@ -5,11 +5,16 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"go.k6.io/k6/v2/lib"
 	"go.k6.io/k6/v2/lib/fsext"
 	"go.k6.io/k6/v2/metrics"
 	"go.k6.io/k6/v2/output"
@@ -44,19 +49,23 @@ const maxPendingLagSeconds = 600
 
 // errNoPath is returned for --out steamtrap without a file.
 // k6 prefixes it with "could not create the 'steamtrap' output: ".
-var errNoPath = errors.New("a file is required: --out " + OutputName + "=PATH")
+var errNoPath = errors.New("a file or a collector URL is required: --out " + OutputName + "=PATH or " +
+	OutputName + "=http://HOST/v1/steps/STEP/seconds")
 
 // Output is the k6 output "steamtrap": it writes one measure.Second per
 // wall-clock second of the run to an NDJSON file (see package measure for
-// the format). k6 calls AddMetricSamples, which only buffers; a
-// PeriodicFlusher aggregates and writes every FlushInterval. Between Start
-// and Stop a lagProbe measures the process's scheduling lag.
+// the format), or POSTs the same lines to a collector when its argument is
+// an http:// or https:// URL (see collector). k6 calls AddMetricSamples,
+// which only buffers; a PeriodicFlusher aggregates and writes every
+// FlushInterval. Between Start and Stop a lagProbe measures the process's
+// scheduling lag.
 type Output struct {
 	output.SampleBuffer
 
 	logger  logrus.FieldLogger
-	path    string
-	file    io.WriteCloser
+	dest    string         // the file's path, or the collector's URL as shown
+	out     io.WriteCloser // the file, or coll
+	coll    *collector     // nil for a file
 	w       *measure.Writer
 	flusher *output.PeriodicFlusher
 
@@ -77,8 +86,8 @@ func New(params output.Params) (output.Output, error) {
 }
 
 func newOutput(params output.Params) (*Output, error) {
-	path := params.ConfigArgument
-	if path == "" {
+	arg := params.ConfigArgument
+	if arg == "" {
 		return nil, errNoPath
 	}
 	logger := params.Logger
@@ -87,37 +96,95 @@ func newOutput(params output.Params) (*Output, error) {
 		l.SetOutput(io.Discard)
 		logger = l
 	}
-	logger = logger.WithFields(logrus.Fields{"output": OutputName, "filename": path})
+	o := &Output{probe: newLagProbe(), agg: newAggregator()}
+	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		cfg, err := collectorConfigFrom(arg, params)
+		if err != nil {
+			return nil, err
+		}
+		o.dest = cfg.url.Redacted()
+		o.logger = logger.WithFields(logrus.Fields{"output": OutputName, "url": o.dest})
+		o.coll = newCollector(cfg, o.logger, MaxPendingRecords)
+		o.out = o.coll
+	} else {
+		o.dest = arg
+		o.logger = logger.WithFields(logrus.Fields{"output": OutputName, "filename": arg})
+		fs := params.FS
+		if fs == nil {
+			fs = fsext.NewOsFs()
+		}
+		f, err := fs.Create(arg) // its error names the path
+		if err != nil {
+			return nil, err
+		}
+		o.out = f
+	}
+	o.w = measure.NewWriter(o.out)
 	if st := params.ScriptOptions.SystemTags; st != nil && (!st.Has(metrics.TagStatus) || !st.Has(metrics.TagErrorCode)) {
-		logger.Warn("the status or error_code system tag is disabled: " +
+		o.logger.Warn("the status or error_code system tag is disabled: " +
 			"requests cannot all be classed by status and transport error")
 	}
-	fs := params.FS
-	if fs == nil {
-		fs = fsext.NewOsFs()
+	return o, nil
+}
+
+// collectorConfigFrom checks the collector form's URL and reads its token,
+// runner identity and deadline from k6's parameters.
+func collectorConfigFrom(arg string, params output.Params) (collectorConfig, error) {
+	u, err := url.Parse(arg)
+	if err != nil || u.Host == "" {
+		return collectorConfig{}, fmt.Errorf("collector URL %q: want http(s)://HOST[:PORT]/v1/steps/STEP/seconds", arg)
 	}
-	f, err := fs.Create(path) // its error names the path
-	if err != nil {
-		return nil, err
+	cfg := collectorConfig{url: u, token: params.Environment[CollectTokenEnv], timeout: DefaultCollectTimeout}
+	var problems []error
+	switch {
+	case cfg.token == "":
+		problems = append(problems, fmt.Errorf("the environment variable %s (the campaign's token) is required with a collector URL", CollectTokenEnv))
+	case !validHeaderValue(cfg.token):
+		problems = append(problems, fmt.Errorf("%s must be printable ASCII of at most %d bytes", CollectTokenEnv, maxHeaderValue))
 	}
-	return &Output{
-		logger: logger,
-		path:   path,
-		file:   f,
-		w:      measure.NewWriter(f),
-		probe:  newLagProbe(),
-		agg:    newAggregator(),
-	}, nil
+	if v, ok := params.Environment[CollectTimeoutEnv]; ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Errorf("%s: want a positive duration such as 30s, got %q", CollectTimeoutEnv, v))
+		}
+		cfg.timeout = d
+	}
+	cfg.runner, cfg.segment = runnerIdentity(params.ScriptOptions)
+	if !validHeaderValue(cfg.runner) {
+		problems = append(problems, fmt.Errorf("the runner's name %q (the instance_id tag) must be printable ASCII of at most %d bytes", cfg.runner, maxHeaderValue))
+	}
+	return cfg, errors.Join(problems...)
+}
+
+// runnerIdentity names this k6 instance to a collector: the instance_id run
+// tag (k6-operator's runners have --tag instance_id=N), else the execution
+// segment, else hostname-pid; and its execution segment ("" for the whole
+// run).
+func runnerIdentity(opts lib.Options) (runner, segment string) {
+	if opts.ExecutionSegment != nil {
+		segment = opts.ExecutionSegment.String()
+	}
+	if id := opts.RunTags["instance_id"]; id != "" {
+		return id, segment
+	}
+	if segment != "" {
+		return segment, segment
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return host + "-" + strconv.Itoa(os.Getpid()), segment
 }
 
 // Description implements output.Output.
-func (o *Output) Description() string { return fmt.Sprintf("%s (%s)", OutputName, o.path) }
+func (o *Output) Description() string { return fmt.Sprintf("%s (%s)", OutputName, o.dest) }
 
-// Start writes the header and starts the periodic flusher and the lag
-// probe.
+// Start writes the header and starts the periodic flusher, the lag probe,
+// and for a collector its sender.
 func (o *Output) Start() error {
 	if err := o.w.WriteHeader(measure.NewHeader(time.Now())); err != nil {
-		return fmt.Errorf("steamtrap output: write %s: %w", o.path, err)
+		return fmt.Errorf("steamtrap output: write %s: %w", o.dest, err)
 	}
 	pf, err := output.NewPeriodicFlusher(FlushInterval, o.flush)
 	if err != nil {
@@ -125,14 +192,22 @@ func (o *Output) Start() error {
 	}
 	o.flusher = pf
 	o.probe.start()
+	if o.coll != nil {
+		o.coll.start()
+	}
 	return nil
 }
 
 // Stop stops the lag probe and the flusher, which flushes once more, writes
-// every second still open, and closes the file. It returns the first error
-// met while writing.
+// every second still open, and closes the file or delivers what the
+// collector has not received yet (within the collector's deadline, which
+// starts now). It returns the first error met while writing, or the
+// collector's.
 func (o *Output) Stop() error {
 	o.probe.stop()
+	if o.coll != nil {
+		o.coll.beginStop()
+	}
 	if o.flusher != nil {
 		o.flusher.Stop()
 	} else {
@@ -141,7 +216,7 @@ func (o *Output) Stop() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.write(o.agg.drain(true))
-	return errors.Join(o.err, o.file.Close())
+	return errors.Join(o.err, o.out.Close())
 }
 
 // flush aggregates what k6 buffered and writes the complete seconds.
@@ -155,12 +230,21 @@ func (o *Output) flush() {
 	o.write(o.agg.drain(false))
 }
 
+// write writes when the load began, if that is new, then seconds.
 func (o *Output) write(seconds []measure.Second) {
+	if t, ok := o.agg.newBegan(); ok {
+		o.check(o.w.WriteBegan(t))
+	}
 	for _, s := range seconds {
-		if err := o.w.WriteSecond(s); err != nil && o.err == nil {
-			o.err = fmt.Errorf("steamtrap output: write %s: %w", o.path, err)
-			o.logger.WithError(err).Error("cannot write the per-second measurements")
-		}
+		o.check(o.w.WriteSecond(s))
+	}
+}
+
+// check keeps the first write error, logged once.
+func (o *Output) check(err error) {
+	if err != nil && o.err == nil {
+		o.err = fmt.Errorf("steamtrap output: write %s: %w", o.dest, err)
+		o.logger.WithError(err).Error("cannot write the per-second measurements")
 	}
 }
 
@@ -190,6 +274,10 @@ type aggregator struct {
 	// What the tags of a request say, by tag set: k6 interns tag sets, so
 	// equal tags share a pointer.
 	classes map[*metrics.TagSet]requestTags
+
+	// When the load began: the earliest iteration start (or dropped
+	// iteration) seen, to the millisecond, and the last one written.
+	began, beganWritten time.Time
 }
 
 // requestTags is what the tags of a request's samples say about it.
@@ -232,8 +320,17 @@ func (a *aggregator) add(containers []metrics.SampleContainer) {
 				a.recorder(sec).AddFailed(s.Value != 0)
 			case metrics.IterationsName:
 				a.recorder(sec).AddIterations(int64(math.Round(s.Value)))
+			case metrics.IterationDurationName:
+				// Stamped when the iteration ended; its value is how long
+				// it ran (ms).
+				began := s.Time
+				if d := s.Value; d > 0 && d < float64(maxGapSeconds*1000) {
+					began = began.Add(-time.Duration(d * float64(time.Millisecond)))
+				}
+				a.noteBegan(began)
 			case metrics.DroppedIterationsName:
 				a.recorder(sec).AddDroppedIterations(int64(math.Round(s.Value)))
+				a.noteBegan(s.Time)
 			case metrics.VUsName:
 				a.recorder(sec).SetVUs(int64(math.Round(s.Value)), s.Time.UnixNano())
 			case metrics.VUsMaxName:
@@ -241,6 +338,26 @@ func (a *aggregator) add(containers []metrics.SampleContainer) {
 			}
 		}
 	}
+}
+
+// noteBegan keeps t if it is the earliest iteration start seen. Iterations
+// are the load: setup() and teardown() emit no iteration_duration, and
+// the vus gauges come from the scheduler, paused or not.
+func (a *aggregator) noteBegan(t time.Time) {
+	t = t.UTC().Truncate(time.Millisecond)
+	if a.began.IsZero() || t.Before(a.began) {
+		a.began = t
+	}
+}
+
+// newBegan returns when the load began if it is not written yet or is
+// earlier than what was written, and counts it as written.
+func (a *aggregator) newBegan() (time.Time, bool) {
+	if a.began.IsZero() || (!a.beganWritten.IsZero() && !a.began.Before(a.beganWritten)) {
+		return time.Time{}, false
+	}
+	a.beganWritten = a.began
+	return a.began, true
 }
 
 // addLag adds lag probe measurements. One for a second already written goes

@@ -116,7 +116,7 @@ func TestOutputWritesExactCountsPerSecondAndClass(t *testing.T) {
 	}
 	batch(k.request(at(0, 700), 503, 1503, 20), k.single(k.bm.Iterations, at(0, 700), 1))
 	batch(k.request(at(0, 900), 0, 1050, 60000), k.single(k.bm.Iterations, at(0, 900), 1),
-		k.single(k.bm.IterationDuration, at(0, 900), 60001)) // ignored metric
+		k.single(k.bm.IterationDuration, at(0, 900), 60001)) // only says when the load began
 	// Second 1: 3×200, 2 refused, a reset, a broken pipe, an EOF; 2 dropped.
 	batch(k.vus(at(1, 0), 5))
 	for i := range 3 {
@@ -320,7 +320,7 @@ func TestOutputConfigErrors(t *testing.T) {
 	t.Parallel()
 	_, err := New(output.Params{OutputType: OutputName})
 	require.ErrorIs(t, err, errNoPath)
-	assert.EqualError(t, err, "a file is required: --out steamtrap=PATH")
+	assert.EqualError(t, err, "a file or a collector URL is required: --out steamtrap=PATH or steamtrap=http://HOST/v1/steps/STEP/seconds")
 
 	bad := filepath.Join(t.TempDir(), "no", "such", "dir", "s.ndjson")
 	_, err = New(output.Params{OutputType: OutputName, ConfigArgument: bad})
@@ -575,4 +575,70 @@ func TestLagProbeSeesAStarvedProcess(t *testing.T) {
 	}
 	require.NotEmpty(t, samples)
 	assert.Greater(t, maxMicros, int64(5000), "max lag in µs of %d measurements", len(samples))
+}
+
+// TestOutputWritesWhenTheLoadBegan: a run paused for three seconds (only
+// the scheduler's vus gauges), then iterations. The first to complete is
+// not the first to start; a dropped iteration is no earlier.
+func TestOutputWritesWhenTheLoadBegan(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o := newTestOutput(t, path) // not started: the test drives flush itself
+	require.NoError(t, o.w.WriteHeader(measure.NewHeader(at(0, 0))))
+	for sec := range int64(3) {
+		o.AddMetricSamples([]metrics.SampleContainer{k.vus(at(sec, 0), 0)})
+	}
+	o.flush()
+	o.AddMetricSamples([]metrics.SampleContainer{
+		k.single(k.bm.IterationDuration, at(3, 500), 400), // began at 3.100
+		k.single(k.bm.DroppedIterations, at(3, 700), 1),
+	})
+	o.flush()
+	o.AddMetricSamples([]metrics.SampleContainer{
+		k.single(k.bm.IterationDuration, at(5, 0), 1987.5), // began at 3.0125: earlier
+		k.single(k.bm.IterationDuration, at(5, 10), 1),
+	})
+	o.flush()
+	require.NoError(t, o.Stop())
+
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var began []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, `{"began_at"`) {
+			began = append(began, l)
+		}
+	}
+	assert.Equal(t, []string{
+		`{"began_at":"` + at(3, 100).UTC().Format(time.RFC3339Nano) + `"}`,
+		`{"began_at":"` + at(3, 12).UTC().Format(time.RFC3339Nano) + `"}`,
+	}, began, "written when learned, again when an earlier start shows up")
+
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	h, seconds, err := measure.ReadAll(f, path)
+	require.NoError(t, err)
+	assert.Equal(t, at(0, 0).UTC(), h.CreatedAt)
+	assert.Equal(t, at(3, 12).UTC(), h.Began())
+	assert.Equal(t, []int64{base, base + 1, base + 2, base + 3}, starts(seconds),
+		"iteration_duration makes no second (iterations do)")
+}
+
+func TestOutputWithoutIterationsHasNoBeganAt(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o := newTestOutput(t, path)
+	require.NoError(t, o.w.WriteHeader(measure.NewHeader(at(0, 0))))
+	o.AddMetricSamples([]metrics.SampleContainer{k.vus(at(0, 0), 0), k.request(at(1, 0), 200, 0, 3)})
+	require.NoError(t, o.Stop())
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	h, _, err := measure.ReadAll(f, path)
+	require.NoError(t, err)
+	assert.True(t, h.BeganAt.IsZero())
+	assert.Equal(t, at(0, 0).UTC(), h.Began(), "falls back to created_at")
 }

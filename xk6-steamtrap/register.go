@@ -1,7 +1,8 @@
 // Package steamtrap is the k6 extension k6/x/steamtrap: it generates realistic
 // GL-008 steam-trap and GL-006 heat-recovery request bodies in Go, quickly and
 // reproducibly from a seed, and its output "steamtrap" writes per-second
-// measurements of a run (--out steamtrap=PATH; see package measure).
+// measurements of a run (--out steamtrap=PATH; see package measure), or
+// POSTs them to a collector (--out steamtrap=http://HOST/v1/steps/STEP/seconds).
 package steamtrap
 
 import (
@@ -12,7 +13,8 @@ import (
 // ImportPath is the JS module path scripts import.
 const ImportPath = "k6/x/steamtrap"
 
-// OutputName is the name of the output: k6 run --out steamtrap=PATH.
+// OutputName is the name of the output: k6 run --out steamtrap=PATH, or
+// --out steamtrap=http(s)://… for a collector.
 const OutputName = "steamtrap"
 
 func init() {

@@ -102,6 +102,8 @@ type StepRow struct {
 	// retry; Excluded says why a judged step does not count.
 	GeneratorCeiling bool   `json:"generator_ceiling,omitempty"`
 	Excluded         string `json:"excluded,omitempty"`
+	// Runners are the step's k6 runners when it ran as several.
+	Runners []runrecord.Runner `json:"runners,omitempty"`
 }
 
 // Breakpoint is the measured breaking point, also per pod.

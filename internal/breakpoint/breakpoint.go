@@ -43,7 +43,10 @@ const (
 	// (its CPU, its scheduling lag, or its VU pool). Runs recorded before
 	// this name used "generator_limited".
 	GeneratorBound Signal = "generator_bound"
-	NoData         Signal = "no_data"
+	// RunnerFailed: one of the step's k6 runners failed (its pod failed,
+	// its k6 exited early): the step was not the load asked for.
+	RunnerFailed Signal = "runner_failed"
+	NoData       Signal = "no_data"
 )
 
 // Reason is one signal that fired, with a sentence a person can act on.
@@ -165,8 +168,12 @@ type Observation struct {
 	// errors do not make a failing target look quick.
 	OKLatency        bool
 	OKP95Ms, OKP99Ms float64
-	// Gen is the generator's own health in the window.
+	// Gen is the generator's own health in the window (the worst of its
+	// runners').
 	Gen Generator
+	// RunnerFailures say which of the step's runners failed and why
+	// ("runner 2 of 4: pod ... OOMKilled").
+	RunnerFailures []string
 	// Seconds are the window's seconds, in order (for the trend of the
 	// median latency).
 	Seconds []measure.Second
@@ -177,8 +184,10 @@ type Observation struct {
 // fired inside it (scheduling lag). Known is false where they were not
 // measured.
 type Generator struct {
-	Known    bool
-	CPU      float64 // fraction of the allowed CPUs, over the window
+	Known bool
+	CPU   float64 // fraction of the allowed CPUs, over the window
+	// LagKnown says LagP99Ms was measured (k6 builds with the lag probe).
+	LagKnown bool
 	LagP99Ms float64
 	// CPUsBusy is how busy the CPUs k6 may run on were, with anyone's
 	// work (fraction; 0 if unknown).
@@ -213,6 +222,11 @@ type Criteria struct {
 	// counts as starved of CPU (default 25 ms): requests it times are late
 	// by about that much before they are even sent.
 	GenLagMs float64
+	// BusyLagMs is the p99 scheduling lag inside k6 that shows CPUs busy
+	// with others' work got in k6's way (default 5 ms, above the probe's
+	// baseline of a millisecond or two): with k6's timers on time, it got
+	// the CPU it needed, and arrivals it dropped are its VU pool's doing.
+	BusyLagMs float64
 	// Confidence is how many standard deviations of counting noise a
 	// shortfall must exceed to count as saturation (default 3).
 	Confidence float64
@@ -240,6 +254,9 @@ func (c Criteria) WithDefaults() Criteria {
 	}
 	if c.GenLagMs == 0 {
 		c.GenLagMs = 25
+	}
+	if c.BusyLagMs == 0 {
+		c.BusyLagMs = 5
 	}
 	if c.Confidence == 0 {
 		c.Confidence = 3
@@ -274,6 +291,9 @@ func (c Criteria) Describe() string {
 
 // Judge decides a step. Every signal that fires is named in the reasons.
 //
+// A step one of whose runners failed is invalid (runner_failed): the load
+// offered was not the step's.
+//
 // The load generator is a suspect in every step. It is starved when the k6
 // process used nearly all the CPU it may use, when timers inside it fired
 // late, or when it dropped arrivals while the CPUs it may run on were
@@ -291,6 +311,11 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	var rs []Reason
 	add := func(s Signal, format string, args ...any) {
 		rs = append(rs, Reason{Signal: s, Detail: fmt.Sprintf(format, args...)})
+	}
+	if len(o.RunnerFailures) > 0 {
+		// Whatever the others measured, it was not the step's load.
+		add(RunnerFailed, "%s", strings.Join(o.RunnerFailures, "; "))
+		return Invalid, rs
 	}
 	offered, dropped := o.OfferedRPS*o.DurationS, droppedBeyond(o, c)
 	starved, evidence := generatorStarved(o, c, dropped)
@@ -397,7 +422,7 @@ func generatorStarved(o Observation, c Criteria, dropped bool) (bool, string) {
 		if o.Gen.LagP99Ms >= c.GenLagMs {
 			ev = append(ev, fmt.Sprintf("timers inside k6 fired up to %s ms late (p99)", ms(o.Gen.LagP99Ms)))
 		}
-		if dropped && o.Gen.CPUsBusy >= c.BusyHost {
+		if dropped && o.Gen.CPUsBusy >= c.BusyHost && (!o.Gen.LagKnown || o.Gen.LagP99Ms >= c.BusyLagMs) {
 			ev = append(ev, fmt.Sprintf("the CPUs k6 may run on were %.0f%% busy (k6 itself used %.0f%% of them): it could not get the CPU to keep the schedule", o.Gen.CPUsBusy*100, o.Gen.CPU*100))
 		}
 	} else if dropped && o.HostBusy >= c.BusyHost {

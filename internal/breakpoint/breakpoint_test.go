@@ -62,6 +62,9 @@ func TestJudge(t *testing.T) {
 		{"load turned away with fast 503s is saturation", func(o *Observation) { o.GoodRPS, o.Errors = 190, 90 }, guide, Fail, []Signal{Saturation}},
 		{"queue growing", func(o *Observation) { o.Seconds = rising.Seconds }, guide, Fail, []Signal{Instability}},
 		{"noisy but flat latency", func(o *Observation) { o.Seconds = noisy.Seconds }, guide, Pass, nil},
+		{"a failed runner makes the step invalid, whatever the others saw", func(o *Observation) {
+			o.Errors, o.GoodRPS, o.RunnerFailures = 900, 100, []string{"runner 2 of 2: pod loadgen-3-2 failed: OOMKilled"}
+		}, guide, Invalid, []Signal{RunnerFailed}},
 		{"generator limited: VUs exhausted, latency fine", func(o *Observation) {
 			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.PeakVUs = 900, 170, 170, 400
 		}, guide, Invalid, []Signal{GeneratorBound}},
@@ -102,7 +105,15 @@ func TestJudge(t *testing.T) {
 			o.P95Ms = 6000
 		}, guide, Fail, []Signal{LatencyP95}},
 		{"the CPUs k6 may run on were saturated by a neighbour: k6 dropped arrivals", func(o *Observation) {
-			o.Gen = Generator{Known: true, CPU: 0.4, LagP99Ms: 10, CPUsBusy: 0.97}
+			o.Gen = Generator{Known: true, CPU: 0.4, LagKnown: true, LagP99Ms: 10, CPUsBusy: 0.97}
+			o.DroppedIterations, o.AchievedRPS, o.GoodRPS = 290, 193, 193
+		}, guide, Invalid, []Signal{GeneratorBound}},
+		{"busy CPUs, drops, k6's timers on time: not starved; the target's 5xx count", func(o *Observation) {
+			o.Gen = Generator{Known: true, CPU: 0.2, LagKnown: true, LagP99Ms: 1.5, CPUsBusy: 1}
+			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.Errors = 290, 193, 150, 2580
+		}, guide, Fail, []Signal{ErrorCount, Saturation}},
+		{"busy CPUs and drops, lag not measured (older k6): starved", func(o *Observation) {
+			o.Gen = Generator{Known: true, CPU: 0.2, CPUsBusy: 1}
 			o.DroppedIterations, o.AchievedRPS, o.GoodRPS = 290, 193, 193
 		}, guide, Invalid, []Signal{GeneratorBound}},
 		{"busy CPUs without drops: the schedule was kept", func(o *Observation) {

@@ -235,6 +235,9 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	} else if cfg, err = f.config(cmd.Flags()); err != nil {
 		return err
 	}
+	if n := cfg.RunnerCount(); cfg.Executor != campaign.K6OperatorExecutor && n > runtime.NumCPU() {
+		fmt.Fprintf(stderr, "note: %d local runners on %d CPUs share them: more runners than CPUs add no load-generating capacity, only processes competing for the same cores\n", n, runtime.NumCPU())
+	}
 	k6cmd, err := k6Command(f.k6)
 	if err != nil {
 		return err

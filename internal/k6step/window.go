@@ -7,9 +7,9 @@ import (
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
-// readSeconds reads a step's seconds file and when its load began (the
-// header's creation time: k6 starts its outputs just before the first
-// iteration).
+// readSeconds reads a step's seconds file and when its load began (when k6
+// started its first iteration, as the output recorded it; for older files,
+// the header's creation time, a little before).
 func readSeconds(path string) (time.Time, []measure.Second, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -17,5 +17,5 @@ func readSeconds(path string) (time.Time, []measure.Second, error) {
 	}
 	defer f.Close()
 	h, secs, err := measure.ReadAll(f, path)
-	return h.CreatedAt, secs, err
+	return h.Began(), secs, err
 }

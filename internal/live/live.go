@@ -6,6 +6,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"github.com/greenlang/loadgen/internal/campaign"
 	"io"
 	"sync"
 	"time"
@@ -101,7 +102,7 @@ func NewTerminal(w io.Writer) *Terminal {
 
 // Begin implements stress.Observer.
 func (t *Terminal) Begin(run *runrecord.Run, p ramp.Progress) {
-	fmt.Fprintf(t.p, "campaign %s → %s  (%s search, %s)\n", run.Scenario, run.Target, run.Config.Search, run.Criteria)
+	fmt.Fprintf(t.p, "campaign %s → %s  (%s search%s, %s)\n", run.Scenario, run.Target, run.Config.Search, runnersNote(run.Config), run.Criteria)
 	t.progress = p
 	t.campaign = t.p.AddBar(int64(max(p.Total, 1)),
 		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
@@ -199,7 +200,7 @@ func (p *Plain) printf(format string, args ...any) {
 
 // Begin implements stress.Observer.
 func (p *Plain) Begin(run *runrecord.Run, _ ramp.Progress) {
-	p.printf("campaign %s → %s  (%s search, %s)\n", run.Scenario, run.Target, run.Config.Search, run.Criteria)
+	p.printf("campaign %s → %s  (%s search%s, %s)\n", run.Scenario, run.Target, run.Config.Search, runnersNote(run.Config), run.Criteria)
 }
 
 // StepStart implements stress.Observer.
@@ -284,4 +285,20 @@ func Observers(ctx context.Context, w io.Writer, plain bool, metricsAddr string)
 		obs = append(obs, m)
 	}
 	return obs, nil
+}
+
+// runnersNote says how the steps' load is generated, when not by one local
+// k6: ", 3 runners" or ", 4 runners on k6-operator".
+func runnersNote(c campaign.Config) string {
+	n, runners := c.RunnerCount(), "runners"
+	if n == 1 {
+		runners = "runner"
+	}
+	switch {
+	case c.Executor == campaign.K6OperatorExecutor:
+		return fmt.Sprintf(", %d %s on k6-operator", n, runners)
+	case n > 1:
+		return fmt.Sprintf(", %d %s", n, runners)
+	}
+	return ""
 }

@@ -1,9 +1,12 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/texttable"
 )
 
@@ -15,6 +18,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	e.MD([]string{"What", "Value"}, r.headerRows(), texttable.Left, texttable.Left)
 	r.mdBreakpoint(e)
 	r.mdSteps(e)
+	r.mdRunners(e)
 	r.mdPlanning(e, w)
 	r.mdEstimates(e)
 	return e.Err
@@ -64,6 +68,37 @@ func (r *Report) mdSteps(e *texttable.Errf) {
 			e.P("- %s", capitalize(l))
 		}
 	}
+}
+
+// mdRunners is each step's runners, when the steps ran as several: what
+// each offered and how it fared.
+func (r *Report) mdRunners(e *texttable.Errf) {
+	var rows [][]string
+	for _, s := range r.Steps {
+		for _, rn := range s.Runners {
+			cpu, lag, bound := "–", "–", ""
+			if g := rn.Generator; g != nil {
+				if g.CPUsAllowed > 0 {
+					cpu = fmt.Sprintf("%.0f%%", g.CPU*100)
+				}
+				lag = numfmt.Num(g.LagP99Ms)
+				if g.Bound {
+					bound = "saturated"
+				}
+			}
+			rows = append(rows, []string{fmt.Sprint(s.Index), rn.ID, rn.Segment, fmt.Sprint(rn.Requests), cpu, lag,
+				strings.TrimSpace(bound + " " + rn.Failure)})
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	e.P("")
+	e.P("## Runners")
+	e.P("")
+	e.MD([]string{"Step", "Runner", "Segment", "Requests", "k6 CPU", "Lag p99 ms", "Note"}, rows, texttable.Right, texttable.Right, texttable.Left, texttable.Right, texttable.Right, texttable.Right, texttable.Left)
+	e.P("")
+	e.P("Each step ran as several k6 runners, each offering its k6 execution segment of the load; the step's figures are their per-second records merged (counts added, histograms merged). Requests are each runner's in the judged window; k6 CPU is of the CPUs it may use.")
 }
 
 // mdPlanning is the full comparison and the service's capacity planning,

@@ -95,8 +95,14 @@ type Step struct {
 	// (status < 400, k6's expected_response): the latency limits are judged
 	// on these, so fast 503s do not flatter a saturated target.
 	LatencyOKMs *Latency `json:"latency_ok_ms,omitempty"`
-	// Generator is the load generator's health during the steady window.
+	// Generator is the load generator's health during the steady window:
+	// with several runners, the worst runner's (CPU, lag, memory) and their
+	// sums (dropped iterations, VUs); bound if any runner was.
 	Generator *Generator `json:"generator,omitempty"`
+	// Runners are the step's k6 runners when it ran as several (k6
+	// execution segments), each with its own files and health; the step's
+	// figures are theirs merged.
+	Runners []Runner `json:"runners,omitempty"`
 	// GeneratorCeiling marks an invalid step that stayed generator-bound
 	// after every retry: the search treats its rate as the generator's
 	// ceiling, not as a failure of the target.
@@ -104,6 +110,20 @@ type Step struct {
 	// Excluded says why a judged step does not count for the breaking point
 	// or a resumed search (e.g. the target went down during it); "" counts.
 	Excluded string `json:"excluded,omitempty"`
+}
+
+// Runner is one of a step's several k6 runners.
+type Runner struct {
+	ID          string `json:"id"`
+	Segment     string `json:"segment"`
+	SecondsFile string `json:"seconds_file"`
+	LogFile     string `json:"log_file"`
+	K6ExitCode  int    `json:"k6_exit_code"`
+	// Requests is how many requests this runner completed in the window.
+	Requests int64 `json:"requests"`
+	// Failure says why the runner failed; "" when it did not.
+	Failure   string     `json:"failure,omitempty"`
+	Generator *Generator `json:"generator,omitempty"`
 }
 
 // Generator is the health of the load generator (the k6 process) during a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,11 +70,15 @@ func TestWireShape(t *testing.T) {
 			Reasons: breakpoint.Reasons{{Signal: breakpoint.GeneratorBound, Detail: "k6 used 97% of the CPU it may use"}},
 			Classes: map[string]int64{"200": 1}, LatencyOKMs: &Latency{},
 			Generator:   &Generator{CPU: 0.97, LimitedBy: "cpu", Evidence: []string{"x"}, QuotaCPUs: 1},
-			SecondsFile: "step-01.ndjson", GeneratorCeiling: true, Excluded: "x"}},
+			SecondsFile: "step-01.ndjson", GeneratorCeiling: true, Excluded: "x",
+			Runners: []Runner{{ID: "1", Segment: "0:1/2", SecondsFile: "step-01.r1.ndjson", LogFile: "step-01.r1.log", Requests: 3,
+				Failure: "x", Generator: &Generator{CPU: 0.5, QuotaCPUs: 1, LimitedBy: "cpu", Evidence: []string{"x"}}}}}},
 		Generator:   &GeneratorSummary{Bound: true, CeilingRPS: 300, NearCeiling: true, Reason: "x"},
 		AbortReason: "x", Resumed: 1}
 	run.Config.Env = map[string]string{"K": "V"}
 	run.Config.TargetCapacityFactor, run.Config.TargetTimeScale = 0.5, 0.1
+	run.Config.Executor, run.Config.Runners = "k6-operator", 2
+	run.Config.Kubernetes = campaign.Kubernetes{Namespace: "load", RunnerImage: "img"}
 	b, err := json.Marshal(run)
 	require.NoError(t, err)
 	var raw map[string]any
@@ -139,6 +144,17 @@ func TestWireShape(t *testing.T) {
 	}
 	want["steps[].generator.bound"], want["steps[].generator.limited_by"] = "bool", "string"
 	want["steps[].generator.evidence"], want["steps[].generator.evidence[]"] = "array", "string"
+	for k, v := range map[string]string{"config.executor": "string", "config.runners": "float64", "config.kubernetes.namespace": "string",
+		"config.kubernetes.runner_image": "string", "steps[].runners": "array", "steps[].runners[].id": "string",
+		"steps[].runners[].segment": "string", "steps[].runners[].seconds_file": "string", "steps[].runners[].log_file": "string",
+		"steps[].runners[].k6_exit_code": "float64", "steps[].runners[].requests": "float64", "steps[].runners[].failure": "string"} {
+		want[k] = v
+	}
+	for k, v := range want {
+		if strings.HasPrefix(k, "steps[].generator.") {
+			want["steps[].runners[]."+strings.TrimPrefix(k, "steps[].")] = v
+		}
+	}
 	assert.Equal(t, want, got)
 	s := raw["steps"].([]any)[0].(map[string]any)
 	assert.Equal(t, []any{"generator_bound: k6 used 97% of the CPU it may use"}, s["reasons"])

@@ -85,8 +85,84 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 // records it and as the judge takes it. Its verdict fields (Bound,
 // Evidence) are filled in once the step is judged. The record is nil when
 // neither k6's process nor its timer lag was measured (an older k6 build).
-func health(res k6step.Result, win measure.SteadyWindow, w measure.Window, maxVUs int) (*runrecord.Generator, breakpoint.Generator) {
-	p, lag := res.Proc, w.LagPercentiles()
+//
+// A step run by several runners gets each runner's own health (runners)
+// and a whole that is bound if any runner is: the CPU of the runners that
+// share this machine added (they compete for its CPUs), the worst runner's
+// timer lag, and the dropped iterations and VUs of all.
+func health(res k6step.Result, win measure.SteadyWindow, w measure.Window, maxVUs int) (*runrecord.Generator, breakpoint.Generator, []runrecord.Runner) {
+	if len(res.Runners) == 0 {
+		g, j := processHealth(res.Proc, win, w, maxVUs)
+		return g, j, nil
+	}
+	n := len(res.Runners)
+	runners := make([]runrecord.Runner, n)
+	var procs []k6step.ProcInfo
+	var worstLag, worstLagMax float64
+	for i, one := range res.Runners {
+		var inWin []measure.Second
+		for _, s := range one.Seconds {
+			if s.StartUnix >= win.From && s.StartUnix <= win.To {
+				inWin = append(inWin, s)
+			}
+		}
+		rw := measure.Merge(inWin...)
+		g, _ := processHealth(one.Proc, win, rw, maxVUs/n)
+		runners[i] = runrecord.Runner{ID: one.ID, Segment: one.Segment, SecondsFile: one.SecondsFile, LogFile: one.LogFile,
+			K6ExitCode: one.ExitCode, Requests: rw.Requests, Failure: one.Failure, Generator: g}
+		if g != nil {
+			worstLag, worstLagMax = math.Max(worstLag, g.LagP99Ms), math.Max(worstLagMax, g.LagMaxMs)
+		}
+		if len(one.Proc.Samples) > 0 {
+			procs = append(procs, one.Proc)
+		}
+	}
+	g, judge := processHealth(sharedProc(procs), win, w, maxVUs)
+	if g == nil {
+		return nil, judge, runners
+	}
+	if w.Lag != nil && w.Lag.Count() > 0 {
+		g.LagP99Ms, g.LagMaxMs, judge.LagP99Ms = worstLag, worstLagMax, worstLag
+	}
+	return g, judge, runners
+}
+
+// sharedProc is the health of several k6 processes on one machine as if
+// they were one: their CPU seconds and memory added second by second, the
+// busiest reading of their CPUs, and the CPUs the first may use (local
+// runners share one affinity set).
+func sharedProc(procs []k6step.ProcInfo) k6step.ProcInfo {
+	if len(procs) == 0 {
+		return k6step.ProcInfo{}
+	}
+	sum := procs[0]
+	sum.Samples = nil
+	at := map[int64]int{}
+	for _, p := range procs {
+		for _, s := range p.Samples {
+			i, ok := at[s.StartUnix]
+			if !ok {
+				at[s.StartUnix] = len(sum.Samples)
+				sum.Samples = append(sum.Samples, s)
+				continue
+			}
+			t := &sum.Samples[i]
+			t.CPUSeconds += s.CPUSeconds
+			t.RSSBytes += s.RSSBytes
+			t.CPUsBusy = math.Max(t.CPUsBusy, s.CPUsBusy)
+		}
+	}
+	sum.PeakRSSBytes = 0
+	for _, p := range procs {
+		sum.PeakRSSBytes += p.PeakRSSBytes
+	}
+	return sum
+}
+
+// processHealth is the health of one k6 process (or of several on one
+// machine, see sharedProc) over the window, with w the seconds it measured.
+func processHealth(p k6step.ProcInfo, win measure.SteadyWindow, w measure.Window, maxVUs int) (*runrecord.Generator, breakpoint.Generator) {
+	lag := w.LagPercentiles()
 	g := &runrecord.Generator{
 		CPUsAllowed: p.AllowedCPUs, AffinityCPUs: p.AffinityCPUs, QuotaCPUs: p.QuotaCPUs,
 		LagP99Ms: numfmt.Round(lag.P99Millis, 3), LagMaxMs: numfmt.Round(lag.MaxMillis, 3),
@@ -107,7 +183,7 @@ func health(res k6step.Result, win measure.SteadyWindow, w measure.Window, maxVU
 		judge.Known, judge.CPU, judge.CPUsBusy = true, g.CPU, g.CPUsBusy
 	}
 	if w.Lag != nil && w.Lag.Count() > 0 {
-		judge.Known, judge.LagP99Ms = true, g.LagP99Ms
+		judge.Known, judge.LagKnown, judge.LagP99Ms = true, true, g.LagP99Ms
 	}
 	g.CPU, g.CPUPeak = numfmt.Round(g.CPU, 3), numfmt.Round(g.CPUPeak, 3)
 	if !judge.Known {

@@ -30,6 +30,10 @@ type sim struct {
 	specs             []k6step.Spec
 	// down makes the target refuse connections from this step on (1-based).
 	down int
+	// runners splits each step among this many runners on one machine
+	// (0: one, without runner records); failRunner makes the second
+	// runner fail from that step on (1-based).
+	runners, failRunner int
 }
 
 func (s *sim) Run(ctx context.Context, spec k6step.Spec, onSecond func(measure.Second)) (k6step.Result, error) {
@@ -42,31 +46,56 @@ func (s *sim) Run(ctx context.Context, spec k6step.Spec, onSecond func(measure.S
 	offered := float64(spec.RPS)
 	sent := math.Min(offered, s.ceiling)
 	cpu := math.Min(1, 0.92*offered/s.ceiling)
-	res := k6step.Result{Began: time.Unix(began, 0), SecondsFile: fmt.Sprintf("step-%02d.ndjson", spec.Index),
-		Proc: k6step.ProcInfo{AffinityCPUs: 1, AllowedCPUs: 1, PeakRSSBytes: 150e6}}
+	n := max(s.runners, 1)
+	res := k6step.Result{Began: time.Unix(began, 0), SecondsFile: fmt.Sprintf("step-%02d.ndjson", spec.Index)}
+	runners := make([]k6step.RunnerResult, n)
+	for i := range runners {
+		runners[i] = k6step.RunnerResult{ID: fmt.Sprint(i + 1), Segment: k6step.Segment(i+1, n), Began: res.Began,
+			Proc: k6step.ProcInfo{AffinityCPUs: 1, AllowedCPUs: 1, PeakRSSBytes: 150e6}}
+	}
+	// share is runner r's part of count (k6's segments split it exactly).
+	share := func(count float64, r int) int {
+		return int(count*float64(r+1)/float64(n)) - int(count*float64(r)/float64(n))
+	}
 	backlog := 0.0
 	for i := range int64(spec.Duration.Seconds()) + 1 {
-		r := measure.NewRecorder(began + i)
-		if len(s.specs) >= s.down && s.down > 0 {
-			for range int(sent) {
-				r.AddRequest(measure.Classify("", "1212"))
-				r.AddLatency(0.2, false)
+		served := math.Min(sent, s.capacity)
+		backlog += sent - served
+		latency := 20 + 1000*backlog/s.capacity
+		for ri := range runners {
+			r := measure.NewRecorder(began + i)
+			if len(s.specs) >= s.down && s.down > 0 {
+				for range share(sent, ri) {
+					r.AddRequest(measure.Classify("", "1212"))
+					r.AddLatency(0.2, false)
+				}
+			} else {
+				for range share(served, ri) {
+					r.AddRequest(measure.Classify("200", ""))
+					r.AddLatency(latency, true)
+				}
 			}
-		} else {
-			served := math.Min(sent, s.capacity)
-			backlog += sent - served
-			latency := 20 + 1000*backlog/s.capacity
-			for range int(served) {
-				r.AddRequest(measure.Classify("200", ""))
-				r.AddLatency(latency, true)
-			}
+			r.AddIterations(int64(share(sent, ri)))
+			r.AddDroppedIterations(int64(share(offered, ri) - share(sent, ri)))
+			runners[ri].Seconds = append(runners[ri].Seconds, r.Second())
+			runners[ri].Proc.Samples = append(runners[ri].Proc.Samples, k6step.ProcSample{StartUnix: began + i, CPUSeconds: cpu / float64(n), RSSBytes: 150e6})
 		}
-		r.AddIterations(int64(sent))
-		r.AddDroppedIterations(int64(offered - sent))
-		sec := r.Second()
+	}
+	if s.failRunner > 0 && len(s.specs) >= s.failRunner && n > 1 {
+		runners[1].Failure = "pod loadgen-step-2 failed: OOMKilled (exit 137)"
+	}
+	streams := make([][]measure.Second, n)
+	for i, one := range runners {
+		streams[i] = one.Seconds
+	}
+	res.Seconds = measure.MergeRunners(streams...)
+	for _, sec := range res.Seconds {
 		onSecond(sec)
-		res.Seconds = append(res.Seconds, sec)
-		res.Proc.Samples = append(res.Proc.Samples, k6step.ProcSample{StartUnix: began + i, CPUSeconds: cpu, RSSBytes: 150e6})
+	}
+	if s.runners == 0 {
+		res.Proc = runners[0].Proc
+	} else {
+		res.Runners = runners
 	}
 	return res, ctx.Err()
 }
@@ -108,42 +137,74 @@ func TestCampaignLoopAgainstKnownCapacity(t *testing.T) {
 		{"close to the generator's ceiling: found, flagged", 1800, 2000, nil, true},
 		{"beyond the generator: inconclusive, no number", 8000, 2000, ErrInconclusive, false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			target := &sim{capacity: tc.capacity, ceiling: tc.ceiling}
-			c := loopCampaign(t, adaptive(), target)
-			err := c.Execute(context.Background())
-			bp, g := c.Run.Breakpoint, c.Run.Generator
-			require.NotNil(t, g)
-			if tc.wantErr != nil {
-				require.ErrorIs(t, err, tc.wantErr)
-				assert.Equal(t, runrecord.Inconclusive, c.Run.Status)
-				assert.False(t, bp.Found, "never a breaking point from a saturated generator")
-				assert.True(t, g.Bound)
-				assert.InDelta(t, tc.ceiling, g.CeilingRPS, tc.ceiling*0.03)
-				assert.Contains(t, g.Headline(), "generator-bound at ~")
-				assert.Contains(t, c.Run.AbortReason, "add runners or a bigger generator")
-				assert.LessOrEqual(t, float64(c.Run.Search.Hi-c.Run.Search.Lo)/float64(c.Run.Search.Lo), 0.02, "searched up to the ceiling")
-				for _, s := range c.Run.Steps {
-					assert.NotEqual(t, breakpoint.Fail, s.Verdict, "step %d at %v: %v", s.Index, s.OfferedRPS, s.Reasons)
+		// One runner, and the same machine's load split among 2 and 3
+		// runners: the same answer (the CPU they share is added up).
+		for _, runners := range []int{0, 2, 3} {
+			t.Run(fmt.Sprintf("%s/runners=%d", tc.name, runners), func(t *testing.T) {
+				t.Parallel()
+				target := &sim{capacity: tc.capacity, ceiling: tc.ceiling, runners: runners}
+				c := loopCampaign(t, adaptive(), target)
+				err := c.Execute(context.Background())
+				bp, g := c.Run.Breakpoint, c.Run.Generator
+				require.NotNil(t, g)
+				if tc.wantErr != nil {
+					require.ErrorIs(t, err, tc.wantErr)
+					assert.Equal(t, runrecord.Inconclusive, c.Run.Status)
+					assert.False(t, bp.Found, "never a breaking point from a saturated generator")
+					assert.True(t, g.Bound)
+					assert.InDelta(t, tc.ceiling, g.CeilingRPS, tc.ceiling*0.03)
+					assert.Contains(t, g.Headline(), "generator-bound at ~")
+					assert.Contains(t, c.Run.AbortReason, "add runners or a bigger generator")
+					assert.LessOrEqual(t, float64(c.Run.Search.Hi-c.Run.Search.Lo)/float64(c.Run.Search.Lo), 0.02, "searched up to the ceiling")
+					for _, s := range c.Run.Steps {
+						assert.NotEqual(t, breakpoint.Fail, s.Verdict, "step %d at %v: %v", s.Index, s.OfferedRPS, s.Reasons)
+					}
+					return
 				}
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, runrecord.Completed, c.Run.Status)
-			require.True(t, bp.Found, bp.Reason)
-			assert.LessOrEqual(t, bp.MaxSustainableRPS, tc.capacity)
-			assert.Greater(t, bp.FirstFailingRPS, tc.capacity)
-			assert.LessOrEqual(t, (bp.FirstFailingRPS-bp.MaxSustainableRPS)/bp.MaxSustainableRPS, 0.02)
-			assert.True(t, c.Run.Search.Confirmed)
-			assert.False(t, g.Bound)
-			assert.Equal(t, tc.near, g.NearCeiling, g.Reason)
-			for _, s := range c.Run.Steps {
-				require.NotNil(t, s.Generator)
-				assert.Equal(t, 1.0, s.Generator.CPUsAllowed)
-			}
-		})
+				require.NoError(t, err)
+				assert.Equal(t, runrecord.Completed, c.Run.Status)
+				require.True(t, bp.Found, bp.Reason)
+				assert.LessOrEqual(t, bp.MaxSustainableRPS, tc.capacity)
+				assert.Greater(t, bp.FirstFailingRPS, tc.capacity)
+				assert.LessOrEqual(t, (bp.FirstFailingRPS-bp.MaxSustainableRPS)/bp.MaxSustainableRPS, 0.02)
+				assert.True(t, c.Run.Search.Confirmed)
+				assert.False(t, g.Bound)
+				assert.Equal(t, tc.near, g.NearCeiling, g.Reason)
+				for _, s := range c.Run.Steps {
+					require.NotNil(t, s.Generator)
+					assert.Equal(t, 1.0, s.Generator.CPUsAllowed)
+					assert.Len(t, s.Runners, runners)
+					var sum int64
+					for _, r := range s.Runners {
+						sum += r.Requests
+						require.NotNil(t, r.Generator)
+					}
+					if runners > 0 {
+						assert.Equal(t, s.Requests, sum, "the runners' requests add up to the step's")
+					}
+				}
+			})
+		}
 	}
+}
+
+func TestCampaignLoopAbortsWhenARunnerFailsTwice(t *testing.T) {
+	t.Parallel()
+	c := adaptive()
+	target := &sim{capacity: 1000, ceiling: 5000, runners: 2, failRunner: 2}
+	camp := loopCampaign(t, c, target)
+	err := camp.Execute(context.Background())
+	require.ErrorIs(t, err, ErrAborted)
+	assert.Equal(t, runrecord.Aborted, camp.Run.Status)
+	require.Len(t, camp.Run.Steps, 3, "a pass, then the failing runner's step and its one retry")
+	for _, s := range camp.Run.Steps[1:] {
+		assert.Equal(t, breakpoint.Invalid, s.Verdict, "a failed runner is not the target's failure")
+		assert.True(t, s.Reasons.Has(breakpoint.RunnerFailed))
+		assert.Contains(t, s.Reasons.String(), "OOMKilled")
+		assert.Equal(t, "pod loadgen-step-2 failed: OOMKilled (exit 137)", s.Runners[1].Failure)
+	}
+	assert.Contains(t, camp.Run.AbortReason, "runner 2 of 2 (1/2:1)")
+	assert.False(t, camp.Run.Breakpoint.Found)
 }
 
 func TestCampaignLoopGuideWalkAndDyingTarget(t *testing.T) {

@@ -167,6 +167,12 @@ func (c *Campaign) Execute(ctx context.Context) error {
 				return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
 			}
 		}
+		if verdict == breakpoint.Invalid && res.Reasons.Has(breakpoint.RunnerFailed) {
+			// A runner failed twice: the generator is broken, not at its
+			// ceiling. Nothing to learn about the target until it is fixed.
+			reason := fmt.Sprintf("a load runner failed at %d req/s, and again on retry: %s", step.RPS, res.Reasons)
+			return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
+		}
 		if verdict == breakpoint.Invalid {
 			// The generator could not offer this rate, retries and all: it
 			// is its ceiling, and the search goes on below it if it can.
@@ -269,11 +275,17 @@ func SizeVUs(c campaign.Config, rps int, measuredMs float64) (pre, maxVUs int) {
 
 // Measure turns a step's seconds into its run.json record and verdict.
 func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attempt, pre, maxVUs int) runrecord.Step {
-	win := measure.Steady(res.Seconds, res.Began, cfg.StepDuration.D(), cfg.Warmup.D(), cfg.RequestTimeout())
+	began, d := res.LoadSpan(cfg.StepDuration.D())
+	win := measure.Steady(res.Seconds, began, d, cfg.Warmup.D(), cfg.RequestTimeout())
 	w := win.Totals()
 	obs := observe(step, res, w, len(win.Seconds), pre, maxVUs)
-	gen, genObs := health(res, win, w, maxVUs)
+	gen, genObs, runners := health(res, win, w, maxVUs)
 	obs.Gen, obs.Seconds = genObs, win.Seconds
+	for i, one := range res.Runners {
+		if one.Failure != "" {
+			obs.RunnerFailures = append(obs.RunnerFailures, fmt.Sprintf("runner %d of %d (%s): %s", i+1, len(res.Runners), one.Segment, one.Failure))
+		}
+	}
 	verdict, reasons := breakpoint.Judge(obs, Criteria(cfg))
 	rec := runrecord.Step{
 		Index: idx, Phase: string(step.Phase), Attempt: attempt,
@@ -283,7 +295,7 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 		VUs:       runrecord.VUs{PreAllocated: pre, Max: maxVUs, Peak: int(w.VUsMaxPeak)},
 		StartedAt: res.Started.UTC(), FinishedAt: res.Finished.UTC(),
 		SecondsFile: res.SecondsFile, LogFile: res.LogFile, K6ExitCode: res.ExitCode, HostCPUBusy: numfmt.Round(res.HostBusy, 3),
-		Generator: gen,
+		Generator: gen, Runners: runners,
 	}
 	if obs.OKLatency {
 		ok := latency(w.OKPercentiles())
@@ -301,6 +313,7 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	if gen != nil {
 		judgeGenerator(gen, reasons, breakpoint.Starved(obs, Criteria(cfg)))
 	}
+	judgeRunners(rec.Runners, obs, Criteria(cfg))
 	return rec
 }
 
@@ -356,6 +369,23 @@ func judgeGenerator(gen *runrecord.Generator, reasons breakpoint.Reasons, starve
 		if !gen.Bound {
 			gen.Bound = true
 			gen.Evidence = append(gen.Evidence, "the load generator was saturated during the step (the target's 5xx/429 failed it)")
+		}
+	}
+}
+
+// judgeRunners marks the runners that were themselves saturated: the
+// judge's generator rules applied to each runner's own share of the step.
+func judgeRunners(runners []runrecord.Runner, step breakpoint.Observation, c breakpoint.Criteria) {
+	for i := range runners {
+		g := runners[i].Generator
+		if g == nil {
+			continue
+		}
+		o := breakpoint.Observation{OfferedRPS: step.OfferedRPS / float64(len(runners)), DurationS: step.DurationS,
+			DroppedIterations: g.DroppedIterations,
+			Gen:               breakpoint.Generator{Known: true, CPU: g.CPU, LagP99Ms: g.LagP99Ms, CPUsBusy: g.CPUsBusy}}
+		if breakpoint.Starved(o, c) {
+			g.Bound, g.LimitedBy = true, "cpu"
 		}
 	}
 }

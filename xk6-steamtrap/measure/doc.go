@@ -1,8 +1,8 @@
 // Package measure is the per-second measurement of a k6 run as the steamtrap
-// output writes it (--out steamtrap=PATH) and the stress driver reads it: the
-// Second record, its file format, exact merging into Windows, and reading a
-// file whole (ReadFile) or live while k6 appends to it (Follow). It has no k6
-// imports.
+// output writes it (--out steamtrap=PATH, or to a collector: see
+// CollectPath) and the stress driver reads it: the Second record, its file
+// format, exact merging into Windows, and reading a file whole (ReadFile)
+// or live while k6 appends to it (Follow). It has no k6 imports.
 //
 // # File format: steamtrap/seconds/v1
 //
@@ -87,8 +87,29 @@
 // Lines come in increasing start order, one per second with no gaps between
 // the first and the last (a second in which nothing happened has zero
 // counts, and its lag), so the number of lines is the duration. Late lines
-// are the only exception; they are rare (a sample delayed by more than a
-// second inside k6). The first and last seconds of a run are usually
+// are the only exception among seconds; they are rare (a sample delayed by
+// more than a second inside k6).
+//
+// # When the load began: began_at lines
+//
+// created_at is when the output started, which is before k6 initializes its
+// VUs and, for a run started with --paused (as k6-operator starts its
+// runners), before the run is resumed: possibly long before the load began.
+// k6 tells an output nothing about that moment (v2 has no run-status hook
+// for outputs, and its TestStart event fires before the pause ends), so the
+// output learns it from the samples: the start of the first iteration (an
+// iteration_duration sample's time less its value) or the first dropped
+// iteration, whichever is earlier. It writes that, when it learns it, as a
+// line without "start":
+//
+//	{"began_at":"2026-01-02T03:04:07.012Z"}
+//
+// An iteration that started earlier may complete later, so a later
+// began_at line may give an earlier time; the earliest line is when the
+// load began (every candidate is a real iteration's start, never earlier
+// than the first). ReadAll returns it as Header.BeganAt, and Header.Began
+// falls back to created_at when a file has none (older files; a run that
+// never started an iteration). Select seconds with jq by their "start". The first and last seconds of a run are usually
 // partial. A second is written
 // once a sample two seconds newer has arrived (about 2.3 s after its start
 // during a run), and every line with a single write, so a reader tailing the
@@ -101,7 +122,7 @@
 // # A step's steady window
 //
 // Steady picks the seconds of a stepped-load step that are judged: from the
-// step's start (the header's created_at) plus one partial second and the
+// step's start (Header.Began) plus one partial second and the
 // warm-up, to the step's configured end less its partial last second, with
 // timeouts charged to the second their request started (SteadyWindow.Totals).
 //

@@ -167,3 +167,19 @@ func TestLoadSpan(t *testing.T) {
 	assert.Equal(t, t0, b)
 	assert.Equal(t, 10*time.Second, d)
 }
+
+// A step whose runners started a few ms apart keeps its whole seconds.
+func TestSteadyWindowOfRunnersStartedApart(t *testing.T) {
+	t0 := time.Unix(1000, 194e6)
+	began, d := LoadSpan([]time.Time{t0, t0.Add(-10 * time.Millisecond)}, 4*time.Second)
+	var secs []Second
+	for i := int64(0); i < 6; i++ {
+		secs = append(secs, Second{StartUnix: 1000 + i, Requests: 10})
+	}
+	w := Steady(secs, began, d, time.Second, 0)
+	assert.Equal(t, int64(1002), w.From)
+	assert.Equal(t, int64(1003), w.To, "the same window as one runner's: %+v", w)
+	one := Steady(secs, t0, 4*time.Second, time.Second, 0)
+	assert.Equal(t, one.From, w.From)
+	assert.Equal(t, one.To, w.To)
+}

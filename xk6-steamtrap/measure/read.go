@@ -41,7 +41,8 @@ func ReadFile(path string) ([]Second, error) {
 	return seconds, err
 }
 
-// ReadAll reads a seconds file from r; name is used in errors. On error it
+// ReadAll reads a seconds file from r; name is used in errors. The header
+// it returns has BeganAt set from the file's began_at lines. On error it
 // also returns what it read before the bad line.
 func ReadAll(r io.Reader, name string) (Header, []Second, error) {
 	var (
@@ -72,8 +73,8 @@ func ReadAll(r io.Reader, name string) (Header, []Second, error) {
 	}
 }
 
-// Follow calls fn with each record of the seconds file at path as the
-// writer appends it, in file order, from the goroutine that called Follow.
+// Follow calls fn with each second of the seconds file at path as the
+// writer appends it (not the header nor began_at lines), in file order, from the goroutine that called Follow.
 // It waits for the file to appear, polls it every FollowInterval, and keeps
 // an incomplete last line until its newline arrives. When ctx ends it reads
 // what the file holds by then, delivers it, and returns nil; it returns an
@@ -170,7 +171,7 @@ type parser struct {
 }
 
 // line parses one complete line (without its newline). ok is false for the
-// header and blank lines.
+// header, began_at lines (noted in header) and blank lines.
 func (p *parser) line(b []byte) (s Second, ok bool, err error) {
 	p.n++
 	b = bytes.TrimSpace(b)
@@ -187,9 +188,22 @@ func (p *parser) line(b []byte) (s Second, ok bool, err error) {
 	if len(b) == 0 {
 		return s, false, nil
 	}
-	if err := json.Unmarshal(b, &s); err != nil {
+	// A line is a second or, without "start", a began_at line.
+	var rec struct {
+		Second
+		BeganAt *time.Time `json:"began_at"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
 		return s, false, fmt.Errorf("%s:%d: %w", p.name, p.n, err)
 	}
+	if rec.BeganAt != nil {
+		if rec.StartUnix != 0 {
+			return s, false, fmt.Errorf("%s:%d: a line has either start or began_at, not both", p.name, p.n)
+		}
+		p.header.noteBegan(*rec.BeganAt)
+		return s, false, nil
+	}
+	s = rec.Second
 	if s.Latency == nil {
 		s.Latency = NewHistogram()
 	}

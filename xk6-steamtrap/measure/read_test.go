@@ -276,3 +276,56 @@ func TestReadLagAndOldRecords(t *testing.T) {
 	assert.InEpsilon(t, 25, w.LagPercentiles().MaxMillis, 0.001)
 	assert.Equal(t, Percentiles{}, Merge(got[1]).LagPercentiles())
 }
+
+func TestReadBeganAtLines(t *testing.T) {
+	t.Parallel()
+	began := created.Add(90*time.Second + 123*time.Millisecond)
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	require.NoError(t, w.WriteHeader(NewHeader(created)))
+	want := testSeconds()
+	require.NoError(t, w.WriteSecond(want[0]))
+	require.NoError(t, w.WriteBegan(began.Add(time.Second+456789*time.Nanosecond)))
+	require.NoError(t, w.WriteSecond(want[1]))
+	require.NoError(t, w.WriteBegan(began.Add(999*time.Microsecond))) // earlier: wins, to the ms
+	require.NoError(t, w.WriteSecond(want[2]))
+	require.NoError(t, w.WriteBegan(began.Add(5*time.Second))) // later: ignored
+	require.NoError(t, w.WriteSecond(want[3]))
+	assert.Contains(t, buf.String(), "\n"+`{"began_at":"2026-01-02T03:05:35.123Z"}`+"\n")
+
+	h, got, err := ReadAll(bytes.NewReader(buf.Bytes()), "s.ndjson")
+	require.NoError(t, err)
+	requireSameSeconds(t, want, got)
+	assert.Equal(t, created, h.CreatedAt)
+	assert.Equal(t, began, h.BeganAt)
+	assert.Equal(t, began, h.Began())
+
+	var followed []Second
+	require.NoError(t, Follow(canceled(), writeFile(t, buf.Bytes()), func(s Second) { followed = append(followed, s) }))
+	requireSameSeconds(t, testSeconds(), followed)
+}
+
+func TestReadWithoutBeganAtFallsBackToCreatedAt(t *testing.T) {
+	t.Parallel()
+	h, got, err := ReadAll(bytes.NewReader(encodeFile(t, testSeconds()...)), "old.ndjson")
+	require.NoError(t, err)
+	assert.Len(t, got, 4)
+	assert.True(t, h.BeganAt.IsZero())
+	assert.Equal(t, created, h.Began())
+}
+
+func TestReadRejectsALineWithStartAndBeganAt(t *testing.T) {
+	t.Parallel()
+	data := append(encodeFile(t), `{"start":100,"requests":0,"began_at":"2026-01-02T03:04:05Z"}`+"\n"...)
+	_, _, err := ReadAll(bytes.NewReader(data), "s.ndjson")
+	require.EqualError(t, err, "s.ndjson:2: a line has either start or began_at, not both")
+	data = append(encodeFile(t), `{"began_at":"yesterday"}`+"\n"...)
+	_, _, err = ReadAll(bytes.NewReader(data), "s.ndjson")
+	require.ErrorContains(t, err, "s.ndjson:2: ")
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}

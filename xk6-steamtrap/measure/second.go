@@ -12,10 +12,33 @@ const Schema = "steamtrap/seconds/v1"
 
 // Header is the first line of a seconds file.
 type Header struct {
-	Schema    string        `json:"schema"`
+	Schema string `json:"schema"`
+	// CreatedAt is when the output started: before k6 initialized its VUs,
+	// and before a run started with --paused was resumed.
 	CreatedAt time.Time     `json:"created_at"`
 	Interval  int           `json:"interval_s"` // seconds per record; always 1
 	Histogram HistogramSpec `json:"histogram"`
+	// BeganAt is when k6 began the load: the earliest began_at line of the
+	// file (see WriteBegan), zero when there is none (an older file, or a
+	// run in which no iteration ever started or was dropped). The writer
+	// does not know it when it writes the header line; readers fill it in.
+	BeganAt time.Time `json:"began_at,omitzero"`
+}
+
+// Began returns when the load began: BeganAt, or CreatedAt when BeganAt is
+// unknown. A step's window is anchored on it.
+func (h Header) Began() time.Time {
+	if !h.BeganAt.IsZero() {
+		return h.BeganAt
+	}
+	return h.CreatedAt
+}
+
+// noteBegan makes t the header's BeganAt if it is the earliest seen.
+func (h *Header) noteBegan(t time.Time) {
+	if !t.IsZero() && (h.BeganAt.IsZero() || t.Before(h.BeganAt)) {
+		h.BeganAt = t
+	}
 }
 
 // HistogramSpec describes the histogram fields of every record ("hist",
@@ -125,6 +148,18 @@ func (w *Writer) WriteHeader(h Header) error { return w.writeLine(h) }
 
 // WriteSecond writes s as one line.
 func (w *Writer) WriteSecond(s Second) error { return w.writeLine(s) }
+
+// WriteBegan writes a began_at line: the load began at t (kept to the
+// millisecond, UTC). A writer learns it after the header, and may learn an
+// earlier time later; readers take the earliest line.
+func (w *Writer) WriteBegan(t time.Time) error {
+	return w.writeLine(beganLine{BeganAt: t.UTC().Truncate(time.Millisecond)})
+}
+
+// beganLine is the line WriteBegan writes.
+type beganLine struct {
+	BeganAt time.Time `json:"began_at"`
+}
 
 func (w *Writer) writeLine(v any) error {
 	b, err := json.Marshal(v)

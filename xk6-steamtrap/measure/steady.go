@@ -30,8 +30,9 @@ type SteadyWindow struct {
 // counts against the step, and one that timed out in it but started before
 // the warm-up does not. The runner keeps k6 running long enough after the
 // step (gracefulStop > timeout) for every such timeout to be recorded.
-// (The step's start is the seconds file's header time: the output starts
-// just before k6's first iteration.)
+// (The step's start is Header.Began: when k6 began its first iteration, or
+// for older files the header's created_at, when the output started, a
+// little before.)
 func Steady(secs []Second, began time.Time, duration, warmup, timeout time.Duration) SteadyWindow {
 	first := int64(-1)
 	if !began.IsZero() {
@@ -47,7 +48,14 @@ func Steady(secs []Second, began time.Time, duration, warmup, timeout time.Durat
 	if first < 0 {
 		return SteadyWindow{}
 	}
-	w := SteadyWindow{From: first + 1 + int64(warmup.Seconds()), To: first + int64(duration.Seconds()) - 1}
+	// The last whole second is the one before the second the step ends in
+	// (began + duration, to the nanosecond: a step whose runners started a
+	// few ms apart runs a few ms less than its whole seconds).
+	end := first + int64(duration.Seconds())
+	if !began.IsZero() {
+		end = began.Add(duration).Unix()
+	}
+	w := SteadyWindow{From: first + 1 + int64(warmup.Seconds()), To: end - 1}
 	shift := int64(math.Round(timeout.Seconds()))
 	var in, started int64
 	for _, s := range secs {
