@@ -208,6 +208,7 @@ func (c *fakeCollector) send(step, runner string, began time.Time, secs ...measu
 	st := c.streams[step][runner]
 	if st == nil && fn != nil {
 		st = &collect.Stream{Runner: runner, Header: measure.NewHeader(began)}
+		st.Header.BeganAt = st.Header.CreatedAt.Add(250 * time.Millisecond) // the first iteration, after the output started
 		c.streams[step][runner] = st
 	}
 	if st != nil {

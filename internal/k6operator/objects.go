@@ -2,7 +2,6 @@ package k6operator
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/greenlang/loadgen/internal/k6step"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
 // TestRunGVR is k6-operator's TestRun resource.
@@ -113,7 +113,7 @@ func (e *Executor) labels(step string) map[string]string {
 
 // collectURL is where the step's runners send their seconds.
 func (e *Executor) collectURL(step string) string {
-	return strings.TrimRight(e.cfg.CollectURL, "/") + "/v1/steps/" + url.PathEscape(step) + "/seconds"
+	return strings.TrimRight(e.cfg.CollectURL, "/") + measure.CollectPath(step)
 }
 
 // secret is the campaign's Secret, with its values.

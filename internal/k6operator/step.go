@@ -535,7 +535,7 @@ func (s *stepRun) result(res *k6step.Result, streams []collect.Stream, checkData
 		st, ok := byRunner[id]
 		switch {
 		case ok:
-			one.Seconds, one.Began = measure.FoldLate(st.Seconds), st.Header.CreatedAt
+			one.Seconds, one.Began = measure.FoldLate(st.Seconds), st.Header.Began()
 			if err := writeSeconds(filepath.Join(s.e.cfg.Dir, one.SecondsFile), st.Header, st.Seconds); err != nil {
 				errs = append(errs, err)
 			}
@@ -558,14 +558,20 @@ func (s *stepRun) result(res *k6step.Result, streams []collect.Stream, checkData
 	return nil
 }
 
-// writeSeconds writes a seconds file: the header, then each record.
+// writeSeconds writes a seconds file as k6's output writes it: the header,
+// when the load began (a began_at line, if known), then each record.
 func writeSeconds(path string, h measure.Header, secs []measure.Second) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := measure.NewWriter(f)
+	began := h.BeganAt
+	h.BeganAt = time.Time{}
 	err = w.WriteHeader(h)
+	if err == nil && !began.IsZero() {
+		err = w.WriteBegan(began)
+	}
 	for _, sec := range secs {
 		if err == nil {
 			err = w.WriteSecond(sec)
