@@ -60,6 +60,7 @@ type stressFlags struct {
 	pushGateway string
 	env         []string
 	plain       bool
+	k8s         k6operatorFlags
 }
 
 func newStressCmd() *cobra.Command {
@@ -98,7 +99,15 @@ continues it.
 
 Exit codes: 0 completed; 1 --min-rps gate failed; 2 bad input; 3 aborted,
 interrupted, or target unreachable; 4 inconclusive: the load generator gave
-out before the target (add runners or a bigger generator).`,
+out before the target (add runners or a bigger generator).
+
+--executor k6-operator runs each step on Kubernetes as a k6-operator TestRun of
+--runners pods (--runner-image, --namespace; cluster access from --kubeconfig).
+The pods send their per-second records to a collector in this process: it
+listens on --collect-addr, and --collect-url is how the pods reach it. Each
+step's ConfigMap and TestRun are deleted after the step, and the campaign's
+Secret (the collector's token; API_TOKEN if set) when it ends. --dry-run prints
+the first step's objects and exits. See deploy/k6-operator/README.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runStress(cmd, f) },
 	}
@@ -113,6 +122,7 @@ out before the target (add runners or a bigger generator).`,
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "expose the campaign's live gauges for Prometheus at this address (e.g. 127.0.0.1:9464)")
 	fl.StringVar(&f.pushGateway, "push-gateway", "", "push the campaign's result to this Prometheus Pushgateway URL when it ends (job loadgen)")
 	fl.BoolVar(&f.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
+	bindK6OperatorFlags(fl, &f.k8s)
 	return c, f
 }
 
@@ -221,7 +231,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		err error
 	)
 	if f.resume != "" {
-		if others := changedExcept(cmd.Flags(), "resume", "yes", "k6", "metrics-addr", "push-gateway", "plain"); len(others) > 0 {
+		if others := changedExcept(cmd.Flags(), append([]string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain"}, k6operatorFlagNames...)...); len(others) > 0 {
 			return usageErr("--resume takes the campaign from run.json; drop --%s", strings.Join(others, ", --"))
 		}
 		var notes []string
@@ -237,6 +247,9 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	}
 	if n := cfg.RunnerCount(); cfg.Executor != campaign.K6OperatorExecutor && n > runtime.NumCPU() {
 		fmt.Fprintf(stderr, "note: %d local runners on %d CPUs share them: more runners than CPUs add no load-generating capacity, only processes competing for the same cores\n", n, runtime.NumCPU())
+	}
+	if f.k8s.dryRun {
+		return f.k8s.printDryRun(stdout, stderr, cfg)
 	}
 	k6cmd, err := k6Command(f.k6)
 	if err != nil {
@@ -256,9 +269,18 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 			return err
 		}
 	}
-	c, err := stress.Open(run, cfg, stress.Setup{Dir: cmp.Or(f.resume, f.out), BaseURL: baseURL, K6: k6cmd,
+	setup := stress.Setup{Dir: cmp.Or(f.resume, f.out), BaseURL: baseURL, K6: k6cmd,
 		Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
-		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version(), Go: runtime.Version(), GitCommit: GitCommit}})
+		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version(), Go: runtime.Version(), GitCommit: GitCommit}}
+	if cfg.Executor == campaign.K6OperatorExecutor {
+		runner, stopK8s, kerr := f.k8s.k6operatorRunner(ctx, cfg, stderr)
+		if kerr != nil {
+			return kerr
+		}
+		defer stopK8s() // after the reports: nothing of the campaign is left in the cluster
+		setup.Runner = runner
+	}
+	c, err := stress.Open(run, cfg, setup)
 	if err != nil {
 		return stressErr(err)
 	}

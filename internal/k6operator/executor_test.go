@@ -144,6 +144,11 @@ func TestNewRefusesWhatCannotRun(t *testing.T) {
 	for _, want := range []string{"no namespace", `campaign id "Bad_ID"`, "no runner image", "0 runners", "no collector URL", "imports a local file"} {
 		assert.Contains(t, err.Error(), want)
 	}
+	for _, u := range []string{"10.0.0.5:6566", "ftp://10.0.0.5", "http://", "http://x/?a=b&c"} {
+		_, err = New(Config{Namespace: "n", Campaign: "abc", Image: "i", Runners: 1, CollectURL: u, ScriptSource: []byte("x")}, Clients{})
+		require.ErrorIs(t, err, ErrConfig, u)
+		assert.Contains(t, err.Error(), "collector URL", u)
+	}
 	_, err = New(Config{Namespace: "n", Campaign: "abc", Image: "i", Runners: 1, CollectURL: "http://x", Script: filepath.Join(dir, "none.js")}, Clients{})
 	require.ErrorIs(t, err, ErrConfig)
 	assert.Contains(t, err.Error(), "reading the script")

@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -70,8 +71,10 @@ type Config struct {
 	Image string
 	// Runners is each step's parallelism.
 	Runners int
-	// Script is the k6 script's path; it is read once, by New.
-	Script string
+	// Script is the k6 script's path; it is read once, by New, unless
+	// ScriptSource holds its text.
+	Script       string
+	ScriptSource []byte
 	// Dir is the run directory: step files are written there.
 	Dir string
 	// CollectURL is the collector's base URL as the runner pods reach it
@@ -146,10 +149,15 @@ func New(cfg Config, c Clients) (*Executor, error) {
 	if cfg.Runners < 1 {
 		bad("%d runners: want ≥ 1", cfg.Runners)
 	}
-	if cfg.CollectURL == "" {
-		bad("no collector URL")
+	if u, err := url.Parse(cfg.CollectURL); cfg.CollectURL == "" {
+		bad("no collector URL: give --collect-url, the driver's collector as the runner pods reach it (http://HOST:PORT)")
+	} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !plainArg.MatchString(cfg.CollectURL) {
+		bad("collector URL %q: want http(s)://HOST:PORT as the runner pods reach the driver (letters, digits and . : / - only)", cfg.CollectURL)
 	}
-	script, err := os.ReadFile(cfg.Script)
+	script, err := cfg.ScriptSource, error(nil)
+	if script == nil {
+		script, err = os.ReadFile(cfg.Script)
+	}
 	switch {
 	case err != nil:
 		bad("reading the script: %v", err)

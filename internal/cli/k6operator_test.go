@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The dry run prints what the first step would create, and nothing secret,
+// without a cluster (and without asking before a target it will not load).
+func TestStressK6OperatorDryRun(t *testing.T) {
+	t.Setenv("API_TOKEN", "target-s3cr3t")
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	out, errOut, code := runCLI(t, "stress", "--target", "http://10.1.2.3:8080", "--executor", "k6-operator", "--runners", "4",
+		"--runner-image", "registry.example/loadgen-k6:v1", "--start", "200", "--dry-run", "--collect-url", "http://10.0.0.5:6566")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, 3, strings.Count(out, "---\n"))
+	for _, want := range []string{"kind: Secret", "kind: ConfigMap", "kind: TestRun", "namespace: default", "parallelism: 4",
+		"image: registry.example/loadgen-k6:v1", "name: API_TOKEN", "key: api-token", "key: collect-token",
+		"steamtrap=http://10.0.0.5:6566/v1/steps/step-01/seconds", "-e RATE=200", "-e BASE_URL=http://10.1.2.3:8080"} {
+		assert.Contains(t, out, want)
+	}
+	assert.NotContains(t, out+errOut, "target-s3cr3t")
+	assert.NotContains(t, errOut, "confirm")
+}
+
+func TestStressK6OperatorBadInput(t *testing.T) {
+	t.Parallel()
+	k8s := []string{"stress", "--target", "http://10.1.2.3:8080", "--yes", "--executor", "k6-operator", "--runner-image", "img:v1",
+		"--collect-addr", "127.0.0.1:0", "--out", filepath.Join(t.TempDir(), "run")}
+	noK6Operator := apiServer(t, http.StatusNotFound)
+	forbidden := apiServer(t, http.StatusForbidden)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append(k8s[:6:6], "--dry-run"), "needs --runner-image"},
+		{[]string{"stress", "--target", "http://127.0.0.1:9", "--dry-run"}, "--dry-run shows the Kubernetes objects of --executor k6-operator"},
+		{append(k8s, "--dry-run", "--collect-url", "10.0.0.5:6566"), "collector URL"},
+		{append(k8s, "--env", "NOTE=two words", "--dry-run"), "cannot travel in a TestRun"},
+		{k8s, "needs --collect-url"},
+		{append(k8s, "--collect-url", "http://10.0.0.5:6566", "--kubeconfig", "/nonexistent/kubeconfig"), "--kubeconfig"},
+		{append(k8s, "--collect-url", "http://10.0.0.5:6566", "--kubeconfig", noK6Operator), "is k6-operator installed?"},
+		{append(k8s, "--collect-url", "http://10.0.0.5:6566", "--kubeconfig", forbidden), "apply deploy/k6-operator/rbac.yaml"},
+	} {
+		_, errOut, code := runCLI(t, tc.args...)
+		assert.Equal(t, ExitBadInput, code, "%v: %s", tc.args, errOut)
+		assert.Contains(t, errOut, tc.want, tc.args)
+		assert.NotContains(t, errOut, "goroutine", tc.args)
+	}
+}
+
+// apiServer is a Kubernetes API that answers every request with code, and
+// a kubeconfig to reach it.
+func apiServer(t *testing.T, code int) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		reason := map[int]string{http.StatusNotFound: "NotFound", http.StatusForbidden: "Forbidden"}[code]
+		fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server says %d","reason":%q,"code":%d}`, code, reason, code)
+	}))
+	t.Cleanup(srv.Close)
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: fake, cluster: {server: %q}}]
+users: [{name: fake, user: {token: fake}}]
+contexts: [{name: fake, context: {cluster: fake, user: fake, namespace: load}}]
+current-context: fake
+`, srv.URL)), 0o600))
+	return path
+}
