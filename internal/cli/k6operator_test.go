@@ -1,17 +1,51 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+var update = flag.Bool("update", false, "rewrite deploy/k6-operator/testrun-example.yaml from the dry run")
+
+// exampleArgs make deploy/k6-operator/testrun-example.yaml.
+var exampleArgs = []string{"stress", "--target", "http://gl008.staging.svc:8080", "--executor", "k6-operator", "--runners", "4",
+	"--namespace", "load", "--runner-image", "registry.example.com/loadgen-k6:v1", "--collect-url", "http://10.0.0.5:6566",
+	"--search", "adaptive", "--start", "400", "--dry-run"}
+
+// The example TestRun in the deployment kit is what the executor creates
+// (the dry run's TestRun, with its random campaign id made "example1").
+func TestK6OperatorExampleIsTheDryRun(t *testing.T) {
+	t.Setenv("API_TOKEN", "example-token") // shown as its Secret reference
+	out, errOut, code := runCLI(t, exampleArgs...)
+	require.Equal(t, 0, code, errOut)
+	docs := strings.Split(out, "---\n")
+	require.Len(t, docs, 4)
+	id := regexp.MustCompile(`loadgen.greenlang.io/campaign: ([a-z0-9]+)`).FindStringSubmatch(docs[3])
+	require.NotNil(t, id)
+	testRun := strings.ReplaceAll(docs[3], id[1], "example1")
+	assert.NotContains(t, out, "example-token")
+	header := "# A step of `loadgen " + strings.Join(exampleArgs, " ") + "`:\n" +
+		"# the TestRun the k6-operator executor creates (internal/cli's TestK6OperatorExampleIsTheDryRun keeps it\n" +
+		"# so; go test ./internal/cli -run ExampleIsTheDryRun -update). Beside it, per step, a ConfigMap with the\n" +
+		"# script and, per campaign, the Secret loadgen-<id> (collect-token; api-token when API_TOKEN is set).\n---\n"
+	path := "../../deploy/k6-operator/testrun-example.yaml"
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(header+testRun), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), header+testRun)
+}
 
 // The dry run prints what the first step would create, and nothing secret,
 // without a cluster (and without asking before a target it will not load).
