@@ -654,15 +654,30 @@ func (l *runnerLog) follow(e *Executor, p *corev1.Pod) {
 			return
 		}
 		defer stream.Close()
-		_, _ = io.Copy(lockedWriter{l}, stream)
+		w := &lockedWriter{l: l}
+		_, err = io.Copy(w, stream)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			l.printf("\n# reading the pod's log: %v", err)
+		case w.partial:
+			l.printf("") // end the log's last line
+		}
 	}()
 }
 
-type lockedWriter struct{ l *runnerLog }
+// lockedWriter writes a pod's log into the file, between the executor's
+// notes.
+type lockedWriter struct {
+	l       *runnerLog
+	partial bool // the last write did not end a line
+}
 
-func (w lockedWriter) Write(p []byte) (int, error) {
+func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.l.mu.Lock()
 	defer w.l.mu.Unlock()
+	if len(p) > 0 {
+		w.partial = p[len(p)-1] != '\n'
+	}
 	return w.l.w.Write(p)
 }
 
