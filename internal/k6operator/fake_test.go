@@ -33,6 +33,10 @@ type cluster struct {
 	// mu orders deleting a TestRun and its pods against creating its pods,
 	// as the garbage collector and the job controller would.
 	mu sync.Mutex
+	// onDelete, if set, is told that a TestRun was deleted (under mu: it
+	// must not block), and deletes its pods itself; by default they go at
+	// once.
+	onDelete func(name string)
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -47,6 +51,10 @@ func newCluster(t *testing.T) *cluster {
 		name := a.(k8stesting.DeleteAction).GetName()
 		if err := dyn.Tracker().Delete(TestRunGVR, a.GetNamespace(), name); err != nil {
 			return true, nil, err
+		}
+		if c.onDelete != nil {
+			c.onDelete(name)
+			return true, nil, nil
 		}
 		pods, err := kube.Tracker().List(podsGVR, corev1.SchemeGroupVersion.WithKind("Pod"), a.GetNamespace())
 		if err == nil {
