@@ -332,6 +332,14 @@ func TestOperatorFailures(t *testing.T) {
 	}{
 		{"no operator", func(*cluster) *operator { return nil },
 			"no k6-operator took up TestRun load/loadgen-c0ffee01-step-03 in 2s"},
+		{"deleted by someone else", func(c *cluster) *operator {
+			return &operator{c: c, stages: []string{"initialization"}, onCreate: func(name string) {
+				go func() {
+					time.Sleep(100 * time.Millisecond)
+					_ = c.dyn.Resource(TestRunGVR).Namespace(testNS).Delete(context.Background(), name, metav1.DeleteOptions{})
+				}()
+			}}
+		}, `TestRun load/loadgen-c0ffee01-step-03 was deleted (not by loadgen) at stage "initialization", before it finished`},
 		{"stage error", func(c *cluster) *operator { return &operator{c: c, stages: []string{"initialization", "error"}} },
 			"TestRun load/loadgen-c0ffee01-step-03 ended in stage error (see the k6-operator's log)"},
 		{"initializer failed", func(c *cluster) *operator {

@@ -110,6 +110,7 @@ type stepRun struct {
 	logs  []*runnerLog
 	pods  map[string]*corev1.Pod // the step's pods by name, as last seen
 	stage string
+	gone  bool // the TestRun was deleted (not by the executor) before it finished
 	// Per runner (0-based): why it failed, its exit code and end.
 	failure  []string
 	exitCode []int
@@ -198,6 +199,9 @@ func (s *stepRun) run(ctx context.Context, objs stepObjects) error {
 		if s.anyFailed() {
 			return nil
 		}
+		if s.gone {
+			return fmt.Errorf("%w: TestRun %s/%s was deleted (not by loadgen) at stage %q, before it finished", ErrOperator, e.cfg.Namespace, s.name, s.stage)
+		}
 		switch s.stage {
 		case stageFinished:
 			return s.finish(ctx)
@@ -225,9 +229,7 @@ func (s *stepRun) apply(ev event) {
 		}
 		s.stage = *ev.stage
 	case ev.trGone:
-		if s.stage != stageFinished && s.stage != stageError {
-			s.stage = stageError
-		}
+		s.gone = s.stage != stageFinished && s.stage != stageError
 	case ev.pod != nil && ev.podGone:
 		if i := s.runnerOf(ev.pod); i >= 0 && s.failure[i] == "" && !podEnded(ev.pod) {
 			s.fail(i, fmt.Sprintf("runner pod %s was deleted before it finished", ev.pod.Name))
