@@ -25,6 +25,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,10 +134,8 @@ func NewCampaignID() string {
 // New checks cfg and reads the script. The clients may be zero for a dry
 // run (WriteObjects).
 func New(cfg Config, c Clients) (*Executor, error) {
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
-	}
+	var probs []string
+	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
 	if cfg.Namespace == "" {
 		bad("no namespace")
 	}
@@ -166,8 +165,15 @@ func New(cfg Config, c Clients) (*Executor, error) {
 	case localImport.Match(script):
 		bad("the script %s imports a local file (%s), which its ConfigMap cannot hold: bundle it into one file first", cfg.Script, localImport.Find(script))
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	switch len(probs) {
+	case 0:
+	case 1:
+		return nil, fmt.Errorf("%w: %s", ErrConfig, probs[0])
+	default:
+		for i := range probs {
+			probs[i] = fmt.Sprintf("%d. %s", i+1, probs[i])
+		}
+		return nil, fmt.Errorf("%w:\n  %s", ErrConfig, strings.Join(probs, "\n  "))
 	}
 	cfg.StartTimeout = orDefault(cfg.StartTimeout, 5*time.Minute)
 	cfg.PodGrace = orDefault(cfg.PodGrace, 2*time.Minute)

@@ -29,10 +29,6 @@ const (
 	stageError    = "error"
 )
 
-// gracefulMargin is k6's stop allowance after the step, as k6step gives
-// it (the request timeout plus this).
-const gracefulMargin = 5 * time.Second
-
 // Run runs the step as a TestRun of Config.Runners runners and returns the
 // merged seconds and each runner's (step-NN.rI.ndjson, step-NN.rI.log,
 // step-NN.ndjson in the run directory). onSecond gets the runners' seconds
