@@ -103,7 +103,7 @@ func (g *Generator) Next() Inspection {
 
 // noise draws sensor noise, N(0, σ) clipped at ±3σ.
 func (g *Generator) noise(sigma float64) float64 {
-	return math.Max(-3, math.Min(3, g.rng.NormFloat64())) * sigma
+	return max(-3, min(3, g.rng.NormFloat64())) * sigma
 }
 
 func (g *Generator) uniform(lo, hi float64) float64 { return lo + g.rng.Float64()*(hi-lo) }
@@ -113,7 +113,7 @@ func (g *Generator) uniform(lo, hi float64) float64 { return lo + g.rng.Float64(
 // independent sensor noise on each.
 func (g *Generator) reading(t *Trap) SensorData {
 	ambient := g.uniform(12, 35)
-	sat, ret := t.satC, math.Min(t.retSatC, t.satC)
+	sat, ret := t.satC, min(t.retSatC, t.satC)
 	var inlet, outlet, db, up, freq, cycles float64
 	switch t.State {
 	case Good:
@@ -140,7 +140,7 @@ func (g *Generator) reading(t *Trap) SensorData {
 		up = db - g.uniform(3, 10)                                     // louder downstream
 	case FailedClosed:
 		inlet = ambient + g.uniform(10, 55) // well below steam temperature
-		inlet = math.Min(inlet, sat-30)
+		inlet = min(inlet, sat-30)
 		outlet = ambient + g.uniform(0, 8)
 		db, cycles, freq = g.uniform(0, 8), 0, g.uniform(100, 300) // no sound or low constant
 		up = db + g.uniform(0, 3)
@@ -150,8 +150,8 @@ func (g *Generator) reading(t *Trap) SensorData {
 		db, cycles, freq = g.uniform(10, 20), 0, g.uniform(300, 700) // smooth, little sound
 		up = db + g.uniform(-1, 2)
 	}
-	inlet = math.Max(inlet, ambient)
-	outlet = math.Max(math.Min(outlet, inlet), ambient) // heat flows downstream only
+	inlet = max(inlet, ambient)
+	outlet = max(min(outlet, inlet), ambient) // heat flows downstream only
 	return SensorData{
 		AcousticFrequencyHz:  math.Round(freq),
 		ThermalTempC:         round1(inlet + g.noise(SensorNoiseC)),
@@ -159,7 +159,7 @@ func (g *Generator) reading(t *Trap) SensorData {
 		OutletTempC:          round1(outlet + g.noise(SensorNoiseC)),
 		AmbientTempC:         round1(ambient + g.noise(SensorNoiseC)),
 		UltrasoundDB:         round1(db),
-		UltrasoundUpstreamDB: round1(math.Max(up, 0)),
+		UltrasoundUpstreamDB: round1(max(up, 0)),
 		CyclesPerMin:         round1(cycles),
 	}
 }
