@@ -51,10 +51,15 @@ test-go: build chromium
 	@# competes with the load generator for the CPU.
 	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m ./internal/cli
 
-## bench: Go benchmarks, then k6 throughput with extension payloads vs one constant body
+## bench: Go benchmarks, then k6 against a loopback sink, interleaved rounds
+## (internal/tools/payloadbench): extension payloads vs one constant body,
+## a runner (k6 as the driver runs it) vs plain k6, and one runner pinned to
+## one core — the last lines sum up each comparison.
+## BENCH_FLAGS="--rounds 9 --only payloads" for more rounds of one comparison.
+BENCH_FLAGS ?=
 bench: build
 	cd xk6-steamtrap && $(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) run ./internal/tools/payloadbench --loadgen $(BIN)/loadgen
+	$(GO) run ./internal/tools/payloadbench --loadgen $(BIN)/loadgen $(BENCH_FLAGS)
 
 ## soak: one long k6 step (default 2000 req/s for 30 min) against a loopback
 ## sink, the driver's way; prints the RSS of the driver and of k6 over time and

@@ -134,6 +134,36 @@ func TestSensorBatchAndTrapFromJS(t *testing.T) {
 	assert.InDelta(t, trap.SaturationTempC(got.P), got.Sat, 1e-9)
 }
 
+// inspection() and sensorBatch() draw from one sequence per VU, whatever
+// the order of the calls: the bodies are the domain generator's.
+func TestInspectionsAndBatchesShareOneSequence(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t, newRootModule(), nil)
+	run(t, rt, `var fleet = new steamtrap.Fleet({seed: 11})`)
+	rt.MoveToVUContext(&lib.State{VUID: 3})
+	v := run(t, rt, `
+		var out = [];
+		for (var i = 0; i < 40; i++) {
+			out.push(fleet.inspection().body);
+			if (i % 7 === 3) out.push(fleet.sensorBatch(i % 5 + 1).body);
+		}
+		JSON.stringify(out)`)
+	var got []string
+	require.NoError(t, json.Unmarshal([]byte(v.String()), &got))
+	f, err := trap.NewFleet(trap.FleetConfig{Seed: 11})
+	require.NoError(t, err)
+	g := f.NewGenerator(3)
+	var want []string
+	for i := range 40 {
+		in := g.Next()
+		want = append(want, string(in.AppendJSON(nil)))
+		if i%7 == 3 {
+			want = append(want, string(g.AppendBatch(nil, i%5+1, nil)))
+		}
+	}
+	assert.Equal(t, want, got)
+}
+
 func TestHeatStreamsFromJS(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t, newRootModule(), nil)

@@ -142,13 +142,15 @@ func (h *Histogram) Equal(o *Histogram) bool {
 // Encode returns the histogram in the standard HdrHistogram V2 compressed
 // encoding, base64: what `"hist"` holds in a seconds file.
 func (h *Histogram) Encode() (string, error) {
-	p := newPacked()
+	p := emptyPacked
 	if h != nil && h.p != nil {
 		p = h.p
 	}
-	b, err := p.Encode()
-	return string(b), err
+	return encodePacked(p), nil
 }
+
+// emptyPacked is an empty histogram, never recorded into.
+var emptyPacked = newPacked()
 
 // ErrGeometry is wrapped by DecodeHistogram when an encoded histogram does not
 // have this package's geometry, so it could not merge exactly.

@@ -3,6 +3,7 @@ package trap
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,6 +54,39 @@ func TestSameSeedSameFleetAndSequence(t *testing.T) {
 		}
 	}
 	assert.Less(t, same, a.Len()/2, "another seed must give another fleet")
+}
+
+// NextBody, Next and AppendBatch continue one sequence, in any order: the
+// bodies are those of a generator that only ever called Next.
+func TestNextBodyContinuesTheSequenceOfNext(t *testing.T) {
+	t.Parallel()
+	f := mustFleet(t, FleetConfig{Seed: 9})
+	ref, g := f.NewGenerator(2), f.NewGenerator(2)
+	want := func() string { in := ref.Next(); return string(in.AppendJSON(nil)) }
+	rng := rand.New(rand.NewPCG(5, 6))
+	var kept []string
+	for range 2000 {
+		switch rng.IntN(4) {
+		case 0:
+			in := g.Next()
+			require.Equal(t, want(), string(in.AppendJSON(nil)))
+		case 1:
+			n := rng.IntN(2*BodyBatch) + 1
+			require.Equal(t, string(ref.AppendBatch(nil, n, nil)), string(g.AppendBatch(nil, n, nil)))
+		default:
+			body, tr := g.NextBody()
+			w := want()
+			require.Equal(t, w, body)
+			var req InspectionRequest
+			require.NoError(t, json.Unmarshal([]byte(body), &req))
+			require.Equal(t, tr.ID, req.TrapID)
+			kept = append(kept, body)
+		}
+	}
+	// A body stays what it was when later batches are drawn.
+	for _, b := range kept {
+		require.True(t, json.Valid([]byte(b)))
+	}
 }
 
 func TestFleetIdentitiesAndMixAreExact(t *testing.T) {
@@ -217,6 +251,17 @@ func BenchmarkInspection(b *testing.B) {
 		buf = in.AppendJSON(buf[:0])
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkNextBody(b *testing.B) {
+	g := mustFleet(b, FleetConfig{Seed: 1}).NewGenerator(1)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		body, _ := g.NextBody()
+		n += len(body)
+	}
+	b.SetBytes(int64(n / b.N))
 }
 
 func BenchmarkSensorBatch50(b *testing.B) {

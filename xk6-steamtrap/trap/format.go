@@ -19,40 +19,58 @@ func appendTenths(b []byte, v float64) []byte {
 		b = append(b, '-')
 		t = -t
 	}
-	b = strconv.AppendInt(b, t/10, 10)
+	b = appendUint(b, uint64(t/10))
 	if d := t % 10; d != 0 {
 		b = append(b, '.', byte('0'+d))
 	}
 	return b
 }
 
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// appendUint appends u in decimal, like strconv.AppendUint(b, u, 10), with
+// the values of a payload (below 10000) written without a loop.
+func appendUint(b []byte, u uint64) []byte {
+	switch {
+	case u < 10:
+		return append(b, byte('0'+u))
+	case u < 100:
+		return append(b, digitPairs[2*u], digitPairs[2*u+1])
+	case u < 1000:
+		lo := u % 100
+		return append(b, byte('0'+u/100), digitPairs[2*lo], digitPairs[2*lo+1])
+	case u < 10000:
+		hi, lo := u/100, u%100
+		return append(b, digitPairs[2*hi], digitPairs[2*hi+1], digitPairs[2*lo], digitPairs[2*lo+1])
+	}
+	return strconv.AppendUint(b, u, 10)
+}
+
 // appendRFC3339 appends a UTC time with whole seconds as RFC 3339
 // ("2026-01-01T00:00:01Z"), like t.AppendFormat(b, time.RFC3339) for such times.
 func appendRFC3339(b []byte, t time.Time) []byte {
-	if t.Location() != time.UTC || t.Nanosecond() != 0 || t.Year() < 1000 || t.Year() > 9999 {
+	y, mo, d := t.Date()
+	if t.Location() != time.UTC || t.Nanosecond() != 0 || y < 1000 || y > 9999 {
 		return t.AppendFormat(b, time.RFC3339)
 	}
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	b = appendPad(b, y, 4)
-	b = append(b, '-')
-	b = appendPad(b, int(mo), 2)
-	b = append(b, '-')
-	b = appendPad(b, d, 2)
-	b = append(b, 'T')
-	b = appendPad(b, h, 2)
-	b = append(b, ':')
-	b = appendPad(b, mi, 2)
-	b = append(b, ':')
-	b = appendPad(b, s, 2)
-	return append(b, 'Z')
-}
-
-func appendPad(b []byte, v, width int) []byte {
-	var buf [4]byte
-	for i := width - 1; i >= 0; i-- {
-		buf[i] = byte('0' + v%10)
-		v /= 10
+	sec := t.Unix() % 86400
+	if sec < 0 {
+		sec += 86400
 	}
-	return append(b, buf[:width]...)
+	h, mi, s := sec/3600, sec/60%60, sec%60
+	return append(b,
+		digitPairs[2*(y/100)], digitPairs[2*(y/100)+1], digitPairs[2*(y%100)], digitPairs[2*(y%100)+1], '-',
+		digitPairs[2*mo], digitPairs[2*mo+1], '-', digitPairs[2*d], digitPairs[2*d+1], 'T',
+		digitPairs[2*h], digitPairs[2*h+1], ':', digitPairs[2*mi], digitPairs[2*mi+1], ':',
+		digitPairs[2*s], digitPairs[2*s+1], 'Z')
 }

@@ -79,7 +79,19 @@ type Generator struct {
 	fleet *Fleet
 	rng   *rand.Rand
 	seq   uint64
+
+	// Inspections drawn ahead by NextBody, next to hand out first, by
+	// Next and NextBody alike; bodies holds their request bodies, one
+	// after the other, the i-th ending at ends[i].
+	ahead  []Inspection
+	next   int
+	bodies string
+	ends   []int
+	buf    []byte
 }
+
+// BodyBatch is how many inspections NextBody draws and renders at once.
+const BodyBatch = 16
 
 // NewGenerator returns the generator of the given stream.
 func (f *Fleet) NewGenerator(stream uint64) *Generator {
@@ -96,6 +108,46 @@ func splitmix(x uint64) uint64 {
 
 // Next returns the next inspection of a trap drawn uniformly from the fleet.
 func (g *Generator) Next() Inspection {
+	if g.next < len(g.ahead) {
+		g.next++
+		return g.ahead[g.next-1]
+	}
+	return g.draw()
+}
+
+// NextBody returns the request body of the next inspection (what Next then
+// AppendJSON would give) and its trap. It draws and renders BodyBatch
+// inspections at a time into one string, which each body shares: the
+// cheapest way on k6's hot path (one allocation, and the generator's code
+// and data stay in cache for the batch), at the price that keeping one body
+// keeps its whole batch in memory. Next and NextBody continue one sequence
+// in any interleaving.
+func (g *Generator) NextBody() (string, *Trap) {
+	if g.next == len(g.ahead) {
+		g.drawAhead()
+	}
+	i := g.next
+	g.next++
+	start := 0
+	if i > 0 {
+		start = g.ends[i-1]
+	}
+	return g.bodies[start:g.ends[i]], g.ahead[i].Trap
+}
+
+func (g *Generator) drawAhead() {
+	g.ahead, g.ends, g.buf, g.next = g.ahead[:0], g.ends[:0], g.buf[:0], 0
+	for range BodyBatch {
+		in := g.draw()
+		g.ahead = append(g.ahead, in)
+		g.buf = in.AppendJSON(g.buf)
+		g.ends = append(g.ends, len(g.buf))
+	}
+	g.bodies = string(g.buf)
+}
+
+// draw draws the next inspection from the random stream.
+func (g *Generator) draw() Inspection {
 	t := &g.fleet.traps[g.rng.IntN(len(g.fleet.traps))]
 	g.seq++
 	return Inspection{Trap: t, Sequence: g.seq, Time: Epoch.Add(time.Duration(g.seq) * time.Second), Sensor: g.reading(t)}
@@ -103,7 +155,7 @@ func (g *Generator) Next() Inspection {
 
 // noise draws sensor noise, N(0, σ) clipped at ±3σ.
 func (g *Generator) noise(sigma float64) float64 {
-	return math.Max(-3, math.Min(3, g.rng.NormFloat64())) * sigma
+	return max(-3, min(3, g.rng.NormFloat64())) * sigma
 }
 
 func (g *Generator) uniform(lo, hi float64) float64 { return lo + g.rng.Float64()*(hi-lo) }
@@ -113,7 +165,7 @@ func (g *Generator) uniform(lo, hi float64) float64 { return lo + g.rng.Float64(
 // independent sensor noise on each.
 func (g *Generator) reading(t *Trap) SensorData {
 	ambient := g.uniform(12, 35)
-	sat, ret := t.satC, math.Min(t.retSatC, t.satC)
+	sat, ret := t.satC, min(t.retSatC, t.satC)
 	var inlet, outlet, db, up, freq, cycles float64
 	switch t.State {
 	case Good:
@@ -140,7 +192,7 @@ func (g *Generator) reading(t *Trap) SensorData {
 		up = db - g.uniform(3, 10)                                     // louder downstream
 	case FailedClosed:
 		inlet = ambient + g.uniform(10, 55) // well below steam temperature
-		inlet = math.Min(inlet, sat-30)
+		inlet = min(inlet, sat-30)
 		outlet = ambient + g.uniform(0, 8)
 		db, cycles, freq = g.uniform(0, 8), 0, g.uniform(100, 300) // no sound or low constant
 		up = db + g.uniform(0, 3)
@@ -150,8 +202,8 @@ func (g *Generator) reading(t *Trap) SensorData {
 		db, cycles, freq = g.uniform(10, 20), 0, g.uniform(300, 700) // smooth, little sound
 		up = db + g.uniform(-1, 2)
 	}
-	inlet = math.Max(inlet, ambient)
-	outlet = math.Max(math.Min(outlet, inlet), ambient) // heat flows downstream only
+	inlet = max(inlet, ambient)
+	outlet = max(min(outlet, inlet), ambient) // heat flows downstream only
 	return SensorData{
 		AcousticFrequencyHz:  math.Round(freq),
 		ThermalTempC:         round1(inlet + g.noise(SensorNoiseC)),
@@ -159,7 +211,7 @@ func (g *Generator) reading(t *Trap) SensorData {
 		OutletTempC:          round1(outlet + g.noise(SensorNoiseC)),
 		AmbientTempC:         round1(ambient + g.noise(SensorNoiseC)),
 		UltrasoundDB:         round1(db),
-		UltrasoundUpstreamDB: round1(math.Max(up, 0)),
+		UltrasoundUpstreamDB: round1(max(up, 0)),
 		CyclesPerMin:         round1(cycles),
 	}
 }

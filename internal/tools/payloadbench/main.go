@@ -1,25 +1,48 @@
-// Command payloadbench measures what generating payloads costs k6: it runs the
-// same closed-model k6 script against a loopback sink with three bodies —
-// one constant body, the extension's fleet.inspection(), and the same payload
-// built in JavaScript — interleaved round by round in one run, and prints
-// each variant's request rate and its ratio to the constant body.
+// Command payloadbench measures what load generation costs k6. It runs k6
+// (closed model: every VU loops as fast as it can) against a loopback sink
+// in three comparisons, each interleaved round by round in one run so that
+// every round's variants share the machine's state:
+//
+//   - payloads: plain k6 (`loadgen k6 run`) posting one constant body, the
+//     extension's fleet.inspection().body, the same payload built in
+//     JavaScript, and the constant body again — an A/A control, whose ratio
+//     to the first shows the noise of the measurement;
+//   - runner: the constant-body script run as plain k6 (no output, its
+//     end-of-test summary) and as `loadgen stress` runs k6 (k6step's command
+//     line: the steamtrap output to a file, no summary, no thresholds);
+//   - ceiling: k6 pinned to CPU 0 and the sink to CPU 1 (taskset): plain k6
+//     posting a constant body, a runner with extension payloads (the
+//     gl008-step scenario, closed-model) — what one runner per core can
+//     offer — and plain k6 with extension payloads.
+//
+// The sink, a child process, counts requests per 100 ms; a run's rate is its
+// count over the steady part (from 1 s after the first request to 0.5 s
+// before the last). p95 is k6's own over the whole run: plain k6's
+// end-of-test summary, the merged histograms of the runner's seconds file.
+// The CPU of k6, of the sink and of everything else on the host is read
+// from /proc over the steady part; a round in which other processes were
+// busy (--max-others) is run again, up to as many times as there are rounds.
+// Ratios are paired within a round; the median over rounds is printed with
+// the spread (min–max). It prints what it measured and asserts nothing.
 //
 //	go run ./internal/tools/payloadbench --loadgen bin/loadgen
+//	go run ./internal/tools/payloadbench --only ceiling --rounds 9
 package main
 
 import (
-	"context"
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/greenlang/loadgen/scenarios"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
 const header = `import http from 'k6/http';
@@ -29,15 +52,16 @@ const params = { headers: { 'Content-Type': 'application/json' } };
 const fleet = new steamtrap.Fleet({ seed: 1 });
 `
 
-// variants are the three scripts compared; each sends one inspection body
-// per iteration and differs only in how the body is made.
-var variants = []struct{ name, body string }{
-	{"constant", header + `const BODY = fleet.inspection().body;
+// scripts are the k6 scripts the comparisons run, by file name; each sends
+// one inspection body per iteration and differs only in how the body is
+// made. gl008-step.js, the driver's own scenario, is added from scenarios.
+var scripts = map[string]string{
+	"constant.js": header + `const BODY = fleet.inspection().body;
 export default function () { http.post(url, BODY, params); }
-`},
-	{"extension", header + `export default function () { http.post(url, fleet.inspection().body, params); }
-`},
-	{"javascript", header + `
+`,
+	"extension.js": header + `export default function () { http.post(url, fleet.inspection().body, params); }
+`,
+	"javascript.js": header + `
 // The same payload built in JavaScript: a fleet of traps with identities,
 // the saturation temperature by interpolation, readings by state.
 const SAT = [[0, 100], [5, 108.4], [15, 120.9], [50, 147.6], [100, 170.0], [150, 185.5], [200, 197.7], [250, 207.8], [300, 216.6], [600, 253.8]];
@@ -67,88 +91,317 @@ export default function () {
       ambient_temp_c: r1(amb), ultrasound_db: r1(db), ultrasound_upstream_db: r1(db - 1), cycles_per_min: r1(cyc) } });
   http.post(url, body, params);
 }
-`},
+`,
+}
+
+// variant is one way of running k6 in a comparison.
+type variant struct {
+	name   string
+	script string // a key of scripts, or gl008-step.js
+	// runner: run as the driver runs a step (k6step's command line: the
+	// steamtrap output, --summary-mode=disabled, --no-thresholds); otherwise
+	// as plain k6 with its end-of-test summary.
+	runner bool
+}
+
+// comparison is a set of variants run in turn, round by round. The first
+// variant is the baseline of the ratios; the second is the one the headline
+// is about.
+type comparison struct {
+	name, about string
+	pin         bool // k6 on CPU 0, the sink on CPU 1
+	variants    []variant
+	// target is the least ratio of the second variant to the first that
+	// the issue asks for; 0 for none.
+	target float64
+	// control is the index of a variant that runs the baseline again (an
+	// A/A control: how far its ratio strays from 1 is the noise); 0 for
+	// none.
+	control int
+}
+
+var comparisons = []comparison{
+	{name: "payloads", about: "plain k6 posting one constant body, extension payloads, payloads built in JavaScript, and the constant body again (an A/A control: its ratio is the noise floor)",
+		variants: []variant{{"constant", "constant.js", false}, {"extension", "extension.js", false}, {"javascript", "javascript.js", false}, {"constant-2", "constant.js", false}},
+		target:   0.98, control: 3},
+	{name: "runner", about: "the constant-body script run as plain k6 and as the driver runs k6 (--out steamtrap, no summary, no thresholds)",
+		variants: []variant{{"plain k6", "constant.js", false}, {"runner", "constant.js", true}},
+		target:   0.97},
+	{name: "ceiling", about: "k6 pinned to CPU 0, the sink to CPU 1: plain k6 posting a constant body, a runner with extension payloads (scenarios/gl008-step.js), plain k6 with extension payloads",
+		pin:      true,
+		variants: []variant{{"constant", "constant.js", false}, {"runner", "gl008-step.js", true}, {"extension", "extension.js", false}}},
 }
 
 func main() {
 	loadgen := flag.String("loadgen", "bin/loadgen", "loadgen binary (its embedded k6 runs the scripts)")
 	vus := flag.Int("vus", 10, "k6 VUs (closed model: each loops as fast as it can)")
-	duration := flag.Duration("duration", 5*time.Second, "length of each k6 run")
-	rounds := flag.Int("rounds", 5, "rounds; each round runs every variant once, in rotating order")
+	duration := flag.Duration("duration", 6*time.Second, "length of each k6 run")
+	rounds := flag.Int("rounds", 5, "rounds; each round runs every variant of a comparison once, in rotating order")
+	only := flag.String("only", "payloads,runner,ceiling", "comparisons to run, comma-separated")
+	maxOthers := flag.Float64("max-others", 0.1, "run a round again when other processes used more than this many cores during one of its runs (0: keep every round)")
+	sinkMode := flag.Bool("sink", false, "internal: serve the loopback sink and print its address")
 	flag.Parse()
-	if err := run(*loadgen, *vus, *duration, *rounds); err != nil {
+	if *sinkMode {
+		serveSink()
+		return
+	}
+	b := &bench{vus: *vus, duration: *duration, rounds: *rounds, maxOthers: *maxOthers}
+	if err := b.run(*loadgen, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "payloadbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(loadgen string, vus int, duration time.Duration, rounds int) error {
+type bench struct {
+	loadgen  string
+	dir      string
+	vus      int
+	duration time.Duration
+	rounds   int
+	// maxOthers is the CPU (cores) other processes may use during a run
+	// before its round is run again; 0 keeps every round.
+	maxOthers float64
+}
+
+func (b *bench) run(loadgen string, only []string) error {
 	if _, err := os.Stat(loadgen); err != nil {
 		return fmt.Errorf("%w (run `make build` first)", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	abs, err := filepath.Abs(loadgen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_, _ = w.Write([]byte(`{"ok":true}`))
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Shutdown(context.Background())
-	base := "http://" + ln.Addr().String()
-
-	dir, err := os.MkdirTemp("", "payloadbench")
+	b.loadgen = abs
+	for _, name := range only {
+		if !slices.ContainsFunc(comparisons, func(c comparison) bool { return c.name == name }) {
+			return fmt.Errorf("--only: unknown comparison %q (known: payloads, runner, ceiling)", name)
+		}
+	}
+	if b.dir, err = os.MkdirTemp("", "payloadbench"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(b.dir)
+	step, err := scenarios.Resolve("gl008-step")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	rates := map[string][]float64{}
-	fmt.Printf("k6 closed model, %d VUs, %s per run, %d rounds, sink %s\n", vus, duration, rounds, base)
-	for r := range rounds {
-		for i := range variants {
-			v := variants[(i+r)%len(variants)] // rotate so no variant always runs first
-			script := filepath.Join(dir, v.name+".js")
-			summary := filepath.Join(dir, v.name+".json")
-			if err := os.WriteFile(script, []byte(v.body), 0o644); err != nil {
-				return err
-			}
-			cmd := exec.Command(loadgen, "k6", "run", "-q", "--no-color", "--summary-export", summary,
-				"--vus", fmt.Sprint(vus), "--duration", duration.String(), "-e", "BASE_URL="+base, script)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("k6 run %s: %w\n%s", v.name, err, out)
-			}
-			rate, err := reqRate(summary)
-			if err != nil {
-				return fmt.Errorf("%s: %w", v.name, err)
-			}
-			rates[v.name] = append(rates[v.name], rate)
-			fmt.Printf("  round %d  %-10s %9.0f req/s\n", r+1, v.name, rate)
+	files := map[string][]byte{"gl008-step.js": step.Source}
+	for name, src := range scripts {
+		files[name] = []byte(src)
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(b.dir, name), src, 0o644); err != nil {
+			return err
 		}
 	}
-	// Ratios are paired within a round (same machine state), then the
-	// median over rounds is taken: robust to a noisy neighbour in one round.
-	ratioOf := func(name string) float64 {
-		var rs []float64
-		for r := range rounds {
-			rs = append(rs, rates[name][r]/rates["constant"][r])
+	var headlines []string
+	for _, c := range comparisons {
+		if !slices.Contains(only, c.name) {
+			continue
 		}
-		return median(rs)
+		if c.pin {
+			if why := cannotPin(); why != "" {
+				fmt.Printf("\n%s: skipped: %s\n", c.name, why)
+				continue
+			}
+		}
+		h, err := b.compare(c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		headlines = append(headlines, h)
 	}
-	fmt.Printf("\n%-10s %12s %14s\n", "variant", "median req/s", "median ratio")
-	for _, v := range variants {
-		fmt.Printf("%-10s %12.0f %14.3f\n", v.name, median(rates[v.name]), ratioOf(v.name))
-	}
-	ratio := ratioOf("extension")
-	verdict := "meets"
-	if ratio < 0.95 {
-		verdict = "BELOW"
-	}
-	fmt.Printf("\nextension/constant = %.3f (target ≥ 0.95: %s)\n", ratio, verdict)
+	fmt.Printf("\n%s\n", strings.Join(headlines, "\n"))
 	return nil
 }
 
-func reqRate(path string) (float64, error) {
+// cannotPin says why k6 and the sink cannot be pinned to CPUs 0 and 1, or "".
+func cannotPin() string {
+	if _, err := exec.LookPath("taskset"); err != nil {
+		return "taskset not found (util-linux)"
+	}
+	out, err := exec.Command("taskset", "-c", "0,1", "true").CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("cannot run on CPUs 0 and 1: %s", bytes.TrimSpace(out))
+	}
+	return ""
+}
+
+// measurement is what one k6 run gave.
+type measurement struct {
+	rate      float64 // req/s counted by the sink over the steady part
+	p95Millis float64 // k6's http_req_duration p95 over the run
+	k6Cores   float64 // k6's CPU over the steady part, in cores
+	sinkCores float64
+	// otherCores is the CPU that everything else on the host used over
+	// the steady part (other processes, the hypervisor's steal): the
+	// noise under the measurement.
+	otherCores float64
+}
+
+// cpuPerRequest is k6's CPU time per request.
+func (m measurement) cpuPerRequest() time.Duration {
+	if m.rate == 0 {
+		return 0
+	}
+	return time.Duration(m.k6Cores / m.rate * float64(time.Second))
+}
+
+// compare runs every round of c, prints each run and the summary, and
+// returns the headline.
+func (b *bench) compare(c comparison) (string, error) {
+	pinSink := ""
+	if c.pin {
+		pinSink = "1"
+	}
+	s, err := startSink(pinSink)
+	if err != nil {
+		return "", err
+	}
+	defer s.stop()
+	fmt.Printf("\n%s: %s\nk6 closed model, %d VUs, %s per run, %d rounds, sink %s\n", c.name, c.about, b.vus, b.duration, b.rounds, s.url)
+	if b.maxOthers > 0 {
+		fmt.Printf("a round in which other processes used more than %.2f cores during a run is run again, up to %d times in all\n", b.maxOthers, b.rounds)
+	}
+	runs := make([][]measurement, len(c.variants)) // by variant, then round
+	again, noisyKept := 0, 0
+	for attempt := 0; len(runs[0]) < b.rounds; attempt++ {
+		round := make([]measurement, len(c.variants))
+		noisy := false
+		for i := range c.variants {
+			k := (i + attempt) % len(c.variants) // rotate so that no variant always runs first
+			v := c.variants[k]
+			m, err := b.runOnce(v, s, c.pin)
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", v.name, err)
+			}
+			round[k] = m
+			noisy = noisy || (b.maxOthers > 0 && m.otherCores > b.maxOthers)
+			fmt.Printf("  round %d  %-10s %9.0f req/s  p95 %6.2f ms  k6 %4.2f cores %5.1f µs/req  sink %4.2f  others %4.2f cores\n",
+				len(runs[0])+1, v.name, m.rate, m.p95Millis, m.k6Cores, micros(m.cpuPerRequest()), m.sinkCores, m.otherCores)
+		}
+		if noisy && again < b.rounds {
+			again++
+			fmt.Printf("  round %d run again: other processes were busy\n", len(runs[0])+1)
+			continue
+		}
+		if noisy {
+			noisyKept++
+		}
+		for k := range round {
+			runs[k] = append(runs[k], round[k])
+		}
+	}
+	fmt.Printf("\n%-10s %24s %24s %9s %9s %10s\n", "variant", "req/s median (min–max)", "ratio median (min–max)", "p95 ms", "k6 cores", "k6 µs/req")
+	ratios := make([][]float64, len(c.variants))
+	for k, v := range c.variants {
+		for r := range b.rounds {
+			ratios[k] = append(ratios[k], runs[k][r].rate/runs[0][r].rate)
+		}
+		rate := spread(pick(runs[k], func(m measurement) float64 { return m.rate }))
+		ratio := spread(ratios[k])
+		fmt.Printf("%-10s %8.0f (%6.0f–%6.0f) %10.3f (%5.3f–%5.3f) %9.2f %9.2f %10.1f\n", v.name,
+			rate.median, rate.min, rate.max, ratio.median, ratio.min, ratio.max,
+			median(pick(runs[k], func(m measurement) float64 { return m.p95Millis })),
+			median(pick(runs[k], func(m measurement) float64 { return m.k6Cores })),
+			median(pick(runs[k], func(m measurement) float64 { return micros(m.cpuPerRequest()) })))
+	}
+	return headline(c, runs, ratios, noisyKept), nil
+}
+
+// headline is the comparison's one-line result: the ratio of its second
+// variant to its first, paired by round.
+func headline(c comparison, runs [][]measurement, ratios [][]float64, noisyKept int) string {
+	rate := func(k int) stats { return spread(pick(runs[k], func(m measurement) float64 { return m.rate })) }
+	p95 := func(k int) float64 { return median(pick(runs[k], func(m measurement) float64 { return m.p95Millis })) }
+	n, ratio := len(runs[0]), spread(ratios[1])
+	verdict := ""
+	if c.target > 0 {
+		verdict = fmt.Sprintf(" (target ≥ %.2f: meets)", c.target)
+		if ratio.median < c.target {
+			verdict = fmt.Sprintf(" (target ≥ %.2f: BELOW)", c.target)
+		}
+	}
+	var parts []string
+	if c.name == "ceiling" {
+		r := rate(1)
+		parts = append(parts,
+			fmt.Sprintf("ceiling: one runner on one core offers %.0f req/s with extension payloads (%d rounds: %.0f–%.0f; k6 at %.2f cores, p95 %.2f ms)",
+				r.median, n, r.min, r.max, median(pick(runs[1], func(m measurement) float64 { return m.k6Cores })), p95(1)),
+			fmt.Sprintf("plain k6 there: %.0f req/s with a constant body (runner/plain = %.3f, %.3f–%.3f), %.0f req/s with extension payloads (extension/constant = %.3f)",
+				rate(0).median, ratio.median, ratio.min, ratio.max, rate(2).median, median(ratios[2])))
+	} else {
+		parts = append(parts,
+			fmt.Sprintf("%s: %s/%s = %.3f (%d rounds: %.3f–%.3f)%s", c.name, c.variants[1].name, c.variants[0].name, ratio.median, n, ratio.min, ratio.max, verdict),
+			fmt.Sprintf("p95 %.2f ms vs %.2f ms", p95(1), p95(0)))
+	}
+	if c.control > 0 {
+		aa := spread(ratios[c.control])
+		parts = append(parts, fmt.Sprintf("A/A control %.3f (%.3f–%.3f)", aa.median, aa.min, aa.max))
+	}
+	if noisyKept > 0 {
+		parts = append(parts, fmt.Sprintf("%d rounds ran while other processes were busy", noisyKept))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// cpuInterval is how often CPU times are read while k6 runs.
+const cpuInterval = 50 * time.Millisecond
+
+// runOnce runs one k6 of v against s and measures it.
+func (b *bench) runOnce(v variant, s *sink, pin bool) (measurement, error) {
+	var m measurement
+	if err := s.reset(); err != nil {
+		return m, err
+	}
+	out := filepath.Join(b.dir, "out-"+strings.ReplaceAll(v.name, " ", "-"))
+	args := []string{b.loadgen, "k6", "run", "--quiet", "--no-color", "--no-usage-report"}
+	if v.runner {
+		args = append(args, "--out", "steamtrap="+out, "--summary-mode=disabled", "--no-thresholds")
+	} else {
+		args = append(args, "--summary-export", out)
+	}
+	args = append(args, "--vus", fmt.Sprint(b.vus), "--duration", b.duration.String(),
+		"-e", "BASE_URL="+s.url, filepath.Join(b.dir, v.script))
+	if pin {
+		args = append([]string{"taskset", "-c", "0"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		return m, err
+	}
+	// taskset execs k6 in its own process: the pid is k6's either way.
+	k6CPU, sinkCPU, hostCPU := sampleCPU(cmd.Process.Pid, cpuInterval), sampleCPU(s.pid, cpuInterval), sampleCPU(0, cpuInterval)
+	err := cmd.Wait()
+	k6CPU.stop()
+	sinkCPU.stop()
+	hostCPU.stop()
+	if err != nil {
+		return m, fmt.Errorf("k6 run: %w\n%s", err, log.Bytes())
+	}
+	c, err := s.counts()
+	if err != nil {
+		return m, err
+	}
+	st, err := c.steady()
+	if err != nil {
+		return m, err
+	}
+	m.rate = st.rate()
+	m.k6Cores, m.sinkCores = k6CPU.cores(st.from, st.to), sinkCPU.cores(st.from, st.to)
+	m.otherCores = max(hostCPU.cores(st.from, st.to)-m.k6Cores-m.sinkCores, 0)
+	if v.runner {
+		m.p95Millis, err = secondsP95(out)
+	} else {
+		m.p95Millis, err = summaryP95(out)
+	}
+	return m, err
+}
+
+// summaryP95 reads http_req_duration's p95 from a --summary-export file.
+func summaryP95(path string) (float64, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
@@ -159,18 +412,53 @@ func reqRate(path string) (float64, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return 0, err
 	}
-	rate, ok := s.Metrics["http_reqs"]["rate"]
+	p95, ok := s.Metrics["http_req_duration"]["p(95)"]
 	if !ok {
-		return 0, fmt.Errorf("no http_reqs rate in %s", path)
+		return 0, fmt.Errorf("no http_req_duration p(95) in %s", path)
 	}
-	return rate, nil
+	return p95, nil
 }
 
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s) == 0 {
-		return 0
+// secondsP95 reads the p95 of every request of a steamtrap seconds file.
+func secondsP95(path string) (float64, error) {
+	secs, err := measure.ReadFile(path)
+	if err != nil {
+		return 0, err
 	}
-	return s[len(s)/2]
+	w := measure.Merge(secs...)
+	if w.Requests == 0 {
+		return 0, fmt.Errorf("no requests in %s", path)
+	}
+	return w.Percentiles().P95Millis, nil
 }
+
+type stats struct{ median, min, max float64 }
+
+func spread(xs []float64) stats {
+	return stats{median: median(xs), min: slices.Min(xs), max: slices.Max(xs)}
+}
+
+func pick(ms []measurement, f func(measurement) float64) []float64 {
+	out := make([]float64, len(ms))
+	for i, m := range ms {
+		out[i] = f(m)
+	}
+	return out
+}
+
+// median is the middle value; of an even count, the mean of the two middle
+// values.
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	switch n := len(s); {
+	case n == 0:
+		return 0
+	case n%2 == 1:
+		return s[n/2]
+	default:
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
