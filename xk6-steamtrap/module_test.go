@@ -140,7 +140,7 @@ func TestInspectionsAndBatchesShareOneSequence(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t, newRootModule(), nil)
 	run(t, rt, `var fleet = new steamtrap.Fleet({seed: 11})`)
-	rt.MoveToVUContext(&lib.State{VUID: 3})
+	rt.MoveToVUContext(&lib.State{VUID: 3, VUIDGlobal: 3})
 	v := run(t, rt, `
 		var out = [];
 		for (var i = 0; i < 40; i++) {
