@@ -4,9 +4,8 @@
 // every round's variants share the machine's state:
 //
 //   - payloads: plain k6 (`loadgen k6 run`) posting one constant body, the
-//     extension's fleet.inspection().body, the same payload built in
-//     JavaScript, and the constant body again — an A/A control, whose ratio
-//     to the first shows the noise of the measurement;
+//     extension's fleet.inspection().body, and the same payload built in
+//     JavaScript;
 //   - runner: the constant-body script run as plain k6 (no output, its
 //     end-of-test summary) and as `loadgen stress` runs k6 (k6step's command
 //     line: the steamtrap output to a file, no summary, no thresholds);
@@ -22,8 +21,12 @@
 // The CPU of k6, of the sink and of everything else on the host is read
 // from /proc over the steady part; a round in which other processes were
 // busy (--max-others) is run again, up to as many times as there are rounds.
-// Ratios are paired within a round; the median over rounds is printed with
-// the spread (min–max). It prints what it measured and asserts nothing.
+// The first variant of a comparison is its baseline: it runs first and last
+// in every round and each other variant is compared with the mean of the
+// two, so that steady drift over a round cancels; the baseline's last run
+// over its first is an A/A control that shows the noise. The median ratio
+// over rounds is printed with the spread (min–max). It prints what it
+// measured and asserts nothing.
 //
 //	go run ./internal/tools/payloadbench --loadgen bin/loadgen
 //	go run ./internal/tools/payloadbench --only ceiling --rounds 9
@@ -104,26 +107,26 @@ type variant struct {
 	runner bool
 }
 
-// comparison is a set of variants run in turn, round by round. The first
-// variant is the baseline of the ratios; the second is the one the headline
-// is about.
+// comparison is a set of variants run round by round. The first variant is
+// the baseline: it runs first and last in every round, the others in between
+// in rotating order, and each of them is compared with the mean of its
+// round's two baseline runs, so that a machine growing steadily faster or
+// slower over a round cancels out; the two baseline runs' ratio is an A/A
+// control, whose spread shows the noise. The headline is about the second
+// variant.
 type comparison struct {
 	name, about string
 	pin         bool // k6 on CPU 0, the sink on CPU 1
 	variants    []variant
-	// target is the least ratio of the second variant to the first that
+	// target is the least ratio of the second variant to the baseline that
 	// the issue asks for; 0 for none.
 	target float64
-	// control is the index of a variant that runs the baseline again (an
-	// A/A control: how far its ratio strays from 1 is the noise); 0 for
-	// none.
-	control int
 }
 
 var comparisons = []comparison{
-	{name: "payloads", about: "plain k6 posting one constant body, extension payloads, payloads built in JavaScript, and the constant body again (an A/A control: its ratio is the noise floor)",
-		variants: []variant{{"constant", "constant.js", false}, {"extension", "extension.js", false}, {"javascript", "javascript.js", false}, {"constant-2", "constant.js", false}},
-		target:   0.98, control: 3},
+	{name: "payloads", about: "plain k6 posting one constant body, extension payloads, payloads built in JavaScript",
+		variants: []variant{{"constant", "constant.js", false}, {"extension", "extension.js", false}, {"javascript", "javascript.js", false}},
+		target:   0.98},
 	{name: "runner", about: "the constant-body script run as plain k6 and as the driver runs k6 (--out steamtrap, no summary, no thresholds)",
 		variants: []variant{{"plain k6", "constant.js", false}, {"runner", "constant.js", true}},
 		target:   0.97},
@@ -136,7 +139,7 @@ func main() {
 	loadgen := flag.String("loadgen", "bin/loadgen", "loadgen binary (its embedded k6 runs the scripts)")
 	vus := flag.Int("vus", 10, "k6 VUs (closed model: each loops as fast as it can)")
 	duration := flag.Duration("duration", 6*time.Second, "length of each k6 run")
-	rounds := flag.Int("rounds", 5, "rounds; each round runs every variant of a comparison once, in rotating order")
+	rounds := flag.Int("rounds", 5, "rounds; each round runs a comparison's baseline first and last, its other variants in between in rotating order")
 	only := flag.String("only", "payloads,runner,ceiling", "comparisons to run, comma-separated")
 	maxOthers := flag.Float64("max-others", 0.1, "run a round again when other processes used more than this many cores during one of its runs (0: keep every round)")
 	sinkMode := flag.Bool("sink", false, "internal: serve the loopback sink and print its address")
@@ -263,58 +266,75 @@ func (b *bench) compare(c comparison) (string, error) {
 	if b.maxOthers > 0 {
 		fmt.Printf("a round in which other processes used more than %.2f cores during a run is run again, up to %d times in all\n", b.maxOthers, b.rounds)
 	}
-	runs := make([][]measurement, len(c.variants)) // by variant, then round
-	again, noisyKept := 0, 0
-	for attempt := 0; len(runs[0]) < b.rounds; attempt++ {
-		round := make([]measurement, len(c.variants))
+	// runs holds each variant's runs, round after round: two a round for
+	// the baseline (its first and last run), one for the others.
+	runs := make([][]measurement, len(c.variants))
+	again, noisyKept, rounds := 0, 0, 0
+	for attempt := 0; rounds < b.rounds; attempt++ {
+		order := []int{0}
+		for i := range len(c.variants) - 1 {
+			order = append(order, 1+(i+attempt)%(len(c.variants)-1))
+		}
+		order = append(order, 0)
+		round := make([][]measurement, len(c.variants))
 		noisy := false
-		for i := range c.variants {
-			k := (i + attempt) % len(c.variants) // rotate so that no variant always runs first
+		for _, k := range order {
 			v := c.variants[k]
 			m, err := b.runOnce(v, s, c.pin)
 			if err != nil {
 				return "", fmt.Errorf("%s: %w", v.name, err)
 			}
-			round[k] = m
+			round[k] = append(round[k], m)
 			noisy = noisy || (b.maxOthers > 0 && m.otherCores > b.maxOthers)
 			fmt.Printf("  round %d  %-10s %9.0f req/s  p95 %6.2f ms  k6 %4.2f cores %5.1f µs/req  sink %4.2f  others %4.2f cores\n",
-				len(runs[0])+1, v.name, m.rate, m.p95Millis, m.k6Cores, micros(m.cpuPerRequest()), m.sinkCores, m.otherCores)
+				rounds+1, v.name, m.rate, m.p95Millis, m.k6Cores, micros(m.cpuPerRequest()), m.sinkCores, m.otherCores)
 		}
 		if noisy && again < b.rounds {
 			again++
-			fmt.Printf("  round %d run again: other processes were busy\n", len(runs[0])+1)
+			fmt.Printf("  round %d run again: other processes were busy\n", rounds+1)
 			continue
 		}
 		if noisy {
 			noisyKept++
 		}
 		for k := range round {
-			runs[k] = append(runs[k], round[k])
+			runs[k] = append(runs[k], round[k]...)
+		}
+		rounds++
+	}
+	// ratios[k][r] is variant k's rate over the mean of the baseline runs of
+	// round r; ratios[0] is the A/A control: the baseline's last run over
+	// its first.
+	ratios := make([][]float64, len(c.variants))
+	for r := range rounds {
+		first, last := runs[0][2*r].rate, runs[0][2*r+1].rate
+		ratios[0] = append(ratios[0], last/first)
+		for k := 1; k < len(c.variants); k++ {
+			ratios[k] = append(ratios[k], runs[k][r].rate/((first+last)/2))
 		}
 	}
-	fmt.Printf("\n%-10s %24s %24s %9s %9s %10s\n", "variant", "req/s median (min–max)", "ratio median (min–max)", "p95 ms", "k6 cores", "k6 µs/req")
-	ratios := make([][]float64, len(c.variants))
+	fmt.Printf("\n%-16s %24s %24s %9s %9s %10s\n", "variant", "req/s median (min–max)", "ratio median (min–max)", "p95 ms", "k6 cores", "k6 µs/req")
 	for k, v := range c.variants {
-		for r := range b.rounds {
-			ratios[k] = append(ratios[k], runs[k][r].rate/runs[0][r].rate)
+		rate, ratio := spread(pick(runs[k], func(m measurement) float64 { return m.rate })), spread(ratios[k])
+		name := v.name
+		if k == 0 {
+			name += " (A/A)" // its ratio: the round's last run over its first
 		}
-		rate := spread(pick(runs[k], func(m measurement) float64 { return m.rate }))
-		ratio := spread(ratios[k])
-		fmt.Printf("%-10s %8.0f (%6.0f–%6.0f) %10.3f (%5.3f–%5.3f) %9.2f %9.2f %10.1f\n", v.name,
+		fmt.Printf("%-16s %8.0f (%6.0f–%6.0f) %10.3f (%5.3f–%5.3f) %9.2f %9.2f %10.1f\n", name,
 			rate.median, rate.min, rate.max, ratio.median, ratio.min, ratio.max,
 			median(pick(runs[k], func(m measurement) float64 { return m.p95Millis })),
 			median(pick(runs[k], func(m measurement) float64 { return m.k6Cores })),
 			median(pick(runs[k], func(m measurement) float64 { return micros(m.cpuPerRequest()) })))
 	}
-	return headline(c, runs, ratios, noisyKept), nil
+	return headline(c, runs, ratios, rounds, noisyKept), nil
 }
 
 // headline is the comparison's one-line result: the ratio of its second
-// variant to its first, paired by round.
-func headline(c comparison, runs [][]measurement, ratios [][]float64, noisyKept int) string {
+// variant to the baseline.
+func headline(c comparison, runs [][]measurement, ratios [][]float64, rounds, noisyKept int) string {
 	rate := func(k int) stats { return spread(pick(runs[k], func(m measurement) float64 { return m.rate })) }
 	p95 := func(k int) float64 { return median(pick(runs[k], func(m measurement) float64 { return m.p95Millis })) }
-	n, ratio := len(runs[0]), spread(ratios[1])
+	ratio := spread(ratios[1])
 	verdict := ""
 	if c.target > 0 {
 		verdict = fmt.Sprintf(" (target ≥ %.2f: meets)", c.target)
@@ -327,18 +347,16 @@ func headline(c comparison, runs [][]measurement, ratios [][]float64, noisyKept 
 		r := rate(1)
 		parts = append(parts,
 			fmt.Sprintf("ceiling: one runner on one core offers %.0f req/s with extension payloads (%d rounds: %.0f–%.0f; k6 at %.2f cores, p95 %.2f ms)",
-				r.median, n, r.min, r.max, median(pick(runs[1], func(m measurement) float64 { return m.k6Cores })), p95(1)),
+				r.median, rounds, r.min, r.max, median(pick(runs[1], func(m measurement) float64 { return m.k6Cores })), p95(1)),
 			fmt.Sprintf("plain k6 there: %.0f req/s with a constant body (runner/plain = %.3f, %.3f–%.3f), %.0f req/s with extension payloads (extension/constant = %.3f)",
 				rate(0).median, ratio.median, ratio.min, ratio.max, rate(2).median, median(ratios[2])))
 	} else {
 		parts = append(parts,
-			fmt.Sprintf("%s: %s/%s = %.3f (%d rounds: %.3f–%.3f)%s", c.name, c.variants[1].name, c.variants[0].name, ratio.median, n, ratio.min, ratio.max, verdict),
+			fmt.Sprintf("%s: %s/%s = %.3f (%d rounds: %.3f–%.3f)%s", c.name, c.variants[1].name, c.variants[0].name, ratio.median, rounds, ratio.min, ratio.max, verdict),
 			fmt.Sprintf("p95 %.2f ms vs %.2f ms", p95(1), p95(0)))
 	}
-	if c.control > 0 {
-		aa := spread(ratios[c.control])
-		parts = append(parts, fmt.Sprintf("A/A control %.3f (%.3f–%.3f)", aa.median, aa.min, aa.max))
-	}
+	aa := spread(ratios[0])
+	parts = append(parts, fmt.Sprintf("A/A %.3f (%.3f–%.3f)", aa.median, aa.min, aa.max))
 	if noisyKept > 0 {
 		parts = append(parts, fmt.Sprintf("%d rounds ran while other processes were busy", noisyKept))
 	}
