@@ -43,6 +43,7 @@ func TestStressRunnersFindTheSameCapacity(t *testing.T) {
 			assert.LessOrEqual(t, bp.MaxSustainableRPS, capacity*1.03, "%+v", bp)
 			assert.Greater(t, bp.FirstFailingRPS, capacity*0.97, "%+v", bp)
 			found[runners] = bp.MaxSustainableRPS
+			t.Logf("runners=%d: breaking point in [%.0f, %.0f) req/s after %d steps", runners, bp.MaxSustainableRPS, bp.FirstFailingRPS, len(run.Steps))
 
 			var merged int64
 			for _, s := range run.Steps {
@@ -63,6 +64,7 @@ func TestStressRunnersFindTheSameCapacity(t *testing.T) {
 			// Requests turned away while the server shut down never reach
 			// it; everything the runners counted, the target counted.
 			assert.Equal(t, target.Requests(), merged, "the merged seconds count exactly what the target served")
+			t.Logf("runners=%d: %d requests in the merged seconds, %d served", runners, merged, target.Requests())
 		})
 	}
 	for _, n := range []int{2, 3} {
