@@ -166,10 +166,10 @@ func (d *detector) between(i, a, b int) float64 { return d.dist[i][b] - d.dist[i
 //	Q̂ = 2/(m+n) ΣΣ|X_i−Y_j| − 2m/((m+n)(n−1)) Σ_{i<k}|X_i−X_k| − 2n/((m+n)(m−1)) Σ_{j<k}|Y_j−Y_k|
 //
 // which is Matteson & James' mn/(m+n) · Ê(X, Y; α=1).
-func (d *detector) candidate(s, e int) (tau int, q float64, ok bool) {
+func (d *detector) candidate(s, e int) (tau, kappa int, q float64, ok bool) {
 	ms := d.o.MinSegment
 	if e-s < 2*ms {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	tau = -1
 	withinX := 0.0 // Σ_{s≤i<k<τ} |x_i − x_k|
@@ -190,23 +190,26 @@ func (d *detector) candidate(s, e int) (tau int, q float64, ok bool) {
 			v := 2/(m+n)*cross - 2*m/((m+n)*(n-1))*withinX - 2*n/((m+n)*(m-1))*withinY
 			// Ties (within rounding) go to the earliest split.
 			if tau < 0 || v > q+1e-12*math.Abs(q) {
-				tau, q = t, v
+				tau, kappa, q = t, k+1, v
 			}
 		}
 		withinX += d.between(t, s, t) // x[t] joins X
 	}
-	return tau, q, true
+	return tau, kappa, q, true
 }
 
-// split bisects [s, e) recursively: the best split is kept when its two
-// sides (up to the ends of the segment) differ by at least MinRelChange with
-// Welch's p below maxP, and both halves are searched again.
+// split bisects [s, e) recursively: the best split τ is kept when the two
+// parts the statistic compared, x[s:τ] and x[τ:κ], pass the tests at maxP
+// and differ by at least MinRelChange; then both halves are searched again.
+// Testing against x[τ:κ] rather than all of x[τ:e] finds a dip that
+// recovered before the segment's end (Otava's merge step then retests every
+// change point against its neighbours).
 func (d *detector) split(s, e int, maxP float64) {
-	tau, _, ok := d.candidate(s, e)
+	tau, kappa, _, ok := d.candidate(s, e)
 	if !ok {
 		return
 	}
-	if !d.accepts(s, tau, e, maxP) {
+	if !d.accepts(s, tau, kappa, maxP) {
 		return
 	}
 	d.found = append(d.found, tau)

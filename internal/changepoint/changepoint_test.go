@@ -156,7 +156,7 @@ func TestCandidateIsTheEnergyMaximum(t *testing.T) {
 		o.MinSegment = 2 + trial%3
 		d := newDetector(x, o)
 		s, e := trial%2, n-trial%3
-		tau, q, ok := d.candidate(s, e)
+		tau, _, q, ok := d.candidate(s, e)
 		wantTau, wantQ := -1, math.Inf(-1)
 		for tt := s + o.MinSegment; tt <= e-o.MinSegment; tt++ {
 			for k := tt + o.MinSegment; k <= e; k++ {
