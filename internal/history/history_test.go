@@ -282,8 +282,8 @@ func TestLoadRunDirs(t *testing.T) {
 	writeRun(t, filepath.Join(root, "nightly", "a"), runrecord.Completed, night0, 250, 256)
 	writeRun(t, filepath.Join(root, "nightly", "b"), runrecord.Interrupted, night0.Add(24*time.Hour), 250, 256)
 	writeRun(t, filepath.Join(root, "nightly", "b", "inner"), runrecord.Completed, night0, 999, 1000) // below a run directory: not searched
-	writeRun(t, filepath.Join(root, "c"), runrecord.Completed, night0.Add(48*time.Hour), 400, 0)   // no step failed
-	writeRun(t, filepath.Join(root, "d"), runrecord.Completed, night0.Add(72*time.Hour), 0, 100)   // none passed
+	writeRun(t, filepath.Join(root, "c"), runrecord.Completed, night0.Add(48*time.Hour), 400, 0)      // no step failed
+	writeRun(t, filepath.Join(root, "d"), runrecord.Completed, night0.Add(72*time.Hour), 0, 100)      // none passed
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "empty"), 0o755))
 
 	obs, notes, err := LoadRunDirs([]string{root, filepath.Join(root, "nightly", "a") + "/"})
