@@ -209,7 +209,7 @@ func TestWriteText(t *testing.T) {
 	assert.Contains(t, out, "Series 2: gl008-step · inspection · embedded · 4 replicas — 20 runs")
 	assert.Contains(t, out, "No change point.")
 	cp := res.Series[1].ChangePoints[0]
-	assert.Contains(t, out, "▼ −"+strings.TrimPrefix(fmt.Sprint(-cp.ChangePct), "")+"%", "the row is marked")
+	assert.Contains(t, out, "▼ −"+pct1(-cp.ChangePct)+"% (", "the row is marked")
 	assert.Contains(t, out, cp.Run+" (#"+fmt.Sprint(cp.Index))
 	assert.Contains(t, out, "p < 0.001, with at least 3 runs on each side and a change of at least 3%")
 

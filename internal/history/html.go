@@ -40,9 +40,10 @@ type htmlChange struct {
 }
 
 type htmlData struct {
-	Method string
-	Series []htmlSeries
-	Runs   int
+	Method     string
+	MinHistory int
+	Series     []htmlSeries
+	Runs       int
 }
 
 // WriteHTML writes one self-contained page (inline CSS and SVG, no scripts,
@@ -50,7 +51,7 @@ type htmlData struct {
 // rate run by run with the change points marked and the segments' means,
 // the change points in words and the runs in a table.
 func (r Result) WriteHTML(w io.Writer) error {
-	d := htmlData{Method: capitalize(r.Method())}
+	d := htmlData{Method: capitalize(r.Method()), MinHistory: r.Options.MinSegment}
 	for i, s := range r.Series {
 		d.Runs += len(s.Points)
 		hs := htmlSeries{ID: fmt.Sprintf("series-%d", i+1), Title: s.Key.String(), SVG: s.chart(fmt.Sprintf("chart-series-%d", i+1)),
@@ -80,7 +81,9 @@ func (r Result) WriteHTML(w io.Writer) error {
 func (s Series) chart(id string) string {
 	c := chart.New(id, "Max sustainable rate, run by run", "run (start date, UTC)", "max sustainable (req/s)")
 	c.YZero = true
-	c.XMin, c.XMax = -0.5, math.Max(float64(len(s.Points))-0.5, 0.5)
+	// Index 0 on the left edge: the axis rounds its ends to whole ticks,
+	// and padding would round up to a whole empty tick on each side.
+	c.XMin, c.XMax = 0, math.Max(float64(len(s.Points)-1), 1)
 	c.XFmt = func(v float64) string {
 		i := int(math.Round(v))
 		if math.Abs(v-float64(i)) > 1e-9 || i < 0 || i >= len(s.Points) {
@@ -110,7 +113,7 @@ func (s Series) chart(id string) string {
 			name = "segment mean"
 		}
 		c.Series = append(c.Series, chart.Series{Name: name, Color: colSegment, Line: true, Dash: "6 4", Width: 1.5,
-			Pts: []chart.Point{{X: float64(from) - 0.4, Y: mean}, {X: float64(to-1) + 0.4, Y: mean}}})
+			Pts: []chart.Point{{X: float64(from) - 0.45, Y: mean}, {X: float64(to-1) + 0.45, Y: mean}}})
 	}
 	for i, cp := range s.ChangePoints {
 		col := colUp
@@ -120,6 +123,5 @@ func (s Series) chart(id string) string {
 		c.VLines = append(c.VLines, chart.VLine{X: float64(cp.Index) - 0.5, Color: col, LabelRow: i % 2,
 			Label: fmt.Sprintf("%s %s%% at #%d", arrow(cp), signed(cp.ChangePct), cp.Index)})
 	}
-	c.Note = "dashed: each segment's mean; a vertical line comes before the first run after a change"
 	return c.SVG()
 }

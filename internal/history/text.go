@@ -36,7 +36,7 @@ func (c ChangePoint) Line(s Series) string {
 		dir = "down"
 	}
 	return fmt.Sprintf("%s (#%d, %s): %s %s%% from %s to %s req/s (p = %s)", c.Run, c.Index, s.Points[c.Index].StartedAt.Format("2006-01-02"),
-		dir, numfmt.Num(abs(c.ChangePct)), numfmt.Num(c.Before), numfmt.Num(c.After), pValue(c.PValue))
+		dir, pct1(abs(c.ChangePct)), numfmt.Num(c.Before), numfmt.Num(c.After), pValue(c.PValue))
 }
 
 // WriteText writes one table per series, its change points marked, then
@@ -96,10 +96,13 @@ func arrow(c ChangePoint) string {
 
 func signed(pct float64) string {
 	if pct > 0 {
-		return "+" + numfmt.Num(pct)
+		return "+" + pct1(pct)
 	}
-	return "−" + numfmt.Num(-pct)
+	return "−" + pct1(-pct)
 }
+
+// pct1 is a percentage to one decimal, without a trailing ".0".
+func pct1(pct float64) string { return numfmt.Num(numfmt.Round(pct, 1)) }
 
 func pValue(p float64) string {
 	if p == 0 {
