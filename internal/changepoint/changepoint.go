@@ -14,11 +14,25 @@
 // against their new, longer segments, until every one left passes.
 //
 // Where this differs from Otava, and why:
-//   - The t-test is Welch's (unequal variances, sample standard deviations,
-//     Welch–Satterthwaite degrees of freedom); Otava's is Student's pooled
-//     test on population standard deviations. A capacity that changed often
-//     changed its spread too (a saturated build is noisier), and with few
-//     points on one side Welch's test is the honest, more cautious one.
+//   - Two t-tests, each guarding against the other's blind spot. Welch's
+//     (unequal variances, sample standard deviations, Welch–Satterthwaite
+//     degrees of freedom) must give p < MaxPValue; its p-value is the one
+//     reported. Otava uses Student's pooled test alone, which a segment
+//     holding an outlier or a noisier build fools: it assumes both sides
+//     share one spread (simulated: 3 outlier nights in 40–100 runs of 2–4%
+//     noise made a change point 4–10% of the time under Student's test
+//     alone, never with Welch's beside it). Welch's alone is fooled the other
+//     way: three runs that happen to agree closely look certain of their
+//     mean (its degrees of freedom fall to ~2 and its variance estimate is
+//     luck), which put change points in 2–4% of flat, noisy series. So
+//     Student's pooled test (equal variances, n_a + n_b − 2 degrees of
+//     freedom) must also give p < MaxPValue / 10 — Otava's default level
+//     when MaxPValue is 0.01. Both together, on simulated series of 20–40
+//     runs with 2–4% noise (TestRates): at most 1% of flat series get a
+//     change point, series with single outlier nights none, and a 15% drop
+//     is found at least 98% of the time in the middle or five runs from the
+//     end, 56–97% three runs from the end (requiring both tests at
+//     MaxPValue/10 found that one 33–67% of the time).
 //   - Every segment holds at least MinSegment points, on both sides of every
 //     change point and inside the energy statistic's X and Y. With three, a
 //     single outlier night is never a change point, wherever it falls: it
@@ -49,7 +63,8 @@ import (
 // Options set what counts as a change point.
 type Options struct {
 	// MaxPValue: a change point is accepted when Welch's two-sided p-value
-	// between the segments either side is below it.
+	// between the segments either side is below it, and Student's below a
+	// tenth of it.
 	MaxPValue float64
 	// MinSegment is the fewest points every segment holds: before the first
 	// change point, between two, and after the last. At least 2.
@@ -59,20 +74,22 @@ type Options struct {
 	MinRelChange float64
 }
 
-// Defaults: p < 0.001, Otava's default significance level. Welch's test on
-// the few nights a segment may hold is cautious, but the candidate tested is
-// the best split of its segment (picked after looking at the data), so its
-// p-value is optimistic; 0.001 keeps flat, noisy series free of false
-// alarms (a nightly gate that cries wolf gets switched off). Three points a
-// segment: the fewest that keep a single outlier from ever being a change
-// point. A 3% change at least: the adaptive search's bisection resolution.
-var Defaults = Options{MaxPValue: 0.001, MinSegment: 3, MinRelChange: 0.03}
+// Defaults: Welch's p < 0.01 and Student's p < 0.001 (Otava's default
+// level). The candidate tested is the best split of its segment, picked
+// after looking at the data, so its p-values are optimistic; levels this
+// strict keep flat, noisy series nearly free of false alarms (a nightly
+// gate that cries wolf gets switched off), while Welch's test, weak on the
+// three runs a new segment may hold, is not asked for more than 0.01.
+// Three points a segment: the fewest that keep a single outlier from ever
+// being a change point. A 3% change at least: about the adaptive search's
+// bisection resolution (2% by default, 3% in the quick scenario).
+var Defaults = Options{MaxPValue: 0.01, MinSegment: 3, MinRelChange: 0.03}
 
 // Validate says what is wrong with the options, every problem at once.
 func (o Options) Validate() []error {
 	var errs []error
 	if !(o.MaxPValue > 0 && o.MaxPValue < 1) {
-		errs = append(errs, fmt.Errorf("significance level %v: want a p-value in (0, 1), e.g. 0.001", o.MaxPValue))
+		errs = append(errs, fmt.Errorf("significance level %v: want a p-value in (0, 1), e.g. 0.01", o.MaxPValue))
 	}
 	if o.MinSegment < 2 {
 		errs = append(errs, fmt.Errorf("minimum history %d: want at least 2 points on each side of a change", o.MinSegment))
@@ -93,7 +110,13 @@ type ChangePoint struct {
 	Before, After float64
 	// PValue is Welch's two-sided p-value between those two segments.
 	PValue float64
+	// StudentPValue is Student's pooled two-sided p-value between them.
+	StudentPValue float64
 }
+
+// score is the change point's evidence on Welch's scale: below MaxPValue
+// when both tests pass.
+func (c ChangePoint) score() float64 { return math.Max(c.PValue, 10*c.StudentPValue) }
 
 // RelChange is the change as a fraction of the mean before it (−0.2: down
 // 20%); 0 when the mean before is 0.
@@ -125,8 +148,8 @@ func Detect(x []float64, o Options) []ChangePoint {
 		panic(fmt.Sprintf("changepoint: invalid options %+v", o))
 	}
 	d := newDetector(x, o)
-	// Split with a looser threshold, as Otava does (10× the level): the
-	// candidates are tested against the merged segments afterwards.
+	// Split with a looser level, as Otava does (10× the level): the
+	// candidates are tested against their final segments by merge.
 	d.split(0, len(x), math.Min(o.MaxPValue*10, 0.5))
 	sort.Ints(d.found)
 	return d.merge()
@@ -219,20 +242,19 @@ func (d *detector) split(s, e int, maxP float64) {
 
 func (d *detector) accepts(s, tau, e int, maxP float64) bool {
 	c := d.stats(s, tau, e)
-	return c.PValue < maxP && magnitude(c.Before, c.After) >= d.o.MinRelChange
+	return c.score() < maxP && magnitude(c.Before, c.After) >= d.o.MinRelChange
 }
 
 // stats compares x[s:tau] with x[tau:e].
 func (d *detector) stats(s, tau, e int) ChangePoint {
 	a, b := d.x[s:tau], d.x[tau:e]
-	return ChangePoint{Index: tau, Before: stat.Mean(a, nil), After: stat.Mean(b, nil), PValue: math.Max(Welch(a, b), Student(a, b))}
+	return ChangePoint{Index: tau, Before: stat.Mean(a, nil), After: stat.Mean(b, nil), PValue: Welch(a, b), StudentPValue: Student(a, b)}
 }
 
 // merge is Otava's merge step: every change point is tested against the
-// segments between its neighbours; while one fails (p-value not below
-// MaxPValue, or a change smaller than MinRelChange) the weakest is removed
-// — the highest p-value first, then the smallest change — and the rest are
-// tested again.
+// segments between its neighbours; while one fails (the tests, or a change
+// smaller than MinRelChange) the weakest is removed — the weakest evidence
+// first, then the smallest change — and the rest are tested again.
 func (d *detector) merge() []ChangePoint {
 	idx := d.found
 	for {
@@ -252,11 +274,11 @@ func (d *detector) merge() []ChangePoint {
 		}
 		weakest := 0
 		for i, c := range cps {
-			if c.PValue > cps[weakest].PValue {
+			if c.score() > cps[weakest].score() {
 				weakest = i
 			}
 		}
-		if cps[weakest].PValue < d.o.MaxPValue {
+		if cps[weakest].score() < d.o.MaxPValue {
 			for i, c := range cps {
 				if magnitude(c.Before, c.After) < magnitude(cps[weakest].Before, cps[weakest].After) {
 					weakest = i

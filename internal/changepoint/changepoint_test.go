@@ -101,7 +101,8 @@ func TestDetectStats(t *testing.T) {
 	assert.InDelta(t, 100, got[0].Before, 1e-9)
 	assert.InDelta(t, 80, got[0].After, 1e-9)
 	assert.InDelta(t, -0.2, got[0].RelChange(), 1e-9)
-	assert.InDelta(t, math.Max(Welch(x[:6], x[6:]), Student(x[:6], x[6:])), got[0].PValue, 0)
+	assert.Equal(t, Welch(x[:6], x[6:]), got[0].PValue)
+	assert.Equal(t, Student(x[:6], x[6:]), got[0].StudentPValue)
 }
 
 func TestMinRelChangeOption(t *testing.T) {
@@ -204,4 +205,55 @@ func TestValidate(t *testing.T) {
 	errs := Options{MaxPValue: 0, MinSegment: 1, MinRelChange: -1}.Validate()
 	assert.Len(t, errs, 3)
 	assert.Panics(t, func() { Detect([]float64{1, 2}, Options{}) })
+}
+
+// TestRates measures, on seeded simulated nightly series, what the package
+// documentation promises: few false alarms in flat noisy series, none from
+// single outlier nights, and drops found, even three runs from the end.
+func TestRates(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	const trials = 300
+	for _, sigma := range []float64{0.02, 0.04} {
+		for _, n := range []int{20, 40} {
+			flat, outliers := 0, 0
+			found := map[int]int{}
+			for range trials {
+				x := make([]float64, n)
+				for i := range x {
+					x[i] = math.Round(250 * (1 + sigma*r.NormFloat64()))
+				}
+				if len(Detect(x, Defaults)) > 0 {
+					flat++
+				}
+				y := append([]float64(nil), x...)
+				y[r.IntN(n)] *= 0.6
+				y[r.IntN(n)] *= 0.6
+				y[r.IntN(n)] *= 1.4
+				if len(Detect(y, Defaults)) > 0 {
+					outliers++
+				}
+				for _, k := range []int{n / 2, n - 3, n - 5} {
+					z := append([]float64(nil), x...)
+					for i := k; i < n; i++ {
+						z[i] *= 0.85
+					}
+					for _, c := range Detect(z, Defaults) {
+						if c.Index >= k-1 && c.Index <= k+1 && c.After < c.Before {
+							found[n-k]++
+							break
+						}
+					}
+				}
+			}
+			rate := func(k int) float64 { return float64(k) / trials }
+			t.Logf("σ %.0f%%, %d runs: flat series with a change point %.1f%%, with outlier nights %.1f%%; a 15%% drop found in the middle %.1f%%, 5 from the end %.1f%%, 3 from the end %.1f%%",
+				sigma*100, n, 100*rate(flat), 100*rate(outliers), 100*rate(found[n-n/2]), 100*rate(found[5]), 100*rate(found[3]))
+			assert.LessOrEqual(t, rate(flat), 0.02, "false alarms in flat series")
+			assert.Zero(t, outliers, "single outlier nights are never change points")
+			assert.GreaterOrEqual(t, rate(found[n-n/2]), 0.98, "a drop in the middle")
+			assert.GreaterOrEqual(t, rate(found[5]), 0.9, "a drop five runs from the end")
+			assert.GreaterOrEqual(t, rate(found[3]), 0.5, "a drop three runs from the end")
+		}
+	}
 }

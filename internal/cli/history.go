@@ -32,11 +32,12 @@ capacity stepped down or up and stayed there.
 
 Change points are found as Apache Otava (hunter) finds them: E-Divisive means
 (Matteson & James' energy statistic, α = 1, recursive bisection) proposes each,
-and a t-test between the segments either side accepts it — here both Welch's
-and Student's must give p below --significance (0.001, Otava's default). Every
-segment holds at least --min-history runs (3), so a single outlier night is
-never a change point, and a change must be at least --min-change (3%), or the
-campaigns' resolution (their breaking point interval's width) if coarser.
+and t-tests between the segments either side accept it: Welch's p below
+--significance (0.01) and Student's pooled p below a tenth of it (0.001,
+Otava's default). Every segment holds at least --min-history runs (3), so a
+single outlier night is never a change point, and a change must be at least
+--min-change (3%), or the campaigns' resolution (their breaking point
+interval's width) if coarser.
 
 --gate exits 1 when the newest change point of any series lowered capacity.
 Runs that do not count (not completed; no step passed) are skipped, with a
@@ -81,7 +82,7 @@ note on standard error in text mode.`,
 	fl.StringVarP(&format, "format", "f", "text", "text, json or html")
 	fl.StringVarP(&out, "out", "o", "", "write to this file instead of standard output")
 	fl.BoolVar(&gate, "gate", false, "exit 1 when the newest change point of any series lowered capacity")
-	fl.Float64Var(&opts.MaxPValue, "significance", opts.MaxPValue, "accept a change point when both t-tests give a p-value below this")
+	fl.Float64Var(&opts.MaxPValue, "significance", opts.MaxPValue, "accept a change point when Welch's t-test gives a p-value below this (and Student's below a tenth of it)")
 	fl.IntVar(&opts.MinSegment, "min-history", opts.MinSegment, "fewest runs on each side of a change point")
 	fl.Float64Var(&opts.MinRelChange, "min-change", opts.MinRelChange, "smallest change of the mean that counts, as a fraction (the campaigns' resolution when coarser)")
 	return c
@@ -91,7 +92,7 @@ note on standard error in text mode.`,
 func historyOptions(o changepoint.Options) error {
 	var bad []string
 	if !(o.MaxPValue > 0 && o.MaxPValue < 1) {
-		bad = append(bad, fmt.Sprintf("--significance %v: want a p-value in (0, 1), e.g. 0.001", o.MaxPValue))
+		bad = append(bad, fmt.Sprintf("--significance %v: want a p-value in (0, 1), e.g. 0.01", o.MaxPValue))
 	}
 	if o.MinSegment < 2 {
 		bad = append(bad, fmt.Sprintf("--min-history %d: want at least 2 runs on each side of a change", o.MinSegment))

@@ -66,8 +66,9 @@ type ChangePoint struct {
 	After  float64 `json:"after"`
 	// ChangePct is (After − Before) / Before × 100.
 	ChangePct float64 `json:"change_pct"`
-	// PValue is the higher of Welch's and Student's two-sided p-values
-	// between the two segments (both must be below the significance level).
+	// PValue is Welch's two-sided p-value between the two segments: below
+	// the significance level (and Student's pooled test's below a tenth of
+	// it; see internal/changepoint).
 	PValue float64 `json:"p_value"`
 }
 

@@ -189,7 +189,7 @@ func TestWriteJSONShape(t *testing.T) {
 	cp := w.Series[1].ChangePoints
 	require.Len(t, cp, 1)
 	assert.Equal(t, w.Series[1].Points[cp[0].Index].Run, cp[0].Run)
-	assert.Less(t, cp[0].PValue, 0.001)
+	assert.Less(t, cp[0].PValue, 0.01)
 	assert.Equal(t, night0, w.Series[1].Points[0].StartedAt)
 }
 
@@ -211,7 +211,7 @@ func TestWriteText(t *testing.T) {
 	cp := res.Series[1].ChangePoints[0]
 	assert.Contains(t, out, "▼ −"+pct1(-cp.ChangePct)+"% (", "the row is marked")
 	assert.Contains(t, out, cp.Run+" (#"+fmt.Sprint(cp.Index))
-	assert.Contains(t, out, "p < 0.001, with at least 3 runs on each side and a change of at least 3%")
+	assert.Contains(t, out, "Welch's t-test gives p < 0.01 and Student's p < 0.001, with at least 3 runs on each side and a change of at least 3%")
 
 	b.Reset()
 	require.NoError(t, Analyze(nil, changepoint.Defaults).WriteText(&b))

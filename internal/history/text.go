@@ -24,8 +24,8 @@ func (k Key) String() string {
 // Method says how the change points were found, in one sentence.
 func (r Result) Method() string {
 	o := r.Options
-	return fmt.Sprintf("change points by E-Divisive means, each accepted when Welch's and Student's t-tests both give p < %s, with at least %d runs on each side and a change of at least %s%% (or the campaigns' resolution, if coarser)",
-		strconv.FormatFloat(o.MaxPValue, 'g', -1, 64), o.MinSegment, numfmt.Num(o.MinRelChange*100))
+	return fmt.Sprintf("change points by E-Divisive means, each accepted when Welch's t-test gives p < %s and Student's p < %s, with at least %d runs on each side and a change of at least %s%% (or the campaigns' resolution, if coarser)",
+		strconv.FormatFloat(o.MaxPValue, 'g', -1, 64), strconv.FormatFloat(o.MaxPValue/10, 'g', -1, 64), o.MinSegment, numfmt.Num(o.MinRelChange*100))
 }
 
 // Line describes a change point in words: "run R (#15, 2026-03-16): down
