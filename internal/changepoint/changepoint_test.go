@@ -257,3 +257,55 @@ func TestRates(t *testing.T) {
 		}
 	}
 }
+
+// TestInvariants checks, on random series with random steps, what every
+// answer must satisfy: change points in order, every segment at least
+// MinSegment long, Before and After the means of the segments either side,
+// both tests passed and the change at least MinRelChange.
+func TestInvariants(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := range 300 {
+		n := 1 + r.IntN(60)
+		x := make([]float64, n)
+		level := 100.0
+		for i := range x {
+			if r.IntN(8) == 0 {
+				level *= 0.6 + 0.8*r.Float64()
+			}
+			x[i] = level * (1 + 0.03*r.NormFloat64())
+		}
+		o := Options{MaxPValue: []float64{0.001, 0.01, 0.05}[trial%3], MinSegment: 2 + trial%4, MinRelChange: []float64{0, 0.03, 0.1}[trial%3]}
+		got := Detect(x, o)
+		bounds := []int{0}
+		for _, c := range got {
+			bounds = append(bounds, c.Index)
+		}
+		bounds = append(bounds, n)
+		for i, c := range got {
+			s, e := bounds[i], bounds[i+2]
+			require.GreaterOrEqual(t, c.Index-s, o.MinSegment, "trial %d", trial)
+			require.GreaterOrEqual(t, e-c.Index, o.MinSegment, "trial %d", trial)
+			assert.InDelta(t, mean(x[s:c.Index]), c.Before, 1e-9)
+			assert.InDelta(t, mean(x[c.Index:e]), c.After, 1e-9)
+			assert.Less(t, c.PValue, o.MaxPValue)
+			assert.Less(t, c.StudentPValue, o.MaxPValue/10)
+			assert.GreaterOrEqual(t, magnitude(c.Before, c.After), o.MinRelChange)
+		}
+	}
+}
+
+func mean(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+func BenchmarkDetect500(b *testing.B) {
+	x := nights(1, 500, 250, 0.03, step(150, 0.8), step(380, 1.2))
+	for b.Loop() {
+		Detect(x, Defaults)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -94,13 +95,17 @@ type Result struct {
 }
 
 // Analyze groups the observations into series, orders each by start time,
-// and finds its change points. A change smaller than o.MinRelChange, or
+// and finds its change points. Observations without a positive, finite
+// max sustainable rate are left out. A change smaller than o.MinRelChange, or
 // than the median resolution of the series' campaigns ((first failing −
 // max sustainable) / max sustainable, where known), is no change. o must
 // validate.
 func Analyze(obs []Observation, o changepoint.Options) Result {
 	groups := map[Key][]Observation{}
 	for _, ob := range obs {
+		if !(ob.MaxSustainableRPS > 0 && !math.IsInf(ob.MaxSustainableRPS, 1)) {
+			continue // nothing measured: no step passed, or not a number
+		}
 		k := Key{Scenario: ob.Scenario, Endpoint: ob.Endpoint, Target: ob.Target, Replicas: ob.Replicas}
 		groups[k] = append(groups[k], ob)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -91,8 +92,12 @@ func TestTiesInStartTimeAreOrderedByRun(t *testing.T) {
 	obs := []Observation{
 		{Scenario: "s", Run: "b", StartedAt: night0, MaxSustainableRPS: 2},
 		{Scenario: "s", Run: "a", StartedAt: night0, MaxSustainableRPS: 1},
+		{Scenario: "s", Run: "c", StartedAt: night0, MaxSustainableRPS: math.NaN()},
+		{Scenario: "s", Run: "d", StartedAt: night0, MaxSustainableRPS: math.Inf(1)},
+		{Scenario: "s", Run: "e", StartedAt: night0},
 	}
 	res := Analyze(obs, changepoint.Defaults)
+	require.Len(t, res.Series[0].Points, 2, "nothing measured, or not a number: left out")
 	assert.Equal(t, "a", res.Series[0].Points[0].Run)
 }
 
