@@ -21,10 +21,11 @@
 //     holding an outlier or a noisier build fools: it assumes both sides
 //     share one spread (simulated: 3 outlier nights in 40–100 runs of 2–4%
 //     noise made a change point 4–10% of the time under Student's test
-//     alone, never with Welch's beside it). Welch's alone is fooled the other
-//     way: three runs that happen to agree closely look certain of their
-//     mean (its degrees of freedom fall to ~2 and its variance estimate is
-//     luck), which put change points in 2–4% of flat, noisy series. So
+//     alone at p < 0.001, never with Welch's beside it). Welch's alone is
+//     fooled the other way: three runs that happen to agree closely look
+//     certain of their mean (its degrees of freedom fall to ~2 and its
+//     variance estimate is luck), which, even at p < 0.001, put change
+//     points in 3–4% of flat series of 30–60 runs with 3–5% noise. So
 //     Student's pooled test (equal variances, n_a + n_b − 2 degrees of
 //     freedom) must also give p < MaxPValue / 10 — Otava's default level
 //     when MaxPValue is 0.01. Both together, on simulated series of 20–40
