@@ -20,10 +20,11 @@ import (
 )
 
 // nightlySeries writes one nightly campaign's run directory per night under
-// dir/<date>: completed, started at 02:00 UTC, its max sustainable rate
-// level × f(night) with 2% noise (seeded), resolved to 2.4% (first failing
-// above it), on target; every fifth night also an interrupted campaign that
-// must not count.
+// dir/<date>: the run.json of a real adaptive campaign (internal/report's
+// gl008-1replica fixture: its steps, config, versions), completed, started
+// at 02:00 UTC, its max sustainable rate level × f(night) with 2% noise
+// (seeded), resolved to 2.4% (first failing above it), on target; every
+// fifth night also an interrupted campaign that must not count.
 func nightlySeries(t *testing.T, dir, target string, replicas int, seed uint64, nights int, level float64, f func(int) float64) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 17))
@@ -31,8 +32,10 @@ func nightlySeries(t *testing.T, dir, target string, replicas int, seed uint64, 
 	for i := range nights {
 		started := start.Add(time.Duration(i) * 24 * time.Hour)
 		rps := math.Round(level * f(i) * (1 + 0.02*r.NormFloat64()))
-		run := &runrecord.Run{Schema: runrecord.Schema, Status: runrecord.Completed, Scenario: "gl008-step", Target: target, StartedAt: started}
-		run.Config.Scenario, run.Config.Endpoint, run.Config.Replicas = "gl008-step", "inspection", replicas
+		run, err := runrecord.Read(filepath.Join(reportRuns, "gl008-1replica"))
+		require.NoError(t, err)
+		require.Equal(t, runrecord.Completed, run.Status)
+		run.Target, run.StartedAt, run.Config.Target, run.Config.Replicas = target, started, target, replicas
 		run.Breakpoint.Found, run.Breakpoint.MaxSustainableRPS, run.Breakpoint.FirstFailingRPS = true, rps, math.Round(rps*1.024)
 		finished := started.Add(20 * time.Minute)
 		run.FinishedAt = &finished
