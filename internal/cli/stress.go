@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -293,7 +294,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	writeReports(stdout, stderr, c.Run, dir)
 	if f.pushGateway != "" {
 		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if perr := live.PushResult(pctx, f.pushGateway, c.Run); perr != nil {
+		if perr := live.PushResult(pctx, f.pushGateway, filepath.Base(dir), c.Run); perr != nil {
 			fmt.Fprintf(stderr, "loadgen: pushing to %s: %v\n", f.pushGateway, perr)
 		}
 		cancel()
