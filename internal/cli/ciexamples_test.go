@@ -196,7 +196,13 @@ func TestCIExamplesUseOnlyCommandsAndFlagsThatExist(t *testing.T) {
 			}
 			require.NotEmpty(t, calls, "%s runs no loadgen command", path)
 			seen := map[string]bool{}
+			junitFiles := map[string]bool{}
 			for _, c := range calls {
+				for i, a := range c {
+					if a == "--junit" && i+1 < len(c) {
+						junitFiles[c[i+1]] = true
+					}
+				}
 				cmdPath, problems := checkCall(root, c)
 				assert.Empty(t, problems, "%s: loadgen %s", path, strings.Join(c, " "))
 				for _, a := range c {
@@ -210,8 +216,52 @@ func TestCIExamplesUseOnlyCommandsAndFlagsThatExist(t *testing.T) {
 			for _, want := range []string{"loadgen stress --junit", "loadgen compare --baseline", "loadgen compare --gate", "loadgen history", "loadgen history --gate"} {
 				assert.True(t, seen[want], "%s never runs %s", path, want)
 			}
+			// The JUnit report published is the one the campaign writes.
+			published := publishedJUnit(t, b)
+			require.NotEmpty(t, published, "%s publishes no JUnit report", path)
+			for _, p := range published {
+				assert.True(t, junitFiles[p], "%s publishes %s, but no campaign writes it (--junit %v)", path, p, junitFiles)
+			}
 		})
 	}
+}
+
+// publishedJUnit returns the JUnit files a CI file publishes: GitHub
+// Actions' action-junit-report report_paths, GitLab's artifacts:reports:junit.
+func publishedJUnit(t *testing.T, b []byte) []string {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	var out []string
+	if jobs, ok := doc["jobs"].(map[string]any); ok { // GitHub Actions
+		for _, job := range jobs {
+			steps, _ := job.(map[string]any)["steps"].([]any)
+			for _, st := range steps {
+				step, _ := st.(map[string]any)
+				if uses, _ := step["uses"].(string); strings.HasPrefix(uses, "mikepenz/action-junit-report@") {
+					assert.Equal(t, "always()", step["if"], "the JUnit report is published when a gate fails too")
+					with, _ := step["with"].(map[string]any)
+					if p, ok := with["report_paths"].(string); ok {
+						out = append(out, p)
+					}
+				}
+			}
+		}
+		return out
+	}
+	for _, v := range doc { // GitLab CI: every job
+		job, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		arts, _ := job["artifacts"].(map[string]any)
+		reports, _ := arts["reports"].(map[string]any)
+		if p, ok := reports["junit"].(string); ok {
+			assert.Equal(t, "always", arts["when"], "the JUnit report is kept when a gate fails too")
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func TestShellWordsAndCheckCall(t *testing.T) {
