@@ -55,3 +55,14 @@ func TestStressPushesANightlySeries(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 }
+
+func TestStressRefusesABadPushGateway(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "run")
+	res := loadgen(t, ctx, "stress", "--target", "http://127.0.0.1:1", "--out", dir, "--push-gateway", "127.0.0.1:9091")
+	assert.Equal(t, 2, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+	assert.Equal(t, "loadgen: --push-gateway: \"127.0.0.1:9091\": want a Pushgateway base URL such as http://127.0.0.1:9091\n", res.stderr)
+	assert.NoDirExists(t, dir, "nothing was started")
+}

@@ -121,9 +121,16 @@ func TestPushResultGroupsByWhatASeriesIs(t *testing.T) {
 		Config:     campaign.Config{Replicas: 4, Endpoint: "inspection"},
 		Breakpoint: breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 1000, FirstFailingRPS: 1020}}
 	require.NoError(t, PushResult(context.Background(), srv.URL, "20261201T020000Z-gl008-step", run))
-	// A target with a path has a '/' in its label value: the client sends it base64-encoded.
-	assert.Equal(t, "/metrics/job/loadgen/scenario/gl008-step/endpoint/inspection/target@base64/"+
-		base64.RawURLEncoding.EncodeToString([]byte("gl008.example:8080/api"))+"/replicas/4", path)
+	// The grouping key's labels come in any order; a target with a path has
+	// a '/' in its value, which the client sends base64-encoded.
+	parts := strings.Split(strings.TrimPrefix(path, "/metrics/"), "/")
+	require.Len(t, parts, 10, path)
+	group := map[string]string{}
+	for i := 0; i < len(parts); i += 2 {
+		group[parts[i]] = parts[i+1]
+	}
+	assert.Equal(t, map[string]string{"job": "loadgen", "scenario": "gl008-step", "endpoint": "inspection",
+		"target@base64": base64.RawURLEncoding.EncodeToString([]byte("gl008.example:8080/api")), "replicas": "4"}, group)
 	assert.NotEmpty(t, body)
 	assert.NotContains(t, body, "secret")
 
@@ -155,6 +162,16 @@ func TestResultRegistryHoldsAHistoryPoint(t *testing.T) {
 	assert.Equal(t, 1.0, got["loadgen_campaign_completed"])
 	assert.InDelta(t, float64(started.UnixNano())/1e9, got["loadgen_campaign_started_timestamp_seconds"], 1e-6)
 	assert.InDelta(t, float64(finished.UnixNano())/1e9, got["loadgen_campaign_finished_timestamp_seconds"], 1e-6)
+}
+
+func TestCheckGatewayURL(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"http://127.0.0.1:9091", "https://push.example/prefix"} {
+		assert.NoError(t, CheckGatewayURL(ok), ok)
+	}
+	for _, bad := range []string{"", "127.0.0.1:9091", "ftp://x", "http://", "http://x?a=b", "http://x#f", "http://[::1"} {
+		assert.Error(t, CheckGatewayURL(bad), bad)
+	}
 }
 
 func TestTargetLabel(t *testing.T) {

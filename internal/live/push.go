@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"strconv"
@@ -42,6 +43,17 @@ func PushResult(ctx context.Context, gatewayURL, runID string, run *runrecord.Ru
 		p = p.Grouping(SeriesLabels[i], v)
 	}
 	return p.PushContext(ctx)
+}
+
+// CheckGatewayURL reports whether u can be a Pushgateway's base URL: an
+// http(s) URL with a host, and no query or fragment (the client appends
+// /metrics/job/… to its path).
+func CheckGatewayURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
+		return fmt.Errorf("%q: want a Pushgateway base URL such as http://127.0.0.1:9091", u)
+	}
+	return nil
 }
 
 // seriesValues are the values of SeriesLabels for run.
