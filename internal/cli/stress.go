@@ -231,8 +231,10 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		cfg campaign.Config
 		err error
 	)
-	if err := live.CheckGatewayURL(f.pushGateway); f.pushGateway != "" && err != nil {
-		return usageErr("--push-gateway: %v", err)
+	if f.pushGateway != "" {
+		if err := live.CheckGatewayURL(f.pushGateway); err != nil {
+			return usageErr("--push-gateway: %v", err)
+		}
 	}
 	if f.resume != "" {
 		if others := changedExcept(cmd.Flags(), append([]string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain"}, k6operatorFlagNames...)...); len(others) > 0 {
