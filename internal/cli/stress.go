@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -230,6 +231,11 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		cfg campaign.Config
 		err error
 	)
+	if f.pushGateway != "" {
+		if err := live.CheckGatewayURL(f.pushGateway); err != nil {
+			return usageErr("--push-gateway: %v", err)
+		}
+	}
 	if f.resume != "" {
 		if others := changedExcept(cmd.Flags(), append([]string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain"}, k6operatorFlagNames...)...); len(others) > 0 {
 			return usageErr("--resume takes the campaign from run.json; drop --%s", strings.Join(others, ", --"))
@@ -293,7 +299,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	writeReports(stdout, stderr, c.Run, dir)
 	if f.pushGateway != "" {
 		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if perr := live.PushResult(pctx, f.pushGateway, c.Run); perr != nil {
+		if perr := live.PushResult(pctx, f.pushGateway, filepath.Base(dir), c.Run); perr != nil {
 			fmt.Fprintf(stderr, "loadgen: pushing to %s: %v\n", f.pushGateway, perr)
 		}
 		cancel()
