@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -31,7 +32,10 @@ func TestStressPushesANightlySeries(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	var want []promseries.Observation
+	var (
+		want []promseries.Observation
+		dirs []string
+	)
 	for night := 1; night <= 2; night++ {
 		dir := filepath.Join(t.TempDir(), fmt.Sprintf("night-%d", night))
 		res := loadgen(t, ctx, quick(url, dir, "--search", "linear", "--start", "20", "--step", "20", "--max", "40",
@@ -39,6 +43,7 @@ func TestStressPushesANightlySeries(t *testing.T) {
 		require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
 		assert.NotContains(t, res.stderr, "pushing to")
 		run := readRun(t, dir)
+		dirs = append(dirs, dir)
 		want = append(want, promseries.Observation{Scenario: run.Scenario, Endpoint: run.Config.Endpoint,
 			Target: live.TargetLabel(url), Replicas: 1, Run: filepath.Base(dir),
 			StartedAt: run.StartedAt.Round(time.Millisecond).UTC(), MaxSustainableRPS: run.Breakpoint.MaxSustainableRPS})
@@ -54,6 +59,49 @@ func TestStressPushesANightlySeries(t *testing.T) {
 	got, err := promseries.Read(ctx, prom, promseries.Options{Lookback: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
+
+	// loadgen history reads the same series from Prometheus alone, and from
+	// Prometheus and the run directories together without counting a run
+	// twice.
+	wantPoints := func(res result) {
+		t.Helper()
+		require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+		var h struct {
+			Series []struct {
+				Target string `json:"target"`
+				Points []struct {
+					Run               string    `json:"run"`
+					StartedAt         time.Time `json:"started_at"`
+					MaxSustainableRPS float64   `json:"max_sustainable_rps"`
+				} `json:"points"`
+			} `json:"series"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(res.stdout), &h), res.stdout)
+		require.Len(t, h.Series, 1, res.stdout)
+		assert.Equal(t, live.TargetLabel(url), h.Series[0].Target)
+		require.Len(t, h.Series[0].Points, len(want), res.stdout)
+		for i, p := range h.Series[0].Points {
+			assert.Equal(t, want[i].MaxSustainableRPS, p.MaxSustainableRPS)
+			assert.True(t, want[i].StartedAt.Equal(p.StartedAt.Round(time.Millisecond)), "%v vs %v", want[i].StartedAt, p.StartedAt)
+		}
+	}
+	wantPoints(loadgen(t, ctx, "history", "--prometheus", prom, "--lookback", "1h", "--format", "json"))
+	wantPoints(loadgen(t, ctx, append([]string{"history", "--prometheus", prom, "--lookback", "1h", "--format", "json"}, dirs...)...))
+}
+
+func TestHistoryPrometheusBadInput(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, args := range [][]string{
+		{"history"},
+		{"history", "--prometheus", "127.0.0.1:9090"},
+		{"history", "--prometheus", "http://127.0.0.1:9090", "--lookback", "0s"},
+	} {
+		res := loadgen(t, ctx, args...)
+		assert.Equal(t, 2, res.code, "%v: stdout:\n%s\nstderr:\n%s", args, res.stdout, res.stderr)
+		assert.NotContains(t, res.stderr, "goroutine", args)
+	}
 }
 
 func TestStressRefusesABadPushGateway(t *testing.T) {
