@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -72,7 +73,8 @@ skipped check is not ready: name it in --skip to accept that. The database
 password is never printed.
 
 Exit codes: 0 ready (every check ok or manual, or skipped by --skip); 1 not
-ready (a warning, an error, or a check skipped without --skip); 2 bad input.`,
+ready (a warning, an error, or a check skipped without --skip); 2 bad input;
+3 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPreflight(cmd, f) },
 	}
@@ -126,6 +128,9 @@ func runPreflight(cmd *cobra.Command, f *preflightFlags) error {
 	}
 	if f.instanceType == "" {
 		bad("--instance-type is empty")
+	}
+	if _, err := labels.Parse(f.alertsSelector); err != nil {
+		bad("--alerts-selector %q: %v", f.alertsSelector, err)
 	}
 	if f.healthPath != "" && !strings.HasPrefix(f.healthPath, "/") {
 		bad("--health-path %q: want a path starting with /", f.healthPath)

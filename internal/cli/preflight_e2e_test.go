@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -86,6 +88,8 @@ func TestPreflightBadInput(t *testing.T) {
 		{[]string{"--skip", "nodes,bogus"}, `--skip "bogus"`},
 		{[]string{"--min-nodes", "0"}, "--min-nodes 0"},
 		{[]string{"--calibrate", "1s"}, "--calibrate 1s"},
+		{[]string{"--alerts-selector", "app in (a"}, "--alerts-selector"},
+		{[]string{"--health-path", "health"}, "--health-path"},
 		{[]string{"--target", "ftp://x"}, `--target "ftp://x"`},
 		{[]string{"--campaign", "no-such-campaign"}, "no-such-campaign"},
 		{[]string{"--kubeconfig", "/nonexistent/kubeconfig"}, "--kubeconfig /nonexistent/kubeconfig"},
@@ -221,4 +225,28 @@ func TestPreflightPostgres(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPreflightInterrupted: Ctrl-C during the calibration stops k6 and exits 3.
+func TestPreflightInterrupted(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, loadgenBin, "preflight", "--skip", "nodes,alerts,db-pool,disk,target", "--calibrate", "30s")
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "KUBECONFIG=")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	br := bufio.NewReader(stderr)
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	require.Contains(t, line, "calibrating")
+	time.Sleep(time.Second) // k6 under way
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	rest, _ := io.ReadAll(br)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, string(rest))
+	assert.Equal(t, 3, ee.ExitCode(), string(rest))
+	assert.Contains(t, string(rest), "interrupted")
 }
