@@ -71,6 +71,7 @@ or target unreachable; 4 inconclusive (the load generator gave out first);
 		newCompareCmd(),
 		newForecastCmd(),
 		newHistoryCmd(),
+		newPreflightCmd(),
 	)
 	return root
 }
