@@ -20,8 +20,12 @@ func (r *Result) Headline() string {
 }
 
 func (r *Result) runLine(which string, i RunInfo) string {
-	s := fmt.Sprintf("%s %s: %s, endpoint %s, %s target %s, %d replica(s), %s, started %s", which, i.Dir, i.Scenario, i.Endpoint,
-		i.TargetKind, i.Target, i.Replicas, i.Status, i.StartedAt)
+	target := "target " + i.Target
+	if i.TargetKind == "embedded" {
+		target = "the embedded reference target"
+	}
+	s := fmt.Sprintf("%s %s: %s, endpoint %s, %s, %d replica(s), %s, started %s", which, i.Dir, i.Scenario, i.Endpoint,
+		target, i.Replicas, i.Status, i.StartedAt)
 	if i.GitCommit != "" {
 		s += ", commit " + i.GitCommit
 	}
@@ -45,7 +49,14 @@ func (r *Result) latencyCells() [][]string {
 			if m.Verdict != "not tested" {
 				p, eff, change, shift = pval(m.PValue), signed(m.EffectSize), signed(m.ChangePct)+"%", signed(m.ShiftMs)
 			}
-			rows = append(rows, []string{numfmt.Num(rate.OfferedRPS), f.name, numfmt.Num(m.BaselineMs), numfmt.Num(m.RunMs), change, shift,
+			base, run := numfmt.Num(m.BaselineMs), numfmt.Num(m.RunMs)
+			if m.NBaseline == 0 {
+				base = "–"
+			}
+			if m.NRun == 0 {
+				run = "–"
+			}
+			rows = append(rows, []string{numfmt.Num(rate.OfferedRPS), f.name, base, run, change, shift,
 				p, eff, fmt.Sprintf("%d/%d", m.NRun, m.NBaseline), m.Verdict})
 		}
 	}
