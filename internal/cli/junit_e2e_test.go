@@ -93,3 +93,24 @@ func TestStressInterruptedWritesJUnit(t *testing.T) {
 	assert.Contains(t, camp.Error.Message, "continue it with loadgen stress --resume run")
 	assert.Equal(t, 1, s.Errors)
 }
+
+// TestStressAbortedWritesJUnit loads a port nothing listens on: the
+// campaign is aborted before its first step, and the JUnit file says so
+// with an error (and no step).
+func TestStressAbortedWritesJUnit(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	dir, out := filepath.Join(tmp, "run"), filepath.Join(tmp, "junit.xml")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res := loadgen(t, ctx, quick("http://127.0.0.1:1", dir, "--junit", out)...)
+	require.Equal(t, 3, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+	doc := checkJUnit(t, out)
+	s := doc.Suites[0]
+	require.Len(t, s.Cases, 4, "no step: the campaign and three gates")
+	camp := cases(doc)["campaign completed"]
+	require.NotNil(t, camp.Error)
+	assert.Equal(t, "aborted", camp.Error.Type)
+	assert.Contains(t, camp.Error.Message, "the campaign is aborted: target unreachable")
+	assert.Equal(t, "no step was run: nothing to compare with the guide", cases(doc)["gate: breaking point vs the documented figure"].Skipped.Message)
+}
