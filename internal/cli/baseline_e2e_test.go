@@ -251,9 +251,9 @@ func TestReportJUnit(t *testing.T) {
 	floor := cs["gate: max sustainable ≥ --min-rps 240 req/s"]
 	require.NotNil(t, floor.Failure)
 	assert.Equal(t, "max sustainable 200 req/s is below --min-rps 240", floor.Failure.Message)
-	reg := cs["gate: against the baseline run base"]
+	reg := cs["gate: against the baseline run"]
 	require.NotNil(t, reg.Failure)
-	assert.True(t, strings.HasPrefix(reg.Failure.Message, "regression: capacity: [200, 203) req/s (run) vs [250, 253) req/s (baseline)"), reg.Failure.Message)
+	assert.True(t, strings.HasPrefix(reg.Failure.Message, "regression against base: capacity: [200, 203) req/s (run) vs [250, 253) req/s (baseline)"), reg.Failure.Message)
 	assert.Equal(t, 8+2, s.Failures, "eight failed steps and two gates")
 
 	code, stdout, errs := lg(t, "report", same, "-f", "junit", "--baseline", base)
@@ -262,7 +262,7 @@ func TestReportJUnit(t *testing.T) {
 	require.NoError(t, os.WriteFile(f, []byte(stdout), 0o644))
 	doc = checkJUnit(t, f)
 	cs = cases(doc)
-	ok := cs["gate: against the baseline run base"]
+	ok := cs["gate: against the baseline run"]
 	assert.Nil(t, ok.Failure)
 	assert.Nil(t, ok.Skipped)
 	assert.Contains(t, ok.SystemOut, "Verdict: NO CHANGE")

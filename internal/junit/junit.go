@@ -370,15 +370,17 @@ func baselineCase(cls string, res *baseline.Result) Case {
 		c.Skipped = &Skip{Message: "no baseline given (--baseline RUN)"}
 		return c
 	}
-	c.Name = "gate: against the baseline run " + res.Baseline.Dir
+	// The name stays the same from night to night, whichever run is the
+	// baseline, so that CI keeps one history for the gate.
 	var b strings.Builder
 	_ = res.WriteText(&b) // a strings.Builder does not fail
 	reasons := strings.Join(res.Reasons, "; ")
+	against := "against " + res.Baseline.Dir + ": "
 	switch res.Verdict {
 	case baseline.Regression:
-		c.Failure = &Problem{Message: "regression: " + reasons, Type: "regression", Text: b.String()}
+		c.Failure = &Problem{Message: "regression " + against + reasons, Type: "regression", Text: b.String()}
 	case baseline.Inconclusive:
-		c.Skipped = &Skip{Message: "inconclusive: " + reasons}
+		c.Skipped = &Skip{Message: "inconclusive " + against + reasons}
 		c.SystemOut = b.String()
 	default:
 		c.SystemOut = b.String()

@@ -203,7 +203,7 @@ func TestGates(t *testing.T) {
 	assert.Contains(t, guide.Failure.Message, "measured in [125, 126.5) req/s per pod, documented 250 req/s ±10%")
 	assert.Contains(t, guide.Failure.Message, ": below")
 
-	same := cases["gate: against the baseline run gl008-1replica"]
+	same := cases["gate: against the baseline run"]
 	assert.Nil(t, same.Failure)
 	assert.Nil(t, same.Skipped)
 	assert.Contains(t, same.SystemOut, "Verdict: NO CHANGE")
@@ -213,16 +213,16 @@ func TestGates(t *testing.T) {
 	reg.Verdict, reg.Reasons = baseline.Regression, []string{"capacity: [200, 203) req/s (run) vs [250, 253) req/s (baseline)"}
 	in.Baseline = &reg
 	_, back = render(t, in)
-	c := byName(back.Suites[0])["gate: against the baseline run gl008-1replica"]
+	c := byName(back.Suites[0])["gate: against the baseline run"]
 	require.NotNil(t, c.Failure)
-	assert.Equal(t, "regression: capacity: [200, 203) req/s (run) vs [250, 253) req/s (baseline)", c.Failure.Message)
+	assert.Equal(t, "regression against gl008-1replica: capacity: [200, 203) req/s (run) vs [250, 253) req/s (baseline)", c.Failure.Message)
 	assert.Equal(t, "regression", c.Failure.Type)
 
 	reg.Verdict, reg.Reasons = baseline.Inconclusive, []string{"not comparable: different replicas: 2 (run) vs 1 (baseline)"}
 	_, back = render(t, in)
-	c = byName(back.Suites[0])["gate: against the baseline run gl008-1replica"]
+	c = byName(back.Suites[0])["gate: against the baseline run"]
 	require.NotNil(t, c.Skipped)
-	assert.Equal(t, "inconclusive: not comparable: different replicas: 2 (run) vs 1 (baseline)", c.Skipped.Message)
+	assert.Equal(t, "inconclusive against gl008-1replica: not comparable: different replicas: 2 (run) vs 1 (baseline)", c.Skipped.Message)
 }
 
 // TestReadIsStrict mutates a valid report in ways a JUnit reader must not
