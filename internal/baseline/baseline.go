@@ -53,6 +53,12 @@ const (
 	// MinShiftMs is the smallest absolute change that counts, ms: sub-
 	// millisecond shifts on a fast target are timer and scheduler noise.
 	MinShiftMs = 1.0
+	// Headroom is the fraction of the lower breaking point (max
+	// sustainable) up to which latency is tested: within 10% of a breaking
+	// point latency rises steeply with small differences in capacity (a
+	// queue near saturation), which the breaking point's comparison judges
+	// with its resolution; two runs of one build differ most there.
+	Headroom = 0.9
 	// MinSeconds is the fewest seconds each run needs at a rate for its
 	// latency to be tested: below ~8 the normal approximation of U is poor
 	// and no shift could reach significance after the correction anyway.
@@ -60,7 +66,7 @@ const (
 )
 
 // TestDescription states the latency test in words.
-const TestDescription = "Mann–Whitney U, two-sided, normal approximation with tie and continuity correction, on the per-second values of the judged windows; Bonferroni over the m tests (each at α/m, α = 0.05); a shift counts only when it is also at least 10% and 1 ms; effect size: rank-biserial correlation (+1: every second of the run slower than every second of the baseline); shift: Hodges–Lehmann"
+const TestDescription = "Mann–Whitney U, two-sided, normal approximation with tie and continuity correction, on the per-second values of the judged windows, at the rates both runs passed up to 90% of the lower breaking point; Bonferroni over the m tests (each at α/m, α = 0.05); a shift counts only when it is also at least 10% and 1 ms; effect size: rank-biserial correlation (+1: every second of the run slower than every second of the baseline); shift: Hodges–Lehmann"
 
 // CapacityRule states how the breaking point's change is judged.
 const CapacityRule = "each run's capacity lies in [max sustainable, first failing); the change is the difference of the intervals' midpoints (of the known bound for an open interval); it is a regression only when the run failed a rate the baseline sustained (its interval lies wholly below) and the change is at least the resolution — the wider of the two intervals, and of each campaign's own resolution (adaptive: --resolution × max sustainable; linear: --step); an improvement likewise the other way; anything smaller is no change; overlapping intervals of which one is open are inconclusive"
@@ -162,8 +168,12 @@ type Latency struct {
 	MinShiftPct  float64 `json:"min_shift_pct"`
 	MinShiftMs   float64 `json:"min_shift_ms"`
 	MinSeconds   int     `json:"min_seconds"`
-	Rates        []Rate  `json:"rates"`
-	Why          string  `json:"why"`
+	// TestedUpToRPS is Headroom × the lower of the runs' max sustainable
+	// rates: rates above it are listed, not tested; 0 when neither run
+	// found a breaking point (no limit).
+	TestedUpToRPS float64 `json:"tested_up_to_rps,omitempty"`
+	Rates         []Rate  `json:"rates"`
+	Why           string  `json:"why"`
 }
 
 // Result is a run compared with its baseline.
@@ -502,10 +512,20 @@ func latency(run, base Side) Latency {
 			l.Rates = append(l.Rates, Rate{OfferedRPS: r, RunSteps: pr[r], BaselineSteps: bsteps})
 		}
 	}
+	edge := math.Inf(1)
+	for _, r := range []*runrecord.Run{run.Run, base.Run} {
+		if bp := r.Breakpoint; bp.Found && bp.MaxSustainableRPS > 0 {
+			edge = math.Min(edge, bp.MaxSustainableRPS)
+		}
+	}
+	if !math.IsInf(edge, 1) {
+		l.TestedUpToRPS = numfmt.Round(Headroom*edge, 2)
+	}
 	var tests []test
 	for i := range l.Rates {
 		rate := &l.Rates[i]
 		runSecs, baseSecs := gather(run, rate.RunSteps), gather(base, rate.BaselineSteps)
+		nearEdge := l.TestedUpToRPS > 0 && rate.OfferedRPS > l.TestedUpToRPS*(1+1e-9)
 		for _, f := range []struct {
 			what string
 			get  func(Second) float64
@@ -513,6 +533,12 @@ func latency(run, base Side) Latency {
 		}{{"median", func(s Second) float64 { return s.P50Ms }, &rate.Median}, {"p95", func(s Second) float64 { return s.P95Ms }, &rate.P95}} {
 			x, y := values(runSecs, f.get), values(baseSecs, f.get)
 			*f.m = Metric{NRun: len(x), NBaseline: len(y), RunMs: round3(nanToZero(stats.Median(x))), BaselineMs: round3(nanToZero(stats.Median(y)))}
+			if nearEdge {
+				f.m.Verdict = "not tested"
+				f.m.Why = fmt.Sprintf("%s at %s req/s: within 10%% of the lower breaking point (%s req/s), where latency rises steeply with small differences in capacity; the breaking point's comparison judges it",
+					f.what, numfmt.Num(rate.OfferedRPS), numfmt.Num(edge))
+				continue
+			}
 			if len(x) < MinSeconds || len(y) < MinSeconds {
 				f.m.Verdict = "not tested"
 				f.m.Why = fmt.Sprintf("%s at %s req/s: %d seconds in the run and %d in the baseline, fewer than %d on a side",
@@ -525,7 +551,7 @@ func latency(run, base Side) Latency {
 	l.Tests = len(tests)
 	if l.Tests == 0 {
 		l.Verdict = NoChange
-		l.Why = "no rate passed in both runs with enough seconds to test (not tested)"
+		l.Why = "no rate passed in both runs below 90% of the lower breaking point with enough seconds to test (not tested)"
 		if len(l.Rates) == 0 {
 			l.Why = "no rate passed in both runs: nothing to compare (not tested)"
 		}

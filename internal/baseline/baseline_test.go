@@ -183,12 +183,18 @@ func TestCompare(t *testing.T) {
 // run is slower than every second of the baseline (U = n₁n₂, effect +1).
 func TestCompareLatencyFigures(t *testing.T) {
 	t.Parallel()
-	base := write(t, "base", baselinetest.Spec{Seed: 1, Steps: steps(healthy, 100, pass, 200, pass, 400, fail)})
-	run := write(t, "run", baselinetest.Spec{Seed: 2, Steps: steps(func(r float64) float64 { return 1.5 * healthy(r) }, 100, pass, 200, pass, 400, fail)})
+	base := write(t, "base", baselinetest.Spec{Seed: 1, Steps: steps(healthy, 100, pass, 200, pass, 300, pass, 400, fail)})
+	run := write(t, "run", baselinetest.Spec{Seed: 2, Steps: steps(func(r float64) float64 { return 1.5 * healthy(r) }, 100, pass, 200, pass, 300, pass, 400, fail)})
 	res := baseline.Compare(run, base)
-	require.Len(t, res.Latency.Rates, 2)
-	assert.Equal(t, 4, res.Latency.Tests)
+	require.Len(t, res.Latency.Rates, 3)
+	// Both broke between 300 and 400: latency is tested up to 90% of 300.
+	assert.Equal(t, 270.0, res.Latency.TestedUpToRPS)
+	assert.Equal(t, 4, res.Latency.Tests, "median and p95 at 100 and 200 req/s")
 	assert.InDelta(t, 0.0125, res.Latency.AlphaPerTest, 1e-12)
+	edge := res.Latency.Rates[2]
+	assert.Equal(t, 300.0, edge.OfferedRPS)
+	assert.Equal(t, "not tested", edge.Median.Verdict)
+	assert.Contains(t, edge.Median.Why, "within 10% of the lower breaking point (300 req/s)")
 	r := res.Latency.Rates[0]
 	assert.Equal(t, 100.0, r.OfferedRPS)
 	assert.Equal(t, []int{1}, r.RunSteps)
