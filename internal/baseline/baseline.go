@@ -46,13 +46,18 @@ const (
 	// Alpha is the family-wise significance level of the latency tests;
 	// each of the m tests is run at Alpha/m (Bonferroni).
 	Alpha = 0.05
-	// MinShift is the smallest relative change of a latency figure that
-	// counts, however significant: a 3% shift is real with enough seconds,
-	// but nobody should fail a build on it.
-	MinShift = 0.10
-	// MinShiftMs is the smallest absolute change that counts, ms: sub-
-	// millisecond shifts on a fast target are timer and scheduler noise.
-	MinShiftMs = 1.0
+	// MinShiftMedian and MinShiftMedianMs are the smallest change of the
+	// per-second medians that counts, however significant: a 3% shift is
+	// real with enough seconds, but nobody should fail a build on it; and
+	// sub-millisecond shifts on a fast target are timer and scheduler
+	// noise.
+	MinShiftMedian   = 0.10
+	MinShiftMedianMs = 1.0
+	// MinShiftP95 and MinShiftP95Ms are the same for the per-second p95s:
+	// twice as much, since the tail moves with the host's load between two
+	// runs of one build far more than the median does.
+	MinShiftP95   = 0.20
+	MinShiftP95Ms = 2.0
 	// Headroom is the fraction of the lower breaking point (max
 	// sustainable) up to which latency is tested: within 10% of a breaking
 	// point latency rises steeply with small differences in capacity (a
@@ -66,7 +71,7 @@ const (
 )
 
 // TestDescription states the latency test in words.
-const TestDescription = "Mann–Whitney U, two-sided, normal approximation with tie and continuity correction, on the per-second values of the judged windows, at the rates both runs passed up to 90% of the lower breaking point; Bonferroni over the m tests (each at α/m, α = 0.05); a shift counts only when it is also at least 10% and 1 ms; effect size: rank-biserial correlation (+1: every second of the run slower than every second of the baseline); shift: Hodges–Lehmann"
+const TestDescription = "Mann–Whitney U, two-sided, normal approximation with tie and continuity correction, on the per-second values of the judged windows, at the rates both runs passed up to 90% of the lower breaking point; Bonferroni over the m tests (each at α/m, α = 0.05); a shift counts only when it is also at least 10% and 1 ms (median) or 20% and 2 ms (p95); effect size: rank-biserial correlation (+1: every second of the run slower than every second of the baseline); shift: Hodges–Lehmann"
 
 // CapacityRule states how the breaking point's change is judged.
 const CapacityRule = "each run's capacity lies in [max sustainable, first failing); the change is the difference of the intervals' midpoints (of the known bound for an open interval); it is a regression only when the run failed a rate the baseline sustained (its interval lies wholly below) and the change is at least the resolution — the wider of the two intervals, and of each campaign's own resolution (adaptive: --resolution × max sustainable; linear: --step); an improvement likewise the other way; anything smaller is no change; overlapping intervals of which one is open are inconclusive"
@@ -145,7 +150,11 @@ type Metric struct {
 	PValue    float64 `json:"p_value"`
 	// EffectSize is the rank-biserial correlation 2U/(n₁n₂) − 1.
 	EffectSize float64 `json:"effect_size"`
-	Why        string  `json:"why"`
+	// MinShiftPct and MinShiftMs are how large a significant change must
+	// also be to count (MinShiftMedian…, MinShiftP95…).
+	MinShiftPct float64 `json:"min_shift_pct"`
+	MinShiftMs  float64 `json:"min_shift_ms"`
+	Why         string  `json:"why"`
 }
 
 // Rate is the latency at one rate both runs passed.
@@ -165,8 +174,6 @@ type Latency struct {
 	// Tests is m, the number of tests run; each is judged at AlphaPerTest.
 	Tests        int     `json:"tests"`
 	AlphaPerTest float64 `json:"alpha_per_test"`
-	MinShiftPct  float64 `json:"min_shift_pct"`
-	MinShiftMs   float64 `json:"min_shift_ms"`
 	MinSeconds   int     `json:"min_seconds"`
 	// TestedUpToRPS is Headroom × the lower of the runs' max sustainable
 	// rates: rates above it are listed, not tested; 0 when neither run
@@ -493,7 +500,7 @@ type test struct {
 
 // latency compares the per-second latency at every rate both runs passed.
 func latency(run, base Side) Latency {
-	l := Latency{Test: TestDescription, Alpha: Alpha, MinShiftPct: MinShift * 100, MinShiftMs: MinShiftMs, MinSeconds: MinSeconds, Rates: []Rate{}}
+	l := Latency{Test: TestDescription, Alpha: Alpha, MinSeconds: MinSeconds, Rates: []Rate{}}
 	pr, pb := passing(run.Run), passing(base.Run)
 	rates := make([]float64, 0, len(pr))
 	for r := range pr {
@@ -527,12 +534,15 @@ func latency(run, base Side) Latency {
 		runSecs, baseSecs := gather(run, rate.RunSteps), gather(base, rate.BaselineSteps)
 		nearEdge := l.TestedUpToRPS > 0 && rate.OfferedRPS > l.TestedUpToRPS*(1+1e-9)
 		for _, f := range []struct {
-			what string
-			get  func(Second) float64
-			m    *Metric
-		}{{"median", func(s Second) float64 { return s.P50Ms }, &rate.Median}, {"p95", func(s Second) float64 { return s.P95Ms }, &rate.P95}} {
+			what      string
+			get       func(Second) float64
+			m         *Metric
+			pct, msec float64
+		}{{"median", func(s Second) float64 { return s.P50Ms }, &rate.Median, MinShiftMedian, MinShiftMedianMs},
+			{"p95", func(s Second) float64 { return s.P95Ms }, &rate.P95, MinShiftP95, MinShiftP95Ms}} {
 			x, y := values(runSecs, f.get), values(baseSecs, f.get)
-			*f.m = Metric{NRun: len(x), NBaseline: len(y), RunMs: round3(nanToZero(stats.Median(x))), BaselineMs: round3(nanToZero(stats.Median(y)))}
+			*f.m = Metric{NRun: len(x), NBaseline: len(y), RunMs: round3(nanToZero(stats.Median(x))), BaselineMs: round3(nanToZero(stats.Median(y))),
+				MinShiftPct: f.pct * 100, MinShiftMs: f.msec}
 			if nearEdge {
 				f.m.Verdict = "not tested"
 				f.m.Why = fmt.Sprintf("%s at %s req/s: within 10%% of the lower breaking point (%s req/s), where latency rises steeply with small differences in capacity; the breaking point's comparison judges it",
@@ -578,7 +588,7 @@ func latency(run, base Side) Latency {
 		l.Why = fmt.Sprintf("%d of %d tests faster, none slower", better, l.Tests)
 	default:
 		l.Verdict = NoChange
-		l.Why = fmt.Sprintf("no significant shift of 10%% and 1 ms or more in %d tests at %d shared rates", l.Tests, len(l.Rates))
+		l.Why = fmt.Sprintf("no significant shift large enough to count in %d tests at %d shared rates", l.Tests, len(l.Rates))
 	}
 	return l
 }
@@ -594,7 +604,7 @@ func (t test) judge(alpha float64) bool {
 	if m.BaselineMs > 0 {
 		m.ChangePct = numfmt.Round(change/m.BaselineMs*100, 2)
 	}
-	big := math.Abs(change) >= MinShiftMs && m.BaselineMs > 0 && math.Abs(change)/m.BaselineMs >= MinShift
+	big := math.Abs(change) >= m.MinShiftMs && m.BaselineMs > 0 && math.Abs(change)/m.BaselineMs*100 >= m.MinShiftPct
 	sig := mw.P < alpha
 	rel := "≥"
 	if sig {
@@ -609,7 +619,7 @@ func (t test) judge(alpha float64) bool {
 	case sig && big && change < 0 && mw.Z < 0:
 		m.Verdict, m.Why = "better", desc+": faster"
 	case sig:
-		m.Verdict, m.Why = "same", desc+": significant, but smaller than 10% or 1 ms"
+		m.Verdict, m.Why = "same", desc+fmt.Sprintf(": significant, but smaller than %s%% or %s ms", numfmt.Num(m.MinShiftPct), numfmt.Num(m.MinShiftMs))
 	default:
 		m.Verdict, m.Why = "same", desc+": not significant"
 	}

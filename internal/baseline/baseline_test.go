@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,16 @@ func baseSteps(lat func(float64) float64) []baselinetest.Step {
 	return steps(lat, 100, pass, 200, pass, 400, fail, 300, fail, 250, pass, 275, fail, 262, fail, 256, fail, 253, fail, 250, pass)
 }
 
+// withSigma sets the log-normal spread of the passing steps' latency.
+func withSigma(steps []baselinetest.Step, sigma float64) []baselinetest.Step {
+	for i := range steps {
+		if steps[i].Verdict == pass {
+			steps[i].Sigma = sigma
+		}
+	}
+	return steps
+}
+
 func write(t *testing.T, name string, s baselinetest.Spec) baseline.Side {
 	t.Helper()
 	s.Template = template
@@ -72,6 +83,7 @@ func TestCompare(t *testing.T) {
 		capacity baseline.Verdict
 		latency  baseline.Verdict
 		reason   string // in the reasons
+		metric   string // in some latency test's why, if set
 	}{
 		{
 			// The same deployment again: the same steps, latency drawn from
@@ -100,6 +112,19 @@ func TestCompare(t *testing.T) {
 			name:    "latency clearly worse",
 			run:     baselinetest.Spec{Seed: 5, Steps: baseSteps(func(r float64) float64 { return 1.5 * healthy(r) })},
 			verdict: baseline.Regression, capacity: baseline.NoChange, latency: baseline.Regression, reason: "slower",
+		},
+		{
+			// The same median, a tail 12% longer (log-normal σ 0.22 instead
+			// of 0.15: p95 = median·e^(1.645σ)): significant with 12 seconds
+			// a side, but under the p95's 20%.
+			name: "slightly heavier tail", run: baselinetest.Spec{Seed: 12, Steps: withSigma(baseSteps(healthy), 0.22)},
+			verdict: baseline.NoChange, capacity: baseline.NoChange, latency: baseline.NoChange, reason: "no significant shift large enough",
+			metric: "significant, but smaller than 20% or 2 ms",
+		},
+		{
+			// σ 0.35: the p95 78% longer, the median the same.
+			name: "much heavier tail", run: baselinetest.Spec{Seed: 13, Steps: withSigma(baseSteps(healthy), 0.35)},
+			verdict: baseline.Regression, capacity: baseline.NoChange, latency: baseline.Regression, reason: "latency: p95 at 100 req/s",
 		},
 		{
 			name: "capacity rise",
@@ -160,6 +185,13 @@ func TestCompare(t *testing.T) {
 				found = found || bytes.Contains([]byte(r), []byte(c.reason))
 			}
 			assert.True(t, found, "no reason contains %q: %q", c.reason, res.Reasons)
+			if c.metric != "" {
+				var whys []string
+				for _, r := range res.Latency.Rates {
+					whys = append(whys, r.Median.Why, r.P95.Why)
+				}
+				assert.Contains(t, strings.Join(whys, "\n"), c.metric)
+			}
 
 			var b bytes.Buffer
 			require.NoError(t, res.WriteJSON(&b), "JSON without NaN or Inf")
