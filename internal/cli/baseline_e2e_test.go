@@ -271,3 +271,28 @@ func TestReportJUnit(t *testing.T) {
 	assert.Contains(t, ok.SystemOut, "Verdict: NO CHANGE")
 	assert.Nil(t, cs["gate: max sustainable ≥ --min-rps 240 req/s"].Failure)
 }
+
+// TestCompareBaselineRecordedRuns gates real campaigns (see
+// internal/baseline/testdata/runs/README.md): the same build recorded
+// twice passes the gate; a build with 70% of the capacity fails it.
+func TestCompareBaselineRecordedRuns(t *testing.T) {
+	t.Parallel()
+	runs := filepath.Join("..", "baseline", "testdata", "runs")
+	a, b, degraded := filepath.Join(runs, "embedded-f0.4-a"), filepath.Join(runs, "embedded-f0.4-b"), filepath.Join(runs, "embedded-f0.28")
+
+	code, out, errs := lg(t, "compare", b, "--baseline", a, "--gate")
+	assert.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errs)
+	assert.Contains(t, out, "Verdict: NO CHANGE")
+
+	code, out, errs = lg(t, "compare", degraded, "--baseline", a, "--gate")
+	assert.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, errs)
+	assert.Contains(t, out, "Verdict: REGRESSION")
+	assert.Contains(t, errs, "gate failed: regression against baseline embedded-f0.4-a: capacity: [70, 72) req/s (run) vs [100, 102) req/s (baseline)")
+
+	f := filepath.Join(t.TempDir(), "junit.xml")
+	code, _, errs = lg(t, "report", degraded, "-f", "junit", "--baseline", a, "-o", f)
+	require.Equal(t, 0, code, errs)
+	reg := cases(checkJUnit(t, f))["gate: against the baseline run"]
+	require.NotNil(t, reg.Failure)
+	assert.Equal(t, "regression", reg.Failure.Type)
+}
