@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
-.PHONY: all deps build k6 run test test-go test-smoke bench soak fuzz vet fmt clean chromium prometheus postgresql
+.PHONY: all deps build k6 run test test-go test-smoke bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
 
 all: build
 
@@ -59,7 +59,15 @@ postgresql:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y postgresql; }
 
-test-go: build chromium prometheus postgresql
+
+## xmllint: libxml2's validator, to check the JUnit reports against the Jenkins JUnit schema
+## (Debian's libxml2-utils, installed with apt-get when missing)
+xmllint:
+	@command -v xmllint >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y libxml2-utils; }
+
+test-go: build chromium xmllint prometheus postgresql
 	cd xk6-steamtrap && $(GO) test -count=1 -timeout 10m ./...
 	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/cli$$')
 	@# The CLI's end-to-end tests run k6 campaigns: alone, so that nothing else
