@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -179,8 +180,9 @@ func durFlag(fl *pflag.FlagSet, d *campaign.Duration, name, usage string) {
 }
 
 // config layers the campaign: defaults, then the campaign file, then the
-// flags that were given.
-func (f *stressFlags) config(fl *pflag.FlagSet) (campaign.Config, error) {
+// flags that were given (except those named in skip, which a command binds
+// to something else).
+func (f *stressFlags) config(fl *pflag.FlagSet, skip ...string) (campaign.Config, error) {
 	cfg := campaign.Defaults()
 	if f.campaign != "" {
 		src, name, err := scenarios.Campaign(f.campaign)
@@ -197,7 +199,7 @@ func (f *stressFlags) config(fl *pflag.FlagSet) (campaign.Config, error) {
 	bindCampaignFlags(over, &cfg)
 	var ferr error
 	fl.Visit(func(fv *pflag.Flag) {
-		if over.Lookup(fv.Name) != nil && ferr == nil {
+		if over.Lookup(fv.Name) != nil && !slices.Contains(skip, fv.Name) && ferr == nil {
 			ferr = over.Set(fv.Name, fv.Value.String())
 		}
 	})
@@ -269,28 +271,11 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 			return err
 		}
 	}
-	setup := stress.Setup{Dir: cmp.Or(f.resume, f.out), BaseURL: baseURL, K6: k6cmd,
-		Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
-		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version(), Go: runtime.Version(), GitCommit: GitCommit}}
-	if cfg.Executor == campaign.K6OperatorExecutor {
-		runner, stopK8s, kerr := f.k8s.k6operatorRunner(ctx, cfg, stderr)
-		if kerr != nil {
-			return kerr
-		}
-		defer stopK8s() // after the reports: nothing of the campaign is left in the cluster
-		setup.Runner = runner
+	setup := f.setup(cmp.Or(f.resume, f.out), baseURL, k6cmd)
+	c, err := f.runCampaign(ctx, stdout, stderr, run, cfg, setup)
+	if c == nil {
+		return err
 	}
-	c, err := stress.Open(run, cfg, setup)
-	if err != nil {
-		return stressErr(err)
-	}
-	dir := c.Dir
-	if c.Observer, err = live.Observers(ctx, stderr, f.plain || !isTerminal(stderr), f.metricsAddr); err != nil {
-		return usageErr("--metrics-addr: %v", err)
-	}
-
-	err = c.Execute(ctx)
-	writeReports(stdout, stderr, c.Run, dir)
 	if f.pushGateway != "" {
 		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if perr := live.PushResult(pctx, f.pushGateway, c.Run); perr != nil {
@@ -298,7 +283,41 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		}
 		cancel()
 	}
-	return campaignExit(stderr, err, c.Run, dir)
+	return campaignExit(stderr, err, c.Run, c.Dir)
+}
+
+// setup is what opening a campaign in dir needs besides its configuration.
+func (f *stressFlags) setup(dir, baseURL string, k6cmd []string) stress.Setup {
+	return stress.Setup{Dir: dir, BaseURL: baseURL, K6: k6cmd,
+		Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
+		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version(), Go: runtime.Version(), GitCommit: GitCommit}}
+}
+
+// runCampaign runs one campaign to its end — `stress` runs one, `sweep` one
+// per replica count: it prepares the k6-operator executor when configured,
+// opens the campaign (new when run is nil, else the reopened run), runs it
+// with the live view, writes its reports and prints its summary. It
+// returns the campaign and Execute's error; a nil campaign when it could
+// not be opened (the error then carries its exit code).
+func (f *stressFlags) runCampaign(ctx context.Context, stdout, stderr io.Writer, run *runrecord.Run, cfg campaign.Config, setup stress.Setup) (*stress.Campaign, error) {
+	if cfg.Executor == campaign.K6OperatorExecutor {
+		runner, stopK8s, kerr := f.k8s.k6operatorRunner(ctx, cfg, stderr)
+		if kerr != nil {
+			return nil, kerr
+		}
+		defer stopK8s() // after the reports: nothing of the campaign is left in the cluster
+		setup.Runner = runner
+	}
+	c, err := stress.Open(run, cfg, setup)
+	if err != nil {
+		return nil, stressErr(err)
+	}
+	if c.Observer, err = live.Observers(ctx, stderr, f.plain || !isTerminal(stderr), f.metricsAddr); err != nil {
+		return nil, usageErr("--metrics-addr: %v", err)
+	}
+	err = c.Execute(ctx)
+	writeReports(stdout, stderr, c.Run, c.Dir)
+	return c, err
 }
 
 // writeReports writes report.md and report.html into the run directory and
