@@ -336,8 +336,8 @@ func (a *Analysis) Round() {
 			r(&m.PeakRPS, 3)
 			r(&m.LinearRPS, 1)
 			r(&m.USLRPS, 1)
-			r(&m.Load, 3)
-			r(&m.USLLoad, 3)
+			r(&m.Load, 6)
+			r(&m.USLLoad, 6)
 		}
 		for i := range g.Bands {
 			b := &g.Bands[i]

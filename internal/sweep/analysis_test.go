@@ -138,6 +138,10 @@ func TestGL008MatrixAgainstTheMeasurement(t *testing.T) {
 	require.True(t, a.USL.Fitted())
 	assert.InDelta(t, a.USL.X(12), row.USLRPS, 1e-9)
 	assert.InDelta(t, peak/(row.USLRPS*0.7), row.USLLoad, 1e-12)
+
+	a.Round() // as sweep.json keeps it: a small load is not rounded away
+	assert.InDelta(t, 0.347/(960*0.7), a.Guide.Matrix[0].Load, 1e-6)
+	assert.Positive(t, a.Guide.Matrix[0].Load)
 }
 
 func TestGL006BandsAgainstTheMeasurement(t *testing.T) {
