@@ -2,6 +2,8 @@ package sweep
 
 import (
 	"context"
+	"encoding/xml"
+	"io"
 	"errors"
 	"fmt"
 	"os"
@@ -225,7 +227,17 @@ func TestReportFiles(t *testing.T) {
 	}
 	page, err := os.ReadFile(filepath.Join(s.Dir, HTMLFile))
 	require.NoError(t, err)
-	assert.Contains(t, string(page), "<svg")
-	assert.Contains(t, string(page), "USL fit (estimate)")
+	svg := string(page)[strings.Index(string(page), "<svg"):]
+	svg = svg[:strings.Index(svg, "</svg>")+len("</svg>")]
+	dec := xml.NewDecoder(strings.NewReader(svg))
+	for {
+		_, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err, "the chart is well-formed XML")
+	}
+	assert.Contains(t, svg, "USL fit (estimate)")
+	assert.Contains(t, svg, "HPA max 20")
 	assert.NotContains(t, string(page), "<script")
 }
