@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -105,7 +106,7 @@ replica count.`,
 	bindCampaignFlags(all, &f.s.cfg)
 	bindK6OperatorFlags(all, &f.s.k8s)
 	all.VisitAll(func(fv *pflag.Flag) {
-		if fv.Name != "dry-run" && !contains(sweepCampaignFlags, fv.Name) {
+		if fv.Name != "dry-run" && !slices.Contains(sweepCampaignFlags, fv.Name) {
 			fl.AddFlag(fv)
 		}
 	})
@@ -123,15 +124,6 @@ replica count.`,
 	fl.DurationVar(&f.readyTimeout, "ready-timeout", 5*time.Minute, "how long to wait for every replica to be ready after scaling")
 	fl.IntVar(&f.hpaMax, "hpa-max", 0, "replica count to evaluate the USL fit at (default: the benchmarks file's deployment.hpa_max_replicas)")
 	return c, f
-}
-
-func contains(xs []string, x string) bool {
-	for _, s := range xs {
-		if s == x {
-			return true
-		}
-	}
-	return false
 }
 
 // parseReplicas reads --replicas: whole numbers from 1 to most, each once.
@@ -320,10 +312,6 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	}
 	if p.scaler == scalerKubernetes && !f.s.yes {
 		if err := confirmAction(cmd.InOrStdin(), stderr, fmt.Sprintf("this will scale %s to %s replicas and push %s to its limits at each.", scaler.Object(), ints(p.replicas), baseURL)); err != nil {
-			return err
-		}
-	} else if p.scaler == scalerAdmin && !isLoopback(baseURL) && !f.s.yes {
-		if err := confirm(cmd.InOrStdin(), stderr, baseURL); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,7 +76,7 @@ current-context: x
 	} {
 		out := filepath.Join(t.TempDir(), "sweep")
 		args := tc.args
-		if !contains(args, "--out") {
+		if !slices.Contains(args, "--out") {
 			args = append(args, "--out", out)
 		}
 		var stdout, stderr strings.Builder

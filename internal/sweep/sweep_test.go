@@ -3,9 +3,9 @@ package sweep
 import (
 	"context"
 	"encoding/xml"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
