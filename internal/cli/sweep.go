@@ -316,7 +316,8 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		}
 	}
 
-	in := sweep.Input{Benchmarks: p.bench, HPAMaxReplicas: p.hpaMax, Assumptions: forecast.DefaultAssumptions()}
+	in := sweep.Input{Benchmarks: p.bench, HPAMaxReplicas: p.hpaMax, Assumptions: forecast.DefaultAssumptions(),
+		Operation: guides.OperationOf(&runrecord.Run{Config: cfg})}
 	if p.scaler == scalerEmbedded && p.svc == guides.GL006 && cfg.TargetTimeScale > 0 {
 		in.RealTime = cfg.TargetTimeScale
 	}

@@ -132,8 +132,26 @@ type BandRow struct {
 	Carries bool `json:"carries"`
 }
 
+// Formula is GL-006 §8.2 evaluated for the swept operation at the worked
+// example's rate and utilisation, beside the replicas the measurement
+// needs.
+type Formula struct {
+	Section     string  `json:"section"`
+	Operation   string  `json:"operation"`
+	RatePerS    float64 `json:"rate_per_s"`
+	Utilisation float64 `json:"utilisation"`
+	// GuideReplicas is §8.2 with §8.1's duration and CPU (1000m replicas),
+	// unrounded; MeasuredReplicas is rate ÷ (measured per-pod capacity ×
+	// utilisation); USLReplicas the fewest replicas whose fitted capacity ×
+	// utilisation reaches the rate (0: no fit, or it never does within
+	// 1000).
+	GuideReplicas    float64 `json:"guide_replicas"`
+	MeasuredReplicas float64 `json:"measured_replicas"`
+	USLReplicas      int     `json:"usl_replicas,omitempty"`
+}
+
 // Guide is the guide's capacity table set beside the sweep: GL-008's
-// capacity matrix, or GL-006 §8.3.
+// capacity matrix, or GL-006 §8.2 and §8.3.
 type Guide struct {
 	Section string `json:"section"`
 	// PerPodRPS is the measured per-pod capacity the table is re-read with:
@@ -144,6 +162,7 @@ type Guide struct {
 	Assumptions  forecast.Assumptions `json:"assumptions"`
 	Basis        string               `json:"basis"`
 	Matrix       []MatrixRow          `json:"matrix,omitempty"`
+	Formula      *Formula             `json:"formula,omitempty"`
 	Bands        []BandRow            `json:"bands,omitempty"`
 }
 
@@ -168,6 +187,9 @@ type Input struct {
 	// RealTime converts a measured rate into real time (the embedded
 	// target's GL-006 --target-time-scale; 0 means 1).
 	RealTime float64
+	// Operation is the GL-006 operation the campaigns exercised alone (""
+	// for GL-008 or a mix): §8.2 is evaluated for it.
+	Operation string
 }
 
 // Analyze turns a sweep's campaigns into its analysis. It is pure: values
@@ -188,6 +210,9 @@ func Analyze(ms []Measured, in Input) Analysis {
 		if base.Replicas != 1 {
 			a.Notes = append(a.Notes, fmt.Sprintf("efficiency is relative to %d replicas, the smallest count with a breaking point: C(N) ÷ (N/%d × C(%d))", base.Replicas, base.Replicas, base.Replicas))
 		}
+	}
+	if in.RealTime > 0 && in.RealTime != 1 {
+		a.Notes = append(a.Notes, fmt.Sprintf("the rates and the USL fit are as measured against the time-scaled embedded target: × %g in real time (the guide's tables below are compared in real time)", in.RealTime))
 	}
 	var ns, xs []float64
 	for _, m := range ms {
@@ -297,6 +322,7 @@ func guideTable(a Analysis, in Input) *Guide {
 		}
 	case b.Recommendations != nil:
 		g.Section = b.Recommendations.Section
+		g.Formula = formula(b, in.Operation, g.PerPodRPS, usl)
 		g.Basis = fmt.Sprintf("%s req/s per pod (max sustainable at %d replicas, real time); a day's requests carried = rate × %g%% utilisation × 86,400 s ÷ peak factor %g",
 			numfmt.Num(g.PerPodRPS), g.FromReplicas, asm.Utilisation*100, asm.PeakFactor)
 		for _, r := range b.Recommendations.Rows {
@@ -339,6 +365,10 @@ func (a *Analysis) Round() {
 			r(&m.Load, 6)
 			r(&m.USLLoad, 6)
 		}
+		if f := g.Formula; f != nil {
+			r(&f.GuideReplicas, 2)
+			r(&f.MeasuredReplicas, 2)
+		}
 		for i := range g.Bands {
 			b := &g.Bands[i]
 			r(&b.MinCarriesPerDay, 0)
@@ -349,4 +379,25 @@ func (a *Analysis) Round() {
 	if math.IsNaN(u.R2) {
 		u.R2 = 0
 	}
+}
+
+// formula evaluates GL-006 §8.2 for op at the worked example's rate and
+// utilisation, and what the measured (and fitted) capacity needs for it.
+func formula(b *guides.Benchmarks, op string, perPod float64, usl func(int) float64) *Formula {
+	f := b.CapacityFormula
+	spec, ok := b.Operations.Get(op)
+	if f == nil || !ok || !(perPod > 0) {
+		return nil
+	}
+	e := f.Example
+	out := &Formula{Section: f.Section, Operation: spec.Operation, RatePerS: e.RequestsPerS, Utilisation: e.TargetUtilization,
+		GuideReplicas:    guides.Replicas(e.RequestsPerS, spec.DurationS, spec.CPUMillis, e.TargetUtilization, e.CPUPerReplicaMillis),
+		MeasuredReplicas: e.RequestsPerS / (perPod * e.TargetUtilization)}
+	for n := 1; n <= 1000 && usl(1) > 0; n++ {
+		if usl(n)*e.TargetUtilization >= e.RequestsPerS {
+			out.USLReplicas = n
+			break
+		}
+	}
+	return out
 }

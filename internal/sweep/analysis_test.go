@@ -164,6 +164,24 @@ func TestGL006BandsAgainstTheMeasurement(t *testing.T) {
 	assert.True(t, band.Carries)
 	assert.Zero(t, band.USLMaxCarriesPerDay, "two counts: no fit, no USL column")
 
+	require.Nil(t, g.Formula, "no operation given: §8.2 is per operation")
+	require.Len(t, a.Notes, 1)
+	assert.Contains(t, a.Notes[0], "× 0.1 in real time")
+
+	// §8.2 for the swept operation: the worked example's 100 req/s of pinch
+	// analysis at 70% needs 100 × 2 s × 200m ÷ (0.7 × 1000m) = 57.14
+	// replicas; 2.5 req/s measured per pod needs 100 ÷ (2.5 × 0.7), the
+	// same; the USL (linear here) the first whole count above it.
+	a = Analyze([]Measured{found(1, 25, 26), found(2, 50, 52), found(4, 100, 104)},
+		Input{Benchmarks: b, RealTime: 0.1, Operation: "pinch-analysis", Assumptions: forecast.DefaultAssumptions()})
+	f := a.Guide.Formula
+	require.NotNil(t, f)
+	assert.Equal(t, "pinch_analysis", f.Operation)
+	assert.InDelta(t, 100*2*200/(0.7*1000), f.GuideReplicas, 1e-9)
+	assert.InDelta(t, 100/(2.5*0.7), f.MeasuredReplicas, 1e-9)
+	assert.Equal(t, 58, f.USLReplicas)
+	assert.Greater(t, a.Guide.Bands[4].USLMaxCarriesPerDay, 0.0, "fitted: the USL column is filled")
+
 	// A pod 1000× slower does not carry the upper bands.
 	slow := Analyze([]Measured{found(1, 0.025, 0.026)}, Input{Benchmarks: b, RealTime: 0.1})
 	assert.False(t, slow.Guide.Bands[3].Carries, "%+v", slow.Guide.Bands[3])
