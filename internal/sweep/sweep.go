@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/internal/stress"
 )
@@ -135,7 +136,7 @@ func (s *Sweep) Run(ctx context.Context) (err error) {
 			}
 			return s.finish(Aborted, serr.Error(), ErrAborted, serr)
 		}
-		entry.ReadyAfterS = time.Since(began).Seconds()
+		entry.ReadyAfterS = numfmt.Round(time.Since(began).Seconds(), 3)
 		fmt.Fprintf(s.Log, "sweep: %d replica(s) ready after %.0f s; campaign in %s\n", n, entry.ReadyAfterS, filepath.Join(s.Dir, entry.Dir))
 
 		run, cerr := s.Campaign(ctx, n, filepath.Join(s.Dir, entry.Dir))
