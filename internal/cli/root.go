@@ -66,6 +66,7 @@ or target unreachable; 4 inconclusive (the load generator gave out first);
 		},
 		newSampleCmd(),
 		newStressCmd(),
+		newSweepCmd(),
 		newTargetCmd(),
 		newReportCmd(),
 		newCompareCmd(),

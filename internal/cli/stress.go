@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -192,8 +193,9 @@ func durFlag(fl *pflag.FlagSet, d *campaign.Duration, name, usage string) {
 }
 
 // config layers the campaign: defaults, then the campaign file, then the
-// flags that were given.
-func (f *stressFlags) config(fl *pflag.FlagSet) (campaign.Config, error) {
+// flags that were given (except those named in skip, which a command binds
+// to something else).
+func (f *stressFlags) config(fl *pflag.FlagSet, skip ...string) (campaign.Config, error) {
 	cfg := campaign.Defaults()
 	if f.campaign != "" {
 		src, name, err := scenarios.Campaign(f.campaign)
@@ -210,7 +212,7 @@ func (f *stressFlags) config(fl *pflag.FlagSet) (campaign.Config, error) {
 	bindCampaignFlags(over, &cfg)
 	var ferr error
 	fl.Visit(func(fv *pflag.Flag) {
-		if over.Lookup(fv.Name) != nil && ferr == nil {
+		if over.Lookup(fv.Name) != nil && !slices.Contains(skip, fv.Name) && ferr == nil {
 			ferr = over.Set(fv.Name, fv.Value.String())
 		}
 	})
@@ -296,28 +298,12 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 			return err
 		}
 	}
-	setup := stress.Setup{Dir: cmp.Or(f.resume, f.out), BaseURL: baseURL, K6: k6cmd,
-		Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
-		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version(), Go: runtime.Version(), GitCommit: GitCommit}}
-	if cfg.Executor == campaign.K6OperatorExecutor {
-		runner, stopK8s, kerr := f.k8s.k6operatorRunner(ctx, cfg, stderr)
-		if kerr != nil {
-			return kerr
-		}
-		defer stopK8s() // after the reports: nothing of the campaign is left in the cluster
-		setup.Runner = runner
-	}
-	c, err := stress.Open(run, cfg, setup)
-	if err != nil {
-		return stressErr(err)
+	setup := f.setup(cmp.Or(f.resume, f.out), baseURL, k6cmd)
+	c, rep, err := f.runCampaign(ctx, stdout, stderr, run, cfg, setup)
+	if c == nil {
+		return err
 	}
 	dir := c.Dir
-	if c.Observer, err = live.Observers(ctx, stderr, f.plain || !isTerminal(stderr), f.metricsAddr); err != nil {
-		return usageErr("--metrics-addr: %v", err)
-	}
-
-	err = c.Execute(ctx)
-	rep := writeReports(stdout, stderr, c.Run, dir)
 	cmpBase := compareBaseline(dir, c.Run, base)
 	if cmpBase != nil {
 		fmt.Fprintf(stdout, "%s\n", cmpBase.Headline())
@@ -339,6 +325,40 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		return exit
 	}
 	return &ExitError{Code: ExitFailed, Err: fmt.Errorf("--junit %s: %w", f.junit, jerr)}
+}
+
+// setup is what opening a campaign in dir needs besides its configuration.
+func (f *stressFlags) setup(dir, baseURL string, k6cmd []string) stress.Setup {
+	return stress.Setup{Dir: dir, BaseURL: baseURL, K6: k6cmd,
+		Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
+		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version(), Go: runtime.Version(), GitCommit: GitCommit}}
+}
+
+// runCampaign runs one campaign to its end — `stress` runs one, `sweep` one
+// per replica count: it prepares the k6-operator executor when configured,
+// opens the campaign (new when run is nil, else the reopened run), runs it
+// with the live view, writes its reports and prints its summary. It
+// returns the campaign, its report and Execute's error; a nil campaign when
+// it could not be opened (the error then carries its exit code).
+func (f *stressFlags) runCampaign(ctx context.Context, stdout, stderr io.Writer, run *runrecord.Run, cfg campaign.Config, setup stress.Setup) (*stress.Campaign, *report.Report, error) {
+	if cfg.Executor == campaign.K6OperatorExecutor {
+		runner, stopK8s, kerr := f.k8s.k6operatorRunner(ctx, cfg, stderr)
+		if kerr != nil {
+			return nil, nil, kerr
+		}
+		defer stopK8s() // after the reports: nothing of the campaign is left in the cluster
+		setup.Runner = runner
+	}
+	c, err := stress.Open(run, cfg, setup)
+	if err != nil {
+		return nil, nil, stressErr(err)
+	}
+	if c.Observer, err = live.Observers(ctx, stderr, f.plain || !isTerminal(stderr), f.metricsAddr); err != nil {
+		return nil, nil, usageErr("--metrics-addr: %v", err)
+	}
+	err = c.Execute(ctx)
+	rep := writeReports(stdout, stderr, c.Run, c.Dir)
+	return c, rep, err
 }
 
 // writeReports writes report.md and report.html into the run directory,

@@ -48,7 +48,14 @@ const MinUSLPoints = 4
 // linearised fit N/X = 1/λ + (σ/λ)(N−1) + (κ/λ)N(N−1); the search is
 // deterministic. Points with N ≤ 0 or X ≤ 0 are left out; fewer than
 // MinUSLPoints distinct concurrencies wrap ErrTooFewPoints.
-func FitUSL(n, x []float64) (USL, error) {
+func FitUSL(n, x []float64) (USL, error) { return FitUSLMin(n, x, MinUSLPoints) }
+
+// FitUSLMin is FitUSL with another least number of distinct N (at least 3,
+// one per parameter). With exactly 3 the fit has no degree of freedom left:
+// it passes through the points unless σ, κ ≥ 0 bind, and its R² says
+// nothing about the model — a replica sweep of 1, 2 and 4 is such a fit.
+func FitUSLMin(n, x []float64, minPoints int) (USL, error) {
+	minPoints = max(minPoints, 3)
 	if len(n) != len(x) {
 		return USL{}, fmt.Errorf("usl: %d concurrency values but %d throughputs", len(n), len(x))
 	}
@@ -60,8 +67,8 @@ func FitUSL(n, x []float64) (USL, error) {
 			distinct[n[i]] = true
 		}
 	}
-	if len(distinct) < MinUSLPoints {
-		return USL{}, fmt.Errorf("%w: the USL fit needs at least %d steps with distinct concurrency and some throughput, have %d", ErrTooFewPoints, MinUSLPoints, len(distinct))
+	if len(distinct) < minPoints {
+		return USL{}, fmt.Errorf("%w: the USL fit needs at least %d steps with distinct concurrency and some throughput, have %d", ErrTooFewPoints, minPoints, len(distinct))
 	}
 	mean := 0.0
 	for _, v := range xs {

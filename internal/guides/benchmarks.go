@@ -201,6 +201,17 @@ type Recommendations struct {
 	Rows    []Recommendation `yaml:"rows" json:"rows"`
 }
 
+// Deployment is the Kubernetes Deployment a guide's service runs as, and
+// the replica range of its HorizontalPodAutoscaler: what `loadgen sweep`
+// scales, and the maximum its USL estimate is evaluated at.
+type Deployment struct {
+	Section        string `yaml:"section" json:"section"`
+	Name           string `yaml:"name" json:"name"`
+	Namespace      string `yaml:"namespace" json:"namespace"`
+	HPAMinReplicas int    `yaml:"hpa_min_replicas" json:"hpa_min_replicas"`
+	HPAMaxReplicas int    `yaml:"hpa_max_replicas" json:"hpa_max_replicas"`
+}
+
 // Note is a remark about the guide, with its section.
 type Note struct {
 	Section string `yaml:"section" json:"section"`
@@ -225,6 +236,9 @@ type Benchmarks struct {
 	Operations      *Operations      `yaml:"operations,omitempty" json:"operations,omitempty"`
 	CapacityFormula *CapacityFormula `yaml:"capacity_formula,omitempty" json:"capacity_formula,omitempty"`
 	Recommendations *Recommendations `yaml:"recommendations,omitempty" json:"recommendations,omitempty"`
+
+	// Deployment is where the service runs (both guides).
+	Deployment *Deployment `yaml:"deployment,omitempty" json:"deployment,omitempty"`
 
 	Notes []Note `yaml:"notes,omitempty" json:"notes,omitempty"`
 
@@ -280,6 +294,9 @@ func Parse(data []byte, name string) (*Benchmarks, error) {
 		bad("service %q: want %s", b.Service, names())
 	} else {
 		errs = append(errs, svc.Check(&b)...)
+	}
+	if d := b.Deployment; d != nil && (d.Name == "" || d.HPAMinReplicas < 0 || d.HPAMaxReplicas < d.HPAMinReplicas) {
+		bad("deployment: name is required and 0 ≤ hpa_min_replicas ≤ hpa_max_replicas (have %q, %d, %d)", d.Name, d.HPAMinReplicas, d.HPAMaxReplicas)
 	}
 	if b.Operations != nil {
 		for i, r := range b.Operations.Rows {
