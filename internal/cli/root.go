@@ -70,6 +70,7 @@ or target unreachable; 4 inconclusive (the load generator gave out first);
 		newReportCmd(),
 		newCompareCmd(),
 		newForecastCmd(),
+		newAutoscaleCmd(),
 	)
 	return root
 }

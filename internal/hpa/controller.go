@@ -48,6 +48,10 @@ type Decision struct {
 	// Reason is the controller's ScalingLimited-style reason, or why it did
 	// nothing.
 	Reason string `json:"reason"`
+	// Recorded says the recommendation entered the controller's history
+	// (the stabilization windows): false when the metrics failed or the
+	// count was outside [min, max].
+	Recorded bool `json:"recorded"`
 }
 
 type record struct {
@@ -110,6 +114,7 @@ func (c *Controller) Sync(now time.Duration, current int32, pods []Pod) Decision
 			return d
 		}
 		desired = max(desired, rec)
+		d.Recorded = true
 		if s.Behavior == nil {
 			desired, d.Stabilized, d.Reason = c.normalizeLegacy(now, current, desired)
 		} else {
