@@ -5,7 +5,10 @@
 //   BASE_URL     target root URL                  (default http://127.0.0.1:8080)
 //   API_TOKEN    bearer token, if needed (never printed)
 //   PHASES       rate:seconds,…                   (default 100:30,300:60,100:60)
-//   VUS, MAX_VUS VUs pre-allocated and at most, per phase (default rate / 5 and 4 × VUS)
+//   VUS, MAX_VUS VUs pre-allocated and at most, per phase (default: rate × VU_SECONDS,
+//                at least 10, and 4 × VUS)
+//   VU_SECONDS   how long a request may take while the target is overloaded (default
+//                0.5: a phase above capacity needs rate × latency VUs, Little's law)
 //   ENDPOINT     inspection | predictions | pipeline | sensor-batch  (default inspection)
 //   BATCH, SEED, TIMEOUT, GRACEFUL_STOP   as in gl008-step.js
 //
@@ -38,7 +41,7 @@ const url = BASE_URL + paths[ENDPOINT];
 const scenarios = {};
 let start = 0;
 phases.forEach((p, i) => {
-  const vus = Number(__ENV.VUS || Math.max(10, Math.ceil(p.rate / 5)));
+  const vus = Number(__ENV.VUS || Math.max(10, Math.ceil(p.rate * Number(__ENV.VU_SECONDS || 0.5))));
   scenarios[`phase${i + 1}`] = {
     executor: 'constant-arrival-rate',
     rate: p.rate,

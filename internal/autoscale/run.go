@@ -95,8 +95,10 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	for _, p := range cfg.Phases {
 		maxRate = math.Max(maxRate, p.RPS)
 	}
-	pre := min(10+int(math.Ceil(maxRate*0.2)), 2000)
-	maxVUs := min(max(pre*2, int(math.Ceil(maxRate*math.Max(cfg.P95LimitMs, 1000)/1000*2))), 5000)
+	// The pools of the largest phase (the script sizes each phase's own:
+	// rate × 0.5 s, at least 10, growing to 4×), for the generator's record.
+	pre := max(10, int(math.Ceil(maxRate*0.5)))
+	maxVUs := 4 * pre
 
 	// Poll once a second while k6 runs.
 	var (
@@ -130,7 +132,9 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		timeout = campaign.DefaultTimeout
 	}
 	spec := k6step.Spec{Index: 1, Attempt: 1, RPS: int(maxRate), Duration: total, PreVUs: pre, MaxVUs: maxVUs, RequestTimeout: timeout,
-		ScriptEnv: map[string]string{"BASE_URL": cfg.BaseURL, "PHASES": Env(cfg.Phases), "ENDPOINT": cfg.Endpoint, "TIMEOUT": fmt.Sprintf("%dms", timeout.Milliseconds())}}
+		// VUS and MAX_VUS empty: the script sizes each phase's pool for its own rate.
+		ScriptEnv: map[string]string{"BASE_URL": cfg.BaseURL, "PHASES": Env(cfg.Phases), "ENDPOINT": cfg.Endpoint,
+			"TIMEOUT": fmt.Sprintf("%dms", timeout.Milliseconds()), "VUS": "", "MAX_VUS": ""}}
 	started := time.Now()
 	var lastProgress time.Time
 	res, runErr := runner.Run(ctx, spec, func(s measure.Second) {
