@@ -24,7 +24,7 @@ type Timeline struct {
 }
 
 // ParseTimeline reads a metric timeline in CSV. The header names the
-// columns: `seconds` first (when the row's values start; the first row at
+// columns: `seconds` (or t, t_s, time) first (when the row's values start; the first row at
 // 0, rows in time order), then either metric keys of the HPA (cpu, memory,
 // inspection_queue_depth: the value every ready pod reports; an empty cell:
 // no value then), or `load` and `capacity` (offered load and what one pod
@@ -41,7 +41,11 @@ func ParseTimeline(r io.Reader, spec *Spec) (*Timeline, error) {
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
 	}
-	if len(header) < 2 || (header[0] != "seconds" && header[0] != "t") {
+	switch header[0] {
+	case "seconds", "second", "t", "t_s", "time":
+		header[0] = "seconds"
+	}
+	if len(header) < 2 || header[0] != "seconds" {
 		return nil, fmt.Errorf("%w: line 1: want a header `seconds,<metric>…` or `seconds,load,capacity`, got %q", ErrTimeline, strings.Join(header, ","))
 	}
 	tl := &Timeline{}

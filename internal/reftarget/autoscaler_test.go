@@ -75,3 +75,23 @@ func TestAutoscalerConfigChecks(t *testing.T) {
 	cfg.Replicas, cfg.PodStartup = 4, -time.Second
 	assert.NotEmpty(t, cfg.Validate())
 }
+
+func TestAdminHPAEndpoint(t *testing.T) {
+	s := newServer(t, testConfig())
+	rec := do(s, "GET", "/admin/hpa", nil)
+	assert.Equal(t, 404, rec.Code)
+
+	spec, err := hpa.Builtin("gl006")
+	require.NoError(t, err)
+	cfg := testConfig()
+	cfg.Replicas, cfg.HPA, cfg.HPAName, cfg.TimeScale = 3, spec, "gl006", 0.01
+	s = startServer(t, cfg)
+	require.Eventually(t, func() bool { return s.hpa.state(false).Last != nil }, 10*time.Second, 10*time.Millisecond)
+	rec = do(s, "GET", "/admin/hpa", nil)
+	require.Equal(t, 200, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"name":"gl006"`)
+	assert.Contains(t, rec.Body.String(), `"syncs":[`)
+	// Idle pods: CPU 0%, memory 30%: the recommendation is below min 3, which holds.
+	assert.Equal(t, int32(3), s.hpa.state(false).Last.Desired)
+	assert.Equal(t, 3, s.State().Replicas)
+}
