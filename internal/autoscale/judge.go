@@ -33,6 +33,30 @@ type Second struct {
 	Known   bool  `json:"replicas_known"`
 	// Metrics are the HPA's current metric averages, by metric key.
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// PolicyUp and PolicyDown are the most and fewest replicas the
+	// policies allowed at that moment from Desired, given the scale
+	// events before it (min/max included); see Bounds.
+	PolicyUp   int32 `json:"policy_up,omitempty"`
+	PolicyDown int32 `json:"policy_down,omitempty"`
+}
+
+// Bounds fills every known second's PolicyUp and PolicyDown by replaying
+// the scale events through the policies (events taken slack HPA seconds
+// early, the earliest they may have happened).
+func Bounds(spec *hpa.Spec, events []Event, secs []Second, slack float64) {
+	ctrl := hpa.NewController(spec)
+	at := func(t float64) time.Duration { return time.Duration(t * float64(time.Second)) }
+	ei := 0
+	for i := range secs {
+		t := secs[i].HPAT
+		for ei < len(events) && events[ei].T <= t {
+			ctrl.Observe(at(events[ei].T-slack), events[ei].From, events[ei].To)
+			ei++
+		}
+		if secs[i].Known {
+			secs[i].PolicyUp, secs[i].PolicyDown = ctrl.Limits(at(t), secs[i].Desired)
+		}
+	}
 }
 
 // Event is a change of the desired replicas at HPA time T (seconds since

@@ -175,3 +175,31 @@ func TestParsePhases(t *testing.T) {
 		assert.ErrorIs(t, err, ErrProfile, bad)
 	}
 }
+
+// The policy's bound beside the replicas: GL-008 from 4, scale-up events
+// 4 → 8 at 165 and 8 → 16 at 225. Before 165 the policies allow
+// max(4 × 2, 4 + 4) = 8; from 165 to 195 the +4 still counts (start 4):
+// 8; from 195: 16; after 225 within 30 s: start 8 → 16; from 255: 32 → max 20.
+// Down (min(−50%, −2) per 60 s: the larger count) starts from the count
+// before the scale-ups of the last 60 s: at 195 from 4 (max(2, 2) → min 4),
+// at 230 and 255 from 8 (max(4, 6) = 6), at 285 from 16 (max(8, 14) = 14).
+func TestBounds(t *testing.T) {
+	secs := make([]Second, 300)
+	for i := range secs {
+		secs[i] = Second{HPAT: float64(i), Known: true, Desired: 4}
+		if i >= 165 {
+			secs[i].Desired = 8
+		}
+		if i >= 225 {
+			secs[i].Desired = 16
+		}
+	}
+	Bounds(gl008(t), []Event{{165, 4, 8}, {225, 8, 16}}, secs, 0)
+	for _, c := range []struct {
+		t      int
+		up, dn int32
+	}{{100, 8, 4}, {170, 8, 4}, {195, 16, 4}, {230, 16, 6}, {255, 20, 6}, {285, 20, 14}} {
+		assert.Equal(t, c.up, secs[c.t].PolicyUp, "up at %d", c.t)
+		assert.Equal(t, c.dn, secs[c.t].PolicyDown, "down at %d", c.t)
+	}
+}

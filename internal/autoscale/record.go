@@ -86,14 +86,18 @@ func Chart(r *Record, secs []Second) string {
 	}
 	rep := chart.New("replicas", "Replicas", xlabel, "replicas")
 	rep.YZero, rep.Compact, rep.HideXLabel, rep.H = true, true, true, 260
-	var desired, ready []chart.Point
+	var desired, ready, allowed []chart.Point
 	for _, s := range secs {
 		if s.Known {
 			desired = append(desired, chart.Point{X: x(s), Y: float64(s.Desired)})
 			ready = append(ready, chart.Point{X: x(s), Y: float64(s.Ready)})
+			if s.PolicyUp > 0 {
+				allowed = append(allowed, chart.Point{X: x(s), Y: float64(s.PolicyUp)})
+			}
 		}
 	}
 	rep.Series = []chart.Series{
+		{Name: "policy allows at most", Color: "#d62728", Pts: allowed, Line: true, Dash: "2 3", Width: 1},
 		{Name: "desired (HPA)", Color: "#1f77b4", Pts: desired, Line: true},
 		{Name: "ready", Color: "#2ca02c", Pts: ready, Line: true, Dash: "6 3"},
 	}

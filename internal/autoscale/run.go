@@ -210,6 +210,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		obs.GeneratorReason = "k6's own CPU was not measured"
 	}
 	rec.Checks, rec.Verdict = Judge(obs)
+	Bounds(cfg.Spec, obs.Events, secs, obs.Slack)
 	if rec.Status != "completed" {
 		rec.Verdict = Inconclusive
 	}
