@@ -77,7 +77,7 @@ func Chart(r *Record, secs []Second) string {
 	x := func(s Second) float64 { return s.HPAT }
 	xlabel := "HPA time since the load began (s)"
 	if r.TimeScale != 1 {
-		xlabel = fmt.Sprintf("HPA time since the load began (s; wall time × 1/%s)", numfmt.Num(r.TimeScale))
+		xlabel = fmt.Sprintf("HPA time since the load began (s; one HPA second took %s s of wall time)", numfmt.Num(r.TimeScale))
 	}
 	marks := func(c *chart.Chart) {
 		for i, p := range r.Phases {
