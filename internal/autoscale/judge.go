@@ -331,8 +331,11 @@ func (o Observed) stabilization() Check {
 	return c
 }
 
-// noEarlyScaleDown: after the load drops, the first scale-down comes no
-// earlier than the scale-down window minus a sync period.
+// noEarlyScaleDown: the first scale-down after the load drops, to N, comes
+// a full scale-down window after the metrics last asked for more than N
+// (the last recommendation above N must have left the window; sampled
+// recommendations are allowed a sync period and the slack). Its time
+// after the drop is reported.
 func (o Observed) noEarlyScaleDown() Check {
 	c := Check{Name: "no_early_scale_down"}
 	drop, ok := o.span("drop")
@@ -345,27 +348,43 @@ func (o Observed) noEarlyScaleDown() Check {
 		}
 		return c
 	}
-	earliest := math.Max(0, o.downWindow()-o.Sync.Seconds())
+	w := o.downWindow()
+	allowance := 0.0
+	if !o.Exact {
+		allowance = o.Sync.Seconds() + o.Slack
+	}
 	for _, e := range o.Events {
 		if e.T < drop.StartS || e.To >= e.From {
 			continue
 		}
 		d := e.T - drop.StartS
 		c.ValueS = secs(d)
-		if d+o.Slack < earliest {
-			c.Verdict = Fail
-			c.Detail = fmt.Sprintf("scaled down %d → %d %s s after the drop: before the %s s scale-down window (≥ %s s)", e.From, e.To, numfmt.Num(numfmt.Round(d, 1)), numfmt.Num(o.downWindow()), numfmt.Num(earliest))
-			return c
+		last, found := 0.0, false
+		for _, r := range o.Recs {
+			if r.T <= e.T && r.Replicas > e.To && (!found || r.T > last) {
+				last, found = r.T, true
+			}
 		}
-		c.Verdict = Pass
-		c.Detail = fmt.Sprintf("first scale-down %d → %d %s s after the drop (the window allows it from %s s)", e.From, e.To, numfmt.Num(numfmt.Round(d, 1)), numfmt.Num(earliest))
+		switch {
+		case found && e.T-last+allowance < w:
+			c.Verdict = Fail
+			c.Detail = fmt.Sprintf("scaled down %d → %d %s s after the drop, only %s s after the metrics last asked for more than %d: before the %s s scale-down window",
+				e.From, e.To, numfmt.Num(numfmt.Round(d, 1)), numfmt.Num(numfmt.Round(e.T-last, 1)), e.To, numfmt.Num(w))
+		case found:
+			c.Verdict = Pass
+			c.Detail = fmt.Sprintf("first scale-down %d → %d %s s after the drop, %s s after the metrics last asked for more than %d (window %s s)",
+				e.From, e.To, numfmt.Num(numfmt.Round(d, 1)), numfmt.Num(numfmt.Round(e.T-last, 1)), e.To, numfmt.Num(w))
+		default:
+			c.Verdict = Pass
+			c.Detail = fmt.Sprintf("first scale-down %d → %d %s s after the drop; no recommendation above %d was observed", e.From, e.To, numfmt.Num(numfmt.Round(d, 1)), e.To)
+		}
 		return c
 	}
 	c.Verdict = Pass
 	observed := drop.EndS - drop.StartS
 	c.Detail = fmt.Sprintf("no scale-down in the %s s after the drop", numfmt.Num(numfmt.Round(observed, 1)))
-	if observed < earliest {
-		c.Detail += fmt.Sprintf(" (shorter than the %s s window: lengthen the last phase to see one)", numfmt.Num(o.downWindow()))
+	if observed < w {
+		c.Detail += fmt.Sprintf(" (shorter than the %s s window: lengthen the last phase to see one)", numfmt.Num(w))
 	}
 	return c
 }

@@ -106,7 +106,25 @@ func TestJudgeEarlyScaleDown(t *testing.T) {
 	m := byName(cs)
 	assert.Equal(t, Fail, v)
 	assert.Equal(t, Fail, m["no_early_scale_down"].Verdict)
+	assert.Contains(t, m["no_early_scale_down"].Detail, "only 115 s after the metrics last asked for more than 18") // 700 − 585
 	assert.Equal(t, Fail, m["stabilization"].Verdict, m["stabilization"].Detail)
+}
+
+// A scale-down soon after the drop is fine when the metrics stopped asking
+// for more long before it (the surge over-provisioned): the window runs
+// from the last higher recommendation, not from the drop.
+func TestJudgeScaleDownWindowFromLastHighRecommendation(t *testing.T) {
+	o := observed(t, append(append([]Event{}, good[:3]...), Event{700, 20, 18}))
+	for i := range o.Recs {
+		if o.Recs[i].T >= 345 && o.Recs[i].T < 600 {
+			o.Recs[i].Replicas = 12 // 20 pods were more than the surge needed
+		}
+	}
+	cs, _ := Judge(o)
+	m := byName(cs)
+	assert.Equal(t, Pass, m["no_early_scale_down"].Verdict, m["no_early_scale_down"].Detail)
+	assert.Contains(t, m["no_early_scale_down"].Detail, "370 s after the metrics last asked for more than 18") // 700 − 330
+	assert.Equal(t, Pass, m["stabilization"].Verdict, m["stabilization"].Detail)
 }
 
 func TestJudgeNoScaleUp(t *testing.T) {

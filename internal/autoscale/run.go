@@ -95,9 +95,12 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	for _, p := range cfg.Phases {
 		maxRate = math.Max(maxRate, p.RPS)
 	}
-	// The pools of the largest phase (the script sizes each phase's own:
-	// rate × 0.5 s, at least 10, growing to 4×), for the generator's record.
-	pre := max(10, int(math.Ceil(maxRate*0.5)))
+	// The VU pools as the script sizes them, each phase its own (rate ×
+	// 0.5 s, at least 10, growing to 4×): k6 counts them together.
+	pre := 0
+	for _, p := range cfg.Phases {
+		pre += max(10, int(math.Ceil(p.RPS*0.5)))
+	}
 	maxVUs := 4 * pre
 
 	// Poll once a second while k6 runs.
@@ -196,7 +199,9 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	// The generator's health over the whole run, as a stress step judges it.
 	ccfg := campaign.Defaults()
 	ccfg.StepDuration, ccfg.Warmup, ccfg.Timeout = campaign.Duration(total), 0, campaign.Duration(timeout)
-	ccfg.P95Ms, ccfg.MaxErrorRate, ccfg.MaxErrors = 0, 0, 0
+	// The target's own limits count first, as in a stress step: drops while
+	// the target broke them are the target's, not the VU pool's.
+	ccfg.P95Ms, ccfg.MaxErrorRate, ccfg.MaxErrors = cfg.P95LimitMs, cfg.MaxErrorRate, 0
 	step := stress.Measure(ccfg, ramp.Step{RPS: int(maxRate)}, res, 1, 1, pre, maxVUs)
 	if g := step.Generator; g != nil {
 		rec.Generator = g
