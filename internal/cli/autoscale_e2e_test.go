@@ -50,8 +50,7 @@ spec:
 // directory holds the record, every second, the HPA's syncs, the report
 // and its chart. On a busy machine the generator may be judged the
 // bottleneck (exit 4): the HPA's checks must pass either way.
-func TestAutoscaleEmbeddedHPA(t *testing.T) {
-	t.Parallel()
+func TestAutoscaleEmbeddedHPA(t *testing.T) { // not parallel: it generates load, like the campaigns
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "hpa.yaml")
 	require.NoError(t, os.WriteFile(spec, []byte(smallHPA), 0o644))
