@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
-.PHONY: all deps build k6 run test test-go test-smoke bench soak fuzz vet fmt clean chromium
+.PHONY: all deps build k6 run test test-go test-smoke bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
 
 all: build
 
@@ -44,7 +44,30 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
 
-test-go: build chromium
+## prometheus: Debian's prometheus and prometheus-pushgateway for the push and
+## read-back round trip (installed with apt-get when missing; the tests start
+## their own on loopback, never the packages' services)
+prometheus:
+	@{ command -v prometheus && command -v prometheus-pushgateway; } >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus prometheus-pushgateway; }
+
+## postgresql: Debian's PostgreSQL server for preflight's database tests (installed with apt-get
+## when missing; the tests start their own servers on loopback and need no service running)
+postgresql:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y postgresql; }
+
+
+## xmllint: libxml2's validator, to check the JUnit reports against the Jenkins JUnit schema
+## (Debian's libxml2-utils, installed with apt-get when missing)
+xmllint:
+	@command -v xmllint >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y libxml2-utils; }
+
+test-go: build chromium xmllint prometheus postgresql
 	cd xk6-steamtrap && $(GO) test -count=1 -timeout 10m ./...
 	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/cli$$')
 	@# The CLI's end-to-end tests run k6 campaigns: alone, so that nothing else

@@ -3,24 +3,28 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/greenlang/loadgen/internal/baseline"
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/report"
+	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
 func newCompareCmd() *cobra.Command {
 	var (
-		format, benchmarks string
-		replicas           int
-		tolerance          float64
-		gate               bool
+		format, benchmarks, base string
+		replicas                 int
+		tolerance                float64
+		gate                     bool
 	)
 	c := &cobra.Command{
-		Use:   "compare RUN_DIR [--benchmarks FILE] [--replicas N] [--tolerance F] [--format text|json|md] [--gate]",
-		Short: "Set a campaign's breaking point beside the scaling guide's documented figures",
+		Use:   "compare RUN_DIR [--benchmarks FILE] [--replicas N] [--tolerance F] [--baseline OTHER_RUN] [--format text|json|md] [--gate]",
+		Short: "Set a campaign's breaking point beside the scaling guide's documented figures, or beside an earlier run",
 		Long: `compare normalises a campaign's measured breaking point per pod (run.json
 config.replicas, or --replicas) and sets it beside the documented figure for the
 endpoint the run exercised: inspection → API requests/s (250 per pod);
@@ -41,8 +45,22 @@ gives for the same figure, and where the guide disagrees with itself.
 --benchmarks is a benchmarks file (scenarios/benchmarks/*.yaml) or a built-in
 name (gl008, gl006); by default the built-in file of the run's service.
 
+--baseline OTHER_RUN compares the run with an earlier run instead (see
+README "Baseline comparison"): the breaking point's change, judged against
+the runs' resolution (the wider of their intervals [max sustainable, first
+failing) and of their own search resolution: a smaller change is no change);
+the latency at the rates both runs passed, per second of the judged windows
+(median and p95), by a two-sided Mann–Whitney U test (normal approximation,
+tie and continuity correction; Bonferroni over the tests at α = 0.05; a shift
+must also be ≥ 10% and ≥ 1 ms), with its effect size (rank-biserial) and
+p-value; and a verdict: regression, improvement, no change, or inconclusive
+(either run interrupted, aborted or generator-bound, or the runs not
+comparable: different scenario, endpoint, target kind, replicas or pass/fail
+criteria). --format json: schema loadgen/baseline/v1.
+
 Exit codes: 0 compared (also when inconclusive or not comparable); 1 --gate
-given and the judged figure is below the documented one; 2 bad input.`,
+given and the judged figure is below the documented one (with --baseline:
+the run is a regression against the baseline); 2 bad input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !validFormat(format, []string{"text", "json", "md"}) {
@@ -51,6 +69,12 @@ given and the judged figure is below the documented one; 2 bad input.`,
 			run, err := readRunDir(args[0])
 			if err != nil {
 				return err
+			}
+			if base != "" {
+				if others := changedOnly(cmd.Flags(), "benchmarks", "replicas", "tolerance"); len(others) > 0 {
+					return usageErr("--baseline compares two runs; --%s applies to the comparison with the guide", others[0])
+				}
+				return compareRuns(cmd.OutOrStdout(), args[0], run, base, format, gate)
 			}
 			opts, err := reportOptions(run, benchmarks, replicas, tolerance, planningFlags{})
 			if err != nil {
@@ -97,6 +121,44 @@ given and the judged figure is below the documented one; 2 bad input.`,
 	fl.StringVar(&benchmarks, "benchmarks", "", "benchmarks file or built-in name (gl008, gl006); default: the run's service")
 	fl.IntVar(&replicas, "replicas", 0, "pods behind the target (default: run.json config.replicas)")
 	fl.Float64Var(&tolerance, "tolerance", compare.DefaultTolerance, "the band around a documented figure that meets it, as a fraction (0.10 = ±10%)")
-	fl.BoolVar(&gate, "gate", false, "exit 1 when the judged figure is below the documented one (not when inconclusive)")
+	fl.BoolVar(&gate, "gate", false, "exit 1 when the judged figure is below the documented one (not when inconclusive); with --baseline, when the run is a regression")
+	fl.StringVar(&base, "baseline", "", "compare the run with this earlier run directory instead of the guide")
 	return c
+}
+
+// compareRuns compares the run in dir with the baseline run directory base
+// and applies --gate: exit 1 on a regression only.
+func compareRuns(stdout io.Writer, dir string, run *runrecord.Run, base, format string, gate bool) error {
+	side, err := readBaseline(base)
+	if err != nil {
+		return err
+	}
+	res := compareBaseline(dir, run, side)
+	err = writeOut(stdout, "", func(w io.Writer) error {
+		switch format {
+		case "json":
+			return res.WriteJSON(w)
+		case "md":
+			return res.WriteMarkdown(w, 1)
+		}
+		return res.WriteText(w)
+	})
+	if err != nil {
+		return err
+	}
+	if gate && res.Verdict == baseline.Regression {
+		return &ExitError{Code: ExitGateFailed, Err: fmt.Errorf("gate failed: regression against baseline %s: %s", res.Baseline.Dir, strings.Join(res.Reasons, "; "))}
+	}
+	return nil
+}
+
+// changedOnly returns which of the named flags were given.
+func changedOnly(fl *pflag.FlagSet, names ...string) []string {
+	var out []string
+	for _, n := range names {
+		if fl.Changed(n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -7,11 +7,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/greenlang/loadgen/internal/atomicfile"
+	"github.com/greenlang/loadgen/internal/baseline"
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/forecast"
 	"github.com/greenlang/loadgen/internal/guides"
@@ -21,13 +23,13 @@ import (
 
 func newReportCmd() *cobra.Command {
 	var (
-		format, out, benchmarks string
-		replicas                int
-		tolerance               float64
-		planning                planningFlags
+		format, out, benchmarks, base string
+		replicas                      int
+		tolerance                     float64
+		planning                      planningFlags
 	)
 	c := &cobra.Command{
-		Use:   "report RUN_DIR [--format text|md|html|json] [--out FILE] [--benchmarks FILE]",
+		Use:   "report RUN_DIR [--format text|md|html|json|junit] [--out FILE] [--benchmarks FILE] [--baseline OTHER_RUN]",
 		Short: "Report on a stress campaign: steps, breaking point, comparison with the guides, capacity, charts",
 		Long: `report reads a run directory (run.json and the steps' per-second files) and
 renders its report: the step table and verdicts, the breaking point (also per
@@ -38,19 +40,34 @@ Scalability Law fit).
 
 --format html writes one self-contained page (inline CSS and SVG charts, no
 scripts or network requests, printable); md is what stress writes as report.md;
-json is the report's data (schema loadgen/report/v1). Without --out the report
-goes to standard output.
+json is the report's data (schema loadgen/report/v1); junit is a JUnit XML
+report (Ant/Surefire shape, for Jenkins and GitLab): a test case per step
+(failed steps fail with their reasons, invalid ones are skipped with why),
+one for the campaign's end (an error if it did not complete), and one per
+gate: max sustainable vs --min-rps (run.json's), the breaking point vs the
+documented figure, and the run vs --baseline OTHER_RUN (skipped when none is
+given). Without --out the report goes to standard output.
 
 --benchmarks is a benchmarks file or a built-in name (gl008, gl006); by default
 the built-in file of the run's service. See docs/reports.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !validFormat(format, report.Formats) {
-				return usageErr("--format %q: want one of %s", format, strings.Join(report.Formats, ", "))
+			formats := append(slices.Clone(report.Formats), "junit")
+			if !validFormat(format, formats) {
+				return usageErr("--format %q: want one of %s", format, strings.Join(formats, ", "))
+			}
+			if base != "" && format != "junit" {
+				return usageErr("--baseline goes into the JUnit report (--format junit); for the comparison itself: loadgen compare RUN --baseline OTHER_RUN")
 			}
 			run, err := readRunDir(args[0])
 			if err != nil {
 				return err
+			}
+			var side *baseline.Side
+			if base != "" {
+				if side, err = readBaseline(base); err != nil {
+					return err
+				}
 			}
 			opts, err := reportOptions(run, benchmarks, replicas, tolerance, planning)
 			if err != nil {
@@ -60,11 +77,16 @@ the built-in file of the run's service. See docs/reports.md.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
+			if format == "junit" {
+				doc := junitOf(args[0], run, r, compareBaseline(args[0], run, side))
+				return writeOut(cmd.OutOrStdout(), out, doc.Write)
+			}
 			return writeOut(cmd.OutOrStdout(), out, func(w io.Writer) error { return r.Write(w, format) })
 		},
 	}
 	fl := c.Flags()
-	fl.StringVarP(&format, "format", "f", "text", "text, md, html or json")
+	fl.StringVarP(&format, "format", "f", "text", "text, md, html, json or junit")
+	fl.StringVar(&base, "baseline", "", "--format junit: gate the run against this earlier run directory")
 	fl.StringVarP(&out, "out", "o", "", "write to this file instead of standard output")
 	fl.StringVar(&benchmarks, "benchmarks", "", "benchmarks file or built-in name (gl008, gl006); default: the run's service")
 	fl.IntVar(&replicas, "replicas", 0, "pods behind the target, for per-pod figures (default: run.json config.replicas)")

@@ -70,6 +70,8 @@ or target unreachable; 4 inconclusive (the load generator gave out first);
 		newReportCmd(),
 		newCompareCmd(),
 		newForecastCmd(),
+		newHistoryCmd(),
+		newPreflightCmd(),
 		newAutoscaleCmd(),
 	)
 	return root

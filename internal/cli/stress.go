@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/greenlang/loadgen/internal/baseline"
 	"github.com/greenlang/loadgen/internal/campaign"
 	"github.com/greenlang/loadgen/internal/live"
 	"github.com/greenlang/loadgen/internal/reftarget"
@@ -58,6 +60,8 @@ type stressFlags struct {
 	resume      string
 	metricsAddr string
 	pushGateway string
+	junit       string
+	baseline    string
 	env         []string
 	plain       bool
 	k8s         k6operatorFlags
@@ -97,6 +101,13 @@ run.json (rewritten after every step), each step's per-second measurements and
 k6 log. Ctrl-C stops k6 cleanly and marks the run interrupted; --resume DIR
 continues it.
 
+--junit FILE writes a JUnit XML report when the campaign ends, however it
+ends (also interrupted or aborted, with what it has): a test case per step,
+one for the campaign's end, and one per gate (--min-rps, the documented
+figure, and --baseline RUN: the run against that earlier run directory, as
+loadgen compare --baseline judges it). --baseline does not change the exit
+code; gate on it with loadgen compare RUN --baseline OTHER --gate.
+
 Exit codes: 0 completed; 1 --min-rps gate failed; 2 bad input; 3 aborted,
 interrupted, or target unreachable; 4 inconclusive: the load generator gave
 out before the target (add runners or a bigger generator).
@@ -121,6 +132,8 @@ the first step's objects and exits. See deploy/k6-operator/README.md.`,
 	fl.StringVar(&f.resume, "resume", "", "continue the interrupted campaign in this run directory")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "expose the campaign's live gauges for Prometheus at this address (e.g. 127.0.0.1:9464)")
 	fl.StringVar(&f.pushGateway, "push-gateway", "", "push the campaign's result to this Prometheus Pushgateway URL when it ends (job loadgen)")
+	fl.StringVar(&f.junit, "junit", "", "write a JUnit XML report to this file when the campaign ends (also when interrupted)")
+	fl.StringVar(&f.baseline, "baseline", "", "compare the run with this earlier run directory when it ends (summary and --junit)")
 	fl.BoolVar(&f.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
 	bindK6OperatorFlags(fl, &f.k8s)
 	return c, f
@@ -230,8 +243,13 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		cfg campaign.Config
 		err error
 	)
+	if f.pushGateway != "" {
+		if err := live.CheckGatewayURL(f.pushGateway); err != nil {
+			return usageErr("--push-gateway: %v", err)
+		}
+	}
 	if f.resume != "" {
-		if others := changedExcept(cmd.Flags(), append([]string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain"}, k6operatorFlagNames...)...); len(others) > 0 {
+		if others := changedExcept(cmd.Flags(), append([]string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain", "junit", "baseline"}, k6operatorFlagNames...)...); len(others) > 0 {
 			return usageErr("--resume takes the campaign from run.json; drop --%s", strings.Join(others, ", --"))
 		}
 		var notes []string
@@ -250,6 +268,15 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	}
 	if f.k8s.dryRun {
 		return f.k8s.printDryRun(stdout, stderr, cfg)
+	}
+	if err := checkJUnitPath(f.junit); err != nil {
+		return err
+	}
+	var base *baseline.Side
+	if f.baseline != "" {
+		if base, err = readBaseline(f.baseline); err != nil {
+			return err
+		}
 	}
 	k6cmd, err := k6Command(f.k6)
 	if err != nil {
@@ -290,20 +317,34 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	}
 
 	err = c.Execute(ctx)
-	writeReports(stdout, stderr, c.Run, dir)
+	rep := writeReports(stdout, stderr, c.Run, dir)
+	cmpBase := compareBaseline(dir, c.Run, base)
+	if cmpBase != nil {
+		fmt.Fprintf(stdout, "%s\n", cmpBase.Headline())
+	}
+	var jerr error
+	if f.junit != "" {
+		if jerr = writeJUnitFile(f.junit, junitOf(dir, c.Run, rep, cmpBase)); jerr != nil {
+			fmt.Fprintf(stderr, "loadgen: writing the JUnit report: %v\n", jerr)
+		}
+	}
 	if f.pushGateway != "" {
 		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if perr := live.PushResult(pctx, f.pushGateway, c.Run); perr != nil {
+		if perr := live.PushResult(pctx, f.pushGateway, filepath.Base(dir), c.Run); perr != nil {
 			fmt.Fprintf(stderr, "loadgen: pushing to %s: %v\n", f.pushGateway, perr)
 		}
 		cancel()
 	}
-	return campaignExit(stderr, err, c.Run, dir)
+	if exit := campaignExit(stderr, err, c.Run, dir); exit != nil || jerr == nil {
+		return exit
+	}
+	return &ExitError{Code: ExitFailed, Err: fmt.Errorf("--junit %s: %w", f.junit, jerr)}
 }
 
-// writeReports writes report.md and report.html into the run directory and
-// prints the brief report (or the step lines, if there is no report).
-func writeReports(stdout, stderr io.Writer, run *runrecord.Run, dir string) {
+// writeReports writes report.md and report.html into the run directory,
+// prints the brief report (or the step lines, if there is no report), and
+// returns the report (nil if there is none).
+func writeReports(stdout, stderr io.Writer, run *runrecord.Run, dir string) *report.Report {
 	var rep *report.Report
 	if len(run.Steps) > 0 {
 		var err error
@@ -315,6 +356,7 @@ func writeReports(stdout, stderr io.Writer, run *runrecord.Run, dir string) {
 		}
 	}
 	printSummary(stdout, run, rep, dir)
+	return rep
 }
 
 // campaignExit maps how a campaign ended to the exit code, and applies the

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -107,7 +108,7 @@ func TestInterval(t *testing.T) {
 	assert.Equal(t, "breaking point ≤ 100 req/s", Interval(ramp.Progress{Hi: 100}))
 }
 
-func TestPushResultSendsTheBreakingPoint(t *testing.T) {
+func TestPushResultGroupsByWhatASeriesIs(t *testing.T) {
 	t.Parallel()
 	var path, body string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -116,12 +117,76 @@ func TestPushResultSendsTheBreakingPoint(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer srv.Close()
-	run := &runrecord.Run{Scenario: "gl008-step", Status: runrecord.Completed, Config: campaign.Config{Replicas: 4},
+	run := &runrecord.Run{Scenario: "gl008-step", Status: runrecord.Completed, Target: "http://user:secret@GL008.example:8080/api/?k=v",
+		Config:     campaign.Config{Replicas: 4, Endpoint: "inspection"},
 		Breakpoint: breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 1000, FirstFailingRPS: 1020}}
-	require.NoError(t, PushResult(context.Background(), srv.URL, run))
-	assert.Equal(t, "/metrics/job/loadgen/scenario/gl008-step", path)
+	require.NoError(t, PushResult(context.Background(), srv.URL, "20261201T020000Z-gl008-step", run))
+	// The grouping key's labels come in any order; a target with a path has
+	// a '/' in its value, which the client sends base64-encoded.
+	parts := strings.Split(strings.TrimPrefix(path, "/metrics/"), "/")
+	require.Len(t, parts, 10, path)
+	group := map[string]string{}
+	for i := 0; i < len(parts); i += 2 {
+		group[parts[i]] = parts[i+1]
+	}
+	assert.Equal(t, map[string]string{"job": "loadgen", "scenario": "gl008-step", "endpoint": "inspection",
+		"target@base64": base64.RawURLEncoding.EncodeToString([]byte("gl008.example:8080/api")), "replicas": "4"}, group)
 	assert.NotEmpty(t, body)
+	assert.NotContains(t, body, "secret")
 
 	srv.Close()
-	assert.Error(t, PushResult(context.Background(), srv.URL, run), "an unreachable gateway is reported")
+	assert.Error(t, PushResult(context.Background(), srv.URL, "x", run), "an unreachable gateway is reported")
+}
+
+func TestResultRegistryHoldsAHistoryPoint(t *testing.T) {
+	t.Parallel()
+	started := time.Date(2026, 12, 1, 2, 0, 0, 123456789, time.UTC)
+	finished := started.Add(90 * time.Second)
+	run := &runrecord.Run{Scenario: "gl008-step", Status: runrecord.Completed, StartedAt: started, FinishedAt: &finished,
+		Config:     campaign.Config{Replicas: 4},
+		Breakpoint: breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 1000, FirstFailingRPS: 1020}}
+	mfs, err := resultRegistry("night-1", run, time.Time{}).Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		require.Len(t, mf.GetMetric(), 1)
+		m := mf.GetMetric()[0]
+		require.Len(t, m.GetLabel(), 1, mf.GetName())
+		assert.Equal(t, RunLabel, m.GetLabel()[0].GetName())
+		assert.Equal(t, "night-1", m.GetLabel()[0].GetValue())
+		got[mf.GetName()] = m.GetGauge().GetValue()
+	}
+	assert.Equal(t, 1000.0, got["loadgen_campaign_max_sustainable_rps"])
+	assert.Equal(t, 1020.0, got["loadgen_campaign_first_failing_rps"])
+	assert.Equal(t, 250.0, got["loadgen_campaign_max_sustainable_rps_per_pod"])
+	assert.Equal(t, 1.0, got["loadgen_campaign_completed"])
+	assert.InDelta(t, float64(started.UnixNano())/1e9, got["loadgen_campaign_started_timestamp_seconds"], 1e-6)
+	assert.InDelta(t, float64(finished.UnixNano())/1e9, got["loadgen_campaign_finished_timestamp_seconds"], 1e-6)
+}
+
+func TestCheckGatewayURL(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"http://127.0.0.1:9091", "https://push.example/prefix"} {
+		assert.NoError(t, CheckGatewayURL(ok), ok)
+	}
+	for _, bad := range []string{"", "127.0.0.1:9091", "ftp://x", "http://", "http://x?a=b", "http://x#f", "http://[::1"} {
+		assert.Error(t, CheckGatewayURL(bad), bad)
+	}
+}
+
+func TestTargetLabel(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"embedded":                                   "embedded",
+		"http://127.0.0.1:8080":                      "127.0.0.1:8080",
+		"http://127.0.0.1:8080/":                     "127.0.0.1:8080",
+		"https://Staging.Example":                    "staging.example",
+		"https://staging.example:443/gl008/":         "staging.example/gl008",
+		"http://staging.example:80":                  "staging.example",
+		"https://u:p@staging.example:8443?token=x#f": "staging.example:8443",
+		"http://[::1]:8080":                          "[::1]:8080",
+		"http://[::1]":                               "[::1]",
+	} {
+		assert.Equal(t, want, TargetLabel(in), in)
+	}
 }

@@ -89,7 +89,10 @@ type Chart struct {
 	// Note is grey text after the legend.
 	Note string
 	// YFmt formats the y ticks (nil: FmtTick).
-	YFmt       func(float64) string
+	YFmt func(float64) string
+	// XFmt formats the x ticks (nil: FmtTick), e.g. a run's date for its
+	// index.
+	XFmt       func(float64) string
 	HideXLabel bool
 	// Compact is a smaller top margin, the legend beside the title
 	// (stacked panels).

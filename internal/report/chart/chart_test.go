@@ -206,3 +206,14 @@ func TestMeanByX(t *testing.T) {
 	got := MeanByX([]Point{{X: 2, Y: 4}, {X: 1, Y: 1}, {X: 2, Y: 6, Hollow: true}})
 	assert.Equal(t, []Point{{X: 1, Y: 1}, {X: 2, Y: 5}}, got)
 }
+
+func TestXFmtLabelsTheXTicks(t *testing.T) {
+	t.Parallel()
+	c := New("chart-x", "Runs", "run", "req/s")
+	c.XFmt = func(v float64) string { return "night-" + FmtTick(v) }
+	c.Series = []Series{{Name: "s", Color: "#000", Pts: []Point{{X: 0, Y: 1}, {X: 4, Y: 2}}, Line: true}}
+	svg := c.SVG()
+	assert.Contains(t, svg, ">night-0</text>")
+	assert.Contains(t, svg, ">night-4</text>")
+	assert.NotContains(t, New("chart-y", "Runs", "run", "req/s").SVG(), "night-")
+}

@@ -22,7 +22,7 @@ func (c *Chart) SVG() string {
 	cv.open(c)
 	cv.bands(c.Bands)
 	cv.grid()
-	cv.ticks(c.yfmt())
+	cv.ticks(c.xfmt(), c.yfmt())
 	cv.hlines(c.HLines)
 	for _, s := range c.Series {
 		cv.line(s)
@@ -50,6 +50,13 @@ func (c *Chart) layout() *canvas {
 	}
 	cv.left, cv.right, cv.top, cv.bottom = cv.x.p0, cv.x.p1, cv.y.p1, cv.y.p0
 	return cv
+}
+
+func (c *Chart) xfmt() func(float64) string {
+	if c.XFmt == nil {
+		return FmtTick
+	}
+	return c.XFmt
 }
 
 func (c *Chart) yfmt() func(float64) string {
@@ -93,13 +100,13 @@ func (cv *canvas) grid() {
 	cv.b.WriteString("</g>\n")
 }
 
-func (cv *canvas) ticks(yfmt func(float64) string) {
+func (cv *canvas) ticks(xfmt, yfmt func(float64) string) {
 	cv.b.WriteString(`<g class="ticks" font-size="11" fill="#444">`)
 	for _, t := range cv.y.ticks {
 		fmt.Fprintf(&cv.b, `<text x="%s" y="%s" text-anchor="end">%s</text>`, f1(cv.left-6), f1(cv.y.at(t)+4), esc(yfmt(t)))
 	}
 	for _, t := range cv.x.ticks {
-		fmt.Fprintf(&cv.b, `<text x="%s" y="%s" text-anchor="middle">%s</text>`, f1(cv.x.at(t)), f1(cv.bottom+15), esc(FmtTick(t)))
+		fmt.Fprintf(&cv.b, `<text x="%s" y="%s" text-anchor="middle">%s</text>`, f1(cv.x.at(t)), f1(cv.bottom+15), esc(xfmt(t)))
 	}
 	cv.b.WriteString("</g>\n")
 }

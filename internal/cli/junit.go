@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/greenlang/loadgen/internal/atomicfile"
+	"github.com/greenlang/loadgen/internal/baseline"
+	"github.com/greenlang/loadgen/internal/junit"
+	"github.com/greenlang/loadgen/internal/report"
+	"github.com/greenlang/loadgen/internal/runrecord"
+)
+
+// readBaseline reads the --baseline run directory; anything wrong with it
+// is bad input.
+func readBaseline(dir string) (*baseline.Side, error) {
+	run, err := readRunDir(dir)
+	if err != nil {
+		return nil, usageErr("--baseline: %v", errors.Unwrap(err))
+	}
+	side := baseline.LoadRun(dir, run)
+	return &side, nil
+}
+
+// compareBaseline compares the run in dir with base; nil without a
+// baseline.
+func compareBaseline(dir string, run *runrecord.Run, base *baseline.Side) *baseline.Result {
+	if base == nil {
+		return nil
+	}
+	return baseline.Compare(baseline.LoadRun(dir, run), *base)
+}
+
+// junitOf builds the JUnit report of the run in dir from its report (nil
+// when there is none: the guide gate is then skipped with why) and its
+// comparison with a baseline (nil: none given).
+func junitOf(dir string, run *runrecord.Run, rep *report.Report, cmp *baseline.Result) *junit.Suites {
+	in := junit.Input{Dir: runName(dir), Run: run, Baseline: cmp}
+	in.Hostname, _ = os.Hostname()
+	switch {
+	case rep != nil && rep.Comparison != nil:
+		in.Comparison = rep.Comparison
+	case len(run.Steps) == 0:
+		in.ComparisonErr = "no step was run: nothing to compare with the guide"
+	default:
+		in.ComparisonErr = "the comparison with the guide could not be made"
+	}
+	return junit.Build(in)
+}
+
+// writeJUnitFile writes the report to path atomically: a reader (a CI
+// step) sees the old file or the new one, never a torn one.
+func writeJUnitFile(path string, doc *junit.Suites) error {
+	err := atomicfile.Write(path, func(w io.Writer) error { return doc.Write(w) })
+	if errors.Is(err, fs.ErrNotExist) {
+		return usageErr("--junit %s: directory %s does not exist", path, filepath.Dir(path))
+	}
+	return err
+}
+
+// checkJUnitPath fails early, before any load is sent, when --junit names a
+// file in a directory that does not exist or a directory.
+func checkJUnitPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return usageErr("--junit %s: directory %s does not exist", path, filepath.Dir(path))
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usageErr("--junit %s is a directory: give a file name, e.g. %s", path, filepath.Join(path, "junit.xml"))
+	}
+	return nil
+}
+
+func runName(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return filepath.Base(abs)
+	}
+	return filepath.Base(filepath.Clean(dir))
+}
