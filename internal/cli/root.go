@@ -73,6 +73,7 @@ or target unreachable; 4 inconclusive (the load generator gave out first);
 		newForecastCmd(),
 		newHistoryCmd(),
 		newPreflightCmd(),
+		newAutoscaleCmd(),
 	)
 	return root
 }

@@ -15,7 +15,7 @@ import (
 
 func newTargetCmd() *cobra.Command {
 	cfg := reftarget.DefaultConfig()
-	var lb, cpu string
+	var lb, cpu, hpaArg string
 	c := &cobra.Command{
 		Use:   "target [--addr 127.0.0.1:8080] [--replicas N] [--time-scale F] [--capacity-factor F] [--lb MODE] [fault flags]",
 		Short: "Serve a simulated GL-008 / GL-006 deployment with the documented per-pod capacity",
@@ -30,6 +30,13 @@ Faults can be set by flags and changed at run time with the loopback-only admin
 API (POST /admin/replicas, /admin/pod, /admin/faults, /admin/stall, /admin/crash;
 GET /admin/state). docs/target.md lists every endpoint with example requests.
 
+--hpa gl008|gl006|FILE runs the Kubernetes HPA algorithm (internal/hpa) against the
+simulated pods every 15 s: CPU = the busy fraction of each pod's busiest pool,
+memory = 30% + 0.4 × CPU, inspection_queue_depth = the pod's pipeline queue. New
+pods serve after --pod-startup. --time-scale also runs the HPA's clock faster
+(0.1: a 15 s sync every 1.5 s, a 300 s window in 30 s). GET /admin/hpa shows every
+sync.
+
 Exit codes: 0 after a clean shutdown; 2 bad flags; 3 crashed by a crash fault.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -39,6 +46,16 @@ Exit codes: 0 after a clean shutdown; 2 bad flags; 3 crashed by a crash fault.`,
 				problems = append(problems, err.Error())
 			} else {
 				cfg.GL006CPUMillis = m
+			}
+			if hpaArg != "" {
+				spec, err := loadHPA(hpaArg)
+				if err != nil {
+					return err
+				}
+				cfg.HPA, cfg.HPAName = spec, hpaArg
+				if !cmd.Flags().Changed("replicas") {
+					cfg.Replicas = int(spec.Min)
+				}
 			}
 			for _, err := range cfg.Validate() {
 				problems = append(problems, err.Error())
@@ -80,6 +97,8 @@ Exit codes: 0 after a clean shutdown; 2 bad flags; 3 crashed by a crash fault.`,
 	fl.DurationVar(&cfg.Faults.StallAt, "stall-at", 0, "fault: start a stall this long after start (with --stall-for)")
 	fl.DurationVar(&cfg.Faults.StallFor, "stall-for", 0, "fault: every /v1 request hangs for this long from --stall-at")
 	fl.DurationVar(&cfg.Faults.CrashAfter, "crash-after", 0, "fault: crash this long after start (listener closed, connections reset, exit 3)")
+	fl.StringVar(&hpaArg, "hpa", "", "scale the replica set with a simulated HPA: gl008, gl006 (the guides') or an autoscaling/v2 YAML file (--replicas defaults to its minReplicas)")
+	fl.DurationVar(&cfg.PodStartup, "pod-startup", cfg.PodStartup, "with --hpa: how long a new pod takes to serve (HPA time: multiplied by --time-scale)")
 	fl.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "on SIGINT/SIGTERM, let running requests finish for this long")
 	return c
 }

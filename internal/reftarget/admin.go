@@ -44,6 +44,9 @@ type State struct {
 	Capacity CapacityView `json:"capacity"`
 	Faults   FaultsView   `json:"faults"`
 	Pods     []PodView    `json:"pods"`
+	// HPA is the simulated HPA, when the target runs one (its last sync;
+	// GET /admin/hpa has every sync).
+	HPA *HPAState `json:"hpa,omitempty"`
 }
 
 // CapacityView is the capacity of the pods that are up with the current
@@ -67,9 +70,10 @@ type FaultsView struct {
 
 // PodView is one pod and its pools.
 type PodView struct {
-	Name  string      `json:"name"`
-	Up    bool        `json:"up"`
-	Pools []PoolStats `json:"pools"`
+	Name     string      `json:"name"`
+	Up       bool        `json:"up"`
+	Starting bool        `json:"starting,omitempty"`
+	Pools    []PoolStats `json:"pools"`
 }
 
 // State returns the server's current state (what GET /admin/state shows).
@@ -104,13 +108,16 @@ func (s *Server) State() State {
 	}
 	s.mu.Unlock()
 	for _, p := range s.cluster.members() {
-		v := PodView{Name: p.name, Up: p.up.Load()}
+		v := PodView{Name: p.name, Up: p.up.Load(), Starting: p.starting.Load()}
 		for _, pool := range p.pools() {
 			v.Pools = append(v.Pools, pool.Stats())
 		}
 		st.Pods = append(st.Pods, v)
 	}
 	st.Replicas = len(st.Pods)
+	if s.hpa != nil {
+		st.HPA = s.hpa.state(false)
+	}
 	return st
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // pod is one simulated replica. Its pools are independent of every other
@@ -19,6 +21,9 @@ type pod struct {
 	ml       *Pool // predictions
 	heat     *Pool // GL-006 operations, units are millicores
 	up       atomic.Bool
+	// starting is true while a pod added by the HPA has not passed its
+	// start-up time: not up, and Pending to the HPA.
+	starting atomic.Bool
 }
 
 func newPod(ordinal int, t Tiers, cpuMillis int64) *pod {
@@ -91,6 +96,71 @@ func (c *cluster) setReplicas(n int) {
 	for len(c.pods) < n {
 		c.pods = append(c.pods, newPod(len(c.pods), c.tiers, c.cpuMillis))
 	}
+	c.refresh()
+}
+
+// scaleTo scales the replica set to n as a Deployment under an HPA does:
+// new pods start (not up) and come up after startup; a scale-down removes
+// pods still starting first, then the newest. It returns the pods added.
+func (c *cluster) scaleTo(n int, startup time.Duration) []*pod {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.pods) > n {
+		kept := make([]*pod, 0, len(c.pods))
+		drop := len(c.pods) - n
+		for i := len(c.pods) - 1; i >= 0; i-- { // starting pods go first
+			if p := c.pods[i]; drop > 0 && p.starting.Load() {
+				p.up.Store(false)
+				p.starting.Store(false)
+				drop--
+				continue
+			}
+			kept = append(kept, c.pods[i])
+		}
+		slices.Reverse(kept)
+		for drop > 0 { // then the newest
+			last := kept[len(kept)-1]
+			last.up.Store(false)
+			kept = kept[:len(kept)-1]
+			drop--
+		}
+		c.pods = kept
+	}
+	var added []*pod
+	for len(c.pods) < n {
+		p := newPod(c.nextOrdinal(), c.tiers, c.cpuMillis)
+		if startup > 0 {
+			p.up.Store(false)
+			p.starting.Store(true)
+		}
+		c.pods = append(c.pods, p)
+		added = append(added, p)
+	}
+	c.refresh()
+	return added
+}
+
+// nextOrdinal is an ordinal no member has; called with mu held.
+func (c *cluster) nextOrdinal() int {
+	n := 0
+	for _, p := range c.pods {
+		var i int
+		if _, err := fmt.Sscanf(p.name, "pod-%d", &i); err == nil && i >= n {
+			n = i + 1
+		}
+	}
+	return n
+}
+
+// started brings up a pod that finished starting, if it is still a member.
+func (c *cluster) started(p *pod) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !p.starting.Load() || !slices.Contains(c.pods, p) {
+		return
+	}
+	p.starting.Store(false)
+	p.up.Store(true)
 	c.refresh()
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/hpa"
 	"github.com/greenlang/loadgen/xk6-steamtrap/heat"
 )
 
@@ -133,6 +134,14 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Tiers sizes the GL-008 pools of every pod.
 	Tiers Tiers
+	// HPA, when set, scales the replica set as a Kubernetes HPA would
+	// (internal/hpa), on policy time that runs 1/TimeScale as fast as wall
+	// time; HPAName names it in the admin API.
+	HPA     *hpa.Spec
+	HPAName string
+	// PodStartup is how long (policy time) a pod the HPA adds takes to
+	// serve.
+	PodStartup time.Duration
 }
 
 // DefaultConfig returns the documented deployment: 4 replicas on
@@ -148,6 +157,7 @@ func DefaultConfig() Config {
 		Seed:            1,
 		ShutdownTimeout: 5 * time.Second,
 		Tiers:           DefaultTiers(),
+		PodStartup:      DefaultPodStartup,
 	}
 }
 
@@ -201,6 +211,12 @@ func (c Config) Validate() []error {
 	}
 	if f.CrashAfter < 0 {
 		bad("crash-after %v: want a duration ≥ 0 (0 = never)", f.CrashAfter)
+	}
+	if c.PodStartup < 0 || c.PodStartup > time.Hour {
+		bad("pod-startup %v: want 0–1h", c.PodStartup)
+	}
+	if c.HPA != nil && (int(c.HPA.Max) > MaxReplicas || c.Replicas > int(c.HPA.Max) || c.Replicas < int(c.HPA.Min)) {
+		bad("hpa: replicas %d with an HPA of min %d, max %d: want min ≤ replicas ≤ max ≤ %d", c.Replicas, c.HPA.Min, c.HPA.Max, MaxReplicas)
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown timeout %v: want > 0", c.ShutdownTimeout)

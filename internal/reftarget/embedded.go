@@ -33,3 +33,19 @@ func StartEmbedded(replicas int, capacityFactor, timeScale float64) (url string,
 	}
 	return srv.URL(), func() { cancel(); _ = srv.Close() }, nil
 }
+
+// StartEmbeddedConfig starts the reference target with cfg on a free
+// loopback port (an HPA, a pod start-up time, …); it returns the server,
+// its base URL and a function that stops it.
+func StartEmbeddedConfig(cfg Config) (srv *Server, url string, stop func(), err error) {
+	cfg.Addr = "127.0.0.1:0"
+	if srv, err = New(cfg); err != nil {
+		return nil, "", nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := srv.Start(ctx); err != nil {
+		cancel()
+		return nil, "", nil, fmt.Errorf("embedded target: %w", err)
+	}
+	return srv, srv.URL(), func() { cancel(); _ = srv.Close() }, nil
+}

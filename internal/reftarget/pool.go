@@ -50,6 +50,28 @@ type Pool struct {
 	peakQueue int
 	rejected  uint64
 	completed uint64
+	// busy is the integral of units in use over wall time (unit-seconds)
+	// up to accounted: the pool's CPU use, as the HPA simulation reads it.
+	busy      float64
+	accounted time.Time
+}
+
+// accrue adds the units in use since the last change to busy; called with
+// mu held before every change of free.
+func (p *Pool) accrue(now time.Time) {
+	if !p.accounted.IsZero() && now.After(p.accounted) {
+		p.busy += float64(p.capacity-p.free) * now.Sub(p.accounted).Seconds()
+	}
+	p.accounted = now
+}
+
+// BusyUnitSeconds returns the pool's units in use integrated over time
+// since it was created (worker-seconds, or millicore-seconds).
+func (p *Pool) BusyUnitSeconds() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.accrue(time.Now())
+	return p.busy
 }
 
 type waiter struct {
@@ -116,6 +138,7 @@ func (p *Pool) Do(ctx context.Context, stop <-chan struct{}, units int64, d time
 
 func (p *Pool) acquire(ctx context.Context, stop <-chan struct{}, units int64, now time.Time) (time.Time, error) {
 	p.mu.Lock()
+	p.accrue(time.Now())
 	if units > p.capacity {
 		p.mu.Unlock()
 		return time.Time{}, errTooLarge
@@ -146,6 +169,7 @@ func (p *Pool) acquire(ctx context.Context, stop <-chan struct{}, units int64, n
 		err = ErrStopping
 	}
 	p.mu.Lock()
+	p.accrue(time.Now())
 	if !w.granted {
 		p.queue.Remove(e)
 		// A large request leaving the head may let smaller ones behind it in.
@@ -164,6 +188,7 @@ func (p *Pool) acquire(ctx context.Context, stop <-chan struct{}, units int64, n
 func (p *Pool) release(units int64, end time.Time, done bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.accrue(time.Now())
 	p.free += units
 	p.running--
 	if done {

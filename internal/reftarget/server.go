@@ -32,6 +32,7 @@ type Server struct {
 	rng     *lockedRand
 	routes  map[string]*route
 	ops     map[heat.Operation]OpSpec
+	hpa     *autoscaler // nil without an HPA
 
 	stop chan struct{} // closed when the server stops: waiting and sleeping requests give up
 	done chan struct{} // closed when the server has stopped
@@ -81,6 +82,9 @@ func New(cfg Config) (*Server, error) {
 		conns:  make(map[net.Conn]struct{}),
 	}
 	s.cluster = newCluster(cfg, s.rng)
+	if cfg.HPA != nil {
+		s.hpa = newAutoscaler(s, cfg.HPA, cfg.HPAName, cfg.PodStartup)
+	}
 	s.metrics = newMetrics(s)
 	s.routes = s.buildRoutes()
 	return s, nil
@@ -104,6 +108,7 @@ func (s *Server) buildRoutes() map[string]*route {
 		"/admin/faults":                  {service: "target", method: http.MethodPost, handle: s.admin(s.handleFaults)},
 		"/admin/stall":                   {service: "target", method: http.MethodPost, handle: s.admin(s.handleStall)},
 		"/admin/crash":                   {service: "target", method: http.MethodPost, handle: s.admin(s.handleCrash)},
+		"/admin/hpa":                     {service: "target", method: http.MethodGet, handle: s.admin(s.handleHPA)},
 	}
 	for _, op := range heat.Operations() {
 		rs[HeatPath(op)] = &route{service: "gl006", method: http.MethodPost, handle: s.heatHandler(op), faults: allFaults}
@@ -158,6 +163,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	go func() { _ = srv.Serve(ln) }()
+	if s.hpa != nil {
+		go s.hpa.run(s.stop)
+	}
 	go func() {
 		select {
 		case <-ctx.Done():
