@@ -72,7 +72,7 @@ test-go: build chromium xmllint prometheus postgresql
 	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/cli$$')
 	@# The CLI's end-to-end tests run k6 campaigns: alone, so that nothing else
 	@# competes with the load generator for the CPU.
-	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m ./internal/cli
+	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 14m ./internal/cli
 
 ## bench: Go benchmarks, then k6 against a loopback sink, interleaved rounds
 ## (internal/tools/payloadbench): extension payloads vs one constant body,

@@ -31,7 +31,7 @@ func TestStressRunnersFindTheSameCapacity(t *testing.T) {
 			require.NoError(t, err)
 			dir := filepath.Join(t.TempDir(), "run")
 			res := loadgen(t, ctx, "stress", "--target", url, "--out", dir, "--plain", "--search", "adaptive",
-				"--start", "300", "--growth", "1.5", "--max", "2000", "--resolution", "0.02",
+				"--start", "360", "--growth", "1.15", "--max", "2000", "--resolution", "0.02",
 				"--step-duration", "5s", "--warmup", "1s", "--cooldown", "0s", "--p95", "500", "--max-error-rate", "0.01",
 				"--runners", fmt.Sprint(runners))
 			require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
