@@ -85,16 +85,7 @@ the run is a regression against the baseline); 2 bad input.`,
 				return usageErr("%v", err)
 			}
 			res := r.Comparison
-			err = writeOut(cmd.OutOrStdout(), "", func(w io.Writer) error {
-				switch format {
-				case "json":
-					return res.WriteJSON(w)
-				case "md":
-					return res.WriteMarkdown(w, 1)
-				}
-				return res.WriteText(w)
-			})
-			if err != nil {
+			if err := writeFormat(cmd.OutOrStdout(), format, res); err != nil {
 				return err
 			}
 			if gate && res.Verdict == compare.Below {
@@ -134,16 +125,7 @@ func compareRuns(stdout io.Writer, dir string, run *runrecord.Run, base, format 
 		return err
 	}
 	res := compareBaseline(dir, run, side)
-	err = writeOut(stdout, "", func(w io.Writer) error {
-		switch format {
-		case "json":
-			return res.WriteJSON(w)
-		case "md":
-			return res.WriteMarkdown(w, 1)
-		}
-		return res.WriteText(w)
-	})
-	if err != nil {
+	if err := writeFormat(stdout, format, res); err != nil {
 		return err
 	}
 	if gate && res.Verdict == baseline.Regression {
@@ -161,4 +143,25 @@ func changedOnly(fl *pflag.FlagSet, names ...string) []string {
 		}
 	}
 	return out
+}
+
+// comparison is what compare prints: a comparison with the guide or with a
+// baseline run, in each of its --format values.
+type comparison interface {
+	WriteText(io.Writer) error
+	WriteJSON(io.Writer) error
+	WriteMarkdown(w io.Writer, level int) error
+}
+
+// writeFormat writes c to stdout in --format text, json or md.
+func writeFormat(stdout io.Writer, format string, c comparison) error {
+	return writeOut(stdout, "", func(w io.Writer) error {
+		switch format {
+		case "json":
+			return c.WriteJSON(w)
+		case "md":
+			return c.WriteMarkdown(w, 1)
+		}
+		return c.WriteText(w)
+	})
 }
