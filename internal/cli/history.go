@@ -126,25 +126,18 @@ note on standard error in text mode.`,
 	return c
 }
 
-// historyOptions checks the change-point flags, every problem in one line.
+// historyOptions checks the change-point flags (changepoint.Options'
+// own rules), every problem in one line.
 func historyOptions(o changepoint.Options) error {
-	var bad []string
-	if !(o.MaxPValue > 0 && o.MaxPValue < 1) {
-		bad = append(bad, fmt.Sprintf("--significance %v: want a p-value in (0, 1), e.g. 0.01", o.MaxPValue))
+	errs := o.Validate()
+	if len(errs) == 0 {
+		return nil
 	}
-	if o.MinSegment < 2 {
-		bad = append(bad, fmt.Sprintf("--min-history %d: want at least 2 runs on each side of a change", o.MinSegment))
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
 	}
-	if !(o.MinRelChange >= 0 && o.MinRelChange < 10) {
-		bad = append(bad, fmt.Sprintf("--min-change %v: want a fraction ≥ 0, e.g. 0.03 for 3%%", o.MinRelChange))
-	}
-	if len(bad) == 0 && len(o.Validate()) > 0 {
-		bad = append(bad, fmt.Sprintf("change-point options %+v: %v", o, errors.Join(o.Validate()...)))
-	}
-	if len(bad) > 0 {
-		return usageErr("%s", strings.Join(bad, "; "))
-	}
-	return nil
+	return usageErr("--significance, --min-history, --min-change: %s", strings.Join(msgs, "; "))
 }
 
 // historyGate fails (exit 1) when the newest change point of a series
