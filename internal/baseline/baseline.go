@@ -18,6 +18,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/internal/stats"
@@ -375,60 +376,39 @@ func standing(which string, r *runrecord.Run) []string {
 	return out
 }
 
-// interval is a run's capacity interval [lo, hi) in req/s, hi +Inf when
-// no step failed.
-type interval struct{ lo, hi float64 }
-
-func intervalOf(r *runrecord.Run) interval {
-	bp := r.Breakpoint
-	if !bp.Found {
-		return interval{bp.MaxSustainableRPS, math.Inf(1)}
-	}
-	return interval{bp.MaxSustainableRPS, bp.FirstFailingRPS}
-}
-
-func (iv interval) open() bool { return iv.lo <= 0 || math.IsInf(iv.hi, 1) }
-
-// estimate is the interval's midpoint, or its known bound when it is open.
-func (iv interval) estimate() float64 {
+// estimate is a capacity interval's midpoint, or its known bound when it
+// is open.
+func estimate(iv compare.Interval) float64 {
 	switch {
-	case math.IsInf(iv.hi, 1):
-		return iv.lo
-	case iv.lo <= 0:
-		return iv.hi
+	case math.IsInf(iv.Hi, 1):
+		return iv.Lo
+	case iv.Lo <= 0:
+		return iv.Hi
 	}
-	return (iv.lo + iv.hi) / 2
-}
-
-func (iv interval) String() string {
-	hi := "∞"
-	if !math.IsInf(iv.hi, 1) {
-		hi = numfmt.Num(iv.hi)
-	}
-	return "[" + numfmt.Num(iv.lo) + ", " + hi + ")"
+	return (iv.Lo + iv.Hi) / 2
 }
 
 // resolution is what the run's search could tell apart at its breaking
 // point: the interval's width when it is closed, and at least the
 // campaign's own resolution.
-func resolution(r *runrecord.Run, iv interval) float64 {
+func resolution(r *runrecord.Run, iv compare.Interval) float64 {
 	w := 0.0
-	if !iv.open() {
-		w = iv.hi - iv.lo
+	if !iv.Open() {
+		w = iv.Hi - iv.Lo
 	}
 	switch r.Config.Search {
 	case campaign.Adaptive:
-		w = math.Max(w, r.Config.Resolution*iv.lo)
+		w = math.Max(w, r.Config.Resolution*iv.Lo)
 	case campaign.Linear:
 		w = math.Max(w, float64(r.Config.Step))
 	}
 	return w
 }
 
-func bounds(r *runrecord.Run, iv interval) Bounds {
-	b := Bounds{MaxSustainableRPS: iv.lo, Interval: iv.String(), ResolutionRPS: numfmt.Round(resolution(r, iv), 2)}
-	if !math.IsInf(iv.hi, 1) {
-		hi := iv.hi
+func bounds(r *runrecord.Run, iv compare.Interval) Bounds {
+	b := Bounds{MaxSustainableRPS: iv.Lo, Interval: iv.String(), ResolutionRPS: numfmt.Round(resolution(r, iv), 2)}
+	if !math.IsInf(iv.Hi, 1) {
+		hi := iv.Hi
 		b.FirstFailingRPS = &hi
 	}
 	return b
@@ -436,29 +416,29 @@ func bounds(r *runrecord.Run, iv interval) Bounds {
 
 // capacity judges the breaking point's change by CapacityRule.
 func capacity(run, base *runrecord.Run) Capacity {
-	a, b := intervalOf(run), intervalOf(base)
+	a, b := compare.Capacity(run.Breakpoint), compare.Capacity(base.Breakpoint)
 	c := Capacity{Run: bounds(run, a), Baseline: bounds(base, b), Rule: CapacityRule}
 	res := math.Max(resolution(run, a), resolution(base, b))
-	change := a.estimate() - b.estimate()
+	change := estimate(a) - estimate(b)
 	c.ResolutionRPS, c.ChangeRPS = numfmt.Round(res, 2), numfmt.Round(change, 2)
-	if e := b.estimate(); e > 0 {
+	if e := estimate(b); e > 0 {
 		c.ChangePct = numfmt.Round(change/e*100, 2)
 	}
 	num := numfmt.Num
 	desc := fmt.Sprintf("%s req/s (run) vs %s req/s (baseline), change %s req/s (%s%%), resolution %s req/s",
 		a, b, signed(change), signed(c.ChangePct), num(c.ResolutionRPS))
-	below, above := a.hi <= b.lo, a.lo >= b.hi
+	below, above := a.Hi <= b.Lo, a.Lo >= b.Hi
 	switch {
 	case below && -change >= res && change < 0:
 		c.Verdict = Regression
-		c.Why = fmt.Sprintf("%s: the run failed %s req/s, which the baseline sustained, and the drop is not smaller than the resolution", desc, num(a.hi))
+		c.Why = fmt.Sprintf("%s: the run failed %s req/s, which the baseline sustained, and the drop is not smaller than the resolution", desc, num(a.Hi))
 	case above && change >= res && change > 0:
 		c.Verdict = Improvement
-		c.Why = fmt.Sprintf("%s: the run sustained %s req/s, which the baseline failed, and the rise is not smaller than the resolution", desc, num(a.lo))
+		c.Why = fmt.Sprintf("%s: the run sustained %s req/s, which the baseline failed, and the rise is not smaller than the resolution", desc, num(a.Lo))
 	case below || above:
 		c.Verdict = NoChange
 		c.Why = desc + ": the intervals do not overlap, but the change is smaller than the resolution"
-	case a.open() || b.open():
+	case a.Open() || b.Open():
 		c.Verdict = Inconclusive
 		c.Why = desc + ": the intervals overlap and one is open, so the change cannot be bounded; run the open campaign further (a higher --max, or a lower --start)"
 	default:

@@ -213,14 +213,14 @@ func Compare(run *runrecord.Run, b *guides.Benchmarks, o Options) (*Result, erro
 		res.PerPodBound = Exact
 	case bp.Found && bp.MaxSustainableRPS > 0:
 		res.PerPodRPS = bp.MaxSustainableRPS / reps
-		res.perPod = Interval{bp.MaxSustainableRPS / reps, bp.FirstFailingRPS / reps}
 	case bp.Found:
 		// The first step failed: capacity is below the lowest failing rate.
 		res.PerPodRPS, res.PerPodBound = bp.FirstFailingRPS/reps, AtMost
-		res.perPod = Interval{0, bp.FirstFailingRPS / reps}
 	default:
 		res.PerPodRPS, res.PerPodBound = bp.MaxSustainableRPS/reps, AtLeast
-		res.perPod = Interval{bp.MaxSustainableRPS / reps, math.Inf(1)}
+	}
+	if judged > 0 {
+		res.perPod = Capacity(bp).Scale(1 / reps)
 	}
 	if run.Config.Target == campaign.EmbeddedTarget || run.Target == campaign.EmbeddedTarget {
 		res.Calibration, res.CalibrationNote = true, CalibrationNote

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/greenlang/loadgen/internal/breakpoint"
 	"github.com/greenlang/loadgen/internal/numfmt"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
@@ -79,6 +80,20 @@ func OfBound(x float64, b Bound) Interval {
 	}
 	return Point(x)
 }
+
+// Capacity is a campaign's capacity interval in req/s: [max sustainable,
+// first failing); [max sustainable, ∞) when no step failed, [0, first
+// failing) when the first did.
+func Capacity(bp breakpoint.Breakpoint) Interval {
+	if !bp.Found {
+		return Interval{bp.MaxSustainableRPS, math.Inf(1)}
+	}
+	return Interval{bp.MaxSustainableRPS, bp.FirstFailingRPS}
+}
+
+// Open says whether a capacity interval lacks a bound: no step failed (∞
+// above) or the first one did (0 below).
+func (iv Interval) Open() bool { return iv.Lo <= 0 || math.IsInf(iv.Hi, 1) }
 
 // Scale multiplies both ends by f (> 0).
 func (iv Interval) Scale(f float64) Interval { return Interval{iv.Lo * f, iv.Hi * f} }
