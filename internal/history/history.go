@@ -21,6 +21,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/changepoint"
 	"github.com/greenlang/loadgen/internal/numfmt"
+	"github.com/greenlang/loadgen/internal/stats"
 )
 
 // Observation is one campaign's result, from wherever it was read.
@@ -154,11 +155,7 @@ func medianResolution(g []Observation) float64 {
 	if len(r) == 0 {
 		return 0
 	}
-	slices.Sort(r)
-	if len(r)%2 == 1 {
-		return r[len(r)/2]
-	}
-	return (r[len(r)/2-1] + r[len(r)/2]) / 2
+	return stats.Median(r)
 }
 
 // Regression is a series whose newest change point lowered capacity.
