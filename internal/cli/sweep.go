@@ -24,6 +24,7 @@ import (
 	"github.com/greenlang/loadgen/internal/compare"
 	"github.com/greenlang/loadgen/internal/forecast"
 	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/hpa"
 	"github.com/greenlang/loadgen/internal/reftarget"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/internal/sweep"
@@ -122,7 +123,7 @@ replica count.`,
 	fl.StringVar(&f.deployment, "deployment", "", "kubernetes: the Deployment to scale (default: the benchmarks file's deployment.name)")
 	fl.StringVar(&f.namespace, "deployment-namespace", "", "kubernetes: its namespace (default: the benchmarks file's deployment.namespace)")
 	fl.DurationVar(&f.readyTimeout, "ready-timeout", 5*time.Minute, "how long to wait for every replica to be ready after scaling")
-	fl.IntVar(&f.hpaMax, "hpa-max", 0, "replica count to evaluate the USL fit at (default: the benchmarks file's deployment.hpa_max_replicas)")
+	fl.IntVar(&f.hpaMax, "hpa-max", 0, "replica count to evaluate the USL fit at (default: the maxReplicas of the guide's HPA manifest: 20 for GL-008, 10 for GL-006)")
 	return c, f
 }
 
@@ -237,8 +238,10 @@ func (f *sweepFlags) plan(fl *pflag.FlagSet) (*sweepPlan, error) {
 	if p.hpaMax < 0 {
 		return nil, usageErr("--hpa-max %d: want ≥ 1", p.hpaMax)
 	}
-	if p.hpaMax == 0 && p.deployment != nil {
-		p.hpaMax = p.deployment.HPAMaxReplicas
+	if p.hpaMax == 0 {
+		if spec, err := hpa.Builtin(guides.Key(p.svc)); err == nil {
+			p.hpaMax = int(spec.Max)
+		}
 	}
 	if f.readyTimeout <= 0 {
 		return nil, usageErr("--ready-timeout %s: want > 0", f.readyTimeout)

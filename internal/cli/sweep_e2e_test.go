@@ -80,7 +80,7 @@ func TestSweepEmbeddedScalesLinearly(t *testing.T) {
 	a := rec.Analysis
 	require.NotNil(t, a)
 	require.Len(t, a.Rows, 3)
-	assert.Equal(t, 20, a.USL.HPAMaxReplicas, "GL-008's HPA maximum, from the benchmarks file")
+	assert.Equal(t, 20, a.USL.HPAMaxReplicas, "GL-008's HPA maximum, from the guide's HPA manifest")
 	if !inconclusive || a.USL.Points == 3 {
 		for _, r := range a.Rows[1:] {
 			require.NotNil(t, r.Efficiency)

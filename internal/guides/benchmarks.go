@@ -201,15 +201,13 @@ type Recommendations struct {
 	Rows    []Recommendation `yaml:"rows" json:"rows"`
 }
 
-// Deployment is the Kubernetes Deployment a guide's service runs as, and
-// the replica range of its HorizontalPodAutoscaler: what `loadgen sweep`
-// scales, and the maximum its USL estimate is evaluated at.
+// Deployment is the Kubernetes Deployment a guide's service runs as: what
+// `loadgen sweep` scales. (Its HPA's replica range is the guide's HPA
+// manifest's, in internal/hpa.)
 type Deployment struct {
-	Section        string `yaml:"section" json:"section"`
-	Name           string `yaml:"name" json:"name"`
-	Namespace      string `yaml:"namespace" json:"namespace"`
-	HPAMinReplicas int    `yaml:"hpa_min_replicas" json:"hpa_min_replicas"`
-	HPAMaxReplicas int    `yaml:"hpa_max_replicas" json:"hpa_max_replicas"`
+	Section   string `yaml:"section" json:"section"`
+	Name      string `yaml:"name" json:"name"`
+	Namespace string `yaml:"namespace" json:"namespace"`
 }
 
 // Note is a remark about the guide, with its section.
@@ -295,8 +293,8 @@ func Parse(data []byte, name string) (*Benchmarks, error) {
 	} else {
 		errs = append(errs, svc.Check(&b)...)
 	}
-	if d := b.Deployment; d != nil && (d.Name == "" || d.HPAMinReplicas < 0 || d.HPAMaxReplicas < d.HPAMinReplicas) {
-		bad("deployment: name is required and 0 ≤ hpa_min_replicas ≤ hpa_max_replicas (have %q, %d, %d)", d.Name, d.HPAMinReplicas, d.HPAMaxReplicas)
+	if d := b.Deployment; d != nil && d.Name == "" {
+		bad("deployment: name is required")
 	}
 	if b.Operations != nil {
 		for i, r := range b.Operations.Rows {

@@ -80,6 +80,9 @@ func Keys() []string {
 // key spells a service as the CLI and the built-in files do: "gl008".
 func key(name string) string { return strings.ToLower(strings.ReplaceAll(name, "-", "")) }
 
+// Key is a service's name as built-in files are named ("gl008" for GL-008).
+func Key(svc Service) string { return key(svc.Name()) }
+
 // names lists the services for an error: "GL-008" or "GL-006".
 func names() string {
 	q := make([]string, len(all))
