@@ -95,7 +95,7 @@ func (o Options) Validate() []error {
 	if o.MinSegment < 2 {
 		errs = append(errs, fmt.Errorf("minimum history %d: want at least 2 points on each side of a change", o.MinSegment))
 	}
-	if !(o.MinRelChange >= 0 && o.MinRelChange < 10) {
+	if !(o.MinRelChange >= 0 && !math.IsInf(o.MinRelChange, 1)) {
 		errs = append(errs, fmt.Errorf("minimum change %v: want a fraction ≥ 0, e.g. 0.03", o.MinRelChange))
 	}
 	return errs

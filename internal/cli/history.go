@@ -47,15 +47,15 @@ interval's width) if coarser.
 
 --prometheus URL reads the series back from a Prometheus that scrapes the
 Pushgateway loadgen stress --push-gateway pushes to (the pushed
-loadgen_campaign_max_sustainable_rps and started_timestamp_seconds, one point
-per run label, over --lookback). With folders as well, both sources are read
+loadgen_campaign_max_sustainable_rps, started_timestamp_seconds and completed,
+one point per run label, over --lookback). With folders as well, both sources are read
 and a run directory's target is written as the pushed label is (host:port,
 no credentials), so that the same series from both match; a run found in
 both (same run name and start) counts once.
 
 --gate exits 1 when the newest change point of any series lowered capacity.
-Runs that do not count (not completed; no step passed) are skipped, with a
-note on standard error in text mode.`,
+Runs that do not count (not completed; no step passed), from either source,
+are skipped, with a note on standard error in text mode.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !validFormat(format, historyFormats) {
 				return usageErr("--format %q: want one of %s", format, strings.Join(historyFormats, ", "))
@@ -91,7 +91,9 @@ note on standard error in text mode.`,
 				if err != nil {
 					return err
 				}
-				obs = mergeObservations(obs, pts, len(args) > 0)
+				var skipped []string
+				obs, skipped = mergeObservations(obs, pts, len(args) > 0)
+				notes = append(notes, skipped...)
 			}
 			if format == "text" {
 				for _, n := range notes {
@@ -167,8 +169,9 @@ func seriesOf(res history.Result, k history.Key) history.Series {
 // run directories. With both, a run directory's target is put in the pushed
 // label's form (live.TargetLabel) so that one series from both sources is one
 // series, and a run present in both (same series, run name and start, to the
-// millisecond the push keeps) counts once.
-func mergeObservations(dirs []history.Observation, prom []promseries.Observation, both bool) []history.Observation {
+// millisecond the push keeps) counts once. Pushed runs that do not count
+// (history.Uncounted) are left out with a note each, as run directories are.
+func mergeObservations(dirs []history.Observation, prom []promseries.Observation, both bool) (obs []history.Observation, notes []string) {
 	type id struct {
 		k   history.Key
 		run string
@@ -189,9 +192,13 @@ func mergeObservations(dirs []history.Observation, prom []promseries.Observation
 		if seen[id{obsKey(o), o.Run, o.StartedAt.Round(time.Millisecond).UnixMilli()}] {
 			continue
 		}
+		if why := history.Uncounted(p.Completed, "not completed", p.MaxSustainableRPS); why != "" {
+			notes = append(notes, fmt.Sprintf("skipped run %s of %s (from Prometheus): %s", o.Run, obsKey(o), why))
+			continue
+		}
 		out = append(out, o)
 	}
-	return out
+	return out, notes
 }
 
 func obsKey(o history.Observation) history.Key {

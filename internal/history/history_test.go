@@ -153,6 +153,26 @@ func TestCoarseResolutionRaisesTheMinimumChange(t *testing.T) {
 	assert.InDelta(t, 0.1, res.Series[0].MinChange, 1e-9)
 }
 
+// TestAVeryCoarseResolutionIsNoChangeNotAPanic: campaigns whose interval
+// spans many times their max sustainable rate (a linear walk 20 → 300 req/s)
+// can show no change smaller than that; Analyze says so, and does not fail.
+func TestAVeryCoarseResolutionIsNoChangeNotAPanic(t *testing.T) {
+	t.Parallel()
+	var obs []Observation
+	for i := range 8 {
+		v := 20.0
+		if i >= 4 {
+			v = 40
+		}
+		obs = append(obs, Observation{Scenario: "s", Run: fmt.Sprint(i), StartedAt: night0.Add(time.Duration(i) * time.Hour),
+			MaxSustainableRPS: v, FirstFailingRPS: v + 280})
+	}
+	res := Analyze(obs, changepoint.Defaults)
+	require.Len(t, res.Series, 1)
+	assert.Empty(t, res.Series[0].ChangePoints, "20 → 40 req/s within intervals 7–14× as wide")
+	assert.InDelta(t, (14.0+7.0)/2, res.Series[0].MinChange, 1e-9)
+}
+
 // wireSeries is the JSON's exact shape: decoding with unknown fields
 // disallowed proves nothing else is there.
 type wireSeries struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -79,6 +80,20 @@ func LoadRunDirs(roots []string) (obs []Observation, notes []string, err error) 
 	return obs, notes, nil
 }
 
+// Uncounted says why a campaign is left out of its series, or "" when it
+// counts: only a completed campaign with a measured max sustainable rate
+// does, whichever source it was read from. ended says how an unfinished
+// campaign ended ("status interrupted").
+func Uncounted(completed bool, ended string, maxSustainableRPS float64) string {
+	switch {
+	case !completed:
+		return ended + " (only completed runs count)"
+	case !(maxSustainableRPS > 0) || math.IsInf(maxSustainableRPS, 1):
+		return "no step passed, so no max sustainable rate was measured"
+	}
+	return ""
+}
+
 // readRun reads one run directory: an observation if the campaign counts, a
 // note when it does not (or counts with a caveat).
 func readRun(dir string) (*Observation, string, error) {
@@ -89,12 +104,9 @@ func readRun(dir string) (*Observation, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if run.Status != runrecord.Completed {
-		return nil, fmt.Sprintf("skipped %s: status %s (only completed runs count)", dir, run.Status), nil
-	}
 	bp := run.Breakpoint
-	if bp.MaxSustainableRPS <= 0 {
-		return nil, fmt.Sprintf("skipped %s: no step passed, so no max sustainable rate was measured", dir), nil
+	if why := Uncounted(run.Status == runrecord.Completed, "status "+string(run.Status), bp.MaxSustainableRPS); why != "" {
+		return nil, fmt.Sprintf("skipped %s: %s", dir, why), nil
 	}
 	if run.StartedAt.IsZero() {
 		return nil, fmt.Sprintf("skipped %s: run.json has no started_at", dir), nil

@@ -45,22 +45,28 @@ func TestJoinPairsEachRunAndOrdersTheSeries(t *testing.T) {
 		sample(StartedMetric, night(1), series("gl008-step", "inspection", "4", "n1")...),
 		sample(StartedMetric, night(5), series("gl008-step", "inspection", "1", "no-rps")...),
 	}
-	got, err := join(rps, started)
+	completed := model.Vector{
+		sample(CompletedMetric, 1, series("gl008-step", "inspection", "1", "n3")...),
+		sample(CompletedMetric, 1, series("gl008-step", "inspection", "1", "n1")...),
+		sample(CompletedMetric, 0, series("gl008-step", "inspection", "1", "n2")...),
+		sample(CompletedMetric, 1, series("gl008-step", "predictions", "1", "n2")...),
+	}
+	got, err := join(rps, started, completed)
 	require.NoError(t, err)
 	at := func(d int) time.Time { return time.Date(2026, 11, d, 2, 0, 0, 123_000_000, time.UTC) }
 	assert.Equal(t, []Observation{
-		{"gl008-step", "inspection", "embedded", 1, "n1", at(1), 250},
-		{"gl008-step", "inspection", "embedded", 1, "n2", at(2), 255},
-		{"gl008-step", "inspection", "embedded", 1, "n3", at(3), 240},
-		{"gl008-step", "inspection", "embedded", 4, "n1", at(1), 1000},
-		{"gl008-step", "predictions", "embedded", 1, "n2", at(2), 50},
+		{"gl008-step", "inspection", "embedded", 1, "n1", at(1), 250, true},
+		{"gl008-step", "inspection", "embedded", 1, "n2", at(2), 255, false}, // interrupted
+		{"gl008-step", "inspection", "embedded", 1, "n3", at(3), 240, true},
+		{"gl008-step", "inspection", "embedded", 4, "n1", at(1), 1000, false}, // no completed gauge
+		{"gl008-step", "predictions", "embedded", 1, "n2", at(2), 50, true},
 	}, got)
 }
 
 func TestJoinRejectsAReplicasLabelThatIsNotANumber(t *testing.T) {
 	t.Parallel()
 	_, err := join(model.Vector{sample("", 1, series("s", "e", "four", "r")...)},
-		model.Vector{sample("", 1, series("s", "e", "four", "r")...)})
+		model.Vector{sample("", 1, series("s", "e", "four", "r")...)}, nil)
 	assert.ErrorContains(t, err, `replicas label "four"`)
 }
 

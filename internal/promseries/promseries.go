@@ -1,15 +1,15 @@
 // Package promseries reads the nightly series of breaking points back from
 // Prometheus: what `loadgen stress --push-gateway` pushed
-// (loadgen_campaign_max_sustainable_rps and
-// loadgen_campaign_started_timestamp_seconds, grouped by scenario, endpoint,
-// target and replicas, each run its own series by its run label), as
-// Prometheus scraped it from the Pushgateway.
+// (loadgen_campaign_max_sustainable_rps, started_timestamp_seconds and
+// completed, grouped by scenario, endpoint, target and replicas, each run
+// its own series by its run label), as Prometheus scraped it from the
+// Pushgateway.
 //
-// Reading is two instant queries of last_over_time over a lookback window:
-// a run's series holds the same value at every scrape until the next push
-// to its group replaces it, so its last value is the run's, once, whatever
-// the scrape interval. The HTTP calls are in Read; join, the pure part,
-// turns the two answers into observations.
+// Reading is three instant queries of last_over_time over a lookback
+// window: a run's series holds the same value at every scrape until the
+// next push to its group replaces it, so its last value is the run's, once,
+// whatever the scrape interval. The HTTP calls are in Read; join, the pure
+// part, turns the three answers into observations.
 package promseries
 
 import (
@@ -40,12 +40,16 @@ type Observation struct {
 	Run               string
 	StartedAt         time.Time
 	MaxSustainableRPS float64
+	// Completed is the pushed loadgen_campaign_completed: false for a
+	// campaign that was interrupted or aborted (or whose gauge is missing).
+	Completed bool
 }
 
 // The metric names and labels read (internal/live/push.go writes them).
 const (
 	MaxSustainableMetric = "loadgen_campaign_max_sustainable_rps"
 	StartedMetric        = "loadgen_campaign_started_timestamp_seconds"
+	CompletedMetric      = "loadgen_campaign_completed"
 	runLabel             = "run"
 )
 
@@ -108,20 +112,31 @@ func Read(ctx context.Context, prometheusURL string, opt Options) ([]Observation
 	if err != nil {
 		return nil, err
 	}
-	return join(rps, started)
+	completed, err := query(CompletedMetric)
+	if err != nil {
+		return nil, err
+	}
+	return join(rps, started, completed)
 }
 
-// join pairs each run's breaking point with its start time (by all labels
-// but the metric name) and orders the observations. A run missing either is
-// left out; a replicas label that is not a number is an error.
-func join(rps, started model.Vector) ([]Observation, error) {
+// join pairs each run's breaking point with its start time and whether it
+// completed (by all labels but the metric name) and orders the
+// observations. A run missing its breaking point or start is left out; one
+// missing its completed gauge is not completed; a replicas label that is
+// not a number is an error.
+func join(rps, started, completed model.Vector) ([]Observation, error) {
 	startOf := make(map[model.Fingerprint]model.SampleValue, len(started))
 	for _, s := range started {
 		startOf[withoutName(s.Metric).Fingerprint()] = s.Value
 	}
+	done := make(map[model.Fingerprint]bool, len(completed))
+	for _, s := range completed {
+		done[withoutName(s.Metric).Fingerprint()] = s.Value == 1
+	}
 	obs := make([]Observation, 0, len(rps))
 	for _, s := range rps {
-		st, ok := startOf[withoutName(s.Metric).Fingerprint()]
+		fp := withoutName(s.Metric).Fingerprint()
+		st, ok := startOf[fp]
 		if !ok {
 			continue
 		}
@@ -138,6 +153,7 @@ func join(rps, started model.Vector) ([]Observation, error) {
 			Run:               string(s.Metric[runLabel]),
 			StartedAt:         time.UnixMilli(int64(ms)).UTC(),
 			MaxSustainableRPS: float64(s.Value),
+			Completed:         done[fp],
 		})
 	}
 	slices.SortFunc(obs, func(a, b Observation) int {

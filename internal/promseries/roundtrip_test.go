@@ -20,9 +20,10 @@ import (
 )
 
 // TestRoundTripThroughARealPushgatewayAndPrometheus pushes five runs of three
-// series with live.PushResult to a real Pushgateway, lets a real Prometheus
-// scrape each push at least twice (the repeated scrapes a reader must not
-// count twice), and reads them back with Read.
+// series with live.PushResult to a real Pushgateway (one of them
+// interrupted), lets a real Prometheus scrape each push at least twice (the
+// repeated scrapes a reader must not count twice), and reads them back with
+// Read.
 func TestRoundTripThroughARealPushgatewayAndPrometheus(t *testing.T) {
 	gw := promtest.Pushgateway(t)
 	prom := promtest.Prometheus(t, gw)
@@ -37,19 +38,20 @@ func TestRoundTripThroughARealPushgatewayAndPrometheus(t *testing.T) {
 		replicas           int
 		started            time.Time
 		maxOK, firstFailed float64
+		status             runrecord.Status
 	}
 	pushes := []push{
-		{"20261101T020000Z-gl008-step", "embedded", "inspection", 1, night(1), 250, 256},
-		{"20261102T020000Z-gl008-step", "embedded", "inspection", 1, night(2), 262.5, 270},
-		{"20261102T020500Z-gl008-step", "http://127.0.0.1:8080/", "predictions", 1, night(2).Add(5 * time.Minute), 50, 52},
-		{"20261103T020000Z-gl008-step", "embedded", "inspection", 4, night(3), 1000, 1030},
-		{"20261103T021000Z-gl008-step", "embedded", "inspection", 1, night(3).Add(10 * time.Minute), 240, 248},
+		{"20261101T020000Z-gl008-step", "embedded", "inspection", 1, night(1), 250, 256, runrecord.Completed},
+		{"20261102T020000Z-gl008-step", "embedded", "inspection", 1, night(2), 262.5, 270, runrecord.Completed},
+		{"20261102T020500Z-gl008-step", "http://127.0.0.1:8080/", "predictions", 1, night(2).Add(5 * time.Minute), 50, 52, runrecord.Completed},
+		{"20261103T020000Z-gl008-step", "embedded", "inspection", 4, night(3), 1000, 1030, runrecord.Interrupted},
+		{"20261103T021000Z-gl008-step", "embedded", "inspection", 1, night(3).Add(10 * time.Minute), 240, 248, runrecord.Completed},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, p := range pushes {
 		fin := p.started.Add(90 * time.Second)
-		run := &runrecord.Run{Scenario: "gl008-step", Target: p.target, Status: runrecord.Completed,
+		run := &runrecord.Run{Scenario: "gl008-step", Target: p.target, Status: p.status,
 			StartedAt: p.started, FinishedAt: &fin,
 			Config:     campaign.Config{Endpoint: p.endpoint, Replicas: p.replicas},
 			Breakpoint: breakpoint.Breakpoint{Found: true, MaxSustainableRPS: p.maxOK, FirstFailingRPS: p.firstFailed}}
@@ -61,11 +63,11 @@ func TestRoundTripThroughARealPushgatewayAndPrometheus(t *testing.T) {
 	require.NoError(t, err)
 	ms := func(t time.Time) time.Time { return t.Round(time.Millisecond) }
 	require.Equal(t, []promseries.Observation{
-		{"gl008-step", "inspection", "embedded", 1, pushes[0].run, ms(pushes[0].started), 250},
-		{"gl008-step", "inspection", "embedded", 1, pushes[1].run, ms(pushes[1].started), 262.5},
-		{"gl008-step", "inspection", "embedded", 1, pushes[4].run, ms(pushes[4].started), 240},
-		{"gl008-step", "inspection", "embedded", 4, pushes[3].run, ms(pushes[3].started), 1000},
-		{"gl008-step", "predictions", "127.0.0.1:8080", 1, pushes[2].run, ms(pushes[2].started), 50},
+		{"gl008-step", "inspection", "embedded", 1, pushes[0].run, ms(pushes[0].started), 250, true},
+		{"gl008-step", "inspection", "embedded", 1, pushes[1].run, ms(pushes[1].started), 262.5, true},
+		{"gl008-step", "inspection", "embedded", 1, pushes[4].run, ms(pushes[4].started), 240, true},
+		{"gl008-step", "inspection", "embedded", 4, pushes[3].run, ms(pushes[3].started), 1000, false},
+		{"gl008-step", "predictions", "127.0.0.1:8080", 1, pushes[2].run, ms(pushes[2].started), 50, true},
 	}, got)
 
 	// A window that ends before the first push holds nothing.
