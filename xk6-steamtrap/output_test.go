@@ -418,11 +418,38 @@ func TestLagProbeRecordsOversleepsInTheSecondItWokeUp(t *testing.T) {
 	for range len(c.oversleeps) {
 		p.step()
 	}
-	assert.Equal(t, []lagSample{
-		{base, 0}, {base, 0}, {base + 1, 5000}, {base + 1, 400},
-		{base + 3, 2_000_000}, {base + 3, 1}, {base + 3, 1}, {base + 3, 1499},
-	}, p.swap(nil))
+	got := p.swap(nil)
+	require.Len(t, got, 8+199)
+	assert.Equal(t, []lagSample{{base, 0}, {base, 0}, {base + 1, 5000}, {base + 1, 400}, {base + 3, 2_000_000}}, got[:5])
+	assert.Equal(t, []lagSample{{base + 3, 1}, {base + 3, 1}, {base + 3, 1499}}, got[5+199:])
+	// The 2 s stall (from 1.0144, the wake-up due at 1.0244) swallowed the
+	// 199 wake-ups due at 1.0344, 1.0444, … 3.0144, each 10 ms less late:
+	// corrected for coordinated omission, each in the second it was due.
+	perSecond := map[int64]int{}
+	for k, l := range got[5 : 5+199] {
+		assert.Equal(t, int64(2_000_000-10_000*(k+1)), l.micros, "wake-up %d", k+1)
+		perSecond[l.sec-base]++
+	}
+	assert.Equal(t, map[int64]int{1: 97, 2: 100, 3: 2}, perSecond)
 	assert.Empty(t, p.swap(nil), "swap hands each measurement over once")
+}
+
+// TestLagProbeCorrectsAtMostMaxPendingLagSeconds: a stall longer than the
+// aggregator keeps lag waiting is corrected only as far back as it keeps.
+func TestLagProbeCorrectsAtMostMaxPendingLagSeconds(t *testing.T) {
+	t.Parallel()
+	stall := time.Duration(maxPendingLagSeconds+5)*time.Second + 3*time.Millisecond
+	c := &fakeClock{now: at(0, 0), oversleeps: []time.Duration{stall}}
+	p := c.probe()
+	p.step()
+	got := p.swap(nil)
+	require.Len(t, got, 1+maxPendingLagSeconds*100)
+	assert.Equal(t, micros(stall), got[0].micros)
+	assert.Equal(t, micros(time.Duration(maxPendingLagSeconds)*time.Second-7*time.Millisecond), got[1].micros, "the first correction within the limit")
+	assert.Equal(t, int64(3000), got[len(got)-1].micros)
+	for _, l := range got[1:] {
+		assert.GreaterOrEqual(t, l.sec, got[0].sec-maxPendingLagSeconds)
+	}
 }
 
 func TestOutputWritesLagInEverySecond(t *testing.T) {
@@ -453,14 +480,25 @@ func TestOutputWritesLagInEverySecond(t *testing.T) {
 	got = append(got, a.drain(true)...)
 	require.Equal(t, []int64{base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 1}, starts(got))
 
+	// The 2 s stall (from 1.0154, the wake-up due at 1.0254) swallowed 199
+	// wake-ups due at 1.0354 … 3.0154, each 10 ms less late: corrected for
+	// coordinated omission, 97 of them in second 1, 100 in second 2 and 2
+	// in second 3.
+	swallowed := func(from, to int) []int64 {
+		var us []int64
+		for k := from; k <= to; k++ {
+			us = append(us, 2_000_000-10_000*int64(k))
+		}
+		return us
+	}
 	for i, want := range []struct {
-		lag    []int64
-		p99Max float64 // ms
+		lag   []int64
+		maxMs float64
 	}{
 		{[]int64{1, 1}, 0.001}, // no oversleep: the lowest value
-		{[]int64{5000, 400}, 5},
-		{nil, 0}, // the probe slept through it
-		{[]int64{2_000_000, 1, 1499}, 2000},
+		{append([]int64{5000, 400}, swallowed(1, 97)...), 1990},
+		{swallowed(98, 197), 1020}, // the probe slept through it: its swallowed wake-ups
+		{append([]int64{2_000_000, 1, 1499}, swallowed(198, 199)...), 2000},
 		{[]int64{44}, 0.044},
 		{nil, 0},
 		{[]int64{3000}, 3}, // late supplement
@@ -472,9 +510,10 @@ func TestOutputWritesLagInEverySecond(t *testing.T) {
 			wantHist.RecordMicros(us)
 		}
 		assert.True(t, wantHist.Equal(s.Lag), "line %d: lag %v", i, want.lag)
-		assert.InDelta(t, want.p99Max, s.LagP99Millis, want.p99Max*0.001, "line %d p99", i)
-		assert.InDelta(t, want.p99Max, s.LagMaxMillis, want.p99Max*0.001, "line %d max", i)
+		assert.Equal(t, wantHist.PercentileMillis(99), s.LagP99Millis, "line %d p99", i)
+		assert.InDelta(t, want.maxMs, s.LagMaxMillis, want.maxMs*0.001, "line %d max", i)
 	}
+	assert.InDelta(t, 1980, got[1].LagP99Millis, 2, "the stall, not the 5 ms oversleep, is second 1's p99")
 	assert.True(t, got[6].Late)
 	assert.Zero(t, got[6].Requests)
 	assert.Equal(t, int64(1), got[0].Requests)
@@ -482,9 +521,12 @@ func TestOutputWritesLagInEverySecond(t *testing.T) {
 
 	w := measure.Merge(got...)
 	assert.Equal(t, int64(6), w.Seconds)
-	assert.Equal(t, int64(9), w.Lag.Count())
+	assert.Equal(t, int64(9+199), w.Lag.Count())
 	assert.InEpsilon(t, 2000, w.LagPercentiles().MaxMillis, 0.001)
-	assert.InEpsilon(t, 0.4, w.LagPercentiles().P50Millis, 0.001) // 5th of 9: 1 1 1 44 400 ...
+	// The median wake-up was about a second late (the 104th of 208: 1 1 1
+	// 44 400 1499 3000 5000, then 10 ms, 20 ms, …): the stall took half of
+	// the time measured.
+	assert.InEpsilon(t, 960, w.LagPercentiles().P50Millis, 0.01)
 }
 
 func TestOutputBoundsLagWaitingForItsSecond(t *testing.T) {

@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,4 +77,66 @@ func TestStressGeneratorBoundIsInconclusive(t *testing.T) {
 		assert.Equal(t, 1.0, s.Generator.CPUsAllowed, "k6 may use the one CPU taskset gave it")
 	}
 	_ = os.RemoveAll(dir)
+}
+
+// TestStressAGeneratorStallIsNotATargetFailure freezes k6 (SIGSTOP) for
+// 700 ms in the middle of the first try of a step against a target far
+// faster than the rate: every request due or in flight meanwhile is timed
+// late or dropped, by the generator. The step must be invalid
+// (generator-bound), never a failure of the target, and its retry passes.
+func TestStressAGeneratorStallIsNotATargetFailure(t *testing.T) {
+	url, _ := limiter(t, 5000)
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, loadgenBin, quick(url, dir, "--search", "linear", "--start", "200", "--step", "200",
+		"--max", "200", "--p95", "100", "--step-duration", "6s")...)
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	// k6's pids, once the first step's k6 runs; the freeze comes 3 s into
+	// its seconds file (after the 1 s warm-up, inside the window).
+	var pids []int
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "k6.pid"))
+		if err != nil {
+			return false
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		pids = pids[:0]
+		for i := 0; i+1 < len(lines); i += 2 {
+			pid, err := strconv.Atoi(lines[i])
+			if err != nil {
+				return false
+			}
+			pids = append(pids, pid)
+		}
+		_, err = os.Stat(filepath.Join(dir, "step-01.ndjson"))
+		return len(pids) > 0 && err == nil
+	}, time.Minute, 20*time.Millisecond, log.String())
+	time.Sleep(3 * time.Second)
+	for _, pid := range pids {
+		require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	}
+	time.Sleep(700 * time.Millisecond)
+	for _, pid := range pids {
+		require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
+	}
+	require.NoError(t, <-done, log.String())
+
+	run := readRun(t, dir)
+	require.NotEmpty(t, run.Steps)
+	first := run.Steps[0]
+	t.Logf("first try: %s %v", first.Verdict, first.Reasons)
+	assert.Equal(t, breakpoint.Invalid, first.Verdict, "%v\n%s", first.Reasons, log.String())
+	assert.True(t, first.Reasons.Has(breakpoint.GeneratorBound), "%v", first.Reasons)
+	require.NotNil(t, first.Generator)
+	assert.GreaterOrEqual(t, first.Generator.LagP99Ms, 100.0, "a 700 ms stall in a 5 s window is its lag p99")
+	for _, s := range run.Steps {
+		assert.NotEqual(t, breakpoint.Fail, s.Verdict, "step %d: %v", s.Index, s.Reasons)
+	}
+	assert.Equal(t, 200.0, run.Breakpoint.MaxSustainableRPS, "the retry, unfrozen, passes: %s", log.String())
 }
