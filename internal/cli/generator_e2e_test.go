@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/k6step"
 	"github.com/greenlang/loadgen/internal/runrecord"
 )
 
@@ -99,31 +99,20 @@ func TestStressAGeneratorStallIsNotATargetFailure(t *testing.T) {
 
 	// k6's pids, once the first step's k6 runs; the freeze comes 3 s into
 	// its seconds file (after the 1 s warm-up, inside the window).
-	var pids []int
+	var procs []k6step.PidEntry
 	require.Eventually(t, func() bool {
-		b, err := os.ReadFile(filepath.Join(dir, "k6.pid"))
-		if err != nil {
-			return false
-		}
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		pids = pids[:0]
-		for i := 0; i+1 < len(lines); i += 2 {
-			pid, err := strconv.Atoi(lines[i])
-			if err != nil {
-				return false
-			}
-			pids = append(pids, pid)
-		}
-		_, err = os.Stat(filepath.Join(dir, "step-01.ndjson"))
-		return len(pids) > 0 && err == nil
+		var perr, serr error
+		procs, perr = k6step.ReadPidFile(dir)
+		_, serr = os.Stat(filepath.Join(dir, "step-01.ndjson"))
+		return len(procs) > 0 && perr == nil && serr == nil
 	}, time.Minute, 20*time.Millisecond, log.String())
 	time.Sleep(3 * time.Second)
-	for _, pid := range pids {
-		require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	for _, p := range procs {
+		require.NoError(t, syscall.Kill(p.Pid, syscall.SIGSTOP))
 	}
 	time.Sleep(700 * time.Millisecond)
-	for _, pid := range pids {
-		require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
+	for _, p := range procs {
+		require.NoError(t, syscall.Kill(p.Pid, syscall.SIGCONT))
 	}
 	require.NoError(t, <-done, log.String())
 

@@ -498,6 +498,39 @@ func StopLeftover(dir string) (pids []int, err error) {
 }
 
 func (fs procFS) stopLeftover(dir string, wait time.Duration) ([]int, error) {
+	procs, err := ReadPidFile(dir)
+	if procs == nil {
+		return nil, err // no pid file, or it could not be read
+	}
+	errs := []error{err}
+	var stopped []int
+	for _, p := range procs {
+		ok, err := fs.stopOne(p.Pid, dir, p.Seconds, wait)
+		if ok {
+			stopped = append(stopped, p.Pid)
+		}
+		errs = append(errs, err)
+	}
+	rm := os.Remove(filepath.Join(dir, PidFile))
+	if err := errors.Join(errs...); err != nil {
+		return stopped, err
+	}
+	return stopped, rm
+}
+
+// PidEntry is one k6 process named in a run directory's pid file.
+type PidEntry struct {
+	Pid int
+	// Seconds is the absolute path of its seconds file.
+	Seconds string
+}
+
+// ReadPidFile reads run directory dir's pid file (PidFile): the k6
+// processes of the step in progress. Without a pid file it returns none
+// and no error, and nil with the error when it cannot be read; for a file
+// it read, a non-nil list. Entries that are not a pid and a seconds file
+// are errors; the others are returned beside them.
+func ReadPidFile(dir string) ([]PidEntry, error) {
 	pidPath := filepath.Join(dir, PidFile)
 	b, err := os.ReadFile(pidPath)
 	if errors.Is(err, os.ErrNotExist) {
@@ -508,10 +541,9 @@ func (fs procFS) stopLeftover(dir string, wait time.Duration) ([]int, error) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(lines) < 2 || len(lines)%2 != 0 {
-		_ = os.Remove(pidPath)
-		return nil, fmt.Errorf("%s: not pids and seconds files: %q", pidPath, string(b))
+		return []PidEntry{}, fmt.Errorf("%s: not pids and seconds files: %q", pidPath, string(b))
 	}
-	var stopped []int
+	procs := []PidEntry{}
 	var errs []error
 	for i := 0; i < len(lines); i += 2 {
 		pid, perr := strconv.Atoi(strings.TrimSpace(lines[i]))
@@ -520,19 +552,9 @@ func (fs procFS) stopLeftover(dir string, wait time.Duration) ([]int, error) {
 			errs = append(errs, fmt.Errorf("%s: not a pid and a seconds file: %q", pidPath, lines[i]+"\n"+lines[i+1]))
 			continue
 		}
-		ok, err := fs.stopOne(pid, dir, seconds, wait)
-		if ok {
-			stopped = append(stopped, pid)
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
+		procs = append(procs, PidEntry{Pid: pid, Seconds: seconds})
 	}
-	if len(errs) > 0 {
-		_ = os.Remove(pidPath)
-		return stopped, errors.Join(errs...)
-	}
-	return stopped, os.Remove(pidPath)
+	return procs, errors.Join(errs...)
 }
 
 // stopOne kills pid's process group if pid is still the step's k6 writing

@@ -420,3 +420,39 @@ func TestStopLeftover(t *testing.T) {
 	assert.Error(t, err)
 	assert.NoFileExists(t, pidFile)
 }
+
+// TestReadPidFile: none without a file; the entries of a good one; for a
+// file that is not pids and seconds files, an error (and a non-nil list, so
+// that stopLeftover removes it); one bad entry is an error beside the good.
+func TestReadPidFile(t *testing.T) {
+	dir := t.TempDir()
+	procs, err := ReadPidFile(dir)
+	assert.NoError(t, err)
+	assert.Nil(t, procs)
+
+	write := func(s string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, PidFile), []byte(s), 0o644))
+	}
+	write("101\n/r/step-01.r1.ndjson\n102\n/r/step-01.r2.ndjson\n")
+	procs, err = ReadPidFile(dir)
+	assert.NoError(t, err)
+	assert.Equal(t, []PidEntry{{101, "/r/step-01.r1.ndjson"}, {102, "/r/step-01.r2.ndjson"}}, procs)
+
+	write("101\n")
+	procs, err = ReadPidFile(dir)
+	assert.ErrorContains(t, err, "not pids and seconds files")
+	assert.NotNil(t, procs)
+	assert.Empty(t, procs)
+
+	write("x\n/r/a.ndjson\n102\n/r/b.ndjson\n1\n/r/c.ndjson\n")
+	procs, err = ReadPidFile(dir)
+	assert.ErrorContains(t, err, `"x\n/r/a.ndjson"`)
+	assert.ErrorContains(t, err, `"1\n/r/c.ndjson"`)
+	assert.Equal(t, []PidEntry{{102, "/r/b.ndjson"}}, procs)
+
+	// stopLeftover removes a file it cannot use, with the error.
+	write("garbage\n")
+	_, err = StopLeftover(dir)
+	assert.Error(t, err)
+	assert.NoFileExists(t, filepath.Join(dir, PidFile))
+}
