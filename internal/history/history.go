@@ -14,7 +14,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"io"
-	"math"
 	"slices"
 	"sort"
 	"time"
@@ -104,7 +103,7 @@ type Result struct {
 func Analyze(obs []Observation, o changepoint.Options) Result {
 	groups := map[Key][]Observation{}
 	for _, ob := range obs {
-		if !(ob.MaxSustainableRPS > 0 && !math.IsInf(ob.MaxSustainableRPS, 1)) {
+		if !measured(ob.MaxSustainableRPS) {
 			continue // nothing measured: no step passed, or not a number
 		}
 		k := Key{Scenario: ob.Scenario, Endpoint: ob.Endpoint, Target: ob.Target, Replicas: ob.Replicas}

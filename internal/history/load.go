@@ -88,10 +88,16 @@ func Uncounted(completed bool, ended string, maxSustainableRPS float64) string {
 	switch {
 	case !completed:
 		return ended + " (only completed runs count)"
-	case !(maxSustainableRPS > 0) || math.IsInf(maxSustainableRPS, 1):
+	case !measured(maxSustainableRPS):
 		return "no step passed, so no max sustainable rate was measured"
 	}
 	return ""
+}
+
+// measured says whether a max sustainable rate was measured: some step
+// passed (a positive, finite rate).
+func measured(maxSustainableRPS float64) bool {
+	return maxSustainableRPS > 0 && !math.IsInf(maxSustainableRPS, 1)
 }
 
 // readRun reads one run directory: an observation if the campaign counts, a
