@@ -46,11 +46,14 @@ func TestMain(m *testing.M) {
 }
 
 // limiter is a server of exactly known capacity: it serves up to perSec
-// requests per second (token bucket, small burst) and answers 503 at once
-// beyond that.
+// requests per second (token bucket) and answers 503 at once beyond that.
+// Its burst is 20 ms of capacity, and at least 5 requests: a rate well
+// under a low capacity must pass even when k6's timers bunch a few arrivals
+// (with a burst of 1 at 30 req/s, two arrivals 33 ms apart were one 503
+// too many), while over a 4 s step 5 requests are under 1% of 150 req/s.
 func limiter(t *testing.T, perSec int) (url string, kill func()) {
 	t.Helper()
-	lim := rate.NewLimiter(rate.Limit(perSec), max(1, perSec/50))
+	lim := rate.NewLimiter(rate.Limit(perSec), max(5, perSec/50))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
