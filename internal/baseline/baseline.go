@@ -1,7 +1,8 @@
 // Package baseline compares a campaign with an earlier one of the same
 // deployment (its baseline): the breaking point's change, judged against the
 // runs' resolution, and the latency at the rates both runs held, compared
-// second by second with a stated test (Mann–Whitney U, internal/stats). It
+// with a stated test (Mann–Whitney U on block means of the per-second
+// values, internal/stats: consecutive seconds are autocorrelated). It
 // gives a verdict — regression, improvement, no change or inconclusive —
 // that `loadgen compare --baseline --gate` and the JUnit report gate on.
 //
@@ -69,10 +70,14 @@ const (
 	// latency to be tested: below ~8 the normal approximation of U is poor
 	// and no shift could reach significance after the correction anyway.
 	MinSeconds = 8
+	// MinBlocks is the fewest blocks of B seconds (stats.BlockLength) each
+	// run needs at a rate for the test to decide; with fewer it is
+	// inconclusive (too few independent blocks), never significant.
+	MinBlocks = stats.MinBlocks
 )
 
 // TestDescription states the latency test in words.
-const TestDescription = "Mann–Whitney U, two-sided, normal approximation with tie and continuity correction, on the per-second values of the judged windows, at the rates both runs passed up to 90% of the lower breaking point; Bonferroni over the m tests (each at α/m, α = 0.05); a shift counts only when it is also at least 10% and 1 ms (median) or 20% and 2 ms (p95); effect size: rank-biserial correlation (+1: every second of the run slower than every second of the baseline); shift: Hodges–Lehmann"
+const TestDescription = "Mann–Whitney U, two-sided, normal approximation with tie and continuity correction, on block means of the per-second values of the judged windows (per-second values are autocorrelated, so a test of the seconds themselves overstates its significance; in simulation of strongly autocorrelated seconds block means kept false positives near α, about 8% at α = 0.05, where the seconds gave about 65%): each step's window is cut into consecutive blocks of B seconds, B = 2K where K is the first lag at which the autocorrelation of both runs' seconds (each step less its own mean) falls below 2/√n, or B = 1 (the seconds themselves) when already the lag-1 autocorrelation does; at least 4 blocks a side, else inconclusive (too few independent blocks); at the rates both runs passed up to 90% of the lower breaking point; Bonferroni over the m tests that decided (each at α/m, α = 0.05); a shift counts only when it is also at least 10% and 1 ms (median) or 20% and 2 ms (p95); effect size: rank-biserial correlation of the block means (+1: every block of the run slower than every block of the baseline); shift: Hodges–Lehmann of the block means"
 
 // CapacityRule states how the breaking point's change is judged.
 const CapacityRule = "each run's capacity lies in [max sustainable, first failing); the change is the difference of the intervals' midpoints (of the known bound for an open interval); it is a regression only when the run failed a rate the baseline sustained (its interval lies wholly below) and the change is at least the resolution — the wider of the two intervals, and of each campaign's own resolution (adaptive: --resolution × max sustainable; linear: --step); an improvement likewise the other way; anything smaller is no change; overlapping intervals of which one is open are inconclusive"
@@ -135,21 +140,37 @@ type Capacity struct {
 }
 
 // Metric compares one latency figure at one rate: the per-second values of
-// the run against the baseline's.
+// the run against the baseline's, by their block means.
 type Metric struct {
-	Verdict string `json:"verdict"` // worse, better, same, not tested
+	Verdict string `json:"verdict"` // worse, better, same, inconclusive (too few blocks), not tested
 	// BaselineMs and RunMs are the median of each run's per-second values.
 	BaselineMs float64 `json:"baseline_ms"`
 	RunMs      float64 `json:"run_ms"`
 	ChangePct  float64 `json:"change_pct"`
-	// ShiftMs is the Hodges–Lehmann estimate of the shift (run − baseline).
-	ShiftMs   float64 `json:"shift_ms"`
-	NBaseline int     `json:"n_baseline"`
-	NRun      int     `json:"n_run"`
-	U         float64 `json:"u"`
-	Z         float64 `json:"z"`
-	PValue    float64 `json:"p_value"`
-	// EffectSize is the rank-biserial correlation 2U/(n₁n₂) − 1.
+	// ShiftMs is the Hodges–Lehmann estimate of the shift (run −
+	// baseline) of the block means.
+	ShiftMs float64 `json:"shift_ms"`
+	// NBaseline and NRun are the seconds of each run.
+	NBaseline int `json:"n_baseline"`
+	NRun      int `json:"n_run"`
+	// Method is the test in words: on what (per-second values or B-s
+	// block means), how many blocks a side, and why (the seconds'
+	// autocorrelation); empty when not tested.
+	Method string `json:"method,omitempty"`
+	// BlockSeconds is B, BlocksBaseline and BlocksRun the blocks of each
+	// run that were tested; Lag1Autocorrelation is r₁ of both runs'
+	// seconds, AutocorrelationBound the 2/√n it was held against.
+	BlockSeconds         int     `json:"block_seconds,omitempty"`
+	BlocksBaseline       int     `json:"blocks_baseline,omitempty"`
+	BlocksRun            int     `json:"blocks_run,omitempty"`
+	Lag1Autocorrelation  float64 `json:"lag1_autocorrelation,omitempty"`
+	AutocorrelationBound float64 `json:"autocorrelation_bound,omitempty"`
+	// U, Z and PValue are the test's, of the block means.
+	U      float64 `json:"u"`
+	Z      float64 `json:"z"`
+	PValue float64 `json:"p_value"`
+	// EffectSize is the rank-biserial correlation 2U/(n₁n₂) − 1 of the
+	// block means (n₁, n₂: blocks).
 	EffectSize float64 `json:"effect_size"`
 	// MinShiftPct and MinShiftMs are how large a significant change must
 	// also be to count (MinShiftMedian…, MinShiftP95…).
@@ -176,6 +197,10 @@ type Latency struct {
 	Tests        int     `json:"tests"`
 	AlphaPerTest float64 `json:"alpha_per_test"`
 	MinSeconds   int     `json:"min_seconds"`
+	// MinBlocks is the fewest blocks a side for a test to decide;
+	// Inconclusive counts the tests with fewer (not among the m).
+	MinBlocks    int `json:"min_blocks,omitempty"`
+	Inconclusive int `json:"inconclusive,omitempty"`
 	// TestedUpToRPS is Headroom × the lower of the runs' max sustainable
 	// rates: rates above it are listed, not tested; 0 when neither run
 	// found a breaking point (no limit).
@@ -236,7 +261,7 @@ func Compare(run, base Side) *Result {
 // verdict combines the capacity and latency verdicts of comparable runs: a
 // regression of either is a regression (an improvement elsewhere does not
 // excuse it); else an improvement of either; else no change, unless the
-// capacity could not be compared.
+// capacity could not be compared or no latency test could decide.
 func (res *Result) verdict() {
 	c, l := res.Capacity, res.Latency
 	capReason := "capacity: " + c.Why
@@ -245,7 +270,7 @@ func (res *Result) verdict() {
 		res.Verdict = Regression
 	case c.Verdict == Improvement || l.Verdict == Improvement:
 		res.Verdict = Improvement
-	case c.Verdict == Inconclusive:
+	case c.Verdict == Inconclusive || l.Verdict == Inconclusive:
 		res.Verdict = Inconclusive
 	default:
 		res.Verdict = NoChange
@@ -475,12 +500,12 @@ type test struct {
 	m       *Metric
 	what    string
 	offered float64
-	x, y    []float64 // run, baseline
+	bt      stats.BlockTest // x: the run, y: the baseline
 }
 
 // latency compares the per-second latency at every rate both runs passed.
 func latency(run, base Side) Latency {
-	l := Latency{Test: TestDescription, Alpha: Alpha, MinSeconds: MinSeconds, Rates: []Rate{}}
+	l := Latency{Test: TestDescription, Alpha: Alpha, MinSeconds: MinSeconds, MinBlocks: MinBlocks, Rates: []Rate{}}
 	pr, pb := passing(run.Run), passing(base.Run)
 	rates := make([]float64, 0, len(pr))
 	for r := range pr {
@@ -520,7 +545,8 @@ func latency(run, base Side) Latency {
 			pct, msec float64
 		}{{"median", func(s Second) float64 { return s.P50Ms }, &rate.Median, MinShiftMedian, MinShiftMedianMs},
 			{"p95", func(s Second) float64 { return s.P95Ms }, &rate.P95, MinShiftP95, MinShiftP95Ms}} {
-			x, y := values(runSecs, f.get), values(baseSecs, f.get)
+			xs, ys := values(runSecs, f.get), values(baseSecs, f.get)
+			x, y := slices.Concat(xs...), slices.Concat(ys...)
 			*f.m = Metric{NRun: len(x), NBaseline: len(y), RunMs: round3(nanToZero(stats.Median(x))), BaselineMs: round3(nanToZero(stats.Median(y))),
 				MinShiftPct: f.pct * 100, MinShiftMs: f.msec}
 			if nearEdge {
@@ -535,7 +561,13 @@ func latency(run, base Side) Latency {
 					f.what, numfmt.Num(rate.OfferedRPS), len(x), len(y), MinSeconds)
 				continue
 			}
-			tests = append(tests, test{m: f.m, what: f.what, offered: rate.OfferedRPS, x: x, y: y})
+			t := test{m: f.m, what: f.what, offered: rate.OfferedRPS, bt: stats.BlockMannWhitneyU(xs, ys)}
+			if !t.bt.Decided {
+				t.undecided()
+				l.Inconclusive++
+				continue
+			}
+			tests = append(tests, t)
 		}
 	}
 	l.Tests = len(tests)
@@ -544,6 +576,11 @@ func latency(run, base Side) Latency {
 		l.Why = "no rate passed in both runs below 90% of the lower breaking point with enough seconds to test (not tested)"
 		if len(l.Rates) == 0 {
 			l.Why = "no rate passed in both runs: nothing to compare (not tested)"
+		}
+		if l.Inconclusive > 0 {
+			l.Verdict = Inconclusive
+			l.Why = fmt.Sprintf("no test could decide: %d with too few independent blocks (fewer than %d blocks a side; the per-second values are autocorrelated)",
+				l.Inconclusive, MinBlocks)
 		}
 		return l
 	}
@@ -570,29 +607,50 @@ func latency(run, base Side) Latency {
 		l.Verdict = NoChange
 		l.Why = fmt.Sprintf("no significant shift large enough to count in %d tests at %d shared rates", l.Tests, len(l.Rates))
 	}
+	if l.Inconclusive > 0 {
+		l.Why += fmt.Sprintf("; %d more inconclusive (too few independent blocks)", l.Inconclusive)
+	}
 	return l
+}
+
+// blocks records how the test cut the seconds into blocks.
+func (t test) blocks() {
+	m, bt := t.m, t.bt
+	m.Method, m.BlockSeconds, m.BlocksRun, m.BlocksBaseline = bt.Method(), bt.Seconds, bt.BlocksX, bt.BlocksY
+	m.Lag1Autocorrelation, m.AutocorrelationBound = round4(bt.R1), round4(bt.Threshold)
+	change := m.RunMs - m.BaselineMs
+	if m.BaselineMs > 0 {
+		m.ChangePct = numfmt.Round(change/m.BaselineMs*100, 2)
+	}
+}
+
+// undecided sets the metric of a test with too few blocks: inconclusive,
+// whatever the medians say.
+func (t test) undecided() {
+	t.blocks()
+	m := t.m
+	m.Verdict, m.PValue = "inconclusive", 1
+	m.Why = fmt.Sprintf("%s at %s req/s %s → %s ms (%s%%), %s: too few independent blocks (fewer than %d a side) to tell a shift from the seconds' own wandering; inconclusive",
+		t.what, numfmt.Num(t.offered), numfmt.Num(m.BaselineMs), numfmt.Num(m.RunMs), signed(m.ChangePct), m.Method, MinBlocks)
 }
 
 // judge runs the test at level alpha and sets its metric; it reports
 // whether the shift counts (worse or better).
 func (t test) judge(alpha float64) bool {
-	m := t.m
-	mw, _ := stats.MannWhitneyU(t.x, t.y) // both samples hold MinSeconds or more
+	t.blocks()
+	m, mw := t.m, t.bt.MannWhitney
 	m.U, m.Z, m.PValue, m.EffectSize = mw.U, round4(mw.Z), mw.P, round4(mw.RankBiserial)
-	m.ShiftMs = round3(stats.HodgesLehmann(t.x, t.y))
+	m.ShiftMs = round3(stats.HodgesLehmann(t.bt.X, t.bt.Y))
 	change := m.RunMs - m.BaselineMs
-	if m.BaselineMs > 0 {
-		m.ChangePct = numfmt.Round(change/m.BaselineMs*100, 2)
-	}
 	big := math.Abs(change) >= m.MinShiftMs && m.BaselineMs > 0 && math.Abs(change)/m.BaselineMs*100 >= m.MinShiftPct
 	sig := mw.P < alpha
 	rel := "≥"
 	if sig {
 		rel = "<"
 	}
-	desc := fmt.Sprintf("%s at %s req/s %s → %s ms (%s%%; shift %s ms), Mann–Whitney p = %s %s α/m = %s, effect %s, n = %d/%d s",
+	desc := fmt.Sprintf("%s at %s req/s %s → %s ms (%s%%; shift %s ms), %s: p = %s %s α/m = %s, effect %s, n = %d/%d s",
 		t.what, numfmt.Num(t.offered), numfmt.Num(m.BaselineMs), numfmt.Num(m.RunMs), signed(m.ChangePct), signed(m.ShiftMs),
-		pval(mw.P), rel, pval(alpha), signed(m.EffectSize), len(t.x), len(t.y))
+		m.Method, pval(mw.P), rel, pval(alpha), signed(m.EffectSize), m.NRun, m.NBaseline)
 	switch {
 	case sig && big && change > 0 && mw.Z > 0:
 		m.Verdict, m.Why = "worse", desc+": slower"
@@ -606,18 +664,26 @@ func (t test) judge(alpha float64) bool {
 	return m.Verdict == "worse" || m.Verdict == "better"
 }
 
-func gather(s Side, steps []int) []Second {
-	var out []Second
+// gather returns the seconds of the steps, one segment a step: blocks of
+// consecutive seconds never span two steps.
+func gather(s Side, steps []int) [][]Second {
+	var out [][]Second
 	for _, i := range steps {
-		out = append(out, s.Seconds[i]...)
+		if len(s.Seconds[i]) > 0 {
+			out = append(out, s.Seconds[i])
+		}
 	}
 	return out
 }
 
-func values(secs []Second, get func(Second) float64) []float64 {
-	out := make([]float64, 0, len(secs))
-	for _, s := range secs {
-		out = append(out, get(s))
+func values(segs [][]Second, get func(Second) float64) [][]float64 {
+	out := make([][]float64, 0, len(segs))
+	for _, secs := range segs {
+		v := make([]float64, 0, len(secs))
+		for _, s := range secs {
+			v = append(v, get(s))
+		}
+		out = append(out, v)
 	}
 	return out
 }

@@ -237,6 +237,14 @@ func TestCompareLatencyFigures(t *testing.T) {
 	assert.Equal(t, 12, m.NBaseline)
 	assert.Equal(t, 144.0, m.U)
 	assert.Equal(t, 1.0, m.EffectSize)
+	// The synthetic seconds are independent draws: no autocorrelation is
+	// detected, and the blocks are the seconds themselves.
+	assert.Equal(t, 1, m.BlockSeconds)
+	assert.Equal(t, 12, m.BlocksRun)
+	assert.Equal(t, 12, m.BlocksBaseline)
+	assert.Less(t, m.Lag1Autocorrelation, m.AutocorrelationBound)
+	assert.Contains(t, m.Method, "Mann–Whitney U on per-second values (12 vs 12 s; no autocorrelation detected: r₁ = ")
+	assert.Contains(t, m.Why, m.Method)
 	assert.InDelta(t, 42, m.BaselineMs, 42*0.03, "the baseline's median at 100 req/s is 40 + 100/50 ms")
 	assert.InDelta(t, 50, m.ChangePct, 5)
 	assert.InDelta(t, 21, m.ShiftMs, 2)

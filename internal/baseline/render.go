@@ -32,10 +32,11 @@ func (r *Result) runLine(which string, i RunInfo) string {
 	return s
 }
 
-var latencyHeader = []string{"rate req/s", "figure", "baseline ms", "run ms", "change", "shift ms", "p", "effect", "n (run/base)", "verdict"}
+var latencyHeader = []string{"rate req/s", "figure", "baseline ms", "run ms", "change", "shift ms", "p", "effect", "seconds (run/base)",
+	"blocks (run/base)", "verdict"}
 
 var latencyAlign = []texttable.Align{texttable.Right, texttable.Left, texttable.Right, texttable.Right, texttable.Right, texttable.Right,
-	texttable.Right, texttable.Right, texttable.Right, texttable.Left}
+	texttable.Right, texttable.Right, texttable.Right, texttable.Right, texttable.Left}
 
 func (r *Result) latencyCells() [][]string {
 	var rows [][]string
@@ -45,9 +46,17 @@ func (r *Result) latencyCells() [][]string {
 			m    Metric
 		}{{"median", rate.Median}, {"p95", rate.P95}} {
 			m := f.m
-			p, eff, change, shift := "–", "–", "–", "–"
-			if m.Verdict != "not tested" {
+			p, eff, change, shift, blocks := "–", "–", "–", "–", "–"
+			switch m.Verdict {
+			case "not tested":
+			case "inconclusive":
+				change = signed(m.ChangePct) + "%"
+			default:
 				p, eff, change, shift = pval(m.PValue), signed(m.EffectSize), signed(m.ChangePct)+"%", signed(m.ShiftMs)
+			}
+			if m.BlockSeconds > 0 {
+				// 6/6 × 2 s: six 2-second blocks a side.
+				blocks = fmt.Sprintf("%d/%d × %d s", m.BlocksRun, m.BlocksBaseline, m.BlockSeconds)
 			}
 			base, run := numfmt.Num(m.BaselineMs), numfmt.Num(m.RunMs)
 			if m.NBaseline == 0 {
@@ -57,7 +66,7 @@ func (r *Result) latencyCells() [][]string {
 				run = "–"
 			}
 			rows = append(rows, []string{numfmt.Num(rate.OfferedRPS), f.name, base, run, change, shift,
-				p, eff, fmt.Sprintf("%d/%d", m.NRun, m.NBaseline), m.Verdict})
+				p, eff, fmt.Sprintf("%d/%d", m.NRun, m.NBaseline), blocks, m.Verdict})
 		}
 	}
 	return rows
