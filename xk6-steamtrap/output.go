@@ -302,9 +302,15 @@ func newAggregator() *aggregator {
 	}
 }
 
+// add counts k6's samples. A request counts in the second it was offered
+// (it started: its completion time less its blocked time and duration),
+// an iteration in the second it started, whenever either completed; the
+// other samples count in the second of their own timestamp. newest, which
+// decides when a second is complete, follows the timestamps.
 func (a *aggregator) add(containers []metrics.SampleContainer) {
 	for _, sc := range containers {
 		samples := sc.GetSamples()
+		reqBack, iterBack := offsets(samples)
 		for i := range samples {
 			s := &samples[i]
 			sec := s.Time.Unix()
@@ -313,13 +319,13 @@ func (a *aggregator) add(containers []metrics.SampleContainer) {
 			}
 			switch s.Metric.Name {
 			case metrics.HTTPReqsName: // the one source of request counts
-				a.recorder(sec).AddRequest(a.request(s.Tags).class)
+				a.recorder(offeredSecond(s.Time, reqBack)).AddRequest(a.request(s.Tags).class)
 			case metrics.HTTPReqDurationName:
-				a.recorder(sec).AddLatency(s.Value, a.request(s.Tags).ok)
+				a.recorder(offeredSecond(s.Time, reqBack)).AddLatency(s.Value, a.request(s.Tags).ok)
 			case metrics.HTTPReqFailedName:
-				a.recorder(sec).AddFailed(s.Value != 0)
+				a.recorder(offeredSecond(s.Time, reqBack)).AddFailed(s.Value != 0)
 			case metrics.IterationsName:
-				a.recorder(sec).AddIterations(int64(math.Round(s.Value)))
+				a.recorder(offeredSecond(s.Time, iterBack)).AddIterations(int64(math.Round(s.Value)))
 			case metrics.IterationDurationName:
 				// Stamped when the iteration ended; its value is how long
 				// it ran (ms).
@@ -338,6 +344,45 @@ func (a *aggregator) add(containers []metrics.SampleContainer) {
 			}
 		}
 	}
+}
+
+// offsets returns how long before its samples' timestamp (when it ended)
+// the request of a container started (http_req_blocked + http_req_duration:
+// blocked covers waiting for a connection, dialling and TLS; duration
+// sending, waiting and receiving), and how long before it the iteration of
+// a container started (iteration_duration). k6 puts each request's samples
+// in one container (its Trail), and an iteration's end samples in another.
+func offsets(samples []metrics.Sample) (req, iter time.Duration) {
+	var blocked, duration float64
+	for i := range samples {
+		switch samples[i].Metric.Name {
+		case metrics.HTTPReqBlockedName:
+			blocked = samples[i].Value
+		case metrics.HTTPReqDurationName:
+			duration = samples[i].Value
+		case metrics.IterationDurationName:
+			iter = millis(samples[i].Value)
+		}
+	}
+	return millis(blocked + duration), iter
+}
+
+// millis converts k6's milliseconds to a duration: 0 when negative, not a
+// number or over maxGapSeconds (a clock jump, never a real request).
+func millis(ms float64) time.Duration {
+	if !(ms > 0) || ms >= float64(maxGapSeconds*1000) {
+		return 0
+	}
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+// offeredSecond is the second in which something that ended at end and
+// took back started.
+func offeredSecond(end time.Time, back time.Duration) int64 {
+	if back == 0 {
+		return end.Unix()
+	}
+	return end.Add(-back).Unix()
 }
 
 // noteBegan keeps t if it is the earliest iteration start seen. Iterations

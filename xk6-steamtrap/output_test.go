@@ -39,9 +39,10 @@ func at(sec int64, ms int) time.Time {
 	return time.Unix(base+sec, int64(ms)*int64(time.Millisecond))
 }
 
-// request returns the samples of one finished HTTP request, as k6's
-// httpext transport emits them: status "0" and an error_code for transport
-// errors, error_code 1000+status for statuses >= 400.
+// request returns the samples of one finished HTTP request offered
+// (started) at t, as k6's httpext transport emits them when it ends,
+// stamped t + blocked + duration: status "0" and an error_code for
+// transport errors, error_code 1000+status for statuses >= 400.
 func (k *k6sim) request(t time.Time, status, errorCode int, durMillis float64) metrics.SampleContainer {
 	return k.requestExpected(t, status, errorCode, durMillis, "")
 }
@@ -66,10 +67,11 @@ func (k *k6sim) requestExpected(t time.Time, status, errorCode int, durMillis fl
 			failed = 1
 		}
 	}
+	end := t.Add(time.Duration((durMillis + 0.01) * float64(time.Millisecond)))
 	s := func(m *metrics.Metric, v float64) metrics.Sample {
-		return metrics.Sample{TimeSeries: metrics.TimeSeries{Metric: m, Tags: tags}, Time: t, Value: v}
+		return metrics.Sample{TimeSeries: metrics.TimeSeries{Metric: m, Tags: tags}, Time: end, Value: v}
 	}
-	return metrics.ConnectedSamples{Tags: tags, Time: t, Samples: []metrics.Sample{
+	return metrics.ConnectedSamples{Tags: tags, Time: end, Samples: []metrics.Sample{
 		s(k.bm.HTTPReqs, 1),
 		s(k.bm.HTTPReqDuration, durMillis),
 		s(k.bm.HTTPReqBlocked, 0.01),
@@ -115,7 +117,7 @@ func TestOutputWritesExactCountsPerSecondAndClass(t *testing.T) {
 		batch(k.request(at(0, 100+i*100), 200, 0, 10), k.single(k.bm.Iterations, at(0, 100+i*100), 1))
 	}
 	batch(k.request(at(0, 700), 503, 1503, 20), k.single(k.bm.Iterations, at(0, 700), 1))
-	batch(k.request(at(0, 900), 0, 1050, 60000), k.single(k.bm.Iterations, at(0, 900), 1),
+	batch(k.request(at(0, 900), 0, 1050, 1500), k.single(k.bm.Iterations, at(0, 900), 1),
 		k.single(k.bm.IterationDuration, at(0, 900), 60001)) // only says when the load began
 	// Second 1: 3×200, 2 refused, a reset, a broken pipe, an EOF; 2 dropped.
 	batch(k.vus(at(1, 0), 5))
@@ -165,7 +167,7 @@ func TestOutputWritesExactCountsPerSecondAndClass(t *testing.T) {
 	}
 	assert.Equal(t, []int64{50, 50, 50}, []int64{seconds[0].VUsMax, seconds[1].VUsMax, seconds[2].VUsMax})
 	assert.InEpsilon(t, 10, seconds[0].P50Millis, 0.001)
-	assert.InEpsilon(t, 60000, seconds[0].MaxMillis, 0.001)
+	assert.InEpsilon(t, 1500, seconds[0].MaxMillis, 0.001)
 	assert.InEpsilon(t, 100, seconds[2].P95Millis, 0.001)
 
 	w := measure.Merge(seconds...)
@@ -279,17 +281,17 @@ func TestOutputWritesSuccessfulLatencyPercentiles(t *testing.T) {
 	require.NoError(t, o.w.WriteHeader(measure.NewHeader(time.Now())))
 
 	// Second 0: 100 expected requests of 1..100 ms and 10 unexpected 503s
-	// of 5 s. Second 1: the system tag is disabled: 200s of 7 ms and
-	// timeouts of 60 s. Second 2: only failures.
+	// of 1.2 s. Second 1: the system tag is disabled: 200s of 7 ms and
+	// timeouts of 1.5 s. Second 2: only failures.
 	var batch []metrics.SampleContainer
 	for i := range 100 {
 		batch = append(batch, k.requestExpected(at(0, i*5), 200, 0, float64(i+1), "true"))
 	}
 	for i := range 10 {
-		batch = append(batch, k.requestExpected(at(0, 600+i), 503, 1503, 5000, "false"))
+		batch = append(batch, k.requestExpected(at(0, 600+i), 503, 1503, 1200, "false"))
 	}
 	for i := range 4 {
-		batch = append(batch, k.request(at(1, i), 200, 0, 7), k.request(at(1, 10+i), 0, 1050, 60000))
+		batch = append(batch, k.request(at(1, i), 200, 0, 7), k.request(at(1, 10+i), 0, 1050, 1500))
 	}
 	batch = append(batch, k.requestExpected(at(2, 0), 503, 1503, 3, "false"))
 	o.AddMetricSamples(batch)
@@ -305,7 +307,7 @@ func TestOutputWritesSuccessfulLatencyPercentiles(t *testing.T) {
 	assert.Equal(t, int64(100), s0.LatencyOK.Count())
 	assert.InEpsilon(t, 95, s0.LatencyOK.PercentileMillis(95), 0.001)
 	assert.InEpsilon(t, 100, s0.LatencyOK.MaxMillis(), 0.001)
-	assert.InEpsilon(t, 5000, s0.MaxMillis, 0.001, "hist keeps every request")
+	assert.InEpsilon(t, 1200, s0.MaxMillis, 0.001, "hist keeps every request")
 	assert.Equal(t, int64(4), s1.LatencyOK.Count(), "without the tag: the requests counted ok")
 	assert.InEpsilon(t, 7, s1.LatencyOK.MaxMillis(), 0.001)
 	assert.Zero(t, s2.LatencyOK.Count())
@@ -313,7 +315,7 @@ func TestOutputWritesSuccessfulLatencyPercentiles(t *testing.T) {
 	w := measure.Merge(seconds...)
 	assert.Equal(t, int64(104), w.LatencyOK.Count())
 	assert.InEpsilon(t, 100, w.OKPercentiles().MaxMillis, 0.001)
-	assert.InEpsilon(t, 60000, w.Percentiles().MaxMillis, 0.001)
+	assert.InEpsilon(t, 1500, w.Percentiles().MaxMillis, 0.001)
 }
 
 func TestOutputConfigErrors(t *testing.T) {
@@ -683,4 +685,68 @@ func TestOutputWithoutIterationsHasNoBeganAt(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, h.BeganAt.IsZero())
 	assert.Equal(t, at(0, 0).UTC(), h.Began(), "falls back to created_at")
+}
+
+// A slow target: requests offered in second 0 complete 5 s later, after
+// that second was written. They count in second 0 (as a late supplement),
+// with their latency, and so do their iterations; nothing counts in the
+// seconds they completed in.
+func TestOutputCountsRequestsInTheSecondTheyWereOffered(t *testing.T) {
+	t.Parallel()
+	k := newK6Sim()
+	path := filepath.Join(t.TempDir(), "s.ndjson")
+	o := newTestOutput(t, path) // not started: the test drives flush itself
+	require.NoError(t, o.w.WriteHeader(measure.NewHeader(time.Now())))
+
+	iteration := func(start time.Time, durMillis float64) metrics.SampleContainer {
+		end := start.Add(time.Duration(durMillis * float64(time.Millisecond)))
+		tags := k.root.With("scenario", "default")
+		return metrics.ConnectedSamples{Tags: tags, Time: end, Samples: []metrics.Sample{
+			{TimeSeries: metrics.TimeSeries{Metric: k.bm.IterationDuration, Tags: tags}, Time: end, Value: durMillis},
+			{TimeSeries: metrics.TimeSeries{Metric: k.bm.Iterations, Tags: tags}, Time: end, Value: 1},
+		}}
+	}
+	// Seconds 0..5: 10 requests offered a second, each taking 5 s; the
+	// output flushes every second of simulated time, so each offered
+	// second is written (with the vus gauge) before its requests end.
+	for sec := int64(0); sec <= 10; sec++ {
+		var batch []metrics.SampleContainer
+		batch = append(batch, k.vus(at(sec, 0), 50))
+		if off := sec - 5; off >= 0 {
+			for i := range 10 {
+				start := at(off, i*100)
+				batch = append(batch, k.request(start, 200, 0, 5000), iteration(start, 5000.02))
+			}
+		}
+		o.AddMetricSamples(batch)
+		o.flush()
+	}
+	require.NoError(t, o.Stop())
+
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	h, raw, err := measure.ReadAll(f, path)
+	require.NoError(t, err)
+	assert.True(t, h.ByOffered())
+	late := 0
+	for _, s := range raw {
+		if s.Late {
+			late++
+		}
+	}
+	assert.Positive(t, late, "requests that ended after their second was written come as late supplements")
+	secs := measure.FoldLate(raw)
+	byStart := map[int64]measure.Second{}
+	for _, s := range secs {
+		byStart[s.StartUnix-base] = s
+	}
+	for sec := int64(0); sec <= 5; sec++ {
+		assert.Equal(t, int64(10), byStart[sec].Requests, "second %d: the requests offered in it", sec)
+		assert.Equal(t, int64(10), byStart[sec].Iterations, "second %d: the iterations started in it", sec)
+		assert.InEpsilon(t, 5000, byStart[sec].P50Millis, 0.002, "second %d", sec)
+	}
+	for sec := int64(6); sec <= 10; sec++ {
+		assert.Zero(t, byStart[sec].Requests, "second %d: nothing was offered in it", sec)
+	}
 }

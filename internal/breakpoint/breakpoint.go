@@ -39,6 +39,14 @@ const (
 	Saturation  Signal = "saturation"
 	Instability Signal = "instability"
 	Unreachable Signal = "unreachable"
+	// Timeouts: most requests offered in the window ran into the request
+	// timeout: the target does not answer (frozen, hung, a black hole).
+	Timeouts Signal = "timeouts"
+	// VUPool: k6 dropped arrivals because every VU it may have was waiting
+	// on a target that kept its limits: the step needs more VUs. Invalid,
+	// never the target's. Runs recorded before this name used
+	// "generator_bound" for it.
+	VUPool Signal = "vu_pool"
 	// GeneratorBound: the load generator, not the target, limited the step
 	// (its CPU, its scheduling lag, or its VU pool). Runs recorded before
 	// this name used "generator_limited".
@@ -133,20 +141,34 @@ func (rs *Reasons) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Observation is what was measured in a step's steady window (after warm-up).
+// Observation is what was measured in a step's steady window (after
+// warm-up): the requests offered in it, each judged when it completed or
+// timed out, however long after the window that was.
 type Observation struct {
-	OfferedRPS  float64
-	AchievedRPS float64 // responses completed per second (any status)
-	// GoodRPS is successful responses per second (status < 400, no error):
-	// what the target actually served. Saturation is judged on it, so a
-	// target that turns load away with fast 503s counts as saturated.
+	OfferedRPS float64
+	// AchievedRPS is requests offered in the window that the target
+	// answered (any HTTP status), per second of the window.
+	AchievedRPS float64
+	// GoodRPS is successful responses per second (status < 400, no error).
+	// For reports: an error response is a served response for saturation,
+	// and counts against the error limits.
 	GoodRPS   float64
 	DurationS float64
-	Requests  int64
-	Errors    int64
+	// Offered is how many arrivals k6 offered in the window (iterations
+	// started plus arrivals dropped); 0 when unknown (seconds counted by
+	// completion), when OfferedRPS × DurationS stands in for it.
+	Offered int64
+	// Requests are the requests offered in the window that completed,
+	// failed or timed out; Answered those that got an HTTP response (any
+	// status); Errors those that failed (status ≥ 400 or no response).
+	Requests int64
+	Answered int64
+	Errors   int64
 	// Refused counts requests that found no server (connection refused or
 	// reset before a response): the target is down, not slow.
 	Refused int64
+	// TimedOut counts requests that ran into the request timeout.
+	TimedOut int64
 	// LatencyMs holds the window's exact percentiles (from merged HDR
 	// histograms, never averaged).
 	P50Ms, P90Ms, P95Ms, P99Ms, MaxMs float64
@@ -199,7 +221,11 @@ type Criteria struct {
 	P95Ms        float64 // e.g. 5000 (the guide's stress test)
 	P99Ms        float64
 	MaxErrorRate float64 // fraction, e.g. 0.05
-	MaxErrors    int64   // per step, e.g. 100 (the guide's stress test)
+	// MaxErrors is the error count a step of ErrorWindowS (2 minutes, as
+	// the guide's stress test states it: more than 100 errors fail it) may
+	// have; a judged window of another length gets it in proportion (see
+	// ErrorLimit).
+	MaxErrors int64
 	// SaturationTolerance is how far achieved may fall short of offered
 	// before the target counts as saturated (fraction, default 0.02).
 	SaturationTolerance float64
@@ -264,7 +290,25 @@ func (c Criteria) WithDefaults() Criteria {
 	return c
 }
 
-// Describe renders the criteria for reports: "p95 ≤ 5000 ms, errors ≤ 100".
+// ErrorWindowS is the step length MaxErrors is stated for: the guide's
+// stress test fails a 2-minute step on more than 100 errors.
+const ErrorWindowS = 120
+
+// ErrorLimit is the error count a judged window of durationS seconds may
+// have: MaxErrors × durationS ÷ ErrorWindowS, rounded, at least 1; 0 when
+// MaxErrors is 0 (not checked).
+func (c Criteria) ErrorLimit(durationS float64) int64 {
+	if c.MaxErrors <= 0 {
+		return 0
+	}
+	if durationS <= 0 {
+		return c.MaxErrors
+	}
+	return max(1, int64(math.Round(float64(c.MaxErrors)*durationS/ErrorWindowS)))
+}
+
+// Describe renders the criteria for reports: "p95 ≤ 5000 ms, errors ≤ 100
+// per 120 s of window".
 func (c Criteria) Describe() string {
 	var parts []string
 	if c.P95Ms > 0 {
@@ -277,35 +321,59 @@ func (c Criteria) Describe() string {
 		parts = append(parts, fmt.Sprintf("error rate ≤ %g%%", c.MaxErrorRate*100))
 	}
 	if c.MaxErrors > 0 {
-		parts = append(parts, fmt.Sprintf("errors ≤ %d per step", c.MaxErrors))
+		parts = append(parts, fmt.Sprintf("errors ≤ %d per %d s of judged window (at least 1)", c.MaxErrors, ErrorWindowS))
 	}
 	c = c.WithDefaults()
-	served := fmt.Sprintf("served ≥ %g%% of offered", 100-c.SaturationTolerance*100)
-	if c.MaxErrorRate > 0 {
-		served += " (errors within the error-rate limit excused)"
-	}
-	parts = append(parts, served,
+	parts = append(parts,
+		fmt.Sprintf("answered ≥ %g%% of offered, a queue's growth counted as a shortfall", 100-c.SaturationTolerance*100),
 		fmt.Sprintf("no steady latency rise > %g%%", c.InstabilityRise*100))
 	return strings.Join(parts, ", ")
 }
 
+// DescribeWindow is Describe for a judged window of durationS seconds, with
+// the error count it allows: "errors ≤ 5 in the 6 s window (100 per 120 s)".
+func (c Criteria) DescribeWindow(durationS float64) string {
+	d := c.Describe()
+	if c.MaxErrors > 0 && durationS > 0 {
+		d = strings.Replace(d, fmt.Sprintf("errors ≤ %d per %d s of judged window (at least 1)", c.MaxErrors, ErrorWindowS),
+			fmt.Sprintf("errors ≤ %d in the %g s window (%d per %d s)", c.ErrorLimit(durationS), durationS, c.MaxErrors, ErrorWindowS), 1)
+	}
+	return d
+}
+
 // Judge decides a step. Every signal that fires is named in the reasons.
+//
+// The window holds the requests offered in it, each judged when it
+// completed or timed out (the step waits for them), so a slow target is
+// credited with every request it answers, however late.
 //
 // A step one of whose runners failed is invalid (runner_failed): the load
 // offered was not the step's.
 //
-// The load generator is a suspect in every step. It is starved when the k6
-// process used nearly all the CPU it may use, when timers inside it fired
-// late, or when it dropped arrivals while the CPUs it may run on were
+// A target that does not answer is the target's, whatever the generator
+// did: most requests refused (unreachable) or run into the request timeout
+// (timeouts) fail the step, never make it invalid.
+//
+// The load generator is a suspect in every other step. It is starved when
+// the k6 process used nearly all the CPU it may use, when timers inside it
+// fired late, or when it dropped arrivals while the CPUs it may run on were
 // saturated (by anyone; the host's CPU where k6's was not measured). Then
 // only the answers only a target gives (5xx, 429) count against the
 // target: if they break the limits the step fails; otherwise it is invalid
 // (generator_bound) — latency, saturation and instability measured by a
 // starved generator are its own. Otherwise the target's own signals come
-// first (errors, timeouts included; latency; a steady rise), and only when
-// none fired are arrivals k6 dropped while its VU pool ran out or had to
-// grow blamed on the pool (invalid, retried with a larger one). Dropped
-// arrivals the target caused show up as saturation.
+// first (errors, timeouts included; latency; a growing queue), and only
+// when none fired are arrivals k6 dropped while its VU pool ran out or had
+// to grow blamed on the pool (invalid, vu_pool). Dropped arrivals the
+// target caused (every VU waiting on a target that broke a limit) show up
+// as saturation.
+//
+// Saturation is judged on the requests answered (any status: an error is
+// an answer, judged by the error limits) against those offered, less the
+// growth of a queue: latency rising by g seconds per second of offered
+// time means arrivals exceed service by the fraction g (a queue fed at
+// λ and drained at μ grows its wait by λ/μ − 1 per second), so the target
+// sustained OfferedRPS/(1+g) however many it answered in the end.
 func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	c = c.WithDefaults()
 	var rs []Reason
@@ -317,43 +385,49 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 		add(RunnerFailed, "%s", strings.Join(o.RunnerFailures, "; "))
 		return Invalid, rs
 	}
-	offered, dropped := o.OfferedRPS*o.DurationS, droppedBeyond(o, c)
+	dropped := droppedBeyond(o, c)
 	starved, evidence := generatorStarved(o, c, dropped)
 	if o.Requests == 0 {
 		if starved {
 			add(GeneratorBound, "k6 completed no request: %s", evidence)
 			return Invalid, rs
 		}
-		add(NoData, "no request completed in the measured window")
+		add(NoData, "no request offered in the measured window completed")
+		return Fail, rs
+	}
+	// A target that answers nothing is the target's, starved generator or not.
+	if o.Refused*2 >= o.Requests {
+		add(Unreachable, "%d of %d requests found no server (connection refused or reset)", o.Refused, o.Requests)
+	}
+	if o.TimedOut*2 >= o.Requests {
+		add(Timeouts, "%d of %d requests got no answer within the request timeout: the target is not answering (frozen, hung or dropping requests)", o.TimedOut, o.Requests)
+	}
+	if len(rs) > 0 {
+		errorLimits(o.Errors, o.Requests, o.DurationS, c, "errors", add)
 		return Fail, rs
 	}
 	if starved {
 		// Only the target's own answers can fail a step the generator limited.
-		errorLimits(o.TargetErrors, o.Requests, c, "target errors (5xx, 429)", add)
+		errorLimits(o.TargetErrors, o.Requests, o.DurationS, c, "target errors (5xx, 429)", add)
 		if len(rs) > 0 {
 			return Fail, rs
 		}
 		add(GeneratorBound, "%s", evidence)
 		return Invalid, rs
 	}
-	errorLimits(o.Errors, o.Requests, c, "errors", add)
 	p95, p99, which := o.P95Ms, o.P99Ms, ""
 	if o.OKLatency {
 		p95, p99, which = o.OKP95Ms, o.OKP99Ms, " of successful requests"
 	}
 	// The target's own signals, in the order a reader checks them.
-	var errs []Reason
-	errs, rs = rs, nil
-	if o.Refused*2 >= o.Requests {
-		add(Unreachable, "%d of %d requests found no server (connection refused or reset)", o.Refused, o.Requests)
-	}
 	if c.P95Ms > 0 && p95 > c.P95Ms {
 		add(LatencyP95, "p95%s %s ms > limit %g ms", which, ms(p95), c.P95Ms)
 	}
 	if c.P99Ms > 0 && p99 > c.P99Ms {
 		add(LatencyP99, "p99%s %s ms > limit %g ms", which, ms(p99), c.P99Ms)
 	}
-	rs = append(rs, errs...)
+	errorLimits(o.Errors, o.Requests, o.DurationS, c, "errors", add)
+	growth := QueueGrowth(o.Seconds)
 	var unstable *Reason
 	if rise, r2, ok := latencyRise(o.Seconds); ok {
 		base := math.Max(firstQuarterMedian(o.Seconds), 1)
@@ -365,23 +439,15 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 	// another VU (one at a time, up to the ceiling). Drops while the pool
 	// ran out or had to grow, with the target keeping every limit of its
 	// own (errors, latency, a steady queue), are the pool's: the step is
-	// run again with a larger one.
+	// run again with a larger one, or, at the ceiling the user set, ends
+	// invalid with the VUs it needs.
 	vusExhausted := o.MaxVUs > 0 && o.PeakVUs >= o.MaxVUs
 	poolGrew := o.PreVUs > 0 && o.PeakVUs > o.PreVUs
-	if dropped && (vusExhausted || poolGrew) && len(rs) == 0 && unstable == nil {
-		pool := fmt.Sprintf("with all %d VUs in use", o.MaxVUs)
-		if !vusExhausted {
-			pool = fmt.Sprintf("while k6 grew its VU pool from %d to %d", o.PreVUs, o.PeakVUs)
-		}
-		detail := fmt.Sprintf("k6 dropped %d of %.0f arrivals (%.1f%%) %s, the target within every limit",
-			o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered, pool)
-		if o.Gen.Known {
-			detail += fmt.Sprintf(" (k6 at %.0f%% of its CPU, timers up to %s ms late)", o.Gen.CPU*100, ms(o.Gen.LagP99Ms))
-		}
-		add(GeneratorBound, "%s", detail)
+	if dropped && (vusExhausted || poolGrew) && len(rs) == 0 && unstable == nil && growth <= c.SaturationTolerance {
+		add(VUPool, "%s", poolDetail(o, vusExhausted))
 		return Invalid, rs
 	}
-	if detail, short := saturated(o, c); short {
+	if detail, short := saturated(o, c, growth); short {
 		if dropped {
 			detail += fmt.Sprintf(" (%d arrivals found every VU waiting on the target)", o.DroppedIterations)
 		}
@@ -394,6 +460,38 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 		return Fail, rs
 	}
 	return Pass, nil
+}
+
+// poolDetail says why the VU pool, not the target, limited a step, and how
+// many VUs the step needs: Little's law at the window's p95 latency.
+func poolDetail(o Observation, exhausted bool) string {
+	offered := float64(o.Offered)
+	if offered == 0 {
+		offered = o.OfferedRPS * o.DurationS
+	}
+	pool := fmt.Sprintf("with all %d VUs in use", o.MaxVUs)
+	if !exhausted {
+		pool = fmt.Sprintf("while k6 grew its VU pool from %d to %d", o.PreVUs, o.PeakVUs)
+	}
+	detail := fmt.Sprintf("k6 dropped %d of %.0f arrivals (%.1f%%) %s, the target within every limit",
+		o.DroppedIterations, offered, 100*float64(o.DroppedIterations)/offered, pool)
+	if o.Gen.Known {
+		detail += fmt.Sprintf(" (k6 at %.0f%% of its CPU, timers up to %s ms late)", o.Gen.CPU*100, ms(o.Gen.LagP99Ms))
+	}
+	if need := VUsNeeded(o.OfferedRPS, o.P95Ms); exhausted && need > 0 {
+		detail += fmt.Sprintf(": needs ~%d VUs at %s ms latency; raise --max-vus", need, ms(o.P95Ms))
+	}
+	return detail
+}
+
+// VUsNeeded is how many VUs an open model of rps arrivals a second needs
+// when requests take latencyMs (Little's law, with 20% to spare for
+// latency's spread), or 0 when latency is unknown.
+func VUsNeeded(rps, latencyMs float64) int {
+	if rps <= 0 || latencyMs <= 0 {
+		return 0
+	}
+	return int(math.Ceil(rps * latencyMs / 1000 * 1.2))
 }
 
 // Starved says whether the generator was starved of CPU during the step
@@ -437,41 +535,109 @@ func generatorStarved(o Observation, c Criteria, dropped bool) (bool, string) {
 	return true, "the load generator was saturated: " + strings.Join(ev, ", ")
 }
 
-// errorLimits adds the error-rate and error-count reasons for errs of n.
-func errorLimits(errs, n int64, c Criteria, what string, add func(Signal, string, ...any)) {
+// errorLimits adds the error-rate and error-count reasons for errs of n in
+// a window of durationS seconds.
+func errorLimits(errs, n int64, durationS float64, c Criteria, what string, add func(Signal, string, ...any)) {
 	rate := float64(errs) / float64(n)
 	if c.MaxErrorRate > 0 && rate > c.MaxErrorRate {
 		add(ErrorRate, "%s %.2f%% > limit %g%%", strings.Replace(what, "errors", "error rate", 1), rate*100, c.MaxErrorRate*100)
 	}
-	if c.MaxErrors > 0 && errs > c.MaxErrors {
-		add(ErrorCount, "%d %s > limit %d per step", errs, what, c.MaxErrors)
+	if limit := c.ErrorLimit(durationS); limit > 0 && errs > limit {
+		add(ErrorCount, "%d %s (%.2f%% of %d) > limit %d in the %g s window (%d per %d s)", errs, what, rate*100, n, limit, durationS, c.MaxErrors, ErrorWindowS)
 	}
 }
 
-// saturated says whether the target served clearly less than offered.
-// The requests served successfully, plus the errors the error-rate limit
-// allows (those that happened, up to the limit: a step with 3% errors under
-// --max-error-rate 0.05 is not saturated for them), must reach the offered
-// count less the saturation tolerance, less counting noise: Confidence
-// standard deviations of a binomial count at the tolerance, plus one
-// request for the window's edges. At 5 req/s one late request is noise; at
-// thousands of req/s the bound is within a fraction of a percent.
-func saturated(o Observation, c Criteria) (string, bool) {
+// Sustained returns the rate the target kept up with in a step: the
+// offered rate times the fraction of offered arrivals it answered (any
+// status), less a growing queue (÷ (1 + growth), see Judge). A passing
+// step's sustained rate is at least OfferedRPS × (1 − tolerance).
+func Sustained(o Observation) float64 {
+	return sustained(o, QueueGrowth(o.Seconds))
+}
+
+func sustained(o Observation, growth float64) float64 {
+	if o.OfferedRPS <= 0 || o.DurationS <= 0 {
+		return 0
+	}
+	frac := answeredFraction(o)
+	return o.OfferedRPS * frac / (1 + growth)
+}
+
+// answeredFraction is the fraction of the window's offered arrivals that
+// the target answered. Without a count of arrivals (seconds counted by
+// completion) it is answered per second over the offered rate, with one
+// request of slack for the window's edges.
+func answeredFraction(o Observation) float64 {
+	answered := float64(o.Answered)
+	if o.Answered == 0 && o.Requests > 0 && o.AchievedRPS > 0 {
+		answered = o.AchievedRPS * o.DurationS // an observation without a count of answers
+	}
+	if o.Offered > 0 {
+		return math.Min(1, answered/float64(o.Offered))
+	}
+	n := o.OfferedRPS * o.DurationS
+	return math.Min(1, (answered+1)/n)
+}
+
+// saturated says whether the target sustained clearly less than offered:
+// answered less than (1 − tolerance) of the arrivals offered in the window,
+// or a queue grew by more than the tolerance.
+func saturated(o Observation, c Criteria, growth float64) (string, bool) {
 	if o.OfferedRPS <= 0 || o.DurationS <= 0 {
 		return "", false
 	}
-	served := math.Min(o.AchievedRPS, o.GoodRPS)
-	excused := math.Min(float64(o.Errors), math.Floor(c.MaxErrorRate*float64(o.Requests)))
-	n, tol := o.OfferedRPS*o.DurationS, c.SaturationTolerance
-	floor := n*(1-tol) - c.Confidence*math.Sqrt(n*tol*(1-tol)) - 1
-	if served*o.DurationS+excused >= floor {
+	kept := sustained(o, growth)
+	if kept >= o.OfferedRPS*(1-c.SaturationTolerance) {
 		return "", false
 	}
-	short := 100 * (1 - served/o.OfferedRPS)
-	if o.GoodRPS < o.AchievedRPS {
-		return fmt.Sprintf("served %.1f req/s successfully (%.1f completed), %.1f%% short of the offered %.0f req/s", o.GoodRPS, o.AchievedRPS, short, o.OfferedRPS), true
+	short := 100 * (1 - kept/o.OfferedRPS)
+	frac := answeredFraction(o)
+	if growth > 0 && frac >= 1-c.SaturationTolerance {
+		return fmt.Sprintf("a queue is growing: latency rose %.0f ms per second of the window, so the target sustained ~%.1f req/s, %.1f%% short of the offered %.0f req/s",
+			growth*1000, kept, short, o.OfferedRPS), true
 	}
-	return fmt.Sprintf("achieved %.1f req/s, %.1f%% short of the offered %.0f req/s", o.AchievedRPS, short, o.OfferedRPS), true
+	detail := fmt.Sprintf("answered %.1f%% of the arrivals offered: sustained ~%.1f req/s, %.1f%% short of the offered %.0f req/s", frac*100, kept, short, o.OfferedRPS)
+	if growth > 0 {
+		detail += fmt.Sprintf(" (with a queue growing %.0f ms per second)", growth*1000)
+	}
+	return detail, true
+}
+
+// QueueGrowth is how fast the window's latency grew, in seconds per second
+// of offered time (the slope of a line fitted to each second's median
+// latency, by the second its requests were offered), when that growth is
+// clear: positive and at least three standard errors. 0 otherwise. A queue
+// fed faster than it drains grows its wait by exactly this (λ/μ − 1).
+func QueueGrowth(secs []measure.Second) float64 {
+	var xs, ys []float64
+	for _, s := range secs {
+		if s.Requests > 0 {
+			xs, ys = append(xs, float64(s.StartUnix)), append(ys, s.P50Millis)
+		}
+	}
+	if len(xs) < 4 {
+		return 0
+	}
+	x0 := xs[0]
+	for i := range xs {
+		xs[i] -= x0
+	}
+	alpha, beta := stat.LinearRegression(xs, ys, nil, false)
+	if !(beta > 0) {
+		return 0
+	}
+	var sse, sxx float64
+	mx := stat.Mean(xs, nil)
+	for i := range xs {
+		r := ys[i] - (alpha + beta*xs[i])
+		sse += r * r
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	se := math.Sqrt(sse / float64(len(xs)-2) / sxx)
+	if sxx == 0 || beta < 3*se {
+		return 0
+	}
+	return beta / 1000
 }
 
 // latencyRise fits a line to the per-second median latency and returns its
@@ -529,6 +695,8 @@ type StepResult struct {
 	OfferedRPS float64
 	Verdict    Verdict
 	Reasons    Reasons
+	// ErrorRate is the fraction of the step's requests that failed.
+	ErrorRate float64
 }
 
 // Breakpoint is a campaign's answer.
@@ -541,6 +709,10 @@ type Breakpoint struct {
 	FirstFailingRPS float64 `json:"first_failing_rps"`
 	// Reason says why the first failing step failed (or why none was found).
 	Reason string `json:"reason"`
+	// ErrorsAtEveryRate: every step failed, on its errors alone: the target
+	// answers errors at any load, which is no capacity limit (Found is
+	// false; FirstFailingRPS is the lowest rate tested).
+	ErrorsAtEveryRate bool `json:"errors_at_every_rate,omitempty"`
 }
 
 // Find derives the breaking point from judged steps: the lowest failing rate,
@@ -566,8 +738,47 @@ func Find(steps []StepResult) Breakpoint {
 		}
 		return bp
 	}
-	bp.Found = true
 	bp.FirstFailingRPS = failing.OfferedRPS
+	if lo, hi, n, ok := errorsEverywhere(steps); ok && bp.MaxSustainableRPS == 0 {
+		bp.ErrorsAtEveryRate = true
+		bp.Reason = fmt.Sprintf("errors at every rate: not a capacity limit (%s of requests failed at each of the %d rates tested, %s; the target answers errors at any load: see the error classes)",
+			pctRange(lo, hi), n, failing.Reasons.String())
+		return bp
+	}
+	bp.Found = true
 	bp.Reason = failing.Reasons.String()
 	return bp
+}
+
+// errorsEverywhere says every judged step failed on the error limits alone,
+// and the range of their error rates and how many distinct rates there were.
+func errorsEverywhere(steps []StepResult) (lo, hi float64, rates int, ok bool) {
+	seen := map[float64]bool{}
+	lo = math.Inf(1)
+	for _, s := range steps {
+		switch s.Verdict {
+		case Invalid:
+			continue
+		case Pass:
+			return 0, 0, 0, false
+		}
+		for _, r := range s.Reasons {
+			if r.Signal != ErrorRate && r.Signal != ErrorCount {
+				return 0, 0, 0, false
+			}
+		}
+		if len(s.Reasons) == 0 {
+			return 0, 0, 0, false
+		}
+		lo, hi = math.Min(lo, s.ErrorRate), math.Max(hi, s.ErrorRate)
+		seen[s.OfferedRPS] = true
+	}
+	return lo, hi, len(seen), len(seen) > 0
+}
+
+func pctRange(lo, hi float64) string {
+	if math.Abs(hi-lo) < 0.0005 {
+		return fmt.Sprintf("%.1f%%", lo*100)
+	}
+	return fmt.Sprintf("%.1f–%.1f%%", lo*100, hi*100)
 }

@@ -53,13 +53,15 @@ func TestJudge(t *testing.T) {
 		{"p95 over the limit", func(o *Observation) { o.P95Ms = 5200 }, guide, Fail, []Signal{LatencyP95}},
 		{"p99 limit", func(o *Observation) { o.P99Ms = 900 }, Criteria{P99Ms: 500}, Fail, []Signal{LatencyP99}},
 		{"p99 off by default", func(o *Observation) { o.P99Ms = 900 }, guide, Pass, nil},
-		{"more than 100 errors", func(o *Observation) { o.Errors, o.GoodRPS = 101, 196.6 }, guide, Fail, []Signal{ErrorCount}},
-		{"exactly 100 errors passes", func(o *Observation) { o.Errors = 100 }, guide, Pass, nil},
+		{"more than 100 errors per 120 s: 26 in a 30 s window", func(o *Observation) { o.Errors, o.GoodRPS = 26, 199 }, guide, Fail, []Signal{ErrorCount}},
+		{"exactly 25 errors in a 30 s window passes", func(o *Observation) { o.Errors = 25 }, guide, Pass, nil},
+		{"more than 100 errors in a 2-minute window", func(o *Observation) { o.DurationS, o.Requests, o.Errors = 120, 24000, 101 }, guide, Fail, []Signal{ErrorCount}},
+		{"steady 4% errors answered at once are errors, not saturation", func(o *Observation) { o.Errors, o.GoodRPS = 240, 192 }, guide, Fail, []Signal{ErrorCount}},
 		{"error rate", func(o *Observation) { o.Errors, o.GoodRPS = 400, 196.6 }, Criteria{MaxErrorRate: 0.05}, Fail, []Signal{ErrorRate}},
 		{"saturated", func(o *Observation) { o.AchievedRPS, o.GoodRPS = 170, 170 }, guide, Fail, []Signal{Saturation}},
 		{"within saturation tolerance", func(o *Observation) { o.AchievedRPS, o.GoodRPS = 197, 197 }, guide, Pass, nil},
 		{"3% short of 6000 is beyond counting noise", func(o *Observation) { o.AchievedRPS, o.GoodRPS = 194, 194 }, guide, Fail, []Signal{Saturation}},
-		{"load turned away with fast 503s is saturation", func(o *Observation) { o.GoodRPS, o.Errors = 190, 90 }, guide, Fail, []Signal{Saturation}},
+		{"load turned away with fast 503s fails on errors: each 503 is an answer", func(o *Observation) { o.GoodRPS, o.Errors = 190, 300 }, guide, Fail, []Signal{ErrorCount}},
 		{"queue growing", func(o *Observation) { o.Seconds = rising.Seconds }, guide, Fail, []Signal{Instability}},
 		{"noisy but flat latency", func(o *Observation) { o.Seconds = noisy.Seconds }, guide, Pass, nil},
 		{"a failed runner makes the step invalid, whatever the others saw", func(o *Observation) {
@@ -67,7 +69,7 @@ func TestJudge(t *testing.T) {
 		}, guide, Invalid, []Signal{RunnerFailed}},
 		{"generator limited: VUs exhausted, latency fine", func(o *Observation) {
 			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.PeakVUs = 900, 170, 170, 400
-		}, guide, Invalid, []Signal{GeneratorBound}},
+		}, guide, Invalid, []Signal{VUPool}},
 		{"generator limited: host CPU saturated", func(o *Observation) {
 			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.HostBusy = 900, 170, 170, 0.97
 		}, guide, Invalid, []Signal{GeneratorBound}},
@@ -81,7 +83,14 @@ func TestJudge(t *testing.T) {
 			o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.P95Ms = 900, 170, 170, 6000
 		}, guide, Fail, []Signal{LatencyP95, Saturation}},
 		{"a few dropped arrivals are tolerated", func(o *Observation) { o.DroppedIterations = 5 }, guide, Pass, nil},
-		{"target down", func(o *Observation) { o.Errors, o.Refused, o.GoodRPS = 6000, 6000, 0 }, guide, Fail, []Signal{Unreachable, ErrorCount, Saturation}},
+		{"target down", func(o *Observation) { o.Errors, o.Refused, o.GoodRPS, o.AchievedRPS = 6000, 6000, 0, 0 }, guide, Fail, []Signal{Unreachable, ErrorCount}},
+		{"frozen target: most requests time out", func(o *Observation) {
+			o.Errors, o.TimedOut, o.GoodRPS, o.AchievedRPS, o.P95Ms = 6000, 6000, 0, 0, 2000
+		}, guide, Fail, []Signal{Timeouts, ErrorCount}},
+		{"frozen target on a starved generator is still the target's", func(o *Observation) {
+			o.Gen = Generator{Known: true, CPU: 1, LagKnown: true, LagP99Ms: 80, CPUsBusy: 1}
+			o.Errors, o.TimedOut, o.GoodRPS, o.AchievedRPS, o.DroppedIterations = 5000, 5000, 0, 30, 900
+		}, guide, Fail, []Signal{Timeouts, ErrorCount}},
 		{"nothing measured", func(o *Observation) { o.Requests, o.Seconds = 0, nil }, guide, Fail, []Signal{NoData}},
 		// The generator as a suspect.
 		{"k6 at its CPU limit: latency and saturation are the generator's", func(o *Observation) {
@@ -121,7 +130,7 @@ func TestJudge(t *testing.T) {
 		}, guide, Pass, nil},
 		{"drops while k6 grew a small pool, target within limits: the pool's", func(o *Observation) {
 			o.PreVUs, o.PeakVUs, o.DroppedIterations, o.AchievedRPS, o.GoodRPS = 20, 43, 293, 193, 193
-		}, guide, Invalid, []Signal{GeneratorBound}},
+		}, guide, Invalid, []Signal{VUPool}},
 		{"drops while the pool grew because the target slowed past the limit: the target's", func(o *Observation) {
 			o.PreVUs, o.PeakVUs, o.DroppedIterations, o.AchievedRPS, o.GoodRPS, o.P95Ms = 20, 400, 293, 193, 193, 6000
 		}, guide, Fail, []Signal{LatencyP95, Saturation}},
@@ -130,8 +139,8 @@ func TestJudge(t *testing.T) {
 			o.Seconds = rising.Seconds
 		}, guide, Fail, []Signal{Saturation, Instability}},
 		{"hung target behind a request timeout: its timeouts come before the VU pool", func(o *Observation) {
-			o.P95Ms, o.Errors, o.GoodRPS, o.AchievedRPS, o.DroppedIterations, o.PeakVUs = 2000, 3000, 100, 200, 900, 400
-		}, guide, Fail, []Signal{ErrorCount, Saturation}},
+			o.P95Ms, o.Errors, o.TimedOut, o.GoodRPS, o.AchievedRPS, o.DroppedIterations, o.PeakVUs = 2000, 3000, 3000, 100, 100, 900, 400
+		}, guide, Fail, []Signal{Timeouts, ErrorCount}},
 		// Saturation against the limits and counting noise.
 		{"3% errors under --max-error-rate 5% is not saturation", func(o *Observation) { o.Errors, o.GoodRPS = 180, 194 },
 			Criteria{MaxErrorRate: 0.05}, Pass, nil},
@@ -151,10 +160,22 @@ func TestJudge(t *testing.T) {
 			o.OKLatency, o.OKP95Ms, o.OKP99Ms, o.P95Ms = true, 6200, 7000, 30
 		}, guide, Fail, []Signal{LatencyP95}},
 		{"slow errors do not fail latency when the successes are fast", func(o *Observation) {
-			o.OKLatency, o.OKP95Ms, o.OKP99Ms, o.P95Ms, o.Errors = true, 40, 60, 30000, 50
+			o.OKLatency, o.OKP95Ms, o.OKP99Ms, o.P95Ms, o.Errors = true, 40, 60, 30000, 20
 		}, guide, Pass, nil},
-		{"several at once", func(o *Observation) { o.P95Ms, o.Errors, o.GoodRPS = 7000, 500, 183 }, Criteria{P95Ms: 5000, MaxErrors: 100, MaxErrorRate: 0.05}, Fail,
+		{"several at once", func(o *Observation) { o.P95Ms, o.Errors, o.GoodRPS, o.AchievedRPS = 7000, 500, 183, 190 }, Criteria{P95Ms: 5000, MaxErrors: 100, MaxErrorRate: 0.05}, Fail,
 			[]Signal{LatencyP95, ErrorRate, ErrorCount, Saturation}},
+		// Counted by when requests were offered.
+		{"a slow healthy target: 2 s flat, every arrival answered", func(o *Observation) {
+			o.Offered, o.Answered, o.P50Ms, o.P95Ms, o.P99Ms, o.Seconds = 6000, 6000, 2000, 2010, 2020, flat(30, 2000, 200)
+		}, guide, Pass, nil},
+		{"97.8% of the arrivals answered is short of 98%", func(o *Observation) { o.Offered, o.Answered = 6000, 5868 }, guide, Fail, []Signal{Saturation}},
+		{"98% of the arrivals answered passes", func(o *Observation) { o.Offered, o.Answered = 6000, 5880 }, guide, Pass, nil},
+		{"a deep queue 2.3% over capacity: every arrival answered, latency climbing 23 ms/s", func(o *Observation) {
+			o.Offered, o.Answered, o.Seconds = 6000, 6000, nil
+			for i := range 30 {
+				o.Seconds = append(o.Seconds, measure.Second{StartUnix: int64(1000 + i), Requests: 200, P50Millis: 100 + 23*float64(i) + []float64{0, 9, -7, 4, -5}[i%5]})
+			}
+		}, Criteria{P95Ms: 5000, MaxErrors: 100, InstabilityRise: 100}, Fail, []Signal{Saturation}},
 	}
 	for _, tc := range cases {
 		o := healthy()
@@ -174,7 +195,7 @@ func TestJudgeReasonsSayWhy(t *testing.T) {
 	o.P95Ms, o.Errors = 5234, 150
 	_, rs := Judge(o, guide)
 	assert.Equal(t, "latency_p95: p95 5234 ms > limit 5000 ms", rs[0].String())
-	assert.Equal(t, "error_count: 150 errors > limit 100 per step", rs[1].String())
+	assert.Equal(t, "error_count: 150 errors (2.50% of 6000) > limit 25 in the 30 s window (100 per 120 s)", rs[1].String())
 }
 
 func TestFind(t *testing.T) {
@@ -193,10 +214,27 @@ func TestFind(t *testing.T) {
 	assert.Equal(t, 200.0, bp.MaxSustainableRPS)
 	assert.Contains(t, bp.Reason, "above the tested range")
 
-	bp = Find([]StepResult{fail(100, "x"), fail(50, "y")})
+	failSlow := func(rps float64) StepResult {
+		return StepResult{OfferedRPS: rps, Verdict: Fail, Reasons: []Reason{{Signal: LatencyP95, Detail: "slow"}}}
+	}
+	bp = Find([]StepResult{failSlow(100), failSlow(50)})
 	assert.True(t, bp.Found)
 	assert.Equal(t, 0.0, bp.MaxSustainableRPS)
 	assert.Equal(t, 50.0, bp.FirstFailingRPS)
+
+	// Errors at every rate tested, nothing passed: no capacity limit.
+	errs := func(rps, rate float64) StepResult {
+		return StepResult{OfferedRPS: rps, Verdict: Fail, ErrorRate: rate, Reasons: []Reason{{Signal: ErrorCount, Detail: "64 errors"}}}
+	}
+	bp = Find([]StepResult{errs(100, 0.04), errs(50, 0.041), invalid})
+	assert.False(t, bp.Found)
+	assert.True(t, bp.ErrorsAtEveryRate)
+	assert.Equal(t, 50.0, bp.FirstFailingRPS)
+	assert.Contains(t, bp.Reason, "errors at every rate: not a capacity limit (4.0–4.1% of requests failed at each of the 2 rates tested")
+	// Errors that start above a passing rate are a breaking point.
+	bp = Find([]StepResult{pass(50), errs(100, 0.04)})
+	assert.True(t, bp.Found)
+	assert.False(t, bp.ErrorsAtEveryRate)
 
 	// A pass above the lowest failure (a flaky confirmation) is not sustainable.
 	bp = Find([]StepResult{pass(250), fail(260, "a"), pass(240), fail(250, "confirmation")})
@@ -206,7 +244,42 @@ func TestFind(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, "p95 ≤ 5000 ms, errors ≤ 100 per step, served ≥ 98% of offered, no steady latency rise > 50%", guide.Describe())
-	assert.Equal(t, "error rate ≤ 5%, served ≥ 98% of offered (errors within the error-rate limit excused), no steady latency rise > 50%",
+	assert.Equal(t, "p95 ≤ 5000 ms, errors ≤ 100 per 120 s of judged window (at least 1), answered ≥ 98% of offered, a queue's growth counted as a shortfall, no steady latency rise > 50%", guide.Describe())
+	assert.Equal(t, "error rate ≤ 5%, answered ≥ 98% of offered, a queue's growth counted as a shortfall, no steady latency rise > 50%",
 		Criteria{MaxErrorRate: 0.05}.Describe())
+	assert.Equal(t, "p95 ≤ 5000 ms, errors ≤ 5 in the 6 s window (100 per 120 s), answered ≥ 98% of offered, a queue's growth counted as a shortfall, no steady latency rise > 50%", guide.DescribeWindow(6))
+}
+
+func TestErrorLimitScalesWithTheWindow(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, int64(100), guide.ErrorLimit(120))
+	assert.Equal(t, int64(5), guide.ErrorLimit(6))
+	assert.Equal(t, int64(1), guide.ErrorLimit(0.5), "at least 1")
+	assert.Equal(t, int64(0), Criteria{}.ErrorLimit(30), "not checked")
+}
+
+func TestVUCeilingSaysHowManyVUsTheStepNeeds(t *testing.T) {
+	t.Parallel()
+	o := healthy()
+	o.P50Ms, o.P95Ms, o.P99Ms, o.Seconds = 2000, 2000, 2010, flat(30, 2000, 100)
+	o.MaxVUs, o.PeakVUs, o.DroppedIterations, o.AchievedRPS, o.GoodRPS = 100, 100, 3000, 50, 50
+	v, rs := Judge(o, guide)
+	assert.Equal(t, Invalid, v)
+	assert.Equal(t, []Signal{VUPool}, signals(rs))
+	assert.Contains(t, rs[0].Detail, "needs ~480 VUs at 2000 ms latency; raise --max-vus")
+}
+
+func TestQueueGrowth(t *testing.T) {
+	t.Parallel()
+	assert.Zero(t, QueueGrowth(flat(10, 2000, 100)), "flat")
+	var noisy, growing []measure.Second
+	for i := range 10 {
+		j := []float64{0, 40, -30, 25, -35}[i%5]
+		noisy = append(noisy, measure.Second{StartUnix: int64(i), Requests: 100, P50Millis: 2000 + j})
+		growing = append(growing, measure.Second{StartUnix: int64(i), Requests: 100, P50Millis: 100 + 30*float64(i) + j/4})
+	}
+	assert.Zero(t, QueueGrowth(noisy), "noise is no growth")
+	assert.InDelta(t, 0.030, QueueGrowth(growing), 0.003)
+	o := Observation{OfferedRPS: 437, DurationS: 10, Offered: 4370, Answered: 4370, Requests: 4370, Seconds: growing}
+	assert.InDelta(t, 437/1.03, Sustained(o), 1.5, "a queue growing 30 ms/s sustains 1/1.03 of the load")
 }

@@ -533,7 +533,7 @@ func (s *stepRun) result(res *k6step.Result, streams []collect.Stream, checkData
 		st, ok := byRunner[id]
 		switch {
 		case ok:
-			one.Seconds, one.Began = measure.FoldLate(st.Seconds), st.Header.Began()
+			one.Seconds, one.Began, one.ByCompletion = measure.FoldLate(st.Seconds), st.Header.Began(), !st.Header.ByOffered()
 			if err := writeSeconds(filepath.Join(s.e.cfg.Dir, one.SecondsFile), st.Header, st.Seconds); err != nil {
 				errs = append(errs, err)
 			}
@@ -544,10 +544,15 @@ func (s *stepRun) result(res *k6step.Result, streams []collect.Stream, checkData
 		res.ExitCode = max(res.ExitCode, one.ExitCode)
 		res.Runners = append(res.Runners, one)
 		secs, began = append(secs, one.Seconds), append(began, one.Began)
+		res.ByCompletion = res.ByCompletion || one.ByCompletion
 	}
 	res.Seconds = measure.MergeRunners(secs...)
 	res.Began, _ = measure.LoadSpan(began, s.spec.Duration)
-	if err := writeSeconds(filepath.Join(s.e.cfg.Dir, res.SecondsFile), measure.NewHeader(res.Began), res.Seconds); err != nil {
+	h := measure.NewHeader(res.Began)
+	if res.ByCompletion {
+		h.Counted = ""
+	}
+	if err := writeSeconds(filepath.Join(s.e.cfg.Dir, res.SecondsFile), h, res.Seconds); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

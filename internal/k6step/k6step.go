@@ -89,7 +89,11 @@ type Result struct {
 	Seconds []measure.Second
 	// Began is when k6 started the step's load (its output's start); zero
 	// if unknown.
-	Began             time.Time
+	Began time.Time
+	// ByCompletion says the seconds count requests in the second they
+	// completed (an older build of the output, on some runner), not in the
+	// second they were offered.
+	ByCompletion      bool
 	ExitCode          int
 	Started, Finished time.Time
 	// HostBusy is the fraction of this machine's CPU (all cores) that was
@@ -114,8 +118,10 @@ type RunnerResult struct {
 	// SecondsFile and LogFile are relative to the run directory.
 	SecondsFile, LogFile string
 	// Began is when the runner started its load; zero if unknown.
-	Began    time.Time
-	Finished time.Time
+	Began time.Time
+	// ByCompletion: as Result's, for this runner's seconds.
+	ByCompletion bool
+	Finished     time.Time
 	// Seconds are the runner's own per-second records, late supplements
 	// folded in.
 	Seconds  []measure.Second
@@ -182,6 +188,7 @@ func (r *Runner) runOne(ctx context.Context, spec Spec, base string, onSecond fu
 	res.Finished = one.Finished
 	res.HostBusy = busySince(cpu0, readCPU())
 	res.Proc, res.ExitCode, res.Began, res.Seconds = one.Proc, one.ExitCode, one.Began, one.Seconds
+	res.ByCompletion = one.ByCompletion
 	switch {
 	case ctxErr != nil:
 		return res, ctxErr
@@ -275,6 +282,7 @@ func (r *Runner) runMany(ctx context.Context, spec Spec, base string, n int, onS
 		one := p.finish(results[i].waitErr)
 		res.Runners = append(res.Runners, one)
 		streams[i], began[i] = one.Seconds, one.Began
+		res.ByCompletion = res.ByCompletion || one.ByCompletion
 		res.ExitCode = max(res.ExitCode, one.ExitCode)
 		if err := r.failure(one); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("runner %d of %d: %w", i+1, n, err)
@@ -285,7 +293,7 @@ func (r *Runner) runMany(ctx context.Context, spec Spec, base string, n int, onS
 	mu.Unlock()
 	res.Seconds = measure.MergeRunners(streams...)
 	res.Began, _ = measure.LoadSpan(began, spec.Duration)
-	if err := writeSeconds(filepath.Join(r.Dir, res.SecondsFile), res.Began, res.Seconds); err != nil && firstErr == nil {
+	if err := writeSeconds(filepath.Join(r.Dir, res.SecondsFile), res.Began, res.ByCompletion, res.Seconds); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("writing the merged seconds: %w", err)
 	}
 	if ctx.Err() != nil {
@@ -370,19 +378,24 @@ func (p *process) finish(waitErr error) RunnerResult {
 	p.stopFollow()
 	p.following.Wait()
 	one.ExitCode = exitCode(waitErr)
-	began, secs, readErr := readSeconds(p.secondsPath)
-	one.Began, one.Seconds, one.readErr = began, measure.FoldLate(secs), readErr
+	began, secs, byCompletion, readErr := readSeconds(p.secondsPath)
+	one.Began, one.Seconds, one.ByCompletion, one.readErr = began, measure.FoldLate(secs), byCompletion, readErr
 	return one
 }
 
-// writeSeconds writes a seconds file (header, then each second).
-func writeSeconds(path string, began time.Time, secs []measure.Second) error {
+// writeSeconds writes a seconds file (header, then each second), counted
+// as its inputs were.
+func writeSeconds(path string, began time.Time, byCompletion bool, secs []measure.Second) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := measure.NewWriter(f)
-	err = w.WriteHeader(measure.NewHeader(began))
+	h := measure.NewHeader(began)
+	if byCompletion {
+		h.Counted = ""
+	}
+	err = w.WriteHeader(h)
 	for _, s := range secs {
 		if err == nil {
 			err = w.WriteSecond(s)

@@ -58,11 +58,28 @@ type VUs struct {
 
 // Step is one k6 run at one offered rate.
 type Step struct {
-	Index       int     `json:"index"` // 1-based, in the order run
-	Phase       string  `json:"phase"` // walk, grow, bisect, confirm
-	Attempt     int     `json:"attempt"`
-	OfferedRPS  float64 `json:"offered_rps"`
+	Index      int     `json:"index"` // 1-based, in the order run
+	Phase      string  `json:"phase"` // walk, grow, bisect, confirm
+	Attempt    int     `json:"attempt"`
+	OfferedRPS float64 `json:"offered_rps"`
+	// AchievedRPS is the rate the target kept up with: the offered rate
+	// times the fraction of the window's arrivals it answered (any
+	// status), less a growing queue (breakpoint.Sustained). Runs recorded
+	// before requests were counted by when they were offered have the
+	// responses completed per second of the window.
 	AchievedRPS float64 `json:"achieved_rps"`
+	// QueueGrowthMsPerS is how fast the window's median latency grew, in ms
+	// per second, when it clearly grew (0 otherwise): a queue filling.
+	QueueGrowthMsPerS float64 `json:"queue_growth_ms_per_s,omitempty"`
+	// MaxErrors is the error count the judged window allowed (the
+	// campaign's max_errors per 120 s, in proportion to the window); 0 when
+	// not checked or in runs recorded before it scaled.
+	MaxErrors int64 `json:"max_errors,omitempty"`
+	// CountedBy says which requests the window holds: "offered" (those
+	// offered in it, each judged when it completed or timed out), or ""
+	// (older runs, or seconds from an older k6 build: those that completed
+	// in it).
+	CountedBy string `json:"counted_by,omitempty"`
 	// DurationS is the length of the steady window that was judged.
 	DurationS         float64            `json:"duration_s"`
 	Requests          int64              `json:"requests"`
@@ -167,6 +184,17 @@ type Generator struct {
 // what to do: the sentence the terminal, the reports and the comparison
 // all print for an inconclusive campaign.
 func (g *GeneratorSummary) Headline() string {
+	if g != nil && g.VUCeiling {
+		s := "VU-bound"
+		if g.CeilingRPS > 0 {
+			s += " at " + numfmt.Num(g.CeilingRPS) + " req/s"
+		}
+		s += ": raise --max-vus (every VU allowed was waiting on the target, which kept its limits"
+		if g.Reason != "" {
+			s += ": " + strings.TrimSuffix(g.Reason, ".")
+		}
+		return s + ")"
+	}
 	s := "generator-bound"
 	if g != nil && g.CeilingRPS > 0 {
 		s += " at ~" + numfmt.Num(g.CeilingRPS) + " req/s"
@@ -188,8 +216,11 @@ type GeneratorSummary struct {
 	CeilingRPS float64 `json:"ceiling_rps"`
 	// NearCeiling flags a breaking point within reach of the ceiling: the
 	// generator may have shaped it.
-	NearCeiling bool   `json:"near_ceiling,omitempty"`
-	Reason      string `json:"reason"`
+	NearCeiling bool `json:"near_ceiling,omitempty"`
+	// VUCeiling says the ceiling was the VU pool the user allowed
+	// (--max-vus), not the generator's CPU: more VUs, not more runners.
+	VUCeiling bool   `json:"vu_ceiling,omitempty"`
+	Reason    string `json:"reason"`
 }
 
 // Versions records what produced the run.
@@ -274,7 +305,7 @@ func (r *Run) Judged() []breakpoint.StepResult {
 	var out []breakpoint.StepResult
 	for _, s := range r.Steps {
 		if s.Excluded == "" {
-			out = append(out, breakpoint.StepResult{OfferedRPS: s.OfferedRPS, Verdict: s.Verdict, Reasons: s.Reasons})
+			out = append(out, breakpoint.StepResult{OfferedRPS: s.OfferedRPS, Verdict: s.Verdict, Reasons: s.Reasons, ErrorRate: s.ErrorRate})
 		}
 	}
 	return out

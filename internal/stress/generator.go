@@ -43,7 +43,8 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 			why = append(why, ceil.Reasons[0].String())
 		}
 		reason := strings.Join(why, "; ")
-		return &runrecord.GeneratorSummary{Bound: true, CeilingRPS: ceil.OfferedRPS, Reason: reason}
+		return &runrecord.GeneratorSummary{Bound: true, CeilingRPS: ceil.OfferedRPS, Reason: reason,
+			VUCeiling: ceil.Reasons.Has(breakpoint.VUPool)}
 	}
 	if bp.Found {
 		for _, s := range steps {

@@ -226,7 +226,7 @@ func TestCampaignLoopGuideWalkAndDyingTarget(t *testing.T) {
 	err := dying.Execute(context.Background())
 	require.ErrorIs(t, err, ErrAborted)
 	require.Len(t, dying.Run.Steps, 2)
-	assert.Contains(t, dying.Run.Steps[1].Excluded, "target unreachable")
+	assert.Contains(t, dying.Run.Steps[1].Excluded, "target not answering")
 	assert.False(t, dying.Run.Breakpoint.Found, "the target's death is not its capacity")
 	plan, err := Resume(dying.Run)
 	require.NoError(t, err)
@@ -260,4 +260,83 @@ func TestGeneratorSummaryFlagsAFailureTheGeneratorShared(t *testing.T) {
 	require.NotNil(t, g)
 	assert.True(t, g.NearCeiling)
 	assert.Contains(t, g.Reason, "saturated in the first failing step")
+}
+
+// slowTarget answers every request in latency, whatever the rate: it never
+// saturates, but a step needs rate × latency VUs. Each step's k6 gets the
+// VUs its spec allows and drops the arrivals that find none free.
+type slowTarget struct {
+	latencyMs float64
+	t0        int64
+	specs     []k6step.Spec
+}
+
+func (s *slowTarget) Run(ctx context.Context, spec k6step.Spec, _ func(measure.Second)) (k6step.Result, error) {
+	s.specs = append(s.specs, spec)
+	if s.t0 == 0 {
+		s.t0 = 1_800_000_000
+	}
+	began := s.t0
+	s.t0 += int64(spec.Duration.Seconds()) + 60
+	res := k6step.Result{Began: time.Unix(began, 0), SecondsFile: fmt.Sprintf("step-%02d.ndjson", spec.Index)}
+	sent := math.Min(float64(spec.RPS), float64(spec.MaxVUs)*1000/s.latencyMs)
+	for i := range int64(spec.Duration.Seconds()) + 1 {
+		r := measure.NewRecorder(began + i)
+		for range int(sent) {
+			r.AddRequest(measure.Classify("200", ""))
+			r.AddLatency(s.latencyMs, true)
+		}
+		r.AddIterations(int64(sent))
+		r.AddDroppedIterations(int64(float64(spec.RPS) - sent))
+		r.SetVUsMax(int64(min(spec.MaxVUs, int(math.Ceil(sent*s.latencyMs/1000)))), 0)
+		res.Seconds = append(res.Seconds, r.Second())
+	}
+	return res, ctx.Err()
+}
+
+func TestCampaignLoopKeepsMaxVUsAsAHardCeiling(t *testing.T) {
+	t.Parallel()
+	c := cfg()
+	c.Cooldown, c.Start, c.Step, c.Max, c.MaxVUs, c.P95Ms = 0, 200, 100, 400, 100, 5000
+	target := &slowTarget{latencyMs: 2000}
+	camp := loopCampaign(t, c, nil)
+	camp.Runner = target
+	err := camp.Execute(context.Background())
+	require.ErrorIs(t, err, ErrInconclusive, "the VUs, not the target, gave out")
+	for _, spec := range target.specs {
+		assert.LessOrEqual(t, spec.MaxVUs, 100, "step %d attempt %d: --max-vus 100 is a ceiling", spec.Index, spec.Attempt)
+	}
+	require.NotEmpty(t, camp.Run.Steps)
+	for _, s := range camp.Run.Steps {
+		assert.Equal(t, breakpoint.Invalid, s.Verdict)
+		assert.Equal(t, []string{"vu_pool"}, s.Reasons.Signals().Strings())
+		assert.NotContains(t, s.Reasons.String(), "saturation")
+	}
+	last := camp.Run.Steps[len(camp.Run.Steps)-1]
+	assert.Regexp(t, `needs ~4[89]\d VUs at 200\d ms latency; raise --max-vus`, last.Reasons.String())
+	assert.Contains(t, camp.Run.AbortReason, "raise --max-vus")
+	assert.False(t, camp.Run.Breakpoint.Found)
+}
+
+func TestCampaignLoopProbesTheTargetBeforeRetryingAnInvalidStep(t *testing.T) {
+	t.Parallel()
+	c := cfg()
+	// A pool sized for a 1 s budget runs out (and may grow) against 2 s.
+	c.Cooldown, c.Start, c.Step, c.Max, c.MaxVUs, c.Timeout = 0, 200, 100, 400, 5000, campaign.Duration(time.Second)
+	camp := loopCampaign(t, c, nil)
+	camp.Runner = &slowTarget{latencyMs: 2000}
+	probes := 0
+	camp.Probe = func(context.Context) error {
+		probes++
+		if probes > 1 {
+			return errors.New("it accepts connections but did not answer GET http://127.0.0.1:1 within the request timeout 2s")
+		}
+		return nil
+	}
+	err := camp.Execute(context.Background())
+	require.ErrorIs(t, err, ErrAborted)
+	assert.Contains(t, err.Error(), "target not answering after the step at 200 req/s")
+	require.Len(t, camp.Run.Steps, 1, "no retry against a target that does not answer")
+	assert.NotEmpty(t, camp.Run.Steps[0].Excluded)
+	assert.False(t, camp.Run.Breakpoint.Found)
 }

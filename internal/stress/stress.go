@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -70,12 +72,20 @@ type Campaign struct {
 	Plan     ramp.Plan
 	Runner   StepRunner
 	Observer Observer
-	// Probe checks that the target accepts connections (default: a TCP dial
-	// to BaseURL's host).
+	// Probe checks that the target answers: before the first step, after a
+	// step most of whose requests found no server or no answer, and before
+	// an invalid step is retried (default: HTTPProbe, one GET of BaseURL
+	// within the request timeout, whose round trip also sizes the first
+	// step's VU pool).
 	Probe func(ctx context.Context) error
 	// Wait waits out a cool-down, or until ctx ends (default: the clock;
 	// a simulation passes its own).
 	Wait func(ctx context.Context, d time.Duration) error
+
+	// probedMs is the round trip of the first probe that was answered (ms),
+	// 0 before one was: the VU pool of a step before any was measured is
+	// sized from it.
+	probedMs float64
 }
 
 // NewPlan builds the configured search.
@@ -97,7 +107,13 @@ func Criteria(c campaign.Config) breakpoint.Criteria {
 // every case run.json has been written with the final status.
 func (c *Campaign) Execute(ctx context.Context) error {
 	if c.Probe == nil {
-		c.Probe = func(ctx context.Context) error { return DialProbe(ctx, c.BaseURL) }
+		c.Probe = func(ctx context.Context) error {
+			d, err := HTTPProbe(ctx, c.BaseURL, c.Cfg.RequestTimeout())
+			if err == nil && c.probedMs == 0 {
+				c.probedMs = max(float64(d.Microseconds())/1000, 0.001)
+			}
+			return err
+		}
 	}
 	if c.Wait == nil {
 		c.Wait = sleep
@@ -156,11 +172,16 @@ func (c *Campaign) Execute(ctx context.Context) error {
 				return finish(runrecord.Interrupted, fmt.Sprintf("interrupted during the step at %d req/s", step.RPS),
 					fmt.Errorf("%w during the step at %d req/s", ErrInterrupted, step.RPS))
 			}
+			var dead targetDead
+			if errors.As(err, &dead) && len(c.Run.Steps) > 0 {
+				// The target's death is not its capacity (see below).
+				c.Run.Steps[len(c.Run.Steps)-1].Excluded = err.Error()
+			}
 			return finish(runrecord.Aborted, err.Error(), fmt.Errorf("%w: %v", ErrAborted, err))
 		}
-		if verdict == breakpoint.Fail && res.Reasons.Has(breakpoint.Unreachable, breakpoint.NoData) {
+		if verdict == breakpoint.Fail && res.Reasons.Has(breakpoint.Unreachable, breakpoint.NoData, breakpoint.Timeouts) {
 			if perr := c.Probe(ctx); perr != nil {
-				reason := fmt.Sprintf("target unreachable during the step at %d req/s: %v", step.RPS, perr)
+				reason := fmt.Sprintf("target not answering during the step at %d req/s: %v", step.RPS, perr)
 				// The target's death is not its capacity: the step does not
 				// count, and a resumed campaign runs it again.
 				c.Run.Steps[len(c.Run.Steps)-1].Excluded = reason
@@ -222,10 +243,24 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 			return rec, "", err
 		}
 		c.Observer.StepEnd(rec, c.Plan.Progress())
+		if poolOut && rec.VUs.Peak >= maxVUs && maxVUs >= c.Cfg.MaxVUs {
+			// Every VU the user allows was busy: more would break --max-vus,
+			// and the same pool would only drop the same arrivals again.
+			return rec, rec.Verdict, nil
+		}
+		// Before running it again: does the target still answer? (A step
+		// whose VUs all waited on a target that then froze looks like a
+		// pool too small.)
+		if perr := c.Probe(ctx); perr != nil {
+			if ctx.Err() != nil {
+				return rec, "", ctx.Err()
+			}
+			return rec, "", targetDead{fmt.Sprintf("target not answering after the step at %d req/s: %v", step.RPS, perr)}
+		}
 		if poolOut {
 			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, rec.Reasons))
 			if rec.VUs.Peak >= maxVUs {
-				maxVUs = min(maxVUs*2, c.Cfg.MaxVUs*4)
+				maxVUs = min(maxVUs*2, c.Cfg.MaxVUs)
 			}
 			pre = min(max(pre*2, rec.VUs.Peak*2), maxVUs)
 		} else {
@@ -235,10 +270,16 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 	}
 }
 
+// targetDead is a step's error when the target stopped answering.
+type targetDead struct{ reason string }
+
+func (e targetDead) Error() string { return e.reason }
+
 // latencyMs is the latency measured at the highest judged rate not above
-// rps (p99 of its steady window, ms), or 0 when nothing was measured yet.
+// rps (p99 of its steady window, ms), or else the round trip of the probe
+// before the first step, or 0 when nothing was measured yet.
 func (c *Campaign) latencyMs(rps int) float64 {
-	best, lat := -1.0, 0.0
+	best, lat := -1.0, c.probedMs
 	for _, s := range c.Run.Steps {
 		if s.Verdict == breakpoint.Invalid || s.Requests == 0 || s.OfferedRPS > float64(rps) {
 			continue
@@ -276,11 +317,21 @@ func SizeVUs(c campaign.Config, rps int, measuredMs float64) (pre, maxVUs int) {
 // Measure turns a step's seconds into its run.json record and verdict.
 func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attempt, pre, maxVUs int) runrecord.Step {
 	began, d := res.LoadSpan(cfg.StepDuration.D())
-	win := measure.Steady(res.Seconds, began, d, cfg.Warmup.D(), cfg.RequestTimeout())
+	var shift time.Duration // seconds counted by completion: charge timeouts to their start
+	if res.ByCompletion {
+		shift = cfg.RequestTimeout()
+	}
+	win := measure.Steady(res.Seconds, began, d, cfg.Warmup.D(), shift)
 	w := win.Totals()
 	obs := observe(step, res, w, len(win.Seconds), pre, maxVUs)
+	obs.Seconds = win.Seconds
+	if !res.ByCompletion {
+		// Every request offered in the window is in it, judged; arrivals k6
+		// dropped were offered too.
+		obs.Offered = w.Requests + w.DroppedIterations
+	}
 	gen, genObs, runners := health(res, win, w, maxVUs)
-	obs.Gen, obs.Seconds = genObs, win.Seconds
+	obs.Gen = genObs
 	for i, one := range res.Runners {
 		if one.Failure != "" {
 			obs.RunnerFailures = append(obs.RunnerFailures, fmt.Sprintf("runner %d of %d (%s): %s", i+1, len(res.Runners), one.Segment, one.Failure))
@@ -289,7 +340,8 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	verdict, reasons := breakpoint.Judge(obs, Criteria(cfg))
 	rec := runrecord.Step{
 		Index: idx, Phase: string(step.Phase), Attempt: attempt,
-		OfferedRPS: float64(step.RPS), AchievedRPS: numfmt.Round(obs.AchievedRPS, 2), DurationS: obs.DurationS,
+		OfferedRPS: float64(step.RPS), AchievedRPS: numfmt.Round(breakpoint.Sustained(obs), 2), DurationS: obs.DurationS,
+		QueueGrowthMsPerS: numfmt.Round(breakpoint.QueueGrowth(win.Seconds)*1000, 1), MaxErrors: Criteria(cfg).ErrorLimit(obs.DurationS),
 		Requests: w.Requests, Errors: w.Errors, DroppedIterations: w.DroppedIterations,
 		LatencyMs: latency(w.Percentiles()), Verdict: verdict, Reasons: reasons, Classes: w.Classes,
 		VUs:       runrecord.VUs{PreAllocated: pre, Max: maxVUs, Peak: int(w.VUsMaxPeak)},
@@ -310,6 +362,9 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	if n := len(win.Seconds); n > 0 {
 		rec.WindowStart, rec.WindowEnd = win.Seconds[0].StartUnix, win.Seconds[n-1].StartUnix
 	}
+	if !res.ByCompletion {
+		rec.CountedBy = measure.CountedOffered
+	}
 	if gen != nil {
 		judgeGenerator(gen, reasons, breakpoint.Starved(obs, Criteria(cfg)))
 	}
@@ -324,7 +379,9 @@ func observe(step ramp.Step, res k6step.Result, w measure.Window, n, pre, maxVUs
 		DurationS:         float64(n),
 		Requests:          w.Requests,
 		Errors:            w.Errors,
+		Answered:          answered(w.Classes),
 		Refused:           w.Classes[measure.ClassConnRefused] + w.Classes[measure.ClassConnReset],
+		TimedOut:          w.Classes[measure.ClassTimeout],
 		DroppedIterations: w.DroppedIterations,
 		PeakVUs:           int(w.VUsMaxPeak),
 		PreVUs:            pre,
@@ -340,7 +397,7 @@ func observe(step ramp.Step, res k6step.Result, w measure.Window, n, pre, maxVUs
 		obs.OKLatency, obs.OKP95Ms, obs.OKP99Ms = true, okp.P95Millis, okp.P99Millis
 	}
 	if n > 0 {
-		obs.AchievedRPS = float64(w.Requests) / float64(n)
+		obs.AchievedRPS = float64(obs.Answered) / float64(n)
 		obs.GoodRPS = float64(w.OK) / float64(n)
 	}
 	p := w.Percentiles()
@@ -359,8 +416,12 @@ func latency(p measure.Percentiles) runrecord.Latency {
 // failed the step (the campaign flags such a breaking point).
 func judgeGenerator(gen *runrecord.Generator, reasons breakpoint.Reasons, starved bool) {
 	for _, r := range reasons {
-		if r.Signal == breakpoint.GeneratorBound {
+		switch r.Signal {
+		case breakpoint.VUPool:
 			gen.Bound, gen.LimitedBy = true, "vu_pool"
+			gen.Evidence = append(gen.Evidence, r.Detail)
+		case breakpoint.GeneratorBound:
+			gen.Bound, gen.LimitedBy = true, "cpu"
 			gen.Evidence = append(gen.Evidence, r.Detail)
 		}
 	}
@@ -388,6 +449,17 @@ func judgeRunners(runners []runrecord.Runner, step breakpoint.Observation, c bre
 			g.Bound, g.LimitedBy = true, "cpu"
 		}
 	}
+}
+
+// answered counts the requests that got an HTTP response, any status.
+func answered(classes map[string]int64) int64 {
+	var n int64
+	for class, count := range classes {
+		if _, err := strconv.Atoi(class); err == nil {
+			n += count
+		}
+	}
+	return n
 }
 
 // targetErrors counts the answers only a target gives: 5xx and 429.
@@ -436,6 +508,38 @@ func Resume(run *runrecord.Run) (ramp.Plan, error) {
 		return nil, fmt.Errorf("cannot resume: %w", err)
 	}
 	return plan, nil
+}
+
+// HTTPProbe checks that the target answers: one GET of base (any HTTP
+// status is an answer) within timeout. It returns the round trip. A target
+// that accepts connections but answers nothing (frozen, hung) fails it,
+// where a TCP dial would not.
+func HTTPProbe(ctx context.Context, base string, timeout time.Duration) (time.Duration, error) {
+	if err := DialProbe(ctx, base); err != nil {
+		return 0, err
+	}
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(pctx, http.MethodGet, base, nil)
+	if err != nil {
+		return 0, err
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		if pctx.Err() != nil && ctx.Err() == nil {
+			return 0, fmt.Errorf("it accepts connections but did not answer GET %s within the request timeout %s", base, timeout)
+		}
+		return 0, err
+	}
+	d := time.Since(start)
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	return d, nil
 }
 
 // DialProbe checks that something accepts TCP connections at the URL's host.

@@ -55,11 +55,13 @@ func TestMeasureJudgesTheSteadyWindow(t *testing.T) {
 	assert.Equal(t, runrecord.VUs{PreAllocated: 25, Max: 500}, rec.VUs)
 	assert.Empty(t, rec.Reasons)
 
-	// Turned away: 30 of 100 per second are fast 503s.
+	// Turned away: 30 of 100 per second are fast 503s: answers, and errors.
 	res.Seconds = seconds(1000, 12, 70, 30, 20, 0)
 	rec = Measure(cfg(), step, res, 2, 1, 25, 500)
 	assert.Equal(t, breakpoint.Fail, rec.Verdict)
-	assert.Equal(t, []string{"error_count", "saturation"}, rec.Reasons.Signals().Strings())
+	assert.Equal(t, []string{"error_count"}, rec.Reasons.Signals().Strings())
+	assert.Equal(t, int64(6), rec.MaxErrors, "100 per 120 s, in the 7 s window")
+	assert.Equal(t, "offered", rec.CountedBy)
 	assert.Equal(t, int64(210), rec.Errors)
 	assert.InDelta(t, 0.3, rec.ErrorRate, 1e-9)
 	assert.Equal(t, int64(210), rec.Classes["503"])
@@ -75,10 +77,13 @@ func TestMeasureJudgesTheSteadyWindow(t *testing.T) {
 	assert.Nil(t, rec.Generator)
 	assert.Equal(t, 60, rec.VUs.Peak)
 
-	// A queue growing: latency climbs 40 ms a second.
+	// A queue growing: latency climbs 40 ms a second, so arrivals exceed
+	// service by 4%, though every one was answered in the end.
 	res.Seconds = seconds(1000, 12, 100, 0, 20, 40)
 	rec = Measure(cfg(), step, res, 3, 1, 25, 500)
-	assert.Equal(t, []string{"instability"}, rec.Reasons.Signals().Strings())
+	assert.Equal(t, []string{"saturation", "instability"}, rec.Reasons.Signals().Strings())
+	assert.InDelta(t, 40, rec.QueueGrowthMsPerS, 0.5)
+	assert.InDelta(t, 100/1.04, rec.AchievedRPS, 0.1, "the rate it sustained")
 }
 
 func TestSizeVUs(t *testing.T) {

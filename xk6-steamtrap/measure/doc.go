@@ -13,9 +13,17 @@
 //	 "histogram":{"unit":"us","lowest":1,"highest":3600000000,"significant_figures":3,
 //	              "encoding":"hdrhistogram-v2-compressed-base64"}}
 //
-// Every further line is one wall-clock second of the run, [start, start+1),
-// by each sample's own timestamp (a request counts in the second it
-// completed):
+// ("counted":"offered" follows "interval_s" in files that count requests
+// by when they were offered, every file written since it was added.)
+//
+// Every further line is one wall-clock second of the run, [start, start+1).
+// A request counts in the second it was offered: when it started (its
+// completion less http_req_blocked and http_req_duration), however long
+// after the second it completed or timed out; an iteration likewise in the
+// second it started. So a slow target is judged on the requests offered in
+// a window, and each request's latency and outcome stay with the second
+// that offered it. (Files without "counted" count them in the second they
+// completed.) Everything else counts by its own timestamp:
 //
 //	{"start":1767323045,"requests":50,"ok":49,"errors":1,"failed":1,
 //	 "classes":{"200":49,"timeout":1},"dropped_iterations":0,"iterations":50,
@@ -26,8 +34,9 @@
 // The fields of a second:
 //
 //   - start: unix seconds.
-//   - requests: HTTP requests completed (k6's http_reqs; each request is
-//     counted once). requests = ok + errors = the sum of classes.
+//   - requests: HTTP requests offered in the second that have completed,
+//     failed or timed out (k6's http_reqs; each request is counted once).
+//     requests = ok + errors = the sum of classes.
 //   - ok: status below 400 and no error. errors: status 400 or above, or a
 //     transport error (no response).
 //   - failed: requests k6's http_req_failed marked failed (the script's
@@ -81,14 +90,16 @@
 //     older files). Never average them: merge the histograms.
 //   - late: present and true only on a supplementary line for a second
 //     already written, holding samples (or lag values) that reached the
-//     output after it; add it to the first line with the same start
-//     (Window and FoldLate do).
+//     output after it: requests offered in it that completed more than
+//     about two seconds later; add it to the first line with the same
+//     start (Window and FoldLate do).
 //
 // Lines come in increasing start order, one per second with no gaps between
 // the first and the last (a second in which nothing happened has zero
 // counts, and its lag), so the number of lines is the duration. Late lines
-// are the only exception among seconds; they are rare (a sample delayed by
-// more than a second inside k6).
+// are the only exception among seconds: one for each flush in which
+// requests offered in an already written second completed (a target slower
+// than about two seconds makes them every second).
 //
 // # When the load began: began_at lines
 //
@@ -123,8 +134,10 @@
 //
 // Steady picks the seconds of a stepped-load step that are judged: from the
 // step's start (Header.Began) plus one partial second and the
-// warm-up, to the step's configured end less its partial last second, with
-// timeouts charged to the second their request started (SteadyWindow.Totals).
+// warm-up, to the step's configured end less its partial last second: the
+// requests offered in those seconds, with their outcomes and latencies
+// (in older files, counted by completion, timeouts are charged to the
+// second their request started: SteadyWindow.Totals).
 //
 // With jq:
 //

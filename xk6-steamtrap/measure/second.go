@@ -23,7 +23,20 @@ type Header struct {
 	// run in which no iteration ever started or was dropped). The writer
 	// does not know it when it writes the header line; readers fill it in.
 	BeganAt time.Time `json:"began_at,omitzero"`
+	// Counted says by which moment a request and an iteration count in a
+	// second: CountedOffered ("offered", every file written since it was
+	// added) when it started, whenever it completed; "" (older files) when
+	// it completed.
+	Counted string `json:"counted,omitempty"`
 }
+
+// CountedOffered is Header.Counted of a file that counts each request (and
+// iteration) in the second it was offered: its completion less its
+// duration.
+const CountedOffered = "offered"
+
+// ByOffered says the file counts requests by when they were offered.
+func (h Header) ByOffered() bool { return h.Counted == CountedOffered }
 
 // Began returns when the load began: BeganAt, or CreatedAt when BeganAt is
 // unknown. A step's window is anchored on it.
@@ -57,6 +70,7 @@ func NewHeader(t time.Time) Header {
 		Schema:    Schema,
 		CreatedAt: t.UTC().Truncate(time.Millisecond),
 		Interval:  1,
+		Counted:   CountedOffered,
 		Histogram: HistogramSpec{
 			Unit:               "us",
 			Lowest:             LowestMicros,
@@ -68,11 +82,15 @@ func NewHeader(t time.Time) Header {
 }
 
 // Second is what happened in one wall-clock second of a k6 run: the
-// [StartUnix, StartUnix+1) interval, by each sample's own timestamp (for a
-// request, when it completed).
+// [StartUnix, StartUnix+1) interval. Requests and iterations count in the
+// second they started (were offered), in files whose header says so
+// (Header.ByOffered), else in the second they completed; everything else
+// by its own timestamp.
 type Second struct {
 	StartUnix int64 `json:"start"` // unix seconds
-	// Requests is the number of HTTP requests completed (k6's http_reqs);
+	// Requests is the number of HTTP requests offered in this second that
+	// completed (or failed, or timed out), whenever they did (k6's
+	// http_reqs);
 	// Requests == OK + Errors == the sum of Classes.
 	Requests int64 `json:"requests"`
 	OK       int64 `json:"ok"`     // status < 400 and no error

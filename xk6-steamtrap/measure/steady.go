@@ -25,15 +25,20 @@ type SteadyWindow struct {
 // is judged on that time too. Without a start time (an older file), the
 // first second with any activity stands in for it.
 //
-// Timeouts are charged to the second their request started (completion −
-// timeout): a request that started in the window and timed out after it
-// counts against the step, and one that timed out in it but started before
-// the warm-up does not. The runner keeps k6 running long enough after the
-// step (gracefulStop > timeout) for every such timeout to be recorded.
+// Late supplements are folded into their seconds. In a file that counts
+// requests by when they were offered (Header.ByOffered), pass timeout 0:
+// every request is already in the second that offered it. In an older
+// file, counted by completion, timeouts are charged to the second their
+// request started (completion − timeout): a request that started in the
+// window and timed out after it counts against the step, and one that
+// timed out in it but started before the warm-up does not. The runner
+// keeps k6 running long enough after the step (gracefulStop > timeout) for
+// every request offered in the step to be recorded.
 // (The step's start is Header.Began: when k6 began its first iteration, or
 // for older files the header's created_at, when the output started, a
 // little before.)
 func Steady(secs []Second, began time.Time, duration, warmup, timeout time.Duration) SteadyWindow {
+	secs = FoldLate(secs)
 	first := int64(-1)
 	if !began.IsZero() {
 		first = began.Unix()
