@@ -49,8 +49,11 @@ name (gl008, gl006); by default the built-in file of the run's service.
 README "Baseline comparison"): the breaking point's change, judged against
 the runs' resolution (the wider of their intervals [max sustainable, first
 failing) and of their own search resolution: a smaller change is no change);
-the latency at the rates both runs passed, per second of the judged windows
-(median and p95), by a two-sided Mann–Whitney U test (normal approximation,
+the latency at the rates both runs passed (median and p95 of the judged
+windows' seconds), by a two-sided Mann–Whitney U test on block means of the
+seconds (per-second values are autocorrelated; the block is twice the lag at
+which their autocorrelation falls below 2/√n; too few blocks: inconclusive;
+normal approximation,
 tie and continuity correction; Bonferroni over the tests at α = 0.05; a shift
 must also be ≥ 10% and ≥ 1 ms), with its effect size (rank-biserial) and
 p-value; and a verdict: regression, improvement, no change, or inconclusive

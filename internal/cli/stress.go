@@ -159,7 +159,7 @@ func bindCampaignFlags(fl *pflag.FlagSet, c *campaign.Config) {
 	fl.Float64Var(&c.P95Ms, "p95", d.P95Ms, "P95 latency limit, ms (0 = not checked)")
 	fl.Float64Var(&c.P99Ms, "p99", d.P99Ms, "P99 latency limit, ms (0 = not checked)")
 	fl.Float64Var(&c.MaxErrorRate, "max-error-rate", d.MaxErrorRate, "error-rate limit per step, fraction (0 = not checked)")
-	fl.Int64Var(&c.MaxErrors, "max-errors", d.MaxErrors, "error-count limit per step (0 = not checked)")
+	fl.Int64Var(&c.MaxErrors, "max-errors", d.MaxErrors, "error-count limit per 120 s of judged window, in proportion to the window and at least 1 (the guide: more than 100 errors fail a 2-minute step; 0 = not checked)")
 	fl.IntVar(&c.Replicas, "replicas", d.Replicas, "pods behind the target, for per-pod figures (and the embedded target's size)")
 	fl.Float64Var(&c.MinRPS, "min-rps", d.MinRPS, "gate: exit 1 if max_sustainable_rps is below this")
 	fl.IntVar(&c.MaxVUs, "max-vus", d.MaxVUs, "ceiling of k6 VUs per step")

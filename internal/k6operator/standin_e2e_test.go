@@ -55,6 +55,9 @@ func newE2ECampaign(t *testing.T, ctx context.Context, tune func(*campaign.Confi
 	e.standIn = newStandIn(t, e.c, bin)
 	e.standIn.start(ctx)
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			return // the campaign's probe (does the target answer?), not the load
+		}
 		e.served.Add(1)
 		if r.Header.Get("Authorization") == "Bearer "+testAPIToken {
 			e.authorized.Add(1)

@@ -226,7 +226,7 @@ func TestCampaignLoopGuideWalkAndDyingTarget(t *testing.T) {
 	err := dying.Execute(context.Background())
 	require.ErrorIs(t, err, ErrAborted)
 	require.Len(t, dying.Run.Steps, 2)
-	assert.Contains(t, dying.Run.Steps[1].Excluded, "target not answering")
+	assert.Contains(t, dying.Run.Steps[1].Excluded, "target unreachable")
 	assert.False(t, dying.Run.Breakpoint.Found, "the target's death is not its capacity")
 	plan, err := Resume(dying.Run)
 	require.NoError(t, err)
@@ -335,7 +335,7 @@ func TestCampaignLoopProbesTheTargetBeforeRetryingAnInvalidStep(t *testing.T) {
 	}
 	err := camp.Execute(context.Background())
 	require.ErrorIs(t, err, ErrAborted)
-	assert.Contains(t, err.Error(), "target not answering after the step at 200 req/s")
+	assert.Contains(t, err.Error(), "target unreachable after the step at 200 req/s")
 	require.Len(t, camp.Run.Steps, 1, "no retry against a target that does not answer")
 	assert.NotEmpty(t, camp.Run.Steps[0].Excluded)
 	assert.False(t, camp.Run.Breakpoint.Found)

@@ -181,7 +181,7 @@ func (c *Campaign) Execute(ctx context.Context) error {
 		}
 		if verdict == breakpoint.Fail && res.Reasons.Has(breakpoint.Unreachable, breakpoint.NoData, breakpoint.Timeouts) {
 			if perr := c.Probe(ctx); perr != nil {
-				reason := fmt.Sprintf("target not answering during the step at %d req/s: %v", step.RPS, perr)
+				reason := fmt.Sprintf("target unreachable during the step at %d req/s: %v", step.RPS, perr)
 				// The target's death is not its capacity: the step does not
 				// count, and a resumed campaign runs it again.
 				c.Run.Steps[len(c.Run.Steps)-1].Excluded = reason
@@ -255,7 +255,7 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 			if ctx.Err() != nil {
 				return rec, "", ctx.Err()
 			}
-			return rec, "", targetDead{fmt.Sprintf("target not answering after the step at %d req/s: %v", step.RPS, perr)}
+			return rec, "", targetDead{fmt.Sprintf("target unreachable after the step at %d req/s: %v", step.RPS, perr)}
 		}
 		if poolOut {
 			c.Observer.Note(fmt.Sprintf("step %d invalid (%s): retrying with more VUs", idx, rec.Reasons))
