@@ -199,6 +199,11 @@ type Observation struct {
 	// Seconds are the window's seconds, in order (for the trend of the
 	// median latency).
 	Seconds []measure.Second
+	// TrendSeconds are the seconds a queue's growth is fitted on: the
+	// step's whole seconds at its rate, warm-up included (a queue grows
+	// from the step's start, and a short window has too few seconds for a
+	// fit); Seconds when nil.
+	TrendSeconds []measure.Second
 }
 
 // Generator is the load generator's health during a step: the k6 process's
@@ -427,7 +432,7 @@ func Judge(o Observation, c Criteria) (Verdict, []Reason) {
 		add(LatencyP99, "p99%s %s ms > limit %g ms", which, ms(p99), c.P99Ms)
 	}
 	errorLimits(o.Errors, o.Requests, o.DurationS, c, "errors", add)
-	growth := QueueGrowth(o.Seconds)
+	growth := QueueGrowth(o.trend())
 	var unstable *Reason
 	if rise, r2, ok := latencyRise(o.Seconds); ok {
 		base := math.Max(firstQuarterMedian(o.Seconds), 1)
@@ -552,8 +557,19 @@ func errorLimits(errs, n int64, durationS float64, c Criteria, what string, add 
 // status), less a growing queue (÷ (1 + growth), see Judge). A passing
 // step's sustained rate is at least OfferedRPS × (1 − tolerance).
 func Sustained(o Observation) float64 {
-	return sustained(o, QueueGrowth(o.Seconds))
+	return sustained(o, QueueGrowth(o.trend()))
 }
+
+// trend is the seconds the queue's growth is fitted on.
+func (o Observation) trend() []measure.Second {
+	if o.TrendSeconds != nil {
+		return o.TrendSeconds
+	}
+	return o.Seconds
+}
+
+// Growth is the queue growth Judge found in the step (see QueueGrowth).
+func Growth(o Observation) float64 { return QueueGrowth(o.trend()) }
 
 func sustained(o Observation, growth float64) float64 {
 	if o.OfferedRPS <= 0 || o.DurationS <= 0 {

@@ -325,6 +325,9 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	w := win.Totals()
 	obs := observe(step, res, w, len(win.Seconds), pre, maxVUs)
 	obs.Seconds = win.Seconds
+	// A queue grows from the step's start: fit it on the warm-up too.
+	trend := measure.Steady(res.Seconds, began, d, 0, shift)
+	obs.TrendSeconds = trend.Seconds
 	if !res.ByCompletion {
 		// Every request offered in the window is in it, judged; arrivals k6
 		// dropped were offered too.
@@ -341,7 +344,7 @@ func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attemp
 	rec := runrecord.Step{
 		Index: idx, Phase: string(step.Phase), Attempt: attempt,
 		OfferedRPS: float64(step.RPS), AchievedRPS: numfmt.Round(breakpoint.Sustained(obs), 2), DurationS: obs.DurationS,
-		QueueGrowthMsPerS: numfmt.Round(breakpoint.QueueGrowth(win.Seconds)*1000, 1), MaxErrors: Criteria(cfg).ErrorLimit(obs.DurationS),
+		QueueGrowthMsPerS: numfmt.Round(breakpoint.Growth(obs)*1000, 1), MaxErrors: Criteria(cfg).ErrorLimit(obs.DurationS),
 		Requests: w.Requests, Errors: w.Errors, DroppedIterations: w.DroppedIterations,
 		LatencyMs: latency(w.Percentiles()), Verdict: verdict, Reasons: reasons, Classes: w.Classes,
 		VUs:       runrecord.VUs{PreAllocated: pre, Max: maxVUs, Peak: int(w.VUsMaxPeak)},
@@ -483,6 +486,16 @@ func (c *Campaign) update() {
 		c.Run.Search.Confirmed = a.Confirmed()
 	}
 	c.Run.Generator = GeneratorSummary(c.Run.Steps, c.Run.Breakpoint, pr.HiIsCeiling)
+	if g := c.Run.Generator; g != nil && g.VUCeiling {
+		// The VU pool is the user's ceiling only when it reached --max-vus;
+		// a pool k6 could not grow fast enough is the generator's.
+		g.VUCeiling = false
+		for _, s := range c.Run.Steps {
+			if s.GeneratorCeiling && s.OfferedRPS == g.CeilingRPS && s.VUs.Max >= c.Cfg.MaxVUs && s.VUs.Peak >= s.VUs.Max {
+				g.VUCeiling = true
+			}
+		}
+	}
 	if pr.HiIsCeiling && !c.Run.Breakpoint.Found {
 		c.Run.Breakpoint.Reason = c.Run.Generator.Headline()
 	}

@@ -33,7 +33,9 @@ func overloaded(w http.ResponseWriter) {
 	http.Error(w, `{"error":"overloaded"}`, http.StatusServiceUnavailable)
 }
 
-// Counter counts the requests a handler received.
+// Counter counts the requests a handler received: the load, which a
+// campaign sends as POSTs (its probe, a GET of the target URL, is not
+// counted).
 type Counter struct {
 	h http.Handler
 	n atomic.Int64
@@ -44,7 +46,9 @@ func Count(h http.Handler) *Counter { return &Counter{h: h} }
 
 // ServeHTTP implements http.Handler.
 func (c *Counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c.n.Add(1)
+	if r.Method != http.MethodGet {
+		c.n.Add(1)
+	}
 	c.h.ServeHTTP(w, r)
 }
 
