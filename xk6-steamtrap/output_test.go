@@ -95,6 +95,17 @@ func (k *k6sim) vus(t time.Time, n float64) metrics.SampleContainer {
 	}}
 }
 
+// readAll reads a seconds file whole: its header and its lines.
+func readAll(t *testing.T, path string) (measure.Header, []measure.Second) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	h, secs, err := measure.ReadAll(f, path)
+	require.NoError(t, err)
+	return h, secs
+}
+
 func newTestOutput(t testing.TB, path string) *Output {
 	t.Helper()
 	o, err := newOutput(output.Params{OutputType: OutputName, ConfigArgument: path})
@@ -659,11 +670,7 @@ func TestOutputWritesWhenTheLoadBegan(t *testing.T) {
 		`{"began_at":"` + at(3, 12).UTC().Format(time.RFC3339Nano) + `"}`,
 	}, began, "written when learned, again when an earlier start shows up")
 
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	h, seconds, err := measure.ReadAll(f, path)
-	require.NoError(t, err)
+	h, seconds := readAll(t, path)
 	assert.Equal(t, at(0, 0).UTC(), h.CreatedAt)
 	assert.Equal(t, at(3, 12).UTC(), h.Began())
 	assert.Equal(t, []int64{base, base + 1, base + 2, base + 3}, starts(seconds),
@@ -678,11 +685,7 @@ func TestOutputWithoutIterationsHasNoBeganAt(t *testing.T) {
 	require.NoError(t, o.w.WriteHeader(measure.NewHeader(at(0, 0))))
 	o.AddMetricSamples([]metrics.SampleContainer{k.vus(at(0, 0), 0), k.request(at(1, 0), 200, 0, 3)})
 	require.NoError(t, o.Stop())
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	h, _, err := measure.ReadAll(f, path)
-	require.NoError(t, err)
+	h, _ := readAll(t, path)
 	assert.True(t, h.BeganAt.IsZero())
 	assert.Equal(t, at(0, 0).UTC(), h.Began(), "falls back to created_at")
 }
@@ -723,11 +726,7 @@ func TestOutputCountsRequestsInTheSecondTheyWereOffered(t *testing.T) {
 	}
 	require.NoError(t, o.Stop())
 
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	h, raw, err := measure.ReadAll(f, path)
-	require.NoError(t, err)
+	h, raw := readAll(t, path)
 	assert.True(t, h.ByOffered())
 	late := 0
 	for _, s := range raw {

@@ -14,6 +14,7 @@ import (
 	"github.com/greenlang/loadgen/internal/baseline"
 	"github.com/greenlang/loadgen/internal/baseline/baselinetest"
 	"github.com/greenlang/loadgen/internal/stats"
+	"github.com/greenlang/loadgen/internal/stats/statstest"
 )
 
 // latencySides are a run and a baseline that passed 100, 200 and 300 req/s
@@ -39,19 +40,6 @@ func withSeconds(s baseline.Side, p50 ...[]float64) baseline.Side {
 	return s
 }
 
-// ar1 is n seconds of AR(1) latency around mu, lag-1 correlation phi,
-// standard deviation sd, started in its stationary distribution.
-func ar1(rng *rand.Rand, n int, phi, mu, sd float64) []float64 {
-	out := make([]float64, n)
-	e := sd * math.Sqrt(1-phi*phi)
-	x := sd * rng.NormFloat64()
-	for i := range out {
-		out[i] = mu + x
-		x = phi*x + e*rng.NormFloat64()
-	}
-	return out
-}
-
 // TestCompareAutocorrelatedSeconds compares runs of one build whose seconds
 // are autocorrelated (AR(1), φ = 0.9, 2 minutes a rate, the spread 15% of
 // the mean: enough for medians of two runs to differ by the 10% that
@@ -66,7 +54,7 @@ func TestCompareAutocorrelatedSeconds(t *testing.T) {
 	for range trials {
 		var r, b [][]float64
 		for _, mu := range []float64{healthy(100), healthy(200)} {
-			r, b = append(r, ar1(rng, 120, 0.9, mu, 0.15*mu)), append(b, ar1(rng, 120, 0.9, mu, 0.15*mu))
+			r, b = append(r, statstest.AR1(rng, 120, 0.9, mu, 0.15*mu)), append(b, statstest.AR1(rng, 120, 0.9, mu, 0.15*mu))
 		}
 		res := baseline.Compare(withSeconds(run, r...), withSeconds(base, b...))
 		if v := res.Latency.Verdict; v == baseline.Regression || v == baseline.Improvement {
@@ -110,7 +98,7 @@ func TestCompareAutocorrelatedShift(t *testing.T) {
 	for range trials {
 		var r, b [][]float64
 		for _, mu := range []float64{healthy(100), healthy(200)} {
-			r, b = append(r, ar1(rng, 300, 0.9, 1.3*mu, 0.05*mu)), append(b, ar1(rng, 300, 0.9, mu, 0.05*mu))
+			r, b = append(r, statstest.AR1(rng, 300, 0.9, 1.3*mu, 0.05*mu)), append(b, statstest.AR1(rng, 300, 0.9, mu, 0.05*mu))
 		}
 		res := baseline.Compare(withSeconds(run, r...), withSeconds(base, b...))
 		assert.NotEqual(t, baseline.Improvement, res.Latency.Verdict)

@@ -159,10 +159,9 @@ type Observation struct {
 	// completion), when OfferedRPS × DurationS stands in for it.
 	Offered int64
 	// Requests are the requests offered in the window that completed,
-	// failed or timed out; Answered those that got an HTTP response (any
-	// status); Errors those that failed (status ≥ 400 or no response).
+	// failed or timed out; Errors those that failed (status ≥ 400 or no
+	// response).
 	Requests int64
-	Answered int64
 	Errors   int64
 	// Refused counts requests that found no server (connection refused or
 	// reset before a response): the target is down, not slow.
@@ -258,9 +257,6 @@ type Criteria struct {
 	// baseline of a millisecond or two): with k6's timers on time, it got
 	// the CPU it needed, and arrivals it dropped are its VU pool's doing.
 	BusyLagMs float64
-	// Confidence is how many standard deviations of counting noise a
-	// shortfall must exceed to count as saturation (default 3).
-	Confidence float64
 }
 
 // WithDefaults fills zero tuning fields (not limits) with their defaults.
@@ -288,9 +284,6 @@ func (c Criteria) WithDefaults() Criteria {
 	}
 	if c.BusyLagMs == 0 {
 		c.BusyLagMs = 5
-	}
-	if c.Confidence == 0 {
-		c.Confidence = 3
 	}
 	return c
 }
@@ -333,17 +326,6 @@ func (c Criteria) Describe() string {
 		fmt.Sprintf("answered ≥ %g%% of offered, a queue's growth counted as a shortfall", 100-c.SaturationTolerance*100),
 		fmt.Sprintf("no steady latency rise > %g%%", c.InstabilityRise*100))
 	return strings.Join(parts, ", ")
-}
-
-// DescribeWindow is Describe for a judged window of durationS seconds, with
-// the error count it allows: "errors ≤ 5 in the 6 s window (100 per 120 s)".
-func (c Criteria) DescribeWindow(durationS float64) string {
-	d := c.Describe()
-	if c.MaxErrors > 0 && durationS > 0 {
-		d = strings.Replace(d, fmt.Sprintf("errors ≤ %d per %d s of judged window (at least 1)", c.MaxErrors, ErrorWindowS),
-			fmt.Sprintf("errors ≤ %d in the %g s window (%d per %d s)", c.ErrorLimit(durationS), durationS, c.MaxErrors, ErrorWindowS), 1)
-	}
-	return d
 }
 
 // Judge decides a step. Every signal that fires is named in the reasons.
@@ -584,10 +566,7 @@ func sustained(o Observation, growth float64) float64 {
 // completion) it is answered per second over the offered rate, with one
 // request of slack for the window's edges.
 func answeredFraction(o Observation) float64 {
-	answered := float64(o.Answered)
-	if o.Answered == 0 && o.Requests > 0 && o.AchievedRPS > 0 {
-		answered = o.AchievedRPS * o.DurationS // an observation without a count of answers
-	}
+	answered := o.AchievedRPS * o.DurationS
 	if o.Offered > 0 {
 		return math.Min(1, answered/float64(o.Offered))
 	}
@@ -649,8 +628,8 @@ func QueueGrowth(secs []measure.Second) float64 {
 		sse += r * r
 		sxx += (xs[i] - mx) * (xs[i] - mx)
 	}
-	se := math.Sqrt(sse / float64(len(xs)-2) / sxx)
-	if sxx == 0 || beta < 3*se {
+	// xs are distinct seconds, so sxx > 0.
+	if se := math.Sqrt(sse / float64(len(xs)-2) / sxx); beta < 3*se {
 		return 0
 	}
 	return beta / 1000

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlang/loadgen/internal/breakpoint"
+	"github.com/greenlang/loadgen/internal/live"
 	"github.com/greenlang/loadgen/internal/runrecord"
 	"github.com/greenlang/loadgen/internal/truth"
 )
@@ -50,15 +51,20 @@ func slow(d time.Duration) http.Handler {
 	})
 }
 
-// stepSignals lists each step's offered rate, verdict and signals, for
+// stepSignals lists the steps as the plain progress shows them, for
 // failure messages.
 func stepSignals(run *runrecord.Run) string {
 	var b strings.Builder
 	for _, s := range run.Steps {
-		b.WriteString(s.Phase + " " + strings.TrimSuffix(strings.TrimSuffix(
-			strings.Join([]string{string(s.Verdict), s.Reasons.String()}, " "), " "), " ") + "\n")
+		b.WriteString(live.StepLine(s) + "\n")
 	}
 	return b.String()
+}
+
+// linear is a linear-search campaign against url with no cool-down.
+func linear(url, dir, start, step, maxRPS, stepDuration string, extra ...string) []string {
+	return append([]string{"stress", "--target", url, "--out", dir, "--plain", "--cooldown", "0s", "--search", "linear",
+		"--start", start, "--step", step, "--max", maxRPS, "--step-duration", stepDuration, "--warmup", "1s"}, extra...)
 }
 
 // A healthy target that takes 2 s per request is no broken target: every
@@ -70,8 +76,7 @@ func TestCulpritSlowHealthyTargetPasses(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	res := loadgen(t, ctx, "stress", "--target", url, "--out", dir, "--plain", "--cooldown", "0s",
-		"--search", "linear", "--start", "50", "--step", "75", "--max", "200", "--step-duration", "6s", "--warmup", "1s")
+	res := loadgen(t, ctx, linear(url, dir, "50", "75", "200", "6s")...)
 	require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
 	run := readRun(t, dir)
 	require.Len(t, run.Steps, 3, stepSignals(run))
@@ -102,8 +107,7 @@ func TestCulpritSteadyErrorsAreErrorsNotCapacity(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res := loadgen(t, ctx, "stress", "--target", url, "--out", dir, "--plain", "--cooldown", "0s",
-		"--search", "linear", "--start", "100", "--step", "100", "--max", "300", "--step-duration", "6s", "--warmup", "1s")
+	res := loadgen(t, ctx, linear(url, dir, "100", "100", "300", "6s")...)
 	run := readRun(t, dir)
 	require.NotEmpty(t, run.Steps)
 	for _, s := range run.Steps {
@@ -164,7 +168,7 @@ func TestCulpritFrozenTargetHasNoBreakingPoint(t *testing.T) {
 	dir = filepath.Join(t.TempDir(), "freezes")
 	go func() {
 		for ctx.Err() == nil {
-			if b, err := readFileQuiet(filepath.Join(dir, "step-02.ndjson")); err == nil && len(b) > 0 {
+			if b, err := os.ReadFile(filepath.Join(dir, "step-02.ndjson")); err == nil && len(b) > 0 {
 				freeze()
 				return
 			}
@@ -194,8 +198,7 @@ func TestCulpritVUCeilingIsTheUsersNotTheTargets(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res := loadgen(t, ctx, "stress", "--target", url, "--out", dir, "--plain", "--cooldown", "0s",
-		"--search", "linear", "--start", "200", "--step", "100", "--max", "300", "--step-duration", "5s", "--warmup", "1s", "--max-vus", "100")
+	res := loadgen(t, ctx, linear(url, dir, "200", "100", "300", "5s", "--max-vus", "100")...)
 	assert.Equal(t, 4, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
 	run := readRun(t, dir)
 	require.NotEmpty(t, run.Steps)
@@ -219,8 +222,7 @@ func TestCulpritKneeOfADeepQueue(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res := loadgen(t, ctx, "stress", "--target", url, "--out", dir, "--plain", "--cooldown", "0s",
-		"--search", "linear", "--start", "360", "--step", "60", "--max", "420", "--step-duration", "8s", "--warmup", "1s")
+	res := loadgen(t, ctx, linear(url, dir, "360", "60", "420", "8s")...)
 	require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
 	run := readRun(t, dir)
 	require.Len(t, run.Steps, 2, stepSignals(run))
@@ -233,5 +235,3 @@ func TestCulpritKneeOfADeepQueue(t *testing.T) {
 	assert.Equal(t, 360.0, run.Breakpoint.MaxSustainableRPS)
 	assert.Equal(t, 420.0, run.Breakpoint.FirstFailingRPS)
 }
-
-func readFileQuiet(path string) ([]byte, error) { return os.ReadFile(path) }

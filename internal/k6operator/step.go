@@ -548,11 +548,7 @@ func (s *stepRun) result(res *k6step.Result, streams []collect.Stream, checkData
 	}
 	res.Seconds = measure.MergeRunners(secs...)
 	res.Began, _ = measure.LoadSpan(began, s.spec.Duration)
-	h := measure.NewHeader(res.Began)
-	if res.ByCompletion {
-		h.Counted = ""
-	}
-	if err := writeSeconds(filepath.Join(s.e.cfg.Dir, res.SecondsFile), h, res.Seconds); err != nil {
+	if err := writeSeconds(filepath.Join(s.e.cfg.Dir, res.SecondsFile), measure.NewHeader(res.Began).Recounted(res.ByCompletion), res.Seconds); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

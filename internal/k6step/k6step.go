@@ -391,11 +391,7 @@ func writeSeconds(path string, began time.Time, byCompletion bool, secs []measur
 		return err
 	}
 	w := measure.NewWriter(f)
-	h := measure.NewHeader(began)
-	if byCompletion {
-		h.Counted = ""
-	}
-	err = w.WriteHeader(h)
+	err = w.WriteHeader(measure.NewHeader(began).Recounted(byCompletion))
 	for _, s := range secs {
 		if err == nil {
 			err = w.WriteSecond(s)

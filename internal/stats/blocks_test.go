@@ -7,22 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// ar1 is n values of an AR(1) process x_t = mu + phi·(x_{t−1} − mu) + e_t
-// with stationary standard deviation sd, started in its stationary
-// distribution (no burn-in needed): per-second latencies whose every
-// second carries over much of the one before (a queue, a GC cycle).
-func ar1(rng *rand.Rand, n int, phi, mu, sd float64) []float64 {
-	out := make([]float64, n)
-	e := sd * math.Sqrt(1-phi*phi)
-	x := sd * rng.NormFloat64()
-	for i := range out {
-		out[i] = mu + x
-		x = phi*x + e*rng.NormFloat64()
-	}
-	return out
-}
+	"github.com/greenlang/loadgen/internal/stats/statstest"
+)
 
 func TestAutocorrelation(t *testing.T) {
 	t.Parallel()
@@ -74,7 +61,7 @@ func TestBlockLength(t *testing.T) {
 	assert.Equal(t, Blocking{Seconds: 1, Lag: 1}, BlockLength(nil))
 
 	// AR(1), φ = 0.9: K is the first lag below 2/√N, B twice it.
-	segs := [][]float64{ar1(rng, 120, 0.9, 100, 5), ar1(rng, 120, 0.9, 100, 5)}
+	segs := [][]float64{statstest.AR1(rng, 120, 0.9, 100, 5), statstest.AR1(rng, 120, 0.9, 100, 5)}
 	b = BlockLength(segs)
 	require.Greater(t, b.Lag, 1, "r₁ = %.3f", b.R1)
 	assert.Equal(t, 2*b.Lag, b.Seconds)
@@ -94,7 +81,7 @@ func pairs(seed uint64, trials, n int, phi, shift float64) [][2][]float64 {
 	rng := rand.New(rand.NewPCG(seed, 18))
 	out := make([][2][]float64, trials)
 	for i := range out {
-		out[i] = [2][]float64{ar1(rng, n, phi, 100*(1+shift), 5), ar1(rng, n, phi, 100, 5)}
+		out[i] = [2][]float64{statstest.AR1(rng, n, phi, 100*(1+shift), 5), statstest.AR1(rng, n, phi, 100, 5)}
 	}
 	return out
 }

@@ -22,8 +22,10 @@ const nearCeiling = 0.8
 // the ceiling is estimated from k6's CPU use at the highest rate judged
 // (the rate at which it would reach 90% of the CPU it may use, if its cost
 // per request stays the same), and a breaking point within 80% of it is
-// flagged. It is nil when nothing about the generator was measured.
-func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bool) *runrecord.GeneratorSummary {
+// flagged. It is nil when nothing about the generator was measured. A
+// ceiling whose step ran out of VUs at maxVUs (the user's --max-vus) is a
+// VU ceiling; a pool k6 could not grow fast enough is the generator's.
+func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bool, maxVUs int) *runrecord.GeneratorSummary {
 	if bound {
 		var ceil *runrecord.Step
 		for i := range steps {
@@ -44,7 +46,7 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 		}
 		reason := strings.Join(why, "; ")
 		return &runrecord.GeneratorSummary{Bound: true, CeilingRPS: ceil.OfferedRPS, Reason: reason,
-			VUCeiling: ceil.Reasons.Has(breakpoint.VUPool)}
+			VUCeiling: ceil.Reasons.Has(breakpoint.VUPool) && ceil.VUs.Max >= maxVUs && ceil.VUs.Peak >= ceil.VUs.Max}
 	}
 	if bp.Found {
 		for _, s := range steps {

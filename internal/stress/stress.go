@@ -382,7 +382,6 @@ func observe(step ramp.Step, res k6step.Result, w measure.Window, n, pre, maxVUs
 		DurationS:         float64(n),
 		Requests:          w.Requests,
 		Errors:            w.Errors,
-		Answered:          answered(w.Classes),
 		Refused:           w.Classes[measure.ClassConnRefused] + w.Classes[measure.ClassConnReset],
 		TimedOut:          w.Classes[measure.ClassTimeout],
 		DroppedIterations: w.DroppedIterations,
@@ -400,7 +399,7 @@ func observe(step ramp.Step, res k6step.Result, w measure.Window, n, pre, maxVUs
 		obs.OKLatency, obs.OKP95Ms, obs.OKP99Ms = true, okp.P95Millis, okp.P99Millis
 	}
 	if n > 0 {
-		obs.AchievedRPS = float64(obs.Answered) / float64(n)
+		obs.AchievedRPS = float64(answered(w.Classes)) / float64(n)
 		obs.GoodRPS = float64(w.OK) / float64(n)
 	}
 	p := w.Percentiles()
@@ -485,17 +484,7 @@ func (c *Campaign) update() {
 	if a, ok := c.Plan.(*ramp.AdaptivePlan); ok {
 		c.Run.Search.Confirmed = a.Confirmed()
 	}
-	c.Run.Generator = GeneratorSummary(c.Run.Steps, c.Run.Breakpoint, pr.HiIsCeiling)
-	if g := c.Run.Generator; g != nil && g.VUCeiling {
-		// The VU pool is the user's ceiling only when it reached --max-vus;
-		// a pool k6 could not grow fast enough is the generator's.
-		g.VUCeiling = false
-		for _, s := range c.Run.Steps {
-			if s.GeneratorCeiling && s.OfferedRPS == g.CeilingRPS && s.VUs.Max >= c.Cfg.MaxVUs && s.VUs.Peak >= s.VUs.Max {
-				g.VUCeiling = true
-			}
-		}
-	}
+	c.Run.Generator = GeneratorSummary(c.Run.Steps, c.Run.Breakpoint, pr.HiIsCeiling, c.Cfg.MaxVUs)
 	if pr.HiIsCeiling && !c.Run.Breakpoint.Found {
 		c.Run.Breakpoint.Reason = c.Run.Generator.Headline()
 	}

@@ -35,6 +35,16 @@ type Header struct {
 // duration.
 const CountedOffered = "offered"
 
+// Recounted returns h for a file of seconds taken from other files
+// (merged, copied): counted by completion when byCompletion (any input was
+// an older build's), else as h says.
+func (h Header) Recounted(byCompletion bool) Header {
+	if byCompletion {
+		h.Counted = ""
+	}
+	return h
+}
+
 // ByOffered says the file counts requests by when they were offered.
 func (h Header) ByOffered() bool { return h.Counted == CountedOffered }
 

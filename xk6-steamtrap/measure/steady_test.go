@@ -71,3 +71,10 @@ func TestSteadyWindowChargesTimeoutsToTheirStart(t *testing.T) {
 	assert.Equal(t, int64(70), m.Errors)
 	assert.InDelta(t, 0.1, m.ErrorRate(), 1e-9)
 }
+
+func TestHeaderRecounted(t *testing.T) {
+	h := NewHeader(time.Unix(1, 0))
+	assert.True(t, h.ByOffered(), "new files count by when requests were offered")
+	assert.True(t, h.Recounted(false).ByOffered())
+	assert.False(t, h.Recounted(true).ByOffered(), "merged from an older build's files: by completion")
+}
