@@ -15,10 +15,10 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/greenlang/loadgen/internal/autoscale"
-	"github.com/greenlang/loadgen/internal/hpa"
-	"github.com/greenlang/loadgen/internal/numfmt"
-	"github.com/greenlang/loadgen/internal/reftarget"
+	"github.com/greenlang/loadgen/internal/kit/numfmt"
+	"github.com/greenlang/loadgen/internal/kube/hpa"
+	"github.com/greenlang/loadgen/internal/session/autoscale"
+	"github.com/greenlang/loadgen/internal/target/reftarget"
 	"github.com/greenlang/loadgen/scenarios"
 )
 

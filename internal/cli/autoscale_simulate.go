@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/greenlang/loadgen/internal/hpa"
-	"github.com/greenlang/loadgen/internal/numfmt"
-	"github.com/greenlang/loadgen/internal/texttable"
+	"github.com/greenlang/loadgen/internal/kit/numfmt"
+	"github.com/greenlang/loadgen/internal/kit/texttable"
+	"github.com/greenlang/loadgen/internal/kube/hpa"
 )
 
 func newAutoscaleSimulateCmd() *cobra.Command {
@@ -25,7 +25,7 @@ func newAutoscaleSimulateCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "simulate --hpa FILE|gl008|gl006 --metrics FILE.csv [--initial N] [--startup D] [--duration D] [--format text|json]",
 		Short: "Run the HPA controller simulation over a metric timeline and print the replicas it sets",
-		Long: `simulate runs the Kubernetes HPA controller's algorithm (internal/hpa) over a metric
+		Long: `simulate runs the Kubernetes HPA controller's algorithm (internal/kube/hpa) over a metric
 timeline and prints every sync: the replicas, the ready pods, each metric's average
 and ratio to its target, the recommendation, the replicas set and the reason.
 

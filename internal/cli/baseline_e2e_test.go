@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/baseline/baselinetest"
-	"github.com/greenlang/loadgen/internal/breakpoint"
-	"github.com/greenlang/loadgen/internal/junit"
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/core/breakpoint"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/reporting/junit"
+	"github.com/greenlang/loadgen/internal/testutil/baselinetest"
 )
 
 // adaptive writes a synthetic run directory shaped like the recorded
@@ -218,7 +218,7 @@ func checkJUnit(t *testing.T, path string) *junit.Suites {
 	doc, err := junit.Read(strings.NewReader(string(b)))
 	require.NoError(t, err, string(b))
 	if bin := xmllintBin(t); bin != "" {
-		out, err := exec.Command(bin, "--noout", "--nonet", "--schema", filepath.Join("..", "junit", "testdata", "junit-10.xsd"), path).CombinedOutput()
+		out, err := exec.Command(bin, "--noout", "--nonet", "--schema", filepath.Join("..", "reporting", "junit", "testdata", "junit-10.xsd"), path).CombinedOutput()
 		require.NoError(t, err, "%s\n%s", out, b)
 	}
 	return doc
@@ -273,11 +273,11 @@ func TestReportJUnit(t *testing.T) {
 }
 
 // TestCompareBaselineRecordedRuns gates real campaigns (see
-// internal/baseline/testdata/runs/README.md): the same build recorded
+// internal/analysis/baseline/testdata/runs/README.md): the same build recorded
 // twice passes the gate; a build with 70% of the capacity fails it.
 func TestCompareBaselineRecordedRuns(t *testing.T) {
 	t.Parallel()
-	runs := filepath.Join("..", "baseline", "testdata", "runs")
+	runs := filepath.Join("..", "analysis", "baseline", "testdata", "runs")
 	a, b, degraded := filepath.Join(runs, "embedded-f0.4-a"), filepath.Join(runs, "embedded-f0.4-b"), filepath.Join(runs, "embedded-f0.28")
 
 	code, out, errs := lg(t, "compare", b, "--baseline", a, "--gate")

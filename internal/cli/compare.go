@@ -8,11 +8,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/greenlang/loadgen/internal/baseline"
-	"github.com/greenlang/loadgen/internal/compare"
-	"github.com/greenlang/loadgen/internal/numfmt"
-	"github.com/greenlang/loadgen/internal/report"
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/analysis/baseline"
+	"github.com/greenlang/loadgen/internal/analysis/compare"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/numfmt"
+	"github.com/greenlang/loadgen/internal/reporting/report"
 )
 
 func newCompareCmd() *cobra.Command {

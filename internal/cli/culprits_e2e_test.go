@@ -24,10 +24,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/breakpoint"
-	"github.com/greenlang/loadgen/internal/live"
-	"github.com/greenlang/loadgen/internal/runrecord"
-	"github.com/greenlang/loadgen/internal/truth"
+	"github.com/greenlang/loadgen/internal/core/breakpoint"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/reporting/live"
+	"github.com/greenlang/loadgen/internal/testutil/truth"
 )
 
 // serve serves h on loopback for the test.

@@ -7,10 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/greenlang/loadgen/internal/analysis"
-	"github.com/greenlang/loadgen/internal/compare"
-	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/analysis/compare"
+	"github.com/greenlang/loadgen/internal/analysis/forecast"
 	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/reporting/model"
 )
 
 func newForecastCmd() *cobra.Command {
@@ -68,7 +68,7 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 					return usageErr("--service %q: want %s", service, strings.Join(guides.Keys(), " or "))
 				}
 			}
-			var rep *analysis.Report // the measured run, analysed: its per-pod capacity feeds the plan
+			var rep *model.Report // the measured run, analysed: its per-pod capacity feeds the plan
 			if measured != "" {
 				run, err := readRunDir(measured)
 				if err != nil {
@@ -78,7 +78,7 @@ operation, the measured duration and capacity; the worked example gives ~57.`,
 				if err != nil {
 					return err
 				}
-				if rep, err = analysis.Build(measured, run, opts); err != nil {
+				if rep, err = model.Build(measured, run, opts); err != nil {
 					return usageErr("%v", err)
 				}
 				if service != "" && rep.Run.Service != svc.Name() {
@@ -133,7 +133,7 @@ func parseNow(s string) (time.Time, error) {
 }
 
 // measurementOf is what an analysed campaign tells the forecast.
-func measurementOf(rep *analysis.Report) forecast.Measurement {
+func measurementOf(rep *model.Report) forecast.Measurement {
 	var m forecast.Measurement
 	if rep.GL006 != nil {
 		m.GL006 = rep.GL006.Measured

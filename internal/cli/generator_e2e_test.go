@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/breakpoint"
-	"github.com/greenlang/loadgen/internal/k6step"
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/core/breakpoint"
+	"github.com/greenlang/loadgen/internal/core/k6step"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
 )
 
 // startPinned starts the truthsrv tool pinned to one CPU (taskset), and

@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/greenlang/loadgen/internal/changepoint"
-	"github.com/greenlang/loadgen/internal/history"
-	"github.com/greenlang/loadgen/internal/live"
-	"github.com/greenlang/loadgen/internal/promseries"
+	"github.com/greenlang/loadgen/internal/analysis/changepoint"
+	"github.com/greenlang/loadgen/internal/reporting/history"
+	"github.com/greenlang/loadgen/internal/reporting/live"
+	"github.com/greenlang/loadgen/internal/reporting/promseries"
 )
 
 // historyFormats are history's --format values.

@@ -16,11 +16,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
 )
 
 // nightlySeries writes one nightly campaign's run directory per night under
-// dir/<date>: the run.json of a real adaptive campaign (internal/report's
+// dir/<date>: the run.json of a real adaptive campaign (internal/reporting/report's
 // gl008-1replica fixture: its steps, config, versions), completed, started
 // at 02:00 UTC, its max sustainable rate level × f(night) with 2% noise
 // (seeded), resolved to 2.4% (first failing above it), on target; every

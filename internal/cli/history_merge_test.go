@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/history"
-	"github.com/greenlang/loadgen/internal/promseries"
+	"github.com/greenlang/loadgen/internal/reporting/history"
+	"github.com/greenlang/loadgen/internal/reporting/promseries"
 )
 
 // TestMergeObservationsCountsWhatRunDirectoriesCount: a pushed run counts

@@ -7,11 +7,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/greenlang/loadgen/internal/atomicfile"
-	"github.com/greenlang/loadgen/internal/baseline"
-	"github.com/greenlang/loadgen/internal/junit"
-	"github.com/greenlang/loadgen/internal/report"
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/analysis/baseline"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/atomicfile"
+	"github.com/greenlang/loadgen/internal/reporting/junit"
+	"github.com/greenlang/loadgen/internal/reporting/report"
 )
 
 // readBaseline reads the --baseline run directory; anything wrong with it

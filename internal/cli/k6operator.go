@@ -15,10 +15,10 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/greenlang/loadgen/internal/campaign"
-	"github.com/greenlang/loadgen/internal/collect"
-	"github.com/greenlang/loadgen/internal/k6operator"
-	"github.com/greenlang/loadgen/internal/stress"
+	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/core/stress"
+	"github.com/greenlang/loadgen/internal/kube/collect"
+	"github.com/greenlang/loadgen/internal/kube/k6operator"
 	"github.com/greenlang/loadgen/scenarios"
 )
 

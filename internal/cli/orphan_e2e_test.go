@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/k6step"
+	"github.com/greenlang/loadgen/internal/core/k6step"
 )
 
 // A driver killed outright (SIGKILL: no handler runs) takes its k6 with it

@@ -19,10 +19,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/greenlang/loadgen/internal/campaign"
-	"github.com/greenlang/loadgen/internal/preflight"
-	"github.com/greenlang/loadgen/internal/preflight/source"
-	"github.com/greenlang/loadgen/internal/reftarget"
+	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/session/preflight"
+	"github.com/greenlang/loadgen/internal/session/preflight/source"
+	"github.com/greenlang/loadgen/internal/target/reftarget"
 	"github.com/greenlang/loadgen/scenarios"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/pgtest"
+	"github.com/greenlang/loadgen/internal/testutil/pgtest"
 )
 
 // preflightCmd runs `loadgen preflight` with no cluster credentials (an

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/live"
-	"github.com/greenlang/loadgen/internal/promseries"
-	"github.com/greenlang/loadgen/internal/promtest"
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/reporting/live"
+	"github.com/greenlang/loadgen/internal/reporting/promseries"
+	"github.com/greenlang/loadgen/internal/testutil/promtest"
 )
 
 // TestStressPushesANightlySeries runs two short campaigns ("nights") with

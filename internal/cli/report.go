@@ -12,13 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/greenlang/loadgen/internal/atomicfile"
-	"github.com/greenlang/loadgen/internal/baseline"
-	"github.com/greenlang/loadgen/internal/compare"
-	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/analysis/baseline"
+	"github.com/greenlang/loadgen/internal/analysis/compare"
+	"github.com/greenlang/loadgen/internal/analysis/forecast"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/guides"
-	"github.com/greenlang/loadgen/internal/report"
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/atomicfile"
+	"github.com/greenlang/loadgen/internal/reporting/report"
 )
 
 func newReportCmd() *cobra.Command {

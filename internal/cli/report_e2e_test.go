@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The run directories of internal/report's tests.
-var reportRuns = filepath.Join("..", "report", "testdata", "runs")
+// The run directories of internal/reporting/report's tests.
+var reportRuns = filepath.Join("..", "reporting", "report", "testdata", "runs")
 
 // lg runs the loadgen binary (see TestMain) and returns its exit code,
 // stdout and stderr.
@@ -148,7 +148,7 @@ func TestCompareCommand(t *testing.T) {
 
 func TestForecastCommand(t *testing.T) {
 	t.Parallel()
-	want, err := os.ReadFile(filepath.Join("..", "forecast", "testdata", "script_100_0.10_12.txt"))
+	want, err := os.ReadFile(filepath.Join("..", "analysis", "forecast", "testdata", "script_100_0.10_12.txt"))
 	require.NoError(t, err)
 	code, out, errs := lg(t, "forecast", "--now", "2025-11-26T10:00:00")
 	require.Equal(t, 0, code, errs)

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/truth"
+	"github.com/greenlang/loadgen/internal/testutil/truth"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 

@@ -24,9 +24,9 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/greenlang/loadgen/internal/autoscale"
-	"github.com/greenlang/loadgen/internal/preflight/source"
-	"github.com/greenlang/loadgen/internal/sweep"
+	"github.com/greenlang/loadgen/internal/session/autoscale"
+	"github.com/greenlang/loadgen/internal/session/preflight/source"
+	"github.com/greenlang/loadgen/internal/session/sweep"
 )
 
 // deploy/scaling/rbac.yaml grants exactly what sweep, autoscale and

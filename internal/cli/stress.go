@@ -23,13 +23,13 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/greenlang/loadgen/internal/baseline"
-	"github.com/greenlang/loadgen/internal/campaign"
-	"github.com/greenlang/loadgen/internal/live"
-	"github.com/greenlang/loadgen/internal/reftarget"
-	"github.com/greenlang/loadgen/internal/report"
-	"github.com/greenlang/loadgen/internal/runrecord"
-	"github.com/greenlang/loadgen/internal/stress"
+	"github.com/greenlang/loadgen/internal/analysis/baseline"
+	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/core/stress"
+	"github.com/greenlang/loadgen/internal/reporting/live"
+	"github.com/greenlang/loadgen/internal/reporting/report"
+	"github.com/greenlang/loadgen/internal/target/reftarget"
 	"github.com/greenlang/loadgen/scenarios"
 )
 

@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
-	"github.com/greenlang/loadgen/internal/breakpoint"
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/core/breakpoint"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
 )
 
 // loadgenBin is the binary under test: $LOADGEN_BIN (make test sets it), or

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/core/campaign"
 )
 
 // Defaults, then the campaign file, then the flags that were given.

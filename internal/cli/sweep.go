@@ -20,14 +20,14 @@ import (
 	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/greenlang/loadgen/internal/campaign"
-	"github.com/greenlang/loadgen/internal/compare"
-	"github.com/greenlang/loadgen/internal/forecast"
+	"github.com/greenlang/loadgen/internal/analysis/compare"
+	"github.com/greenlang/loadgen/internal/analysis/forecast"
+	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/guides"
-	"github.com/greenlang/loadgen/internal/hpa"
-	"github.com/greenlang/loadgen/internal/reftarget"
-	"github.com/greenlang/loadgen/internal/runrecord"
-	"github.com/greenlang/loadgen/internal/sweep"
+	"github.com/greenlang/loadgen/internal/kube/hpa"
+	"github.com/greenlang/loadgen/internal/session/sweep"
+	"github.com/greenlang/loadgen/internal/target/reftarget"
 	"github.com/greenlang/loadgen/scenarios"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/breakpoint"
-	"github.com/greenlang/loadgen/internal/sweep"
+	"github.com/greenlang/loadgen/internal/core/breakpoint"
+	"github.com/greenlang/loadgen/internal/session/sweep"
 )
 
 // The embedded target is calibrated to 250 API req/s per pod: a sweep of 1,

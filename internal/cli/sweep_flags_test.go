@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/campaign"
+	"github.com/greenlang/loadgen/internal/core/campaign"
 )
 
 func TestSweepRatesArePerReplica(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/greenlang/loadgen/internal/reftarget"
+	"github.com/greenlang/loadgen/internal/target/reftarget"
 )
 
 func newTargetCmd() *cobra.Command {
@@ -30,7 +30,7 @@ Faults can be set by flags and changed at run time with the loopback-only admin
 API (POST /admin/replicas, /admin/pod, /admin/faults, /admin/stall, /admin/crash;
 GET /admin/state). docs/target.md lists every endpoint with example requests.
 
---hpa gl008|gl006|FILE runs the Kubernetes HPA algorithm (internal/hpa) against the
+--hpa gl008|gl006|FILE runs the Kubernetes HPA algorithm (internal/kube/hpa) against the
 simulated pods every 15 s: CPU = the busy fraction of each pod's busiest pool,
 memory = 30% + 0.4 × CPU, inspection_queue_depth = the pod's pipeline queue. New
 pods serve after --pod-startup. --time-scale also runs the HPA's clock faster

@@ -203,7 +203,7 @@ type Recommendations struct {
 
 // Deployment is the Kubernetes Deployment a guide's service runs as: what
 // `loadgen sweep` scales. (Its HPA's replica range is the guide's HPA
-// manifest's, in internal/hpa.)
+// manifest's, in internal/kube/hpa.)
 type Deployment struct {
 	Section   string `yaml:"section" json:"section"`
 	Name      string `yaml:"name" json:"name"`

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/greenlang/loadgen/internal/numfmt"
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/numfmt"
 )
 
 // gl006 is the HeatRecoveryMaximizer guide.

@@ -5,8 +5,8 @@ import (
 	"math"
 	"strings"
 
-	"github.com/greenlang/loadgen/internal/numfmt"
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/numfmt"
 )
 
 // gl008 is the SteamTrapInspector guide.

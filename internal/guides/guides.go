@@ -4,7 +4,7 @@
 // an endpoint is judged on, and where a guide disagrees with itself. Each
 // guide is one Service (gl008.go, gl006.go), so that its callers ask it
 // instead of switching on its name. Nothing here reads files or measures:
-// the comparison (internal/compare) and the forecast (internal/forecast) do.
+// the comparison (internal/analysis/compare) and the forecast (internal/analysis/forecast) do.
 package guides
 
 import (
@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/greenlang/loadgen/internal/runrecord"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
 )
 
 // Service is one scaling guide: what the comparison, the report, the

@@ -29,9 +29,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/greenlang/loadgen/internal/campaign"
-	"github.com/greenlang/loadgen/internal/k6step"
-	"github.com/greenlang/loadgen/internal/stress"
+	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/core/k6step"
+	"github.com/greenlang/loadgen/internal/core/stress"
 	"github.com/greenlang/loadgen/scenarios"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/greenlang/loadgen/internal/truth"
+	"github.com/greenlang/loadgen/internal/testutil/truth"
 )
 
 func main() {

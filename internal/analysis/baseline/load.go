@@ -1,0 +1,77 @@
+package baseline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/greenlang/loadgen/internal/core/breakpoint"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+// Load reads the run directory dir into a Side: its run.json and the
+// per-second latency of its passing steps' judged windows. A seconds file
+// that is missing or unreadable is a warning (that step's latency is not
+// compared), not an error; a run.json that cannot be read is one.
+func Load(dir string) (Side, error) {
+	run, err := runrecord.Read(dir)
+	if err != nil {
+		return Side{}, err
+	}
+	return LoadRun(dir, run), nil
+}
+
+// LoadRun is Load of a run already read from dir.
+func LoadRun(dir string, run *runrecord.Run) Side {
+	s := Side{Name: name(dir), Run: run, Seconds: map[int][]Second{}}
+	for _, st := range run.Steps {
+		if st.Verdict != breakpoint.Pass || st.Excluded != "" {
+			continue
+		}
+		if st.SecondsFile == "" {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("step %d has no seconds file: its latency is not compared", st.Index))
+			continue
+		}
+		secs, err := measure.ReadFile(filepath.Join(dir, st.SecondsFile))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			s.Warnings = append(s.Warnings, fmt.Sprintf("step %d: %s is missing: its latency is not compared", st.Index, st.SecondsFile))
+			continue
+		case err != nil:
+			s.Warnings = append(s.Warnings, fmt.Sprintf("step %d: %v (using what was read before it)", st.Index, err))
+		}
+		s.Seconds[st.Index] = WindowSeconds(secs, st)
+	}
+	return s
+}
+
+// WindowSeconds returns the latency of each second of the step's judged
+// window that completed a request: the median and p95 of its successful
+// requests (what the latency limits judge), or of all of them for records
+// written before successes were kept apart.
+func WindowSeconds(secs []measure.Second, st runrecord.Step) []Second {
+	var out []Second
+	for _, sec := range measure.FoldLate(secs) {
+		if sec.StartUnix < st.WindowStart || sec.StartUnix > st.WindowEnd {
+			continue
+		}
+		h := sec.LatencyOK
+		if h == nil {
+			h = sec.Latency
+		}
+		if h == nil || h.Count() == 0 {
+			continue
+		}
+		out = append(out, Second{P50Ms: h.PercentileMillis(50), P95Ms: h.PercentileMillis(95)})
+	}
+	return out
+}
+
+func name(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return filepath.Base(abs)
+	}
+	return filepath.Base(filepath.Clean(dir))
+}

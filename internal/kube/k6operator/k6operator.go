@@ -1,0 +1,273 @@
+// Package k6operator runs a campaign's steps on Kubernetes through
+// grafana/k6-operator: per step, the script in a ConfigMap and a TestRun
+// (k6.io/v1alpha1) of n runner pods, each running k6 with the same flags as
+// a local runner and its execution segment of the load. The runners send
+// their seconds to the driver's collector (internal/kube/collect), which the
+// executor reads per runner and merges as the local runners' are merged.
+//
+// The executor owns what it creates: it watches the TestRun to its end and
+// its runner pods for failures, and deletes the TestRun and ConfigMap after
+// the step, on cancellation and on failure; Close deletes the campaign's
+// Secret (the collector's token, and the target's API token if any), so
+// that nothing is left in the cluster. A runner pod that fails (its image
+// cannot be pulled, it cannot be scheduled, k6 exits non-zero) does not
+// fail the step: its RunnerResult.Failure says why, and the campaign judges
+// the step invalid.
+package k6operator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/greenlang/loadgen/internal/kube/collect"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+// Collector receives the runners' seconds over HTTP; *collect.Server is
+// the implementation.
+type Collector interface {
+	// Expect is called before a step's runners start; onSecond gets each
+	// second as a runner sends it.
+	Expect(step string, onSecond func(runner string, s measure.Second))
+	// Done ends the step and returns what each runner sent.
+	Done(step string) []collect.Stream
+}
+
+// Errors.
+var (
+	// ErrConfig is wrapped by errors in the executor's settings or in a
+	// step it cannot express as a TestRun: the user's to fix.
+	ErrConfig = errors.New("k6-operator executor")
+	// ErrOperator is wrapped when k6-operator could not run a step (its
+	// initializer or starter failed, the TestRun ended in stage error, no
+	// operator picked it up): the campaign cannot go on.
+	ErrOperator = errors.New("k6-operator could not run the step")
+)
+
+// Config is an Executor's settings.
+type Config struct {
+	// Namespace holds every object of the campaign.
+	Namespace string
+	// Campaign identifies the campaign's objects (names and the
+	// LabelCampaign label): lowercase letters and digits, at most 12
+	// (NewCampaignID).
+	Campaign string
+	// Image is the runner image: a k6 with xk6-steamtrap at /usr/bin/k6
+	// (deploy/k6-operator/Dockerfile).
+	Image string
+	// Runners is each step's parallelism.
+	Runners int
+	// Script is the k6 script's path; it is read once, by New, unless
+	// ScriptSource holds its text.
+	Script       string
+	ScriptSource []byte
+	// Dir is the run directory: step files are written there.
+	Dir string
+	// CollectURL is the collector's base URL as the runner pods reach it
+	// (http://HOST:PORT); CollectToken its bearer token.
+	CollectURL, CollectToken string
+	// APIToken is the target's bearer token ("" for none): it reaches the
+	// runners through the campaign's Secret.
+	APIToken string
+	// Redact lists values that must never reach a log file.
+	Redact []string
+
+	// StartTimeout bounds the time from a TestRun's creation to its
+	// runners' start (initializer, scheduling, image pulls); 5 min if 0.
+	StartTimeout time.Duration
+	// PodGrace is how long a pod may wait for its image or for a node
+	// before it counts as failed; 2 min if 0.
+	PodGrace time.Duration
+	// OperatorGrace is how long a new TestRun may wait for k6-operator to
+	// take it up (its stage to leave ""); 1 min if 0.
+	OperatorGrace time.Duration
+	// CleanupTimeout bounds deleting a step's objects and waiting for its
+	// pods to go; 2 min if 0.
+	CleanupTimeout time.Duration
+}
+
+// Clients are the executor's ways into the cluster and the collector.
+type Clients struct {
+	// Dynamic serves TestRuns (TestRunGVR), Kube ConfigMaps, Secrets,
+	// pods and their logs.
+	Dynamic   dynamic.Interface
+	Kube      kubernetes.Interface
+	Collector Collector
+}
+
+// Executor runs steps as k6-operator TestRuns. It is a stress.StepRunner,
+// for sequential use; Close it when the campaign ends.
+type Executor struct {
+	cfg       Config
+	c         Clients
+	script    []byte
+	scriptKey string
+
+	mu         sync.Mutex
+	secretMade bool
+}
+
+var campaignID = regexp.MustCompile(`^[a-z0-9]{1,12}$`)
+
+// NewCampaignID returns a random campaign identifier: 8 hex digits.
+func NewCampaignID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// New checks cfg and reads the script. The clients may be zero for a dry
+// run (WriteObjects).
+func New(cfg Config, c Clients) (*Executor, error) {
+	var probs []string
+	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	if cfg.Namespace == "" {
+		bad("no namespace")
+	}
+	if !campaignID.MatchString(cfg.Campaign) {
+		bad("campaign id %q: want 1–12 lowercase letters and digits", cfg.Campaign)
+	}
+	if cfg.Image == "" {
+		bad("no runner image")
+	}
+	if cfg.Runners < 1 {
+		bad("%d runners: want ≥ 1", cfg.Runners)
+	}
+	if u, err := url.Parse(cfg.CollectURL); cfg.CollectURL == "" {
+		bad("no collector URL: give --collect-url, the driver's collector as the runner pods reach it (http://HOST:PORT)")
+	} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !plainArg.MatchString(cfg.CollectURL) {
+		bad("collector URL %q: want http(s)://HOST:PORT as the runner pods reach the driver (letters, digits and . : / - only)", cfg.CollectURL)
+	}
+	script, err := cfg.ScriptSource, error(nil)
+	if script == nil {
+		script, err = os.ReadFile(cfg.Script)
+	}
+	switch {
+	case err != nil:
+		bad("reading the script: %v", err)
+	case len(script) > maxScriptBytes:
+		bad("the script %s is %d bytes; a ConfigMap holds at most about 1 MiB", cfg.Script, len(script))
+	case localImport.Match(script):
+		bad("the script %s imports a local file (%s), which its ConfigMap cannot hold: bundle it into one file first", cfg.Script, localImport.Find(script))
+	}
+	switch len(probs) {
+	case 0:
+	case 1:
+		return nil, fmt.Errorf("%w: %s", ErrConfig, probs[0])
+	default:
+		for i := range probs {
+			probs[i] = fmt.Sprintf("%d. %s", i+1, probs[i])
+		}
+		return nil, fmt.Errorf("%w:\n  %s", ErrConfig, strings.Join(probs, "\n  "))
+	}
+	cfg.StartTimeout = orDefault(cfg.StartTimeout, 5*time.Minute)
+	cfg.PodGrace = orDefault(cfg.PodGrace, 2*time.Minute)
+	cfg.OperatorGrace = orDefault(cfg.OperatorGrace, time.Minute)
+	cfg.CleanupTimeout = orDefault(cfg.CleanupTimeout, 2*time.Minute)
+	return &Executor{cfg: cfg, c: c, script: script, scriptKey: scriptKey(cfg.Script)}, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Check asks the cluster whether steps can run: TestRuns exist there (the
+// operator's CRD is installed) and may be listed in the namespace.
+func (e *Executor) Check(ctx context.Context) error {
+	_, err := e.c.Dynamic.Resource(TestRunGVR).Namespace(e.cfg.Namespace).List(ctx, metav1.ListOptions{Limit: 1})
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("%w: the cluster has no TestRun resource (%s): is k6-operator installed? (see deploy/k6-operator/README.md)", ErrConfig, TestRunGVR.GroupResource())
+	case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+		return fmt.Errorf("%w: not allowed to list TestRuns in namespace %s: apply deploy/k6-operator/rbac.yaml there (%v)", ErrConfig, e.cfg.Namespace, err)
+	}
+	return fmt.Errorf("k6-operator executor: reaching the cluster: %w", err)
+}
+
+// ensureSecret creates the campaign's Secret once.
+func (e *Executor) ensureSecret(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.secretMade {
+		return nil
+	}
+	if _, err := e.c.Kube.CoreV1().Secrets(e.cfg.Namespace).Create(ctx, e.secret(), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating the campaign's Secret %s/%s: %w", e.cfg.Namespace, e.secretName(), err)
+	}
+	e.secretMade = true
+	return nil
+}
+
+// Close deletes the campaign's Secret and anything of the campaign a step
+// could not delete (a TestRun or ConfigMap whose deletion failed). It
+// waits at most CleanupTimeout.
+func (e *Executor) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.CleanupTimeout)
+	defer cancel()
+	sel := metav1.ListOptions{LabelSelector: LabelCampaign + "=" + e.cfg.Campaign}
+	var errs []error
+	trs := e.c.Dynamic.Resource(TestRunGVR).Namespace(e.cfg.Namespace)
+	if list, err := trs.List(ctx, sel); err != nil {
+		errs = append(errs, fmt.Errorf("listing the campaign's TestRuns: %w", err))
+	} else {
+		for _, tr := range list.Items {
+			errs = append(errs, ignoreNotFound(trs.Delete(ctx, tr.GetName(), background())))
+		}
+	}
+	cms := e.c.Kube.CoreV1().ConfigMaps(e.cfg.Namespace)
+	if list, err := cms.List(ctx, sel); err != nil {
+		errs = append(errs, fmt.Errorf("listing the campaign's ConfigMaps: %w", err))
+	} else {
+		for _, cm := range list.Items {
+			errs = append(errs, ignoreNotFound(cms.Delete(ctx, cm.Name, metav1.DeleteOptions{})))
+		}
+	}
+	errs = append(errs, ignoreNotFound(e.c.Kube.CoreV1().Secrets(e.cfg.Namespace).Delete(ctx, e.secretName(), metav1.DeleteOptions{})))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("k6-operator executor: cleaning up (kubectl delete testruns,configmaps,secrets -n %s -l %s=%s): %w",
+			e.cfg.Namespace, LabelCampaign, e.cfg.Campaign, err)
+	}
+	return nil
+}
+
+func background() metav1.DeleteOptions {
+	p := metav1.DeletePropagationBackground
+	return metav1.DeleteOptions{PropagationPolicy: &p}
+}
+
+func ignoreNotFound(err error) error {
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// runnerIndex is runner's number (the instance_id tag k6-operator gives
+// runner i of n: "1" to "n"), 0-based, or -1.
+func runnerIndex(runner string, n int) int {
+	i, err := strconv.Atoi(runner)
+	if err != nil || i < 1 || i > n {
+		return -1
+	}
+	return i - 1
+}

@@ -1,0 +1,133 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/greenlang/loadgen/internal/core/breakpoint"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/numfmt"
+	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
+)
+
+// readSeconds fills r.Steps, r.Timeline and r.Spans, and returns each
+// step's mean latency (ms) by index where a seconds file could be read.
+func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
+	means := map[int]float64{}
+	var origin int64 = -1
+	for _, s := range run.Steps {
+		row := newStepRow(s)
+		if secs := r.stepSeconds(dir, s); len(secs) > 0 {
+			if mean, ok := windowMean(secs, s); ok {
+				row.MeanMs, means[s.Index] = mean, mean
+			}
+			if origin < 0 {
+				origin = secs[0].StartUnix
+			}
+			r.addTimeline(s, secs, origin)
+		}
+		lat := row.MeanMs
+		if lat == 0 {
+			lat = s.LatencyMs.P50
+		}
+		row.Concurrency = numfmt.Round(s.AchievedRPS*lat/1000, 3)
+		r.Steps = append(r.Steps, row)
+	}
+	sort.SliceStable(r.Timeline, func(i, j int) bool { return r.Timeline[i].T < r.Timeline[j].T })
+	return means
+}
+
+// newStepRow is run.json's step with empty collections for nil ones and
+// its goodput.
+func newStepRow(s runrecord.Step) StepRow {
+	row := StepRow{Index: s.Index, Phase: s.Phase, Attempt: s.Attempt, OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
+		DurationS: s.DurationS, Requests: s.Requests, Errors: s.Errors, ErrorRate: s.ErrorRate, LatencyMs: s.LatencyMs,
+		DroppedIterations: s.DroppedIterations, Classes: s.Classes, Verdict: s.Verdict, Signals: s.Reasons.Signals(), Reasons: s.Reasons,
+		LatencyOKMs: s.LatencyOKMs, Generator: s.Generator, GeneratorCeiling: s.GeneratorCeiling, Excluded: s.Excluded,
+		Runners: s.Runners}
+	if row.Classes == nil {
+		row.Classes = map[string]int64{}
+	}
+	if row.Signals == nil {
+		row.Signals = breakpoint.Signals{}
+	}
+	if row.Reasons == nil {
+		row.Reasons = breakpoint.Reasons{}
+	}
+	if s.DurationS > 0 {
+		row.GoodputRPS = numfmt.Round(float64(s.Requests-s.Errors)/s.DurationS, 2)
+	}
+	return row
+}
+
+// stepSeconds reads a step's seconds file, one point per second; what
+// cannot be read is a warning, and what was read before an error is kept.
+func (r *Report) stepSeconds(dir string, s runrecord.Step) []measure.Second {
+	if s.SecondsFile == "" {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("step %d has no seconds file: its mean latency and time series are missing", s.Index))
+		return nil
+	}
+	secs, err := measure.ReadFile(filepath.Join(dir, s.SecondsFile))
+	secs = measure.FoldLate(secs) // one point per second in the time series
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		r.Warnings = append(r.Warnings, fmt.Sprintf("step %d: %s is missing: its mean latency and time series are missing", s.Index, s.SecondsFile))
+	case err != nil:
+		r.Warnings = append(r.Warnings, fmt.Sprintf("step %d: %v (using what was read before it)", s.Index, err))
+	}
+	return secs
+}
+
+// inWindow says whether a second lies in the step's judged window.
+func inWindow(sec measure.Second, s runrecord.Step) bool {
+	return sec.StartUnix >= s.WindowStart && sec.StartUnix <= s.WindowEnd
+}
+
+// windowMean is the mean latency (ms) of the step's judged window from its
+// merged histogram; false if the window has no requests.
+func windowMean(secs []measure.Second, s runrecord.Step) (float64, bool) {
+	var w measure.Window
+	for _, sec := range secs {
+		if inWindow(sec, s) {
+			w.Add(sec)
+		}
+	}
+	if w.Requests == 0 {
+		return 0, false
+	}
+	return numfmt.Round(meanMillis(w.Latency), 3), true
+}
+
+// addTimeline places a step's seconds on the campaign's time axis (seconds
+// since origin): its span and one point per second.
+func (r *Report) addTimeline(s runrecord.Step, secs []measure.Second, origin int64) {
+	span := StepSpan{Index: s.Index, OfferedRPS: s.OfferedRPS, Verdict: s.Verdict,
+		From: float64(secs[0].StartUnix - origin), To: float64(secs[len(secs)-1].StartUnix - origin)}
+	if s.WindowEnd >= s.WindowStart && s.WindowStart > 0 {
+		span.WindowFrom, span.Window = float64(s.WindowStart-origin), float64(s.WindowEnd-origin)
+	}
+	r.Spans = append(r.Spans, span)
+	for _, sec := range secs {
+		r.Timeline = append(r.Timeline, Second{T: float64(sec.StartUnix - origin), Step: s.Index, Requests: sec.Requests,
+			Errors: sec.Errors, P95Ms: sec.P95Millis, OfferedRPS: s.OfferedRPS, InWindow: inWindow(sec, s)})
+	}
+}
+
+// meanMillis estimates a histogram's mean from its quantiles (the midpoint
+// rule over 1000 equal slices of probability): the histogram API exposes
+// percentiles, and this is exact to within its 0.1% buckets except for the
+// spread inside the highest slice.
+func meanMillis(h *measure.Histogram) float64 {
+	if h == nil || h.Count() == 0 {
+		return 0
+	}
+	const k = 1000
+	sum := 0.0
+	for i := 0; i < k; i++ {
+		sum += h.PercentileMillis((float64(i) + 0.5) / k * 100)
+	}
+	return sum / k
+}
