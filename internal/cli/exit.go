@@ -1,63 +1,26 @@
-// Package cli holds loadgen's command line: one file per subcommand, the exit
-// codes, and the error type that carries them.
+// Package cli is loadgen's command line: one file per subcommand. A command
+// parses its flags, builds what it runs (a campaign session, a sweep, a
+// report), and maps the outcome to the exit code; the work itself lives in
+// the packages below it (docs/architecture.md).
 package cli
 
-import (
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"syscall"
-)
+import "github.com/greenlang/loadgen/internal/kit/exitcode"
 
-// Exit codes of every loadgen command, documented in the README.
+// The exit codes, as exitcode defines them.
 const (
-	ExitOK          = 0 // completed
-	ExitGateFailed  = 1 // a gate failed (e.g. --min-rps)
-	ExitBadInput    = 2 // bad flags, arguments or files
-	ExitInterrupted = 3 // aborted, interrupted, or the target was unreachable
-	// ExitInconclusive: the run cannot stand behind a number (e.g. the load
-	// generator gave out before the target did).
-	ExitInconclusive = 4
-	// ExitFailed: the machine failed the command (a run directory that
-	// cannot be written, a k6 that cannot be started), not the input.
-	ExitFailed = 5
+	ExitOK           = exitcode.OK
+	ExitGateFailed   = exitcode.GateFailed
+	ExitBadInput     = exitcode.BadInput
+	ExitInterrupted  = exitcode.Interrupted
+	ExitInconclusive = exitcode.Inconclusive
+	ExitFailed       = exitcode.Failed
 )
 
 // ExitError is an error with the exit code it should end the process with.
-type ExitError struct {
-	Code int
-	Err  error
-}
+type ExitError = exitcode.Error
 
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
+// usageErr marks a formatted error as bad input (exit 2).
+var usageErr = exitcode.Usage
 
-// usageErr marks err as bad input (exit 2).
-func usageErr(format string, args ...any) error {
-	return &ExitError{Code: ExitBadInput, Err: fmt.Errorf(format, args...)}
-}
-
-// exitCode maps an error to the process exit code: its own code if it
-// carries one; a failure of the machine for an I/O error (a file or
-// directory that cannot be read or written, a broken pipe); else bad input
-// (cobra's own errors: an unknown command, a wrong number of arguments).
-func exitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var (
-		ee    *ExitError
-		path  *fs.PathError
-		link  *os.LinkError
-		sysc  *os.SyscallError
-		errno syscall.Errno
-	)
-	switch {
-	case errors.As(err, &ee):
-		return ee.Code
-	case errors.As(err, &path), errors.As(err, &link), errors.As(err, &sysc), errors.As(err, &errno):
-		return ExitFailed
-	}
-	return ExitBadInput
-}
+// exitCode maps an error to the process exit code.
+var exitCode = exitcode.Of

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -122,23 +121,7 @@ func (p *planningFlags) assumptions() (forecast.Assumptions, error) {
 }
 
 // readRunDir reads a run directory; anything wrong with it is bad input.
-func readRunDir(dir string) (*runrecord.Run, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, usageErr("run directory %s does not exist", dir)
-		}
-		return nil, usageErr("run directory %s: %v", dir, err)
-	}
-	if !st.IsDir() {
-		return nil, usageErr("%s is not a directory: give the run directory that holds run.json", dir)
-	}
-	run, err := runrecord.Read(dir)
-	if err != nil {
-		return nil, usageErr("%v", err)
-	}
-	return run, nil
-}
+func readRunDir(dir string) (*runrecord.Run, error) { return runrecord.ReadDir(dir) }
 
 func reportOptions(run *runrecord.Run, benchmarks string, replicas int, tolerance float64, p planningFlags) (report.Options, error) {
 	o := report.Options{Replicas: replicas, Tolerance: tolerance, GL006Rate: p.gl006Rate}
