@@ -14,25 +14,9 @@ import (
 	"github.com/greenlang/loadgen/internal/reporting/report"
 )
 
-// readBaseline reads the --baseline run directory; anything wrong with it
-// is bad input.
-func readBaseline(dir string) (*baseline.Side, error) {
-	run, err := readRunDir(dir)
-	if err != nil {
-		return nil, usageErr("--baseline: %v", errors.Unwrap(err))
-	}
-	side := baseline.LoadRun(dir, run)
-	return &side, nil
-}
+func readBaseline(dir string) (*baseline.Side, error) { return baseline.ReadDir(dir) }
 
-// compareBaseline compares the run in dir with base; nil without a
-// baseline.
-func compareBaseline(dir string, run *runrecord.Run, base *baseline.Side) *baseline.Result {
-	if base == nil {
-		return nil
-	}
-	return baseline.Compare(baseline.LoadRun(dir, run), *base)
-}
+var compareBaseline = baseline.CompareDir
 
 // junitOf builds the JUnit report of the run in dir from its report (nil
 // when there is none: the guide gate is then skipped with why) and its

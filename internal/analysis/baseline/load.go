@@ -75,3 +75,22 @@ func name(dir string) string {
 	}
 	return filepath.Base(filepath.Clean(dir))
 }
+
+// ReadDir reads the baseline run directory a user named (--baseline DIR);
+// anything wrong with it is bad input (exit 2).
+func ReadDir(dir string) (*Side, error) {
+	run, err := runrecord.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--baseline: %w", err)
+	}
+	side := LoadRun(dir, run)
+	return &side, nil
+}
+
+// CompareDir compares the run in dir with base; nil without a baseline.
+func CompareDir(dir string, run *runrecord.Run, base *Side) *Result {
+	if base == nil {
+		return nil
+	}
+	return Compare(LoadRun(dir, run), *base)
+}
