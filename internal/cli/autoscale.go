@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/greenlang/loadgen/internal/kit/exitcode"
+
 	"cmp"
 	"errors"
 	"fmt"
@@ -122,7 +124,7 @@ func (f *autoscaleFlags) run(cmd *cobra.Command) error {
 		problems = append(problems, "--kube-hpa reads a cluster: give the service's --target URL")
 	}
 	if len(problems) > 0 {
-		return usageErr("autoscale: %s", targetNumbered(problems))
+		return exitcode.Problems("autoscale: ", problems)
 	}
 	k6cmd, err := k6Command(f.k6)
 	if err != nil {

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strings"
 
@@ -111,17 +109,7 @@ Exit codes: 0 printed; 2 bad flags, HPA file or timeline.`,
 	return c
 }
 
-// loadHPA reads --hpa: a built-in name or a YAML file (exit 2 if it is bad).
-func loadHPA(arg string) (*hpa.Spec, error) {
-	spec, err := hpa.Load(arg)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, usageErr("--hpa %q: no such file, and not a built-in HPA (%s)", arg, strings.Join(hpa.Builtins(), ", "))
-	case err != nil:
-		return nil, usageErr("--hpa: %v", err)
-	}
-	return spec, nil
-}
+var loadHPA = hpa.LoadFlag
 
 func writeSimJSON(w io.Writer, name string, spec, sim *hpa.Spec, left []string, o hpa.SimOptions, ds []hpa.Decision) error {
 	type metric struct {

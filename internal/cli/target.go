@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/greenlang/loadgen/internal/kit/exitcode"
+
 	"fmt"
 	"math"
 	"os/signal"
@@ -61,7 +63,7 @@ Exit codes: 0 after a clean shutdown; 2 bad flags; 3 crashed by a crash fault.`,
 				problems = append(problems, err.Error())
 			}
 			if len(problems) > 0 {
-				return usageErr("target: %s", targetNumbered(problems))
+				return exitcode.Problems("target: ", problems)
 			}
 			srv, err := reftarget.New(cfg)
 			if err != nil {
@@ -114,17 +116,4 @@ func targetParseCPU(s string) (int64, error) {
 		return 0, fmt.Errorf("gl006-cpu %q: want millicores such as 1000m, or cores such as 1.5", s)
 	}
 	return int64(f), nil
-}
-
-// targetNumbered renders problems as "(1) …; (2) …", or the one problem alone.
-func targetNumbered(problems []string) string {
-	if len(problems) == 1 {
-		return problems[0]
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d problems:", len(problems))
-	for i, p := range problems {
-		fmt.Fprintf(&b, " (%d) %s;", i+1, p)
-	}
-	return strings.TrimSuffix(b.String(), ";")
 }

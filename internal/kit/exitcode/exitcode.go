@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -73,4 +74,21 @@ func Of(err error) int {
 		return Failed
 	}
 	return BadInput
+}
+
+// Problems is bad input made of every problem found, numbered when there
+// are several: "3 problems: (1) …; (2) …; (3) …". Nil when there are none.
+func Problems(prefix string, problems []string) error {
+	switch len(problems) {
+	case 0:
+		return nil
+	case 1:
+		return Usage("%s%s", prefix, problems[0])
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems:", len(problems))
+	for i, p := range problems {
+		fmt.Fprintf(&b, " (%d) %s;", i+1, p)
+	}
+	return Usage("%s%s", prefix, strings.TrimSuffix(b.String(), ";"))
 }

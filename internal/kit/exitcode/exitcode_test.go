@@ -27,3 +27,12 @@ func TestOf(t *testing.T) {
 	}
 	assert.NoError(t, New(Failed, nil))
 }
+
+func TestProblems(t *testing.T) {
+	t.Parallel()
+	assert.NoError(t, Problems("x: ", nil))
+	assert.EqualError(t, Problems("target: ", []string{"a"}), "target: a")
+	err := Problems("target: ", []string{"a", "b"})
+	assert.EqualError(t, err, "target: 2 problems: (1) a; (2) b")
+	assert.Equal(t, BadInput, Of(err))
+}

@@ -10,8 +10,12 @@ package junit
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +24,8 @@ import (
 	"github.com/greenlang/loadgen/internal/analysis/compare"
 	"github.com/greenlang/loadgen/internal/core/breakpoint"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/atomicfile"
+	"github.com/greenlang/loadgen/internal/kit/exitcode"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 )
 
@@ -400,4 +406,53 @@ func summary(in Input) string {
 		lines = append(lines, "ended early: "+r.AbortReason)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// ForRun builds the JUnit report of the run in dir from its comparison with
+// the guide (nil when there is none: the guide gate is then skipped with
+// why) and its comparison with a baseline (nil: none given).
+func ForRun(dir string, run *runrecord.Run, guide *compare.Result, base *baseline.Result) *Suites {
+	in := Input{Dir: runName(dir), Run: run, Comparison: guide, Baseline: base}
+	in.Hostname, _ = os.Hostname()
+	switch {
+	case guide != nil:
+	case len(run.Steps) == 0:
+		in.ComparisonErr = "no step was run: nothing to compare with the guide"
+	default:
+		in.ComparisonErr = "the comparison with the guide could not be made"
+	}
+	return Build(in)
+}
+
+// WriteFile writes the report to path atomically: a reader (a CI step)
+// sees the old file or the new one, never a torn one. A missing directory
+// is bad input.
+func WriteFile(path string, doc *Suites) error {
+	err := atomicfile.Write(path, func(w io.Writer) error { return doc.Write(w) })
+	if errors.Is(err, fs.ErrNotExist) {
+		return exitcode.Usage("--junit %s: directory %s does not exist", path, filepath.Dir(path))
+	}
+	return err
+}
+
+// CheckPath fails early, before any load is sent, when path (--junit) names
+// a file in a directory that does not exist, or a directory.
+func CheckPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return exitcode.Usage("--junit %s: directory %s does not exist", path, filepath.Dir(path))
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return exitcode.Usage("--junit %s is a directory: give a file name, e.g. %s", path, filepath.Join(path, "junit.xml"))
+	}
+	return nil
+}
+
+func runName(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return filepath.Base(abs)
+	}
+	return filepath.Base(filepath.Clean(dir))
 }
