@@ -19,6 +19,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 	"github.com/greenlang/loadgen/internal/kube/hpa"
+	"github.com/greenlang/loadgen/internal/kube/kubeconfig"
 	"github.com/greenlang/loadgen/internal/session/autoscale"
 	"github.com/greenlang/loadgen/internal/target/reftarget"
 	"github.com/greenlang/loadgen/scenarios"
@@ -164,7 +165,7 @@ func (f *autoscaleFlags) run(cmd *cobra.Command) error {
 				return err
 			}
 		}
-		rc, ns, err := kubeConfig(f.kubeconfig, f.namespace)
+		rc, ns, err := kubeconfig.Load(f.kubeconfig, f.namespace)
 		if err != nil {
 			return usageErr("--kubeconfig: %v", err)
 		}

@@ -1,19 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"cmp"
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -21,33 +13,16 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/greenlang/loadgen/internal/analysis/baseline"
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/core/stress"
+	"github.com/greenlang/loadgen/internal/reporting/junit"
 	"github.com/greenlang/loadgen/internal/reporting/live"
-	"github.com/greenlang/loadgen/internal/reporting/report"
-	"github.com/greenlang/loadgen/internal/target/reftarget"
+	"github.com/greenlang/loadgen/internal/session"
 	"github.com/greenlang/loadgen/scenarios"
 )
-
-// K6Version is the version of the embedded k6 (the go.k6.io/k6/v2 module
-// this binary was built with, from its build information), e.g. "2.2.0".
-func K6Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "go.k6.io/k6/v2" {
-				if d.Replace != nil && d.Replace.Version != "" {
-					d = d.Replace
-				}
-				return strings.TrimPrefix(d.Version, "v")
-			}
-		}
-	}
-	return "unknown"
-}
 
 // GitCommit is the commit loadgen was built from, set with -ldflags -X.
 var GitCommit = ""
@@ -80,46 +55,18 @@ func newStressCmdFlags() (*cobra.Command, *stressFlags) {
 		Use:   "stress --target URL [--scenario NAME|FILE] [flags]",
 		Short: "Run a stepped stress campaign and find the breaking point",
 		Long: `stress runs one k6 step per offered rate (constant arrival rate, open model),
-judges each step's steady window (after --warmup) on latency, errors, saturation
-and instability, and finds the breaking point: the highest rate that passed
-(max_sustainable_rps) and the lowest that failed (first_failing_rps).
+judges each step's steady window (latency, errors, saturation, instability) and
+finds the breaking point: the highest rate that passed and the lowest that
+failed. --search linear is the guide's walk; adaptive grows, bisects and
+confirms. Settings come from defaults, then --campaign FILE, then flags.
 
---search linear is the GL-008 guide's walk (--start, --step, --max); --search
-adaptive grows the rate ×--growth until a step fails, bisects down to
---resolution, then holds the found rate once more to confirm it.
-
-The defaults reproduce the guide's procedure: 100 → 2000 req/s in steps of 100,
-2 minutes each, 30 s cool-down, failing at more than 100 errors or P95 above
-5000 ms. Settings may come from a campaign file (--campaign, YAML; see
-scenarios/*.yaml); flags override the file.
-
---target embedded starts the reference target inside loadgen (--replicas pods).
-A target that is not on loopback needs a typed confirmation, or --yes.
-API_TOKEN is passed to k6 through the environment and never written anywhere.
-
-Everything lands in the run directory (default results/<UTC time>-<scenario>/):
-run.json (rewritten after every step), each step's per-second measurements and
-k6 log. Ctrl-C stops k6 cleanly and marks the run interrupted; --resume DIR
-continues it.
-
---junit FILE writes a JUnit XML report when the campaign ends, however it
-ends (also interrupted or aborted, with what it has): a test case per step,
-one for the campaign's end, and one per gate (--min-rps, the documented
-figure, and --baseline RUN: the run against that earlier run directory, as
-loadgen compare --baseline judges it). --baseline does not change the exit
-code; gate on it with loadgen compare RUN --baseline OTHER --gate.
+Everything lands in the run directory: run.json (after every step), each step's
+seconds and k6 log, report.md and report.html. Ctrl-C stops cleanly; --resume
+DIR continues. --executor k6-operator runs each step as a TestRun on Kubernetes.
 
 Exit codes: 0 completed; 1 --min-rps gate failed; 2 bad input; 3 aborted,
-interrupted, or target unreachable; 4 inconclusive: the load generator gave
-out before the target (add runners or a bigger generator).
-
---executor k6-operator runs each step on Kubernetes as a k6-operator TestRun of
---runners pods (--runner-image, --namespace; cluster access from --kubeconfig).
-The pods send their per-second records to a collector in this process: it
-listens on --collect-addr, and --collect-url is how the pods reach it. Each
-step's ConfigMap and TestRun are deleted after the step, and the campaign's
-Secret (the collector's token; API_TOKEN if set) when it ends. --dry-run prints
-the first step's objects and exits. See deploy/k6-operator/README.md.`,
+interrupted, or target unreachable; 4 inconclusive (generator-bound); 5 failed.
+Manual: docs/stress.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runStress(cmd, f) },
 	}
@@ -235,229 +182,93 @@ func (f *stressFlags) config(fl *pflag.FlagSet, skip ...string) (campaign.Config
 	return cfg, nil
 }
 
+// resumeFlags may be given with --resume: they belong to the machine
+// driving the campaign, not to the campaign in run.json.
+var resumeFlags = []string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain", "junit", "baseline", "kubeconfig", "collect-addr", "collect-url"}
+
 func runStress(cmd *cobra.Command, f *stressFlags) error {
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
+	s, err := f.session(cmd)
+	if err != nil {
+		return err
+	}
+	if f.k8s.dryRun {
+		return f.k8s.Kube.DryRun(cmd.OutOrStdout(), cmd.ErrOrStderr(), s.Config)
+	}
+	if s.Setup.K6, err = session.K6Command(f.k6); err != nil {
+		return err
+	}
+	baseURL, stopTarget, err := session.StartTarget(s.Config, f.yes, cmd.InOrStdin(), cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer stopTarget()
+	s.Setup.BaseURL = baseURL
+	if s.Progress, err = live.Observers(ctx, cmd.ErrOrStderr(), f.plain || !session.IsTerminal(cmd.ErrOrStderr()), f.metricsAddr); err != nil {
+		return usageErr("--metrics-addr: %v", err)
+	}
+	_, err = s.Run(ctx)
+	return err
+}
 
-	var (
-		run *runrecord.Run
-		cfg campaign.Config
-		err error
-	)
+// session builds the campaign session from the flags: a new campaign, or
+// the one --resume names, with the observers the flags ask for.
+func (f *stressFlags) session(cmd *cobra.Command) (*session.Session, error) {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	s := &session.Session{Kube: f.k8s.Kube, Log: stderr}
+	s.Kube.APIToken = os.Getenv("API_TOKEN")
 	if f.pushGateway != "" {
 		if err := live.CheckGatewayURL(f.pushGateway); err != nil {
-			return usageErr("--push-gateway: %v", err)
+			return nil, usageErr("--push-gateway: %v", err)
 		}
 	}
+	var err error
 	if f.resume != "" {
-		if others := changedExcept(cmd.Flags(), append([]string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain", "junit", "baseline"}, k6operatorFlagNames...)...); len(others) > 0 {
-			return usageErr("--resume takes the campaign from run.json; drop --%s", strings.Join(others, ", --"))
+		if others := changedExcept(cmd.Flags(), resumeFlags...); len(others) > 0 {
+			return nil, usageErr("--resume takes the campaign from run.json; drop --%s", strings.Join(others, ", --"))
 		}
 		var notes []string
-		if run, notes, err = stress.Reopen(f.resume); err != nil {
-			return stressErr(err)
+		if s.Reopened, notes, err = stress.Reopen(f.resume); err != nil {
+			return nil, session.OpenErr(err)
 		}
 		for _, n := range notes {
 			fmt.Fprintln(stderr, n)
 		}
-		cfg = run.Config
-	} else if cfg, err = f.config(cmd.Flags()); err != nil {
-		return err
-	}
-	if n := cfg.RunnerCount(); cfg.Executor != campaign.K6OperatorExecutor && n > runtime.NumCPU() {
-		fmt.Fprintf(stderr, "note: %d local runners on %d CPUs share them: more runners than CPUs add no load-generating capacity, only processes competing for the same cores\n", n, runtime.NumCPU())
-	}
-	if f.k8s.dryRun {
-		return f.k8s.printDryRun(stdout, stderr, cfg)
-	}
-	if err := checkJUnitPath(f.junit); err != nil {
-		return err
-	}
-	var base *baseline.Side
-	if f.baseline != "" {
-		if base, err = readBaseline(f.baseline); err != nil {
-			return err
-		}
-	}
-	k6cmd, err := k6Command(f.k6)
-	if err != nil {
-		return err
-	}
-	baseURL := cfg.Target
-	if cfg.Target == campaign.EmbeddedTarget {
-		url, stopTarget, terr := reftarget.StartEmbedded(cfg.Replicas, cfg.TargetCapacityFactor, cfg.TargetTimeScale)
-		if terr != nil {
-			return stressErr(terr)
-		}
-		defer stopTarget()
-		baseURL = url
-		fmt.Fprintf(stderr, "embedded reference target: %d replica(s) at %s\n", cfg.Replicas, baseURL)
-	} else if !isLoopback(baseURL) && !f.yes {
-		if err := confirm(cmd.InOrStdin(), stderr, baseURL); err != nil {
-			return err
-		}
-	}
-	setup := f.setup(cmp.Or(f.resume, f.out), baseURL, k6cmd)
-	c, rep, err := f.runCampaign(ctx, stdout, stderr, run, cfg, setup)
-	if c == nil {
-		return err
-	}
-	dir := c.Dir
-	cmpBase := compareBaseline(dir, c.Run, base)
-	if cmpBase != nil {
-		fmt.Fprintf(stdout, "%s\n", cmpBase.Headline())
-	}
-	var jerr error
-	if f.junit != "" {
-		if jerr = writeJUnitFile(f.junit, junitOf(dir, c.Run, rep, cmpBase)); jerr != nil {
-			fmt.Fprintf(stderr, "loadgen: writing the JUnit report: %v\n", jerr)
-		}
-	}
-	if f.pushGateway != "" {
-		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if perr := live.PushResult(pctx, f.pushGateway, filepath.Base(dir), c.Run); perr != nil {
-			fmt.Fprintf(stderr, "loadgen: pushing to %s: %v\n", f.pushGateway, perr)
-		}
-		cancel()
-	}
-	if exit := campaignExit(stderr, err, c.Run, dir); exit != nil || jerr == nil {
-		return exit
-	}
-	return &ExitError{Code: ExitFailed, Err: fmt.Errorf("--junit %s: %w", f.junit, jerr)}
-}
-
-// setup is what opening a campaign in dir needs besides its configuration.
-func (f *stressFlags) setup(dir, baseURL string, k6cmd []string) stress.Setup {
-	return stress.Setup{Dir: dir, BaseURL: baseURL, K6: k6cmd,
-		Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
-		Versions: runrecord.Versions{Loadgen: Version, K6: K6Version(), Go: runtime.Version(), GitCommit: GitCommit}}
-}
-
-// runCampaign runs one campaign to its end — `stress` runs one, `sweep` one
-// per replica count: it prepares the k6-operator executor when configured,
-// opens the campaign (new when run is nil, else the reopened run), runs it
-// with the live view, writes its reports and prints its summary. It
-// returns the campaign, its report and Execute's error; a nil campaign when
-// it could not be opened (the error then carries its exit code).
-func (f *stressFlags) runCampaign(ctx context.Context, stdout, stderr io.Writer, run *runrecord.Run, cfg campaign.Config, setup stress.Setup) (*stress.Campaign, *report.Report, error) {
-	if cfg.Executor == campaign.K6OperatorExecutor {
-		runner, stopK8s, kerr := f.k8s.k6operatorRunner(ctx, cfg, stderr)
-		if kerr != nil {
-			return nil, nil, kerr
-		}
-		defer stopK8s() // after the reports: nothing of the campaign is left in the cluster
-		setup.Runner = runner
-	}
-	c, err := stress.Open(run, cfg, setup)
-	if err != nil {
-		return nil, nil, stressErr(err)
-	}
-	if c.Observer, err = live.Observers(ctx, stderr, f.plain || !isTerminal(stderr), f.metricsAddr); err != nil {
-		return nil, nil, usageErr("--metrics-addr: %v", err)
-	}
-	err = c.Execute(ctx)
-	rep := writeReports(stdout, stderr, c.Run, c.Dir)
-	return c, rep, err
-}
-
-// writeReports writes report.md and report.html into the run directory,
-// prints the brief report (or the step lines, if there is no report), and
-// returns the report (nil if there is none).
-func writeReports(stdout, stderr io.Writer, run *runrecord.Run, dir string) *report.Report {
-	var rep *report.Report
-	if len(run.Steps) > 0 {
-		var err error
-		if rep, err = report.Build(dir, run, report.Options{}); err == nil {
-			err = rep.WriteFiles(dir)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "loadgen: writing the reports: %v\n", err)
-		}
-	}
-	printSummary(stdout, run, rep, dir)
-	return rep
-}
-
-// campaignExit maps how a campaign ended to the exit code, and applies the
-// --min-rps gate to one that completed.
-func campaignExit(stderr io.Writer, err error, run *runrecord.Run, dir string) error {
-	switch {
-	case errors.Is(err, stress.ErrInterrupted):
-		fmt.Fprintf(stderr, "interrupted: continue with  loadgen stress --resume %s\n", dir)
-		return &ExitError{Code: ExitInterrupted, Err: err}
-	case errors.Is(err, stress.ErrAborted):
-		return &ExitError{Code: ExitInterrupted, Err: err}
-	case errors.Is(err, stress.ErrInconclusive):
-		return &ExitError{Code: ExitInconclusive, Err: err}
-	case err != nil: // run.json could not be written
-		return &ExitError{Code: ExitFailed, Err: err}
-	}
-	if gate := run.Config.MinRPS; gate > 0 && run.Breakpoint.MaxSustainableRPS < gate {
-		return &ExitError{Code: ExitGateFailed, Err: fmt.Errorf("gate failed: max sustainable %.0f req/s is below --min-rps %.0f",
-			run.Breakpoint.MaxSustainableRPS, gate)}
-	}
-	return nil
-}
-
-// stressErr maps an error opening a campaign to its exit code: bad input
-// (2) or a failure of the machine (5).
-func stressErr(err error) error {
-	if errors.Is(err, stress.ErrBadInput) || errors.Is(err, reftarget.ErrConfig) {
-		return &ExitError{Code: ExitBadInput, Err: err}
-	}
-	return &ExitError{Code: ExitFailed, Err: err}
-}
-
-// printSummary prints what the campaign learned, whatever its end: the
-// brief report (step table, verdicts, comparison with the guide), or the
-// plain step lines if there is no report.
-func printSummary(w io.Writer, run *runrecord.Run, rep *report.Report, dir string) {
-	fmt.Fprintln(w)
-	if rep != nil && rep.WriteText(w, true) == nil {
-		fmt.Fprintf(w, "\nstatus: %s", run.Status)
-		if run.AbortReason != "" {
-			fmt.Fprintf(w, " (%s)", run.AbortReason)
-		}
-		fmt.Fprintf(w, "\nrun directory: %s (run.json, report.md, report.html)\n", dir)
-		return
-	}
-	for _, s := range run.Steps {
-		fmt.Fprintln(w, live.StepLine(s))
-	}
-	bp := run.Breakpoint
-	fmt.Fprintf(w, "\nstatus: %s", run.Status)
-	if run.AbortReason != "" {
-		fmt.Fprintf(w, " (%s)", run.AbortReason)
-	}
-	fmt.Fprintln(w)
-	switch {
-	case run.Generator != nil && run.Generator.Bound:
-		fmt.Fprintf(w, "inconclusive: %s\n", run.Generator.Headline())
-	case bp.Found:
-		fmt.Fprintf(w, "breaking point: max sustainable %.0f req/s, first failing %.0f req/s\n  because %s\n", bp.MaxSustainableRPS, bp.FirstFailingRPS, bp.Reason)
-		if run.Config.Replicas > 1 {
-			fmt.Fprintf(w, "  per pod (%d replicas): %.1f req/s\n", run.Config.Replicas, bp.MaxSustainableRPS/float64(run.Config.Replicas))
-		}
-	default:
-		fmt.Fprintf(w, "breaking point: not found (%s)\n", bp.Reason)
-	}
-	fmt.Fprintf(w, "steps: %d, load time %.0f s, wall time %.0f s\nrun directory: %s\n", len(run.Steps), run.StepTimeS, run.ElapsedS, dir)
-}
-
-// k6Command returns how to run k6: another build, or this binary's own.
-func k6Command(path string) ([]string, error) {
-	if path != "" {
-		if _, err := os.Stat(path); err != nil {
-			return nil, usageErr("--k6: %v", err)
-		}
-		return []string{path}, nil
-	}
-	self, err := os.Executable()
-	if err != nil {
+		s.Config = s.Reopened.Config
+	} else if s.Config, err = f.config(cmd.Flags()); err != nil {
 		return nil, err
 	}
-	return []string{self, "k6"}, nil
+	if n := s.Config.RunnerCount(); s.Config.Executor != campaign.K6OperatorExecutor && n > runtime.NumCPU() {
+		fmt.Fprintf(stderr, "note: %d local runners on %d CPUs share them: more runners than CPUs add no load-generating capacity, only processes competing for the same cores\n", n, runtime.NumCPU())
+	}
+	s.Setup = setup(cmp.Or(f.resume, f.out))
+	s.Observers = []session.Observer{session.Reports{}, session.Summary{W: stdout}}
+	if f.baseline != "" {
+		side, err := baseline.ReadDir(f.baseline)
+		if err != nil {
+			return nil, err
+		}
+		s.Observers = append(s.Observers, session.Baseline{Side: side, W: stdout})
+	}
+	if f.junit != "" {
+		if err := junit.CheckPath(f.junit); err != nil {
+			return nil, err
+		}
+		s.Observers = append(s.Observers, session.JUnit{Path: f.junit})
+	}
+	if f.pushGateway != "" {
+		s.Observers = append(s.Observers, session.Push{URL: f.pushGateway})
+	}
+	s.Observers = append(s.Observers, session.ResumeHint{W: stderr})
+	return s, nil
+}
+
+// setup is what opening a campaign in dir needs besides its configuration
+// and the URL it loads.
+func setup(dir string) stress.Setup {
+	return stress.Setup{Dir: dir, Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
+		Versions: runrecord.Versions{Loadgen: Version, K6: session.K6Version(), Go: runtime.Version(), GitCommit: GitCommit}}
 }
 
 func changedExcept(fl *pflag.FlagSet, allowed ...string) []string {
@@ -473,35 +284,9 @@ func changedExcept(fl *pflag.FlagSet, allowed ...string) []string {
 	return out
 }
 
-// isLoopback reports whether the URL's host is a loopback address or localhost.
-func isLoopback(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
-// confirm asks, as the guide's stress script does, before loading a target
-// that is not on this machine.
-func confirm(in io.Reader, out io.Writer, target string) error {
-	if f, ok := in.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
-		return usageErr("%s is not on loopback: confirm with --yes (no terminal to ask on)", target)
-	}
-	fmt.Fprintf(out, "WARNING: this will push %s to its limits.\nType yes to proceed: ", target)
-	line, _ := bufio.NewReader(in).ReadString('\n')
-	if strings.TrimSpace(line) != "yes" {
-		return usageErr("not confirmed; nothing was sent")
-	}
-	return nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
+// Shared with the commands not yet on the session.
+var (
+	k6Command  = session.K6Command
+	isLoopback = session.IsLoopback
+	confirm    = session.ConfirmTarget
+)

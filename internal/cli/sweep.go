@@ -26,6 +26,9 @@ import (
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kube/hpa"
+	"github.com/greenlang/loadgen/internal/kube/kubeconfig"
+	"github.com/greenlang/loadgen/internal/reporting/live"
+	"github.com/greenlang/loadgen/internal/session"
 	"github.com/greenlang/loadgen/internal/session/sweep"
 	"github.com/greenlang/loadgen/internal/target/reftarget"
 	"github.com/greenlang/loadgen/scenarios"
@@ -261,7 +264,7 @@ func (f *sweepFlags) plan(fl *pflag.FlagSet) (*sweepPlan, error) {
 		if d.Name == "" {
 			return nil, usageErr("--scaler kubernetes: no Deployment to scale: %s names none, give --deployment NAME", p.bench.Source)
 		}
-		rc, ns, kerr := kubeConfig(f.s.k8s.kubeconfig, d.Namespace)
+		rc, ns, kerr := kubeconfig.Load(f.s.k8s.Kubeconfig, d.Namespace)
 		if kerr != nil {
 			return nil, usageErr("--kubeconfig: %v", kerr)
 		}
@@ -302,7 +305,7 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	case scalerEmbedded:
 		url, stopTarget, terr := reftarget.StartEmbedded(p.replicas[0], cfg.TargetCapacityFactor, cfg.TargetTimeScale)
 		if terr != nil {
-			return stressErr(terr)
+			return session.OpenErr(terr)
 		}
 		defer stopTarget()
 		baseURL = url
@@ -328,11 +331,7 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		Record: &sweep.Record{Target: cfg.Target, Scenario: cfg.Scenario, Endpoint: cfg.Endpoint, Service: p.svc.Name(),
 			Benchmarks: p.bench.Source, Config: cfg},
 		Campaign: func(ctx context.Context, n int, dir string) (*runrecord.Run, error) {
-			c, _, err := f.s.runCampaign(ctx, stdout, stderr, nil, perReplica(cfg, n), f.s.setup(dir, baseURL, k6cmd))
-			if c == nil {
-				return nil, err
-			}
-			return c.Run, err
+			return f.s.campaignAt(ctx, cmd, perReplica(cfg, n), dir, baseURL, k6cmd)
 		}}
 	err = s.Run(ctx)
 	if s.Record.Schema == "" { // nothing was started: the directory could not be made
@@ -394,4 +393,21 @@ func confirmAction(in io.Reader, out io.Writer, what string) error {
 		return usageErr("not confirmed; nothing was scaled or sent")
 	}
 	return nil
+}
+
+// campaignAt runs one campaign of a sweep as its own session: the reports
+// and summary of a stress campaign, in the sweep's run directory dir.
+func (f *stressFlags) campaignAt(ctx context.Context, cmd *cobra.Command, cfg campaign.Config, dir, baseURL string, k6cmd []string) (*runrecord.Run, error) {
+	s := &session.Session{Config: cfg, Setup: setup(dir), Kube: f.k8s.Kube, Log: cmd.ErrOrStderr(),
+		Observers: []session.Observer{session.Reports{}, session.Summary{W: cmd.OutOrStdout()}}}
+	s.Setup.BaseURL, s.Setup.K6 = baseURL, k6cmd
+	var err error
+	if s.Progress, err = live.Observers(ctx, cmd.ErrOrStderr(), f.plain || !session.IsTerminal(cmd.ErrOrStderr()), ""); err != nil {
+		return nil, err
+	}
+	o, err := s.Run(ctx)
+	if o == nil {
+		return nil, err
+	}
+	return o.Run, err
 }
