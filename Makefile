@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
-.PHONY: all deps build k6 run test test-go test-smoke bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
+.PHONY: all deps build k6 run test test-go test-smoke docs-check bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
 
 all: build
 
@@ -30,8 +30,13 @@ k6: build
 run: build
 	$(BIN)/loadgen stress --campaign gl008-quick
 
-## test: every module's tests and the extension's smoke script through the built binaries
-test: test-smoke test-go
+## test: the docs check, every module's tests and the extension's smoke script through the built binaries
+test: docs-check test-smoke test-go
+
+## docs-check: every command's flags on its docs page, every relative Markdown link and
+## #anchor resolving, README.md within 250 lines (internal/tools/docscheck)
+docs-check: build
+	$(GO) run ./internal/tools/docscheck --loadgen $(BIN)/loadgen
 
 test-smoke: k6
 	$(BIN)/loadgen k6 run --quiet --no-color xk6-steamtrap/test/smoke.test.js
