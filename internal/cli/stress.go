@@ -194,7 +194,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		return err
 	}
 	if f.k8s.dryRun {
-		return f.k8s.Kube.DryRun(cmd.OutOrStdout(), cmd.ErrOrStderr(), s.Config)
+		return s.Kube.DryRun(cmd.OutOrStdout(), cmd.ErrOrStderr(), s.Config)
 	}
 	if s.Setup.K6, err = session.K6Command(f.k6); err != nil {
 		return err
