@@ -160,3 +160,11 @@ func TestWireShape(t *testing.T) {
 	assert.Equal(t, []any{"generator_bound: k6 used 97% of the CPU it may use"}, s["reasons"])
 	assert.Equal(t, []any{"generator_bound"}, s["signals"])
 }
+
+func TestStepInWindow(t *testing.T) {
+	t.Parallel()
+	s := Step{WindowStart: 100, WindowEnd: 102}
+	for unix, want := range map[int64]bool{99: false, 100: true, 101: true, 102: true, 103: false} {
+		assert.Equal(t, want, s.InWindow(unix), "second %d", unix)
+	}
+}

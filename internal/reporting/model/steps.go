@@ -81,17 +81,12 @@ func (r *Report) stepSeconds(dir string, s runrecord.Step) []measure.Second {
 	return secs
 }
 
-// inWindow says whether a second lies in the step's judged window.
-func inWindow(sec measure.Second, s runrecord.Step) bool {
-	return sec.StartUnix >= s.WindowStart && sec.StartUnix <= s.WindowEnd
-}
-
 // windowMean is the mean latency (ms) of the step's judged window from its
 // merged histogram; false if the window has no requests.
 func windowMean(secs []measure.Second, s runrecord.Step) (float64, bool) {
 	var w measure.Window
 	for _, sec := range secs {
-		if inWindow(sec, s) {
+		if s.InWindow(sec.StartUnix) {
 			w.Add(sec)
 		}
 	}
@@ -112,7 +107,7 @@ func (r *Report) addTimeline(s runrecord.Step, secs []measure.Second, origin int
 	r.Spans = append(r.Spans, span)
 	for _, sec := range secs {
 		r.Timeline = append(r.Timeline, Second{T: float64(sec.StartUnix - origin), Step: s.Index, Requests: sec.Requests,
-			Errors: sec.Errors, P95Ms: sec.P95Millis, OfferedRPS: s.OfferedRPS, InWindow: inWindow(sec, s)})
+			Errors: sec.Errors, P95Ms: sec.P95Millis, OfferedRPS: s.OfferedRPS, InWindow: s.InWindow(sec.StartUnix)})
 	}
 }
 
