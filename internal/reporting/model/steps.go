@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/greenlang/loadgen/internal/core/breakpoint"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
@@ -40,23 +39,9 @@ func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 	return means
 }
 
-// newStepRow is run.json's step with empty collections for nil ones and
-// its goodput.
+// newStepRow is run.json's step with its goodput.
 func newStepRow(s runrecord.Step) StepRow {
-	row := StepRow{Index: s.Index, Phase: s.Phase, Attempt: s.Attempt, OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
-		DurationS: s.DurationS, Requests: s.Requests, Errors: s.Errors, ErrorRate: s.ErrorRate, LatencyMs: s.LatencyMs,
-		DroppedIterations: s.DroppedIterations, Classes: s.Classes, Verdict: s.Verdict, Signals: s.Reasons.Signals(), Reasons: s.Reasons,
-		LatencyOKMs: s.LatencyOKMs, Generator: s.Generator, GeneratorCeiling: s.GeneratorCeiling, Excluded: s.Excluded,
-		Runners: s.Runners}
-	if row.Classes == nil {
-		row.Classes = map[string]int64{}
-	}
-	if row.Signals == nil {
-		row.Signals = breakpoint.Signals{}
-	}
-	if row.Reasons == nil {
-		row.Reasons = breakpoint.Reasons{}
-	}
+	row := StepRow{Step: s}
 	if s.DurationS > 0 {
 		row.GoodputRPS = numfmt.Round(float64(s.Requests-s.Errors)/s.DurationS, 2)
 	}
