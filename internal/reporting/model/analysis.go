@@ -83,6 +83,9 @@ type StepRow struct {
 	// Concurrency is N = achieved req/s × mean latency (Little's law), or
 	// × the median without a seconds file.
 	Concurrency float64
+	// Span is where the step lies on the campaign's time axis; nil without
+	// a seconds file.
+	Span *Span
 }
 
 // MarshalJSON writes the row as the JSON report's step: the record's
@@ -177,11 +180,9 @@ type Second struct {
 	OfferedRPS float64
 }
 
-// StepSpan is where a step lies on the campaign's time axis.
-type StepSpan struct {
-	Index              int
-	OfferedRPS         float64
-	Verdict            breakpoint.Verdict
+// Span is where a step lies on the campaign's time axis, in seconds since
+// the campaign's first second.
+type Span struct {
 	From, To           float64 // first and last second (inclusive start times)
 	WindowFrom, Window float64 // judged window start and end, 0 if unknown
 }
@@ -207,7 +208,6 @@ type Report struct {
 	Estimates  Estimates              `json:"estimates"`
 	Warnings   []string               `json:"warnings"`
 	Timeline   []Second               `json:"-"`
-	Spans      []StepSpan             `json:"-"`
 	Limits     Limits                 `json:"-"`
 }
 

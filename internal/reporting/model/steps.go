@@ -12,7 +12,7 @@ import (
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
-// readSeconds fills r.Steps, r.Timeline and r.Spans, and returns each
+// readSeconds fills r.Steps and r.Timeline, and returns each
 // step's mean latency (ms) by index where a seconds file could be read.
 func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 	means := map[int]float64{}
@@ -26,7 +26,7 @@ func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 			if origin < 0 {
 				origin = secs[0].StartUnix
 			}
-			r.addTimeline(s, secs, origin)
+			row.Span = r.addTimeline(s, secs, origin)
 		}
 		lat := row.MeanMs
 		if lat == 0 {
@@ -82,18 +82,17 @@ func windowMean(secs []measure.Second, s runrecord.Step) (float64, bool) {
 }
 
 // addTimeline places a step's seconds on the campaign's time axis (seconds
-// since origin): its span and one point per second.
-func (r *Report) addTimeline(s runrecord.Step, secs []measure.Second, origin int64) {
-	span := StepSpan{Index: s.Index, OfferedRPS: s.OfferedRPS, Verdict: s.Verdict,
-		From: float64(secs[0].StartUnix - origin), To: float64(secs[len(secs)-1].StartUnix - origin)}
+// since origin): one point per second, and its span, returned.
+func (r *Report) addTimeline(s runrecord.Step, secs []measure.Second, origin int64) *Span {
+	span := &Span{From: float64(secs[0].StartUnix - origin), To: float64(secs[len(secs)-1].StartUnix - origin)}
 	if s.WindowEnd >= s.WindowStart && s.WindowStart > 0 {
 		span.WindowFrom, span.Window = float64(s.WindowStart-origin), float64(s.WindowEnd-origin)
 	}
-	r.Spans = append(r.Spans, span)
 	for _, sec := range secs {
 		r.Timeline = append(r.Timeline, Second{T: float64(sec.StartUnix - origin), Step: s.Index, Requests: sec.Requests,
 			Errors: sec.Errors, P95Ms: sec.P95Millis, OfferedRPS: s.OfferedRPS, InWindow: s.InWindow(sec.StartUnix)})
 	}
+	return span
 }
 
 // meanMillis estimates a histogram's mean from its quantiles (the midpoint
