@@ -54,7 +54,7 @@ func LoadRun(dir string, run *runrecord.Run) Side {
 func WindowSeconds(secs []measure.Second, st runrecord.Step) []Second {
 	var out []Second
 	for _, sec := range measure.FoldLate(secs) {
-		if sec.StartUnix < st.WindowStart || sec.StartUnix > st.WindowEnd {
+		if !st.InWindow(sec.StartUnix) {
 			continue
 		}
 		h := sec.LatencyOK

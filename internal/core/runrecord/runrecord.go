@@ -56,7 +56,12 @@ type VUs struct {
 	Peak         int `json:"peak"`
 }
 
-// Step is one k6 run at one offered rate.
+// Step is the record of one judged step: one k6 run (its runners' merged,
+// when several) at one offered rate, its steady window's figures and the
+// judge's verdict. It is the one type for a step: stress.Measure makes it
+// from a runner's measurement (k6step.Result, local or k6-operator), and
+// every reader (report model, comparisons, baseline, JUnit, live view)
+// reads it as it is. Its JSON form is run.json's step.
 type Step struct {
 	Index      int     `json:"index"` // 1-based, in the order run
 	Phase      string  `json:"phase"` // walk, grow, bisect, confirm
@@ -309,6 +314,12 @@ func (r *Run) Judged() []breakpoint.StepResult {
 		}
 	}
 	return out
+}
+
+// InWindow says whether the second starting at unix (seconds) lies in the
+// step's judged window.
+func (s Step) InWindow(unix int64) bool {
+	return unix >= s.WindowStart && unix <= s.WindowEnd
 }
 
 // MarshalJSON writes the step as run.json has it: the reasons as sentences

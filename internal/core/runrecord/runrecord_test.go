@@ -160,3 +160,68 @@ func TestWireShape(t *testing.T) {
 	assert.Equal(t, []any{"generator_bound: k6 used 97% of the CPU it may use"}, s["reasons"])
 	assert.Equal(t, []any{"generator_bound"}, s["signals"])
 }
+
+func TestStepInWindow(t *testing.T) {
+	t.Parallel()
+	s := Step{WindowStart: 100, WindowEnd: 102}
+	for unix, want := range map[int64]bool{99: false, 100: true, 101: true, 102: true, 103: false} {
+		assert.Equal(t, want, s.InWindow(unix), "second %d", unix)
+	}
+}
+
+// TestReadsAnOldRun reads a run.json written by commit d4f14ec, before its
+// steps had counted_by, max_errors, queue_growth_ms_per_s, latency_ok_ms,
+// generator or runners: the fields a report needs are there, the later
+// ones are their zero values, and its judged steps give its breaking point.
+func TestReadsAnOldRun(t *testing.T) {
+	t.Parallel()
+	run, err := Read(filepath.Join("testdata", "v1-d4f14ec"))
+	require.NoError(t, err)
+	assert.Equal(t, Completed, run.Status)
+	assert.Equal(t, "gl008-step", run.Scenario)
+	assert.Equal(t, "embedded", run.Target)
+	assert.Equal(t, "inspection", run.Config.Endpoint)
+	assert.Equal(t, 1, run.Config.Replicas)
+	assert.Equal(t, 500.0, run.Config.P95Ms)
+	assert.Equal(t, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), run.StartedAt)
+	require.NotNil(t, run.FinishedAt)
+	assert.Equal(t, "v0.4.0", run.Versions.Loadgen)
+	assert.Equal(t, Search{Mode: "adaptive", Confirmed: true, Lo: 250, Hi: 253}, run.Search)
+	assert.Equal(t, breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 250, FirstFailingRPS: 253,
+		Reason: "instability: median latency rose steadily by 49.1 ms (from ~68.5 ms, R² 0.96): a queue growing without bound"}, run.Breakpoint)
+
+	require.Len(t, run.Steps, 10)
+	first := run.Steps[0]
+	assert.Equal(t, Step{Index: 1, Phase: "grow", Attempt: 1, OfferedRPS: 100, AchievedRPS: 100, DurationS: 9, Requests: 900,
+		LatencyMs: Latency{P50: 40.351, P90: 45.983, P95: 47.903, P99: 51.999, Max: 54.655}, Verdict: breakpoint.Pass,
+		Reasons: breakpoint.Reasons{}, Classes: map[string]int64{"200": 900}, VUs: VUs{PreAllocated: 25, Max: 50, Peak: 25},
+		StartedAt: time.Date(2026, 3, 2, 9, 0, 0, 400_000_000, time.UTC), FinishedAt: time.Date(2026, 3, 2, 9, 0, 12, 928116736, time.UTC),
+		WindowStart: 1772442003, WindowEnd: 1772442011, SecondsFile: "step-01.ndjson"}, first)
+	failed := run.Steps[2]
+	assert.Equal(t, 400.0, failed.OfferedRPS)
+	assert.Equal(t, breakpoint.Fail, failed.Verdict)
+	assert.Equal(t, int64(3599), failed.Requests)
+	assert.Equal(t, int64(1334), failed.Errors)
+	assert.Equal(t, 0.370659, failed.ErrorRate)
+	assert.Equal(t, map[string]int64{"200": 2265, "503": 1334}, failed.Classes)
+	assert.Equal(t, breakpoint.Signals{breakpoint.ErrorRate, breakpoint.ErrorCount}, failed.Reasons.Signals())
+	assert.Equal(t, "error rate 37.07% > limit 1%", failed.Reasons[0].Detail)
+	for _, s := range run.Steps {
+		assert.Empty(t, s.CountedBy, "step %d", s.Index)
+		assert.Zero(t, s.MaxErrors, "step %d", s.Index)
+		assert.Zero(t, s.QueueGrowthMsPerS, "step %d", s.Index)
+		assert.Nil(t, s.LatencyOKMs, "step %d", s.Index)
+		assert.Nil(t, s.Generator, "step %d", s.Index)
+		assert.Nil(t, s.Runners, "step %d", s.Index)
+		assert.Empty(t, s.Excluded, "step %d", s.Index)
+		assert.False(t, s.GeneratorCeiling, "step %d", s.Index)
+		assert.NotEmpty(t, s.SecondsFile, "step %d", s.Index)
+		assert.FileExists(t, filepath.Join("testdata", "v1-d4f14ec", s.SecondsFile))
+		assert.Less(t, s.WindowStart, s.WindowEnd, "step %d", s.Index)
+	}
+
+	bp := breakpoint.Find(run.Judged())
+	assert.True(t, bp.Found)
+	assert.Equal(t, 250.0, bp.MaxSustainableRPS)
+	assert.Equal(t, 253.0, bp.FirstFailingRPS)
+}

@@ -314,7 +314,9 @@ func SizeVUs(c campaign.Config, rps int, measuredMs float64) (pre, maxVUs int) {
 	return pre, max(pre, maxVUs)
 }
 
-// Measure turns a step's seconds into its run.json record and verdict.
+// Measure turns a step's seconds into its run.json record and verdict: the
+// one conversion from a runner's measurement (a k6step.Result, from local
+// k6 processes or k6-operator's pods alike) to runrecord.Step.
 func Measure(cfg campaign.Config, step ramp.Step, res k6step.Result, idx, attempt, pre, maxVUs int) runrecord.Step {
 	began, d := res.LoadSpan(cfg.StepDuration.D())
 	var shift time.Duration // seconds counted by completion: charge timeouts to their start

@@ -8,6 +8,8 @@
 package model
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -68,42 +70,71 @@ type RunInfo struct {
 	Generator *runrecord.GeneratorSummary `json:"generator,omitempty"`
 }
 
-// StepRow is one step with what the report derives from it.
+// StepRow is one step of the report: run.json's record of the judged step,
+// as it is, and what the model derives from it. Its JSON form is the JSON
+// report's step (see MarshalJSON).
 type StepRow struct {
-	Index       int     `json:"index"`
-	Phase       string  `json:"phase"`
-	Attempt     int     `json:"attempt"`
-	OfferedRPS  float64 `json:"offered_rps"`
-	AchievedRPS float64 `json:"achieved_rps"`
+	runrecord.Step
 	// GoodputRPS is successful responses per second in the judged window.
-	GoodputRPS float64           `json:"goodput_rps"`
-	DurationS  float64           `json:"duration_s"`
-	Requests   int64             `json:"requests"`
-	Errors     int64             `json:"errors"`
-	ErrorRate  float64           `json:"error_rate"`
-	LatencyMs  runrecord.Latency `json:"latency_ms"`
+	GoodputRPS float64
 	// MeanMs is the window's mean latency, estimated from its merged HDR
 	// histogram (0 without a seconds file).
-	MeanMs float64 `json:"mean_ms,omitempty"`
+	MeanMs float64
 	// Concurrency is N = achieved req/s × mean latency (Little's law), or
 	// × the median without a seconds file.
-	Concurrency       float64            `json:"concurrency"`
-	DroppedIterations int64              `json:"dropped_iterations"`
-	Classes           map[string]int64   `json:"classes"`
-	Verdict           breakpoint.Verdict `json:"verdict"`
-	Signals           breakpoint.Signals `json:"signals"`
-	Reasons           breakpoint.Reasons `json:"reasons"`
-	// LatencyOKMs are the percentiles of the successful requests only, on
-	// which the latency limits are judged (when run.json has them).
-	LatencyOKMs *runrecord.Latency `json:"latency_ok_ms,omitempty"`
-	// Generator is the load generator's health during the step.
-	Generator *runrecord.Generator `json:"generator,omitempty"`
-	// GeneratorCeiling marks a step that stayed generator-bound after every
-	// retry; Excluded says why a judged step does not count.
-	GeneratorCeiling bool   `json:"generator_ceiling,omitempty"`
-	Excluded         string `json:"excluded,omitempty"`
-	// Runners are the step's k6 runners when it ran as several.
-	Runners []runrecord.Runner `json:"runners,omitempty"`
+	Concurrency float64
+	// Span is where the step lies on the campaign's time axis; nil without
+	// a seconds file.
+	Span *Span
+}
+
+// MarshalJSON writes the row as the JSON report's step: the record's
+// figures a report shows, in the report's order, with the derived ones
+// among them, its signals beside its reasons, and empty collections for
+// nil ones. (Without it, the record's own MarshalJSON, promoted, would
+// write run.json's step.)
+func (s StepRow) MarshalJSON() ([]byte, error) {
+	st := s.Step
+	classes, reasons := st.Classes, st.Reasons
+	if classes == nil {
+		classes = map[string]int64{}
+	}
+	if reasons == nil {
+		reasons = breakpoint.Reasons{}
+	}
+	// HTML is escaped, or not, by the caller's encoder (the JSON report's
+	// does not escape it).
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(struct {
+		Index             int                  `json:"index"`
+		Phase             string               `json:"phase"`
+		Attempt           int                  `json:"attempt"`
+		OfferedRPS        float64              `json:"offered_rps"`
+		AchievedRPS       float64              `json:"achieved_rps"`
+		GoodputRPS        float64              `json:"goodput_rps"`
+		DurationS         float64              `json:"duration_s"`
+		Requests          int64                `json:"requests"`
+		Errors            int64                `json:"errors"`
+		ErrorRate         float64              `json:"error_rate"`
+		LatencyMs         runrecord.Latency    `json:"latency_ms"`
+		MeanMs            float64              `json:"mean_ms,omitempty"`
+		Concurrency       float64              `json:"concurrency"`
+		DroppedIterations int64                `json:"dropped_iterations"`
+		Classes           map[string]int64     `json:"classes"`
+		Verdict           breakpoint.Verdict   `json:"verdict"`
+		Signals           breakpoint.Signals   `json:"signals"`
+		Reasons           breakpoint.Reasons   `json:"reasons"`
+		LatencyOKMs       *runrecord.Latency   `json:"latency_ok_ms,omitempty"`
+		Generator         *runrecord.Generator `json:"generator,omitempty"`
+		GeneratorCeiling  bool                 `json:"generator_ceiling,omitempty"`
+		Excluded          string               `json:"excluded,omitempty"`
+		Runners           []runrecord.Runner   `json:"runners,omitempty"`
+	}{st.Index, st.Phase, st.Attempt, st.OfferedRPS, st.AchievedRPS, s.GoodputRPS, st.DurationS, st.Requests, st.Errors,
+		st.ErrorRate, st.LatencyMs, s.MeanMs, s.Concurrency, st.DroppedIterations, classes, st.Verdict, reasons.Signals(), reasons,
+		st.LatencyOKMs, st.Generator, st.GeneratorCeiling, st.Excluded, st.Runners})
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
 // Breakpoint is the measured breaking point, also per pod.
@@ -149,11 +180,9 @@ type Second struct {
 	OfferedRPS float64
 }
 
-// StepSpan is where a step lies on the campaign's time axis.
-type StepSpan struct {
-	Index              int
-	OfferedRPS         float64
-	Verdict            breakpoint.Verdict
+// Span is where a step lies on the campaign's time axis, in seconds since
+// the campaign's first second.
+type Span struct {
 	From, To           float64 // first and last second (inclusive start times)
 	WindowFrom, Window float64 // judged window start and end, 0 if unknown
 }
@@ -179,7 +208,6 @@ type Report struct {
 	Estimates  Estimates              `json:"estimates"`
 	Warnings   []string               `json:"warnings"`
 	Timeline   []Second               `json:"-"`
-	Spans      []StepSpan             `json:"-"`
 	Limits     Limits                 `json:"-"`
 }
 

@@ -7,13 +7,12 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/greenlang/loadgen/internal/core/breakpoint"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
-// readSeconds fills r.Steps, r.Timeline and r.Spans, and returns each
+// readSeconds fills r.Steps and r.Timeline, and returns each
 // step's mean latency (ms) by index where a seconds file could be read.
 func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 	means := map[int]float64{}
@@ -27,7 +26,7 @@ func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 			if origin < 0 {
 				origin = secs[0].StartUnix
 			}
-			r.addTimeline(s, secs, origin)
+			row.Span = r.addTimeline(s, secs, origin)
 		}
 		lat := row.MeanMs
 		if lat == 0 {
@@ -40,23 +39,9 @@ func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 	return means
 }
 
-// newStepRow is run.json's step with empty collections for nil ones and
-// its goodput.
+// newStepRow is run.json's step with its goodput.
 func newStepRow(s runrecord.Step) StepRow {
-	row := StepRow{Index: s.Index, Phase: s.Phase, Attempt: s.Attempt, OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
-		DurationS: s.DurationS, Requests: s.Requests, Errors: s.Errors, ErrorRate: s.ErrorRate, LatencyMs: s.LatencyMs,
-		DroppedIterations: s.DroppedIterations, Classes: s.Classes, Verdict: s.Verdict, Signals: s.Reasons.Signals(), Reasons: s.Reasons,
-		LatencyOKMs: s.LatencyOKMs, Generator: s.Generator, GeneratorCeiling: s.GeneratorCeiling, Excluded: s.Excluded,
-		Runners: s.Runners}
-	if row.Classes == nil {
-		row.Classes = map[string]int64{}
-	}
-	if row.Signals == nil {
-		row.Signals = breakpoint.Signals{}
-	}
-	if row.Reasons == nil {
-		row.Reasons = breakpoint.Reasons{}
-	}
+	row := StepRow{Step: s}
 	if s.DurationS > 0 {
 		row.GoodputRPS = numfmt.Round(float64(s.Requests-s.Errors)/s.DurationS, 2)
 	}
@@ -81,17 +66,12 @@ func (r *Report) stepSeconds(dir string, s runrecord.Step) []measure.Second {
 	return secs
 }
 
-// inWindow says whether a second lies in the step's judged window.
-func inWindow(sec measure.Second, s runrecord.Step) bool {
-	return sec.StartUnix >= s.WindowStart && sec.StartUnix <= s.WindowEnd
-}
-
 // windowMean is the mean latency (ms) of the step's judged window from its
 // merged histogram; false if the window has no requests.
 func windowMean(secs []measure.Second, s runrecord.Step) (float64, bool) {
 	var w measure.Window
 	for _, sec := range secs {
-		if inWindow(sec, s) {
+		if s.InWindow(sec.StartUnix) {
 			w.Add(sec)
 		}
 	}
@@ -102,18 +82,17 @@ func windowMean(secs []measure.Second, s runrecord.Step) (float64, bool) {
 }
 
 // addTimeline places a step's seconds on the campaign's time axis (seconds
-// since origin): its span and one point per second.
-func (r *Report) addTimeline(s runrecord.Step, secs []measure.Second, origin int64) {
-	span := StepSpan{Index: s.Index, OfferedRPS: s.OfferedRPS, Verdict: s.Verdict,
-		From: float64(secs[0].StartUnix - origin), To: float64(secs[len(secs)-1].StartUnix - origin)}
+// since origin): one point per second, and its span, returned.
+func (r *Report) addTimeline(s runrecord.Step, secs []measure.Second, origin int64) *Span {
+	span := &Span{From: float64(secs[0].StartUnix - origin), To: float64(secs[len(secs)-1].StartUnix - origin)}
 	if s.WindowEnd >= s.WindowStart && s.WindowStart > 0 {
 		span.WindowFrom, span.Window = float64(s.WindowStart-origin), float64(s.WindowEnd-origin)
 	}
-	r.Spans = append(r.Spans, span)
 	for _, sec := range secs {
 		r.Timeline = append(r.Timeline, Second{T: float64(sec.StartUnix - origin), Step: s.Index, Requests: sec.Requests,
-			Errors: sec.Errors, P95Ms: sec.P95Millis, OfferedRPS: s.OfferedRPS, InWindow: inWindow(sec, s)})
+			Errors: sec.Errors, P95Ms: sec.P95Millis, OfferedRPS: s.OfferedRPS, InWindow: s.InWindow(sec.StartUnix)})
 	}
+	return span
 }
 
 // meanMillis estimates a histogram's mean from its quantiles (the midpoint

@@ -178,7 +178,7 @@ func rateOrDash(x float64) string {
 
 func firstSignal(r *Report) string {
 	for _, s := range r.Steps {
-		if model.Failed(s.Verdict) && s.OfferedRPS == r.Breakpoint.FirstFailingRPS && len(s.Signals) > 0 {
+		if model.Failed(s.Verdict) && s.OfferedRPS == r.Breakpoint.FirstFailingRPS && len(s.Reasons) > 0 {
 			return s.Reasons.Signals().String()
 		}
 	}

@@ -59,9 +59,9 @@ func (r *Report) errorsPanel() *chart.Chart {
 // first failing rate, or -1.
 func (r *Report) firstFailingSpan() int {
 	bp := r.Breakpoint
-	for _, sp := range r.Spans {
-		if model.Failed(sp.Verdict) && sp.OfferedRPS == bp.FirstFailingRPS && bp.Found {
-			return sp.Index
+	for _, s := range r.Steps {
+		if s.Span != nil && model.Failed(s.Verdict) && s.OfferedRPS == bp.FirstFailingRPS && bp.Found {
+			return s.Index
 		}
 	}
 	return -1
@@ -72,21 +72,27 @@ func (r *Report) firstFailingSpan() int {
 // its start coloured by verdict (labelled on the top panel).
 func (r *Report) decorateTimeline(c *chart.Chart, tmax float64, firstFail int, labels bool) {
 	c.XMin, c.XMax = 0, tmax
-	for i, sp := range r.Spans {
-		if sp.Window > 0 || sp.WindowFrom > 0 {
-			c.Bands = append(c.Bands, chart.Band{X0: sp.WindowFrom, X1: sp.Window + 1, Color: colWindow, Label: fmt.Sprintf("step %d judged window", sp.Index)})
+	i := 0 // steps drawn
+	for _, s := range r.Steps {
+		sp := s.Span
+		if sp == nil {
+			continue
 		}
-		if sp.Index == firstFail {
+		if sp.Window > 0 || sp.WindowFrom > 0 {
+			c.Bands = append(c.Bands, chart.Band{X0: sp.WindowFrom, X1: sp.Window + 1, Color: colWindow, Label: fmt.Sprintf("step %d judged window", s.Index)})
+		}
+		if s.Index == firstFail {
 			c.Bands = append(c.Bands, chart.Band{X0: sp.From, X1: sp.To + 1, Color: colBand, Label: "breaking point: first failing step"})
 		}
 		label := ""
 		if labels {
-			label = fmt.Sprintf("%s %s", rps(sp.OfferedRPS), sp.Verdict)
-			if sp.Index == firstFail {
+			label = fmt.Sprintf("%s %s", rps(s.OfferedRPS), s.Verdict)
+			if s.Index == firstFail {
 				label += " ← breaking point"
 			}
 		}
-		c.VLines = append(c.VLines, chart.VLine{X: sp.From, Color: verdictColor(sp.Verdict), Thin: true, Dash: "2 2", Label: label, LabelRow: i % 3})
+		c.VLines = append(c.VLines, chart.VLine{X: sp.From, Color: verdictColor(s.Verdict), Thin: true, Dash: "2 2", Label: label, LabelRow: i % 3})
+		i++
 	}
 }
 
