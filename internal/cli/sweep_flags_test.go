@@ -11,22 +11,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/session/sweep"
 )
 
 func TestSweepRatesArePerReplica(t *testing.T) {
 	t.Parallel()
 	cfg := campaign.Defaults() // linear 100 → 2000 by 100
-	c := perReplica(cfg, 4)
+	c := sweep.PerReplica(cfg, 4)
 	assert.Equal(t, 4, c.Replicas)
 	assert.Equal(t, []int{400, 400, 8000}, []int{c.Start, c.Step, c.Max})
 	cfg.Search = campaign.Adaptive
-	c = perReplica(cfg, 3)
+	c = sweep.PerReplica(cfg, 3)
 	assert.Equal(t, []int{300, 100, 6000}, []int{c.Start, c.Step, c.Max}, "adaptive has no step to scale")
 }
 
 func TestParseReplicasKeepsTheOrderGiven(t *testing.T) {
 	t.Parallel()
-	got, err := parseReplicas(" 4, 1,2 ", 256)
+	got, err := sweep.ParseReplicas(" 4, 1,2 ", 256)
 	require.NoError(t, err)
 	assert.Equal(t, []int{4, 1, 2}, got)
 }
