@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -97,9 +96,9 @@ func bindCampaignFlags(fl *pflag.FlagSet, c *campaign.Config) {
 	fl.IntVar(&c.Start, "start", d.Start, "first offered rate, req/s")
 	fl.IntVar(&c.Step, "step", d.Step, "linear: rate increment, req/s")
 	fl.IntVar(&c.Max, "max", d.Max, "highest rate to offer, req/s")
-	durFlag(fl, &c.StepDuration, "step-duration", "length of each step")
-	durFlag(fl, &c.Cooldown, "cooldown", "pause between steps")
-	durFlag(fl, &c.Warmup, "warmup", "start of each step left out of the judgement")
+	fl.Var(&c.StepDuration, "step-duration", "length of each step")
+	fl.Var(&c.Cooldown, "cooldown", "pause between steps")
+	fl.Var(&c.Warmup, "warmup", "start of each step left out of the judgement")
 	fl.StringVar(&c.Search, "search", d.Search, "linear (the guide's walk) or adaptive (grow, bisect, confirm)")
 	fl.Float64Var(&c.Growth, "growth", d.Growth, "adaptive: factor by which the rate grows until a step fails")
 	fl.Float64Var(&c.Resolution, "resolution", d.Resolution, "adaptive: stop bisecting when (fail−pass)/pass ≤ this fraction")
@@ -110,7 +109,7 @@ func bindCampaignFlags(fl *pflag.FlagSet, c *campaign.Config) {
 	fl.IntVar(&c.Replicas, "replicas", d.Replicas, "pods behind the target, for per-pod figures (and the embedded target's size)")
 	fl.Float64Var(&c.MinRPS, "min-rps", d.MinRPS, "gate: exit 1 if max_sustainable_rps is below this")
 	fl.IntVar(&c.MaxVUs, "max-vus", d.MaxVUs, "ceiling of k6 VUs per step")
-	durFlag(fl, &c.Timeout, "request-timeout", "per-request timeout (default: the operation's own: 30s; GL-006: 4 × its §8.1 duration, at least 30s)")
+	fl.Var(&c.Timeout, "request-timeout", "per-request timeout (default: the operation's own: 30s; GL-006: 4 × its §8.1 duration, at least 30s)")
 	fl.IntVar(&c.Retries, "invalid-retries", d.Retries, "retries of a step the generator could not offer, with twice the VUs")
 	fl.Uint64Var(&c.Seed, "seed", d.Seed, "payload seed")
 	fl.StringVar(&c.Executor, "executor", d.Executor, "where each step's k6 runs: local (processes here) or k6-operator (a TestRun on Kubernetes)")
@@ -119,24 +118,6 @@ func bindCampaignFlags(fl *pflag.FlagSet, c *campaign.Config) {
 	fl.StringVar(&c.Kubernetes.RunnerImage, "runner-image", d.Kubernetes.RunnerImage, "k6-operator: runner image, a k6 built with xk6-steamtrap (see deploy/k6-operator)")
 	fl.Float64Var(&c.TargetCapacityFactor, "target-capacity-factor", d.TargetCapacityFactor, "embedded target: capacity multiplier (e.g. 0.7 = a degraded build)")
 	fl.Float64Var(&c.TargetTimeScale, "target-time-scale", d.TargetTimeScale, "embedded target: GL-006 durations multiplier (e.g. 0.1)")
-}
-
-// durationValue adapts campaign.Duration to pflag.
-type durationValue struct{ d *campaign.Duration }
-
-func (v durationValue) String() string { return v.d.String() }
-func (v durationValue) Type() string   { return "duration" }
-func (v durationValue) Set(s string) error {
-	p, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("want a duration such as 90s or 2m")
-	}
-	*v.d = campaign.Duration(p)
-	return nil
-}
-
-func durFlag(fl *pflag.FlagSet, d *campaign.Duration, name, usage string) {
-	fl.Var(durationValue{d}, name, usage)
 }
 
 // config layers the campaign: defaults, then the campaign file, then the
@@ -166,15 +147,8 @@ func (f *stressFlags) config(fl *pflag.FlagSet, skip ...string) (campaign.Config
 	if ferr != nil {
 		return cfg, usageErr("%v", ferr)
 	}
-	for _, kv := range f.env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return cfg, usageErr("--env %q: want KEY=VALUE", kv)
-		}
-		if cfg.Env == nil {
-			cfg.Env = map[string]string{}
-		}
-		cfg.Env[k] = v
+	if err := cfg.SetEnv(f.env); err != nil {
+		return cfg, usageErr("%v", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageErr("%v", err)

@@ -30,6 +30,34 @@ func (d Duration) Seconds() float64 { return time.Duration(d).Seconds() }
 
 func (d Duration) String() string { return time.Duration(d).String() }
 
+// Set parses a flag's value (pflag.Value): a Go duration such as 90s or 2m.
+func (d *Duration) Set(s string) error {
+	p, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 90s or 2m")
+	}
+	*d = Duration(p)
+	return nil
+}
+
+// Type names the flag's kind in --help (pflag.Value).
+func (d *Duration) Type() string { return "duration" }
+
+// SetEnv adds KEY=VALUE pairs (--env) to the script's environment.
+func (c *Config) SetEnv(pairs []string) error {
+	for _, kv := range pairs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("--env %q: want KEY=VALUE", kv)
+		}
+		if c.Env == nil {
+			c.Env = map[string]string{}
+		}
+		c.Env[k] = v
+	}
+	return nil
+}
+
 // MarshalJSON implements json.Marshaler.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
