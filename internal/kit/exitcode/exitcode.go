@@ -92,3 +92,13 @@ func Problems(prefix string, problems []string) error {
 	}
 	return Usage("%s%s", prefix, strings.TrimSuffix(b.String(), ";"))
 }
+
+// Errors is Problems of errs' messages: every problem a Validate() []error
+// found, as bad input. Nil when there are none.
+func Errors(prefix string, errs []error) error {
+	problems := make([]string, len(errs))
+	for i, err := range errs {
+		problems[i] = err.Error()
+	}
+	return Problems(prefix, problems)
+}

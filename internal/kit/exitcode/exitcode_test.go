@@ -35,4 +35,6 @@ func TestProblems(t *testing.T) {
 	err := Problems("target: ", []string{"a", "b"})
 	assert.EqualError(t, err, "target: 2 problems: (1) a; (2) b")
 	assert.Equal(t, BadInput, Of(err))
+	assert.NoError(t, Errors("x: ", nil))
+	assert.EqualError(t, Errors("", []error{errors.New("a"), errors.New("b")}), "2 problems: (1) a; (2) b")
 }
