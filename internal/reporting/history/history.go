@@ -5,8 +5,9 @@
 // stepped down or up and stayed there.
 //
 // The core (Analyze) takes plain observations, whatever they were read
-// from: LoadRunDirs reads them from run directories; another loader may
-// read them back from Prometheus. The renderers (text, JSON, HTML) only
+// from: LoadRunDirs reads them from run directories, Merge adds those read
+// back from Prometheus (internal/reporting/promseries), and Config runs
+// `loadgen history` over both. The renderers (text, JSON, HTML) only
 // format a Result.
 package history
 
@@ -45,6 +46,11 @@ type Key struct {
 	Endpoint string `json:"endpoint"`
 	Target   string `json:"target"`
 	Replicas int    `json:"replicas"`
+}
+
+// Key is the series the observation belongs to.
+func (o Observation) Key() Key {
+	return Key{Scenario: o.Scenario, Endpoint: o.Endpoint, Target: o.Target, Replicas: o.Replicas}
 }
 
 // Point is one campaign of a series.
@@ -106,8 +112,7 @@ func Analyze(obs []Observation, o changepoint.Options) Result {
 		if !measured(ob.MaxSustainableRPS) {
 			continue // nothing measured: no step passed, or not a number
 		}
-		k := Key{Scenario: ob.Scenario, Endpoint: ob.Endpoint, Target: ob.Target, Replicas: ob.Replicas}
-		groups[k] = append(groups[k], ob)
+		groups[ob.Key()] = append(groups[ob.Key()], ob)
 	}
 	res := Result{Series: []Series{}, Options: o}
 	for k, g := range groups {

@@ -1,4 +1,4 @@
-package cli
+package history
 
 import (
 	"testing"
@@ -7,21 +7,20 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/greenlang/loadgen/internal/reporting/history"
 	"github.com/greenlang/loadgen/internal/reporting/promseries"
 )
 
-// TestMergeObservationsCountsWhatRunDirectoriesCount: a pushed run counts
+// TestMergeCountsWhatRunDirectoriesCount: a pushed run counts
 // as a run directory does (completed, with a measured max sustainable
 // rate); the others are left out with a note, and a run from both sources
 // counts once.
-func TestMergeObservationsCountsWhatRunDirectoriesCount(t *testing.T) {
+func TestMergeCountsWhatRunDirectoriesCount(t *testing.T) {
 	at := func(d int) time.Time { return time.Date(2026, 11, d, 2, 0, 0, 123_000_000, time.UTC) }
 	pushed := func(run string, d int, rps float64, completed bool) promseries.Observation {
 		return promseries.Observation{Scenario: "gl008-step", Endpoint: "inspection", Target: "127.0.0.1:8080", Replicas: 1,
 			Run: run, StartedAt: at(d), MaxSustainableRPS: rps, Completed: completed}
 	}
-	dirs := []history.Observation{{Scenario: "gl008-step", Endpoint: "inspection", Target: "http://127.0.0.1:8080/", Replicas: 1,
+	dirs := []Observation{{Scenario: "gl008-step", Endpoint: "inspection", Target: "http://127.0.0.1:8080/", Replicas: 1,
 		Run: "/runs/n1", StartedAt: at(1).Add(400 * time.Microsecond), MaxSustainableRPS: 250}}
 	prom := []promseries.Observation{
 		pushed("n1", 1, 250, true), // the run directory's own push
@@ -30,7 +29,7 @@ func TestMergeObservationsCountsWhatRunDirectoriesCount(t *testing.T) {
 		pushed("n4", 4, 240, false),  // interrupted
 		pushed("n5", 5, 248.5, true), // counts
 	}
-	got, notes := mergeObservations(dirs, prom, true)
+	got, notes := Merge(dirs, prom, true)
 	runs := make([]string, len(got))
 	for i, o := range got {
 		runs[i] = o.Run
