@@ -14,6 +14,10 @@ import (
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
 )
 
+// ErrNoConfig is Load's error when there is no configuration at all: no
+// kubeconfig file and not in a pod.
+var ErrNoConfig = errors.New("no kubeconfig ($KUBECONFIG, ~/.kube/config), and not in a pod: give --kubeconfig FILE")
+
 // Load returns the cluster's address and credentials from path (or the
 // defaults above) and the namespace: namespace if given, else the
 // kubeconfig context's, else "default".
@@ -23,7 +27,7 @@ func Load(path, namespace string) (*rest.Config, string, error) {
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
 	rc, err := cc.ClientConfig()
 	if clientcmd.IsEmptyConfig(err) {
-		return nil, "", errors.New("no kubeconfig ($KUBECONFIG, ~/.kube/config), and not in a pod: give --kubeconfig FILE")
+		return nil, "", ErrNoConfig
 	} else if err != nil {
 		return nil, "", err
 	}

@@ -15,10 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
+	"github.com/greenlang/loadgen/internal/kube/kubeconfig"
 	"github.com/greenlang/loadgen/internal/session/preflight"
 	"github.com/greenlang/loadgen/internal/target/reftarget"
 	"github.com/greenlang/loadgen/scenarios"
@@ -167,14 +167,12 @@ func (c Config) database(src *preflight.Sources, bad func(string, ...any)) {
 }
 
 // kube sets the nodes and alerts sources from the cluster's credentials,
-// loaded as stress loads them. Without any, the checks are skipped; a
+// loaded as every command loads them (kubeconfig.Load). Without any, the checks are skipped; a
 // configuration that cannot be used fails them (or, named by --kubeconfig,
 // is bad input).
 func (c Config) kube(src *preflight.Sources, bad func(string, ...any)) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = c.Kubeconfig
-	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-	if clientcmd.IsEmptyConfig(err) && c.Kubeconfig == "" {
+	rc, _, err := kubeconfig.Load(c.Kubeconfig, "")
+	if errors.Is(err, kubeconfig.ErrNoConfig) && c.Kubeconfig == "" {
 		src.NodesMissing = "no cluster: give --kubeconfig, or set $KUBECONFIG or ~/.kube/config, or run in a pod"
 		src.RulesMissing = src.NodesMissing
 		return
