@@ -22,8 +22,7 @@ improvement, no change or inconclusive.
 Exit codes: 0 compared (also when inconclusive or not comparable); 1 --gate
 given and the judged figure is below the documented one (with --baseline:
 the run is a regression against the baseline); 2 bad input.
-
-Manual: docs/reports.md`,
+Manual: docs/reports.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Dir = args[0]

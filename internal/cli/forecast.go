@@ -26,8 +26,7 @@ printed planning assumptions. For GL-006 (--service gl006, or a GL-006 run
 given to --measured) it evaluates §8.2 for every §8.1 operation at --rate.
 
 Exit codes: 0 printed; 2 bad input.
-
-Manual: docs/reports.md`,
+Manual: docs/reports.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Measure = model.Settings{Replicas: replicas, Tolerance: compare.DefaultTolerance,

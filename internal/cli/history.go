@@ -29,8 +29,7 @@ standard error in text mode.
 
 Exit codes: 0 done; 1 --gate given and the newest change point of a series
 lowered capacity; 2 bad input.
-
-Manual: docs/history.md`,
+Manual: docs/history.md.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Dirs = args
 			if err := cfg.Validate(); err != nil {

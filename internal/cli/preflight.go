@@ -28,8 +28,7 @@ password is never printed.
 
 Exit codes: 0 ready (every check ok or manual, or skipped by --skip); 1 not
 ready; 2 bad input; 3 interrupted.
-
-Manual: docs/preflight.md`,
+Manual: docs/preflight.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.Progress = cmd.ErrOrStderr()

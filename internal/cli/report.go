@@ -34,8 +34,7 @@ page; junit a JUnit XML report for CI, gated against --baseline OTHER_RUN if
 given. Without --out the report goes to standard output.
 
 Exit codes: 0 written; 2 bad input.
-
-Manual: docs/reports.md`,
+Manual: docs/reports.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Dir = args[0]

@@ -21,8 +21,7 @@ each with its true state beside the body. The same --seed and --stream (the k6 V
 number) give the same lines as the extension sends from that VU.
 
 Exit codes: 0 printed; 2 bad flags.
-
-Manual: docs/sample.md`,
+Manual: docs/sample.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := exitcode.Errors("", o.Validate()); err != nil {

@@ -23,8 +23,7 @@ SIGTERM. Faults are set by flags or at run time through the loopback-only admin
 API; --hpa scales the replica set with a simulated Kubernetes HPA.
 
 Exit codes: 0 after a clean shutdown; 2 bad flags; 3 crashed by a crash fault.
-
-Manual: docs/target.md`,
+Manual: docs/target.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			resolved, err := cfg.Resolve(cpu, cmd.Flags().Changed("replicas"))
