@@ -63,5 +63,3 @@ Manual: docs/autoscale.md.`,
 	fl.StringVar(&format, "format", "text", "text or json")
 	return c
 }
-
-var loadHPA = hpa.LoadFlag

@@ -9,13 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/greenlang/loadgen/internal/session"
 	"github.com/greenlang/loadgen/internal/session/preflight"
 	"github.com/greenlang/loadgen/internal/session/preflight/source"
 	"github.com/greenlang/loadgen/scenarios"
 )
 
 func newPreflightCmd() *cobra.Command {
-	f := source.Config{FindK6: k6Command}
+	f := source.Config{FindK6: session.K6Command}
 	c := &cobra.Command{
 		Use:   "preflight [flags]",
 		Short: "Run the GL-008 pre-scaling checklist (nodes, database, alerts, generator ceiling, target)",

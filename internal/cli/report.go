@@ -13,7 +13,6 @@ import (
 
 	"github.com/greenlang/loadgen/internal/analysis/compare"
 	"github.com/greenlang/loadgen/internal/analysis/forecast"
-	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/kit/atomicfile"
 	"github.com/greenlang/loadgen/internal/reporting/report"
 )
@@ -68,9 +67,6 @@ func planningFlags(fl *pflag.FlagSet, a *forecast.Assumptions, gl006Rate *float6
 	fl.IntVar(&a.MinReplicas, "min-replicas", 4, "fewest replicas to plan (the guide's floor and HPA minimum)")
 	fl.Float64Var(gl006Rate, "rate", 0, "GL-006: request rate to evaluate §8.2 at (default: the worked example's 100 req/s)")
 }
-
-// readRunDir reads a run directory; anything wrong with it is bad input.
-func readRunDir(dir string) (*runrecord.Run, error) { return runrecord.ReadDir(dir) }
 
 func validFormat(f string, formats []string) bool { return slices.Contains(formats, f) }
 

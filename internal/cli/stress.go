@@ -257,10 +257,3 @@ func changedExcept(fl *pflag.FlagSet, allowed ...string) []string {
 	})
 	return out
 }
-
-// Shared with the commands not yet on the session.
-var (
-	k6Command  = session.K6Command
-	isLoopback = session.IsLoopback
-	confirm    = session.ConfirmTarget
-)
