@@ -327,8 +327,12 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	s := &sweep.Sweep{Dir: p.dir, Replicas: p.replicas, Scaler: scaler, Input: in, ReadyTimeout: f.readyTimeout, Log: stderr,
 		Record: &sweep.Record{Target: cfg.Target, Scenario: cfg.Scenario, Endpoint: cfg.Endpoint, Service: p.svc.Name(),
 			Benchmarks: p.bench.Source, Config: cfg},
-		Campaign: func(ctx context.Context, n int, dir string) (*runrecord.Run, error) {
-			c, _, err := f.s.runCampaign(ctx, stdout, stderr, nil, perReplica(cfg, n), f.s.setup(dir, baseURL, k6cmd))
+		Campaign: func(ctx context.Context, n int, dir string, prev *runrecord.Run) (*runrecord.Run, error) {
+			ccfg := perReplica(cfg, n)
+			if prev != nil { // continued with its own settings, as stress --resume does
+				ccfg = prev.Config
+			}
+			c, _, err := f.s.runCampaign(ctx, stdout, stderr, prev, ccfg, f.s.setup(dir, baseURL, k6cmd))
 			if c == nil {
 				return nil, err
 			}
