@@ -53,6 +53,10 @@ type sweepFlags struct {
 // bindCampaignFlags: --replicas is a list here, and a sweep has no gate.
 var sweepCampaignFlags = []string{"replicas", "min-rps"}
 
+// sweepResumeFlags may be given with --resume: how this machine runs k6 and
+// reaches the cluster. What the sweep does comes from its sweep.json.
+var sweepResumeFlags = append([]string{"resume", "yes", "k6", "plain", "ready-timeout"}, k6operatorFlagNames...)
+
 func newSweepCmd() *cobra.Command {
 	c, _ := newSweepCmdFlags()
 	return c
@@ -87,6 +91,14 @@ back to the replica count it had:
                         the pod's service account. Asks for a typed yes first,
                         or --yes.
 
+Ctrl-C stops the campaign under way and marks it and the sweep interrupted;
+--resume DIR continues the sweep with the settings in DIR/sweep.json: the
+campaigns that ended are kept as they are, the interrupted one continues in its
+run directory (its steps kept), the others run. An aborted sweep, or one whose
+driver was killed, resumes the same way. With --resume only --yes, --k6,
+--plain, --ready-timeout, --kubeconfig, --collect-addr and --collect-url may
+be given.
+
 The report: capacity and per-pod capacity per replica count as intervals
 [max sustainable, first failing), scaling efficiency C(N) ÷ (N × C(1)), a
 Universal Scalability Law fit across replica counts (σ, κ, R², the predicted
@@ -117,6 +129,7 @@ replica count.`,
 	fl.BoolVarP(&f.s.yes, "yes", "y", false, "do not ask before loading a target that is not on loopback, or scaling a Deployment")
 	fl.StringVar(&f.s.k6, "k6", "", "use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
 	fl.BoolVar(&f.s.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
+	fl.StringVar(&f.s.resume, "resume", "", "continue the sweep in this sweep directory (interrupted, aborted or killed), with the settings in its sweep.json")
 	fl.StringVar(&f.replicas, "replicas", "", "replica counts to sweep, comma-separated, run in this order (e.g. 1,2,4)")
 	fl.StringVar(&f.benchmarks, "benchmarks", "", "benchmarks file: a path, or gl008 / gl006 (default: the built-in one of the scenario's guide)")
 	fl.StringVar(&f.scaler, "scaler", "", "how replicas are set: embedded (--target embedded), admin (a loadgen target on loopback) or kubernetes (default for other targets)")
@@ -174,13 +187,22 @@ type sweepPlan struct {
 	deployment *guides.Deployment
 	hpaMax     int
 	dir        string
+	rec        *sweep.Record // --resume: the sweep to continue
 }
 
 // plan checks everything a sweep needs before it touches anything.
 func (f *sweepFlags) plan(fl *pflag.FlagSet) (*sweepPlan, error) {
 	p := &sweepPlan{}
-	cfg, err := f.s.config(fl, sweepCampaignFlags...)
-	if err != nil {
+	var (
+		cfg campaign.Config
+		err error
+	)
+	if f.s.resume != "" {
+		if p.rec, err = f.reopen(fl); err != nil {
+			return nil, err
+		}
+		cfg = p.rec.Config
+	} else if cfg, err = f.s.config(fl, sweepCampaignFlags...); err != nil {
 		return nil, err
 	}
 	p.cfg = cfg
@@ -276,10 +298,26 @@ func (f *sweepFlags) plan(fl *pflag.FlagSet) (*sweepPlan, error) {
 	if p.dir == "" {
 		p.dir = filepath.Join("results", "sweep-"+time.Now().UTC().Format("20060102T150405Z"))
 	}
-	if _, serr := os.Stat(filepath.Join(p.dir, sweep.FileName)); serr == nil {
-		return nil, usageErr("--out %s already holds a sweep", p.dir)
+	if _, serr := os.Stat(filepath.Join(p.dir, sweep.FileName)); serr == nil && p.rec == nil {
+		return nil, usageErr("--out %s already holds a sweep (use --resume to continue it)", p.dir)
 	}
 	return p, nil
+}
+
+// reopen reads the sweep --resume continues and sets f from its settings,
+// as if they had been given as flags, for plan to check as it checks them.
+func (f *sweepFlags) reopen(fl *pflag.FlagSet) (*sweep.Record, error) {
+	if others := changedExcept(fl, sweepResumeFlags...); len(others) > 0 {
+		return nil, usageErr("--resume takes the sweep from sweep.json; drop --%s", strings.Join(others, ", --"))
+	}
+	rec, err := sweep.Reopen(f.s.resume)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	f.replicas, f.scaler, f.hpaMax, f.s.out = ints(rec.Replicas), rec.Scaler.Kind, rec.HPAMaxReplicas, f.s.resume
+	f.benchmarks = strings.TrimPrefix(rec.Benchmarks, "built-in ") // a built-in file loads by its name
+	f.deployment, f.namespace = rec.Scaler.Name, rec.Scaler.Namespace
+	return rec, nil
 }
 
 func runSweep(cmd *cobra.Command, f *sweepFlags) error {
@@ -324,9 +362,12 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	if p.scaler == scalerEmbedded && p.svc == guides.GL006 && cfg.TargetTimeScale > 0 {
 		in.RealTime = cfg.TargetTimeScale
 	}
-	s := &sweep.Sweep{Dir: p.dir, Replicas: p.replicas, Scaler: scaler, Input: in, ReadyTimeout: f.readyTimeout, Log: stderr,
-		Record: &sweep.Record{Target: cfg.Target, Scenario: cfg.Scenario, Endpoint: cfg.Endpoint, Service: p.svc.Name(),
-			Benchmarks: p.bench.Source, Config: cfg},
+	rec := p.rec
+	if rec == nil {
+		rec = &sweep.Record{Target: cfg.Target, Scenario: cfg.Scenario, Endpoint: cfg.Endpoint, Service: p.svc.Name(),
+			Benchmarks: p.bench.Source, Config: cfg}
+	}
+	s := &sweep.Sweep{Dir: p.dir, Replicas: p.replicas, Scaler: scaler, Input: in, ReadyTimeout: f.readyTimeout, Log: stderr, Record: rec,
 		Campaign: func(ctx context.Context, n int, dir string, prev *runrecord.Run) (*runrecord.Run, error) {
 			ccfg := perReplica(cfg, n)
 			if prev != nil { // continued with its own settings, as stress --resume does
@@ -350,6 +391,9 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		return &ExitError{Code: ExitFailed, Err: terr}
 	}
 	fmt.Fprintf(stdout, "\nsweep directory: %s (sweep.json, sweep.md, sweep.html; a run directory per replica count)\n", p.dir)
+	if errors.Is(err, sweep.ErrInterrupted) {
+		fmt.Fprintf(stderr, "interrupted: continue with  loadgen sweep --resume %s\n", p.dir)
+	}
 	return sweepExit(err, s.Record)
 }
 
