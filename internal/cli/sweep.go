@@ -29,6 +29,10 @@ type sweepFlags struct {
 // bindCampaignFlags: --replicas is a list here, and a sweep has no gate.
 var sweepCampaignFlags = []string{"replicas", "min-rps"}
 
+// sweepResumeFlags may be given with --resume: how this machine runs k6 and
+// reaches the cluster. What the sweep does comes from its sweep.json.
+var sweepResumeFlags = []string{"resume", "yes", "k6", "plain", "ready-timeout", "kubeconfig", "collect-addr", "collect-url"}
+
 func newSweepCmd() *cobra.Command {
 	c, _ := newSweepCmdFlags()
 	return c
@@ -50,6 +54,8 @@ The report: capacity per count as intervals, scaling efficiency, a USL fit.
 
 Exit codes: 0 every campaign completed; 2 bad input; 3 interrupted or aborted;
 4 a campaign was inconclusive; 5 failed, or the target NOT restored.
+Ctrl-C marks the sweep interrupted; --resume DIR continues it from its
+sweep.json: ended campaigns kept, the interrupted one continued, the rest run.
 Manual: docs/sweep.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSweep(cmd, f) },
@@ -69,6 +75,7 @@ Manual: docs/sweep.md.`,
 	fl.BoolVarP(&f.s.yes, "yes", "y", false, "do not ask before loading a target that is not on loopback, or scaling a Deployment")
 	fl.StringVar(&f.s.k6, "k6", "", "use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
 	fl.BoolVar(&f.s.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
+	fl.StringVar(&f.opts.Resume, "resume", "", "continue the sweep in this sweep directory (interrupted, aborted or killed), with the settings in its sweep.json")
 	fl.StringVar(&f.opts.Replicas, "replicas", "", "replica counts to sweep, comma-separated, run in this order (e.g. 1,2,4)")
 	fl.StringVar(&f.opts.Benchmarks, "benchmarks", "", "benchmarks file: a path, or gl008 / gl006 (default: the built-in one of the scenario's guide)")
 	fl.StringVar(&f.opts.Scaler, "scaler", "", "how replicas are set: embedded (--target embedded), admin (a loadgen target on loopback) or kubernetes (default for other targets)")
@@ -84,7 +91,11 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	defer stopSignals()
 	o := f.opts
 	var err error
-	if o.Config, err = f.s.config(cmd.Flags(), sweepCampaignFlags...); err != nil {
+	if o.Resume != "" {
+		if others := changedExcept(cmd.Flags(), sweepResumeFlags...); len(others) > 0 {
+			return usageErr("--resume takes the sweep from sweep.json; drop --%s", strings.Join(others, ", --"))
+		}
+	} else if o.Config, err = f.s.config(cmd.Flags(), sweepCampaignFlags...); err != nil {
 		return err
 	}
 	o.Out, o.Kubeconfig, o.Given = f.s.out, f.s.k8s.Kubeconfig, cmd.Flags().Changed
@@ -101,16 +112,17 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	if err != nil {
 		return err
 	}
-	s := p.Sweep(baseURL, scaler, cmd.ErrOrStderr(), func(ctx context.Context, cfg campaign.Config, dir string) (*runrecord.Run, error) {
-		return f.s.campaignAt(ctx, cmd, cfg, dir, baseURL, k6cmd)
+	s := p.Sweep(baseURL, scaler, cmd.ErrOrStderr(), func(ctx context.Context, cfg campaign.Config, dir string, prev *runrecord.Run) (*runrecord.Run, error) {
+		return f.s.campaignAt(ctx, cmd, cfg, dir, prev, baseURL, k6cmd)
 	})
 	return s.Finish(cmd.OutOrStdout(), cmd.ErrOrStderr(), s.Run(ctx))
 }
 
 // campaignAt runs one campaign of a sweep as its own session: the reports
-// and summary of a stress campaign, in the sweep's run directory dir.
-func (f *stressFlags) campaignAt(ctx context.Context, cmd *cobra.Command, cfg campaign.Config, dir, baseURL string, k6cmd []string) (*runrecord.Run, error) {
-	s := &session.Session{Config: cfg, Setup: setup(dir), Kube: f.k8s.Kube, Log: cmd.ErrOrStderr(),
+// and summary of a stress campaign, in the sweep's run directory dir;
+// prev is the campaign to continue (nil: a new one).
+func (f *stressFlags) campaignAt(ctx context.Context, cmd *cobra.Command, cfg campaign.Config, dir string, prev *runrecord.Run, baseURL string, k6cmd []string) (*runrecord.Run, error) {
+	s := &session.Session{Config: cfg, Reopened: prev, Setup: setup(dir), Kube: f.k8s.Kube, Log: cmd.ErrOrStderr(),
 		Observers: []session.Observer{session.Reports{}, session.Summary{W: cmd.OutOrStdout()}}}
 	s.Setup.BaseURL, s.Setup.K6 = baseURL, k6cmd
 	var err error

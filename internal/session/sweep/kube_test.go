@@ -122,7 +122,7 @@ func TestKubeSweepScalesWaitsAndRestores(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, 4)
 	var log strings.Builder
-	s := newSweep(t, c.scaler(), []int{1, 2, 6}, func(_ context.Context, n int, _ string) (*runrecord.Run, error) {
+	s := newSweep(t, c.scaler(), []int{1, 2, 6}, func(_ context.Context, n int, _ string, _ *runrecord.Run) (*runrecord.Run, error) {
 		d := c.deployment(t)
 		assert.Equal(t, int32(n), *d.Spec.Replicas)
 		assert.Equal(t, int32(n), d.Status.ReadyReplicas, "the campaign starts once every replica is ready")
@@ -135,7 +135,8 @@ func TestKubeSweepScalesWaitsAndRestores(t *testing.T) {
 	assert.Equal(t, int32(4), *c.deployment(t).Spec.Replicas)
 	rec, err := Read(s.Dir)
 	require.NoError(t, err)
-	assert.Equal(t, ScalerRecord{Kind: "kubernetes", Object: "deployment greenlang-gl008/steam-trap-inspector", OriginalReplicas: 4, Restored: true}, rec.Scaler)
+	assert.Equal(t, ScalerRecord{Kind: "kubernetes", Object: "deployment greenlang-gl008/steam-trap-inspector", Namespace: testNS, Name: testName,
+		OriginalReplicas: 4, Restored: true}, rec.Scaler, "the Deployment is recorded for --resume")
 	assert.Contains(t, log.String(), "3/1 ready", "progress while pods go away")
 	assert.Contains(t, log.String(), "5/6 ready", "progress while pods come")
 }
@@ -143,7 +144,7 @@ func TestKubeSweepScalesWaitsAndRestores(t *testing.T) {
 func TestKubeSweepRestoresOnFailure(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, 4)
-	s := newSweep(t, c.scaler(), []int{1, 2, 4}, func(_ context.Context, n int, _ string) (*runrecord.Run, error) {
+	s := newSweep(t, c.scaler(), []int{1, 2, 4}, func(_ context.Context, n int, _ string, _ *runrecord.Run) (*runrecord.Run, error) {
 		if n == 2 {
 			return nil, errors.New("k6 cannot be started")
 		}
@@ -159,7 +160,7 @@ func TestKubeSweepRestoresOnCancellation(t *testing.T) {
 	c := newCluster(t, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := newSweep(t, c.scaler(), []int{1, 2, 8}, func(ctx context.Context, n int, _ string) (*runrecord.Run, error) {
+	s := newSweep(t, c.scaler(), []int{1, 2, 8}, func(ctx context.Context, n int, _ string, _ *runrecord.Run) (*runrecord.Run, error) {
 		if n == 2 {
 			cancel()
 			return &runrecord.Run{Status: runrecord.Interrupted}, fmt.Errorf("%w during the step at 400 req/s", stress.ErrInterrupted)
@@ -176,7 +177,7 @@ func TestKubeSweepRestoresWhenCancelledWhileWaitingForReady(t *testing.T) {
 	c := newCluster(t, 3)
 	c.stuck = true // pods never become ready (no capacity in the cluster)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := newSweep(t, c.scaler(), []int{5}, func(context.Context, int, string) (*runrecord.Run, error) {
+	s := newSweep(t, c.scaler(), []int{5}, func(context.Context, int, string, *runrecord.Run) (*runrecord.Run, error) {
 		t.Fatal("no campaign before the replicas are ready")
 		return nil, nil
 	})
@@ -196,7 +197,7 @@ func TestKubeSweepTimesOutWaitingForReady(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, 2)
 	c.stuck = true
-	s := newSweep(t, c.scaler(), []int{4}, func(context.Context, int, string) (*runrecord.Run, error) {
+	s := newSweep(t, c.scaler(), []int{4}, func(context.Context, int, string, *runrecord.Run) (*runrecord.Run, error) {
 		t.Fatal("no campaign before the replicas are ready")
 		return nil, nil
 	})
@@ -215,7 +216,7 @@ func TestKubeScalerMissingDeployment(t *testing.T) {
 	_, err := k.Current(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "deployment greenlang-gl008/nope")
-	s := newSweep(t, k, []int{1}, func(context.Context, int, string) (*runrecord.Run, error) {
+	s := newSweep(t, k, []int{1}, func(context.Context, int, string, *runrecord.Run) (*runrecord.Run, error) {
 		t.Fatal("nothing runs when the deployment cannot be read")
 		return nil, nil
 	})

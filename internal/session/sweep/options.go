@@ -45,6 +45,9 @@ type Options struct {
 	ReadyTimeout          time.Duration
 	HPAMax                int
 	Out                   string
+	// Resume is the directory of a sweep to continue (--resume): its
+	// settings come from its sweep.json, not from the fields above.
+	Resume string
 	// Given says whether the flag of that name was given.
 	Given func(name string) bool
 }
@@ -62,12 +65,22 @@ type Plan struct {
 	HPAMax       int
 	Dir          string
 	ReadyTimeout time.Duration
+	// Record is the sweep to continue (Options.Resume); nil: a new one.
+	Record *Record
 }
 
 // Plan checks everything a sweep needs before it touches anything; every
 // problem is bad input.
 func (o Options) Plan() (*Plan, error) {
-	p := &Plan{Config: o.Config, ReadyTimeout: o.ReadyTimeout}
+	var rec *Record
+	if o.Resume != "" {
+		var err error
+		if rec, err = Reopen(o.Resume); err != nil {
+			return nil, exitcode.Usage("%v", err)
+		}
+		o = o.from(rec)
+	}
+	p := &Plan{Config: o.Config, ReadyTimeout: o.ReadyTimeout, Record: rec}
 	if err := p.scaler(o.Scaler); err != nil {
 		return nil, err
 	}
@@ -106,6 +119,15 @@ func (o Options) Plan() (*Plan, error) {
 		}
 	}
 	return p, p.dir(o.Out)
+}
+
+// from is the options of the sweep rec records, as if given as flags, for
+// Plan to check as it checks them.
+func (o Options) from(rec *Record) Options {
+	o.Config, o.Replicas, o.Scaler, o.HPAMax, o.Out = rec.Config, ints(rec.Replicas), rec.Scaler.Kind, rec.HPAMaxReplicas, o.Resume
+	o.Benchmarks = strings.TrimPrefix(rec.Benchmarks, "built-in ") // a built-in file loads by its name
+	o.Deployment, o.Namespace = rec.Scaler.Name, rec.Scaler.Namespace
+	return o
 }
 
 // scaler picks how replicas are set: embedded for --target embedded,
@@ -188,8 +210,8 @@ func (p *Plan) dir(out string) error {
 	if p.Dir == "" {
 		p.Dir = filepath.Join("results", "sweep-"+time.Now().UTC().Format("20060102T150405Z"))
 	}
-	if _, err := os.Stat(filepath.Join(p.Dir, FileName)); err == nil {
-		return exitcode.Usage("--out %s already holds a sweep", p.Dir)
+	if _, err := os.Stat(filepath.Join(p.Dir, FileName)); err == nil && p.Record == nil {
+		return exitcode.Usage("--out %s already holds a sweep (use --resume to continue it)", p.Dir)
 	}
 	return nil
 }
@@ -222,20 +244,27 @@ func (p *Plan) Start(yes bool, in io.Reader, log io.Writer) (baseURL string, sca
 }
 
 // Sweep is the sweep of the plan: campaign runs one campaign (its config
-// already at n replicas) into its run directory.
+// at n replicas) into its run directory, continuing prev when it is not
+// nil (with prev's own settings, as stress --resume does).
 func (p *Plan) Sweep(baseURL string, scaler Scaler, log io.Writer,
-	campaign func(ctx context.Context, cfg campaign.Config, dir string) (*runrecord.Run, error)) *Sweep {
+	campaign func(ctx context.Context, cfg campaign.Config, dir string, prev *runrecord.Run) (*runrecord.Run, error)) *Sweep {
 	cfg := p.Config
 	in := Input{Benchmarks: p.Bench, HPAMaxReplicas: p.HPAMax, Assumptions: forecast.DefaultAssumptions(),
 		Operation: guides.OperationOf(&runrecord.Run{Config: cfg})}
 	if p.Scaler == ScalerEmbedded && p.Service == guides.GL006 && cfg.TargetTimeScale > 0 {
 		in.RealTime = cfg.TargetTimeScale
 	}
-	return &Sweep{Dir: p.Dir, Replicas: p.Replicas, Scaler: scaler, Input: in, ReadyTimeout: p.ReadyTimeout, Log: log,
-		Record: &Record{Target: cfg.Target, Scenario: cfg.Scenario, Endpoint: cfg.Endpoint, Service: p.Service.Name(),
-			Benchmarks: p.Bench.Source, Config: cfg},
-		Campaign: func(ctx context.Context, n int, dir string) (*runrecord.Run, error) {
-			return campaign(ctx, PerReplica(cfg, n), dir)
+	rec := p.Record
+	if rec == nil {
+		rec = &Record{Target: cfg.Target, Scenario: cfg.Scenario, Endpoint: cfg.Endpoint, Service: p.Service.Name(),
+			Benchmarks: p.Bench.Source, Config: cfg}
+	}
+	return &Sweep{Dir: p.Dir, Replicas: p.Replicas, Scaler: scaler, Input: in, ReadyTimeout: p.ReadyTimeout, Log: log, Record: rec,
+		Campaign: func(ctx context.Context, n int, dir string, prev *runrecord.Run) (*runrecord.Run, error) {
+			if prev != nil {
+				return campaign(ctx, prev.Config, dir, prev)
+			}
+			return campaign(ctx, PerReplica(cfg, n), dir, nil)
 		}}
 }
 
@@ -253,6 +282,9 @@ func (s *Sweep) Finish(stdout, stderr io.Writer, err error) error {
 		return exitcode.New(exitcode.Failed, terr)
 	}
 	fmt.Fprintf(stdout, "\nsweep directory: %s (sweep.json, sweep.md, sweep.html; a run directory per replica count)\n", s.Dir)
+	if errors.Is(err, ErrInterrupted) {
+		fmt.Fprintf(stderr, "interrupted: continue with  loadgen sweep --resume %s\n", s.Dir)
+	}
 	return ExitErr(err, s.Record)
 }
 

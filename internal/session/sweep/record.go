@@ -46,6 +46,10 @@ type Record struct {
 	Benchmarks  string     `json:"benchmarks,omitempty"`
 	// Replicas are the replica counts in the order they are run.
 	Replicas []int `json:"replicas"`
+	// HPAMaxReplicas is the replica count the USL fit is evaluated at.
+	HPAMaxReplicas int `json:"hpa_max_replicas,omitempty"`
+	// Resumed counts the sessions that continued the sweep (--resume).
+	Resumed int `json:"resumed,omitempty"`
 	// Config is one replica's campaign: each campaign multiplies its
 	// rates (start, step, max) by its replica count.
 	Config    campaign.Config `json:"config"`
@@ -59,6 +63,10 @@ type ScalerRecord struct {
 	// Kind is embedded, admin or kubernetes; Object what it scales.
 	Kind   string `json:"kind"`
 	Object string `json:"object"`
+	// Namespace and Name are the Deployment a kubernetes scaler scales
+	// (Object names it for a reader; --resume scales these).
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
 	// OriginalReplicas is the count before the sweep; Restored whether it
 	// was set back at the end (RestoreError when that failed).
 	OriginalReplicas int    `json:"original_replicas"`
@@ -73,16 +81,18 @@ type CampaignEntry struct {
 	Dir string `json:"dir"`
 	// Status is run.json's (completed, interrupted, aborted,
 	// inconclusive), or "not_started" when scaling failed first.
-	Status            string     `json:"status"`
-	Found             bool       `json:"found"`
-	MaxSustainableRPS float64    `json:"max_sustainable_rps"`
-	FirstFailingRPS   float64    `json:"first_failing_rps"`
-	Reason            string     `json:"reason,omitempty"`
-	GeneratorBound    bool       `json:"generator_bound,omitempty"`
-	ReadyAfterS       float64    `json:"ready_after_s"`
-	StartedAt         time.Time  `json:"started_at"`
-	FinishedAt        *time.Time `json:"finished_at,omitempty"`
-	Error             string     `json:"error,omitempty"`
+	Status            string  `json:"status"`
+	Found             bool    `json:"found"`
+	MaxSustainableRPS float64 `json:"max_sustainable_rps"`
+	FirstFailingRPS   float64 `json:"first_failing_rps"`
+	Reason            string  `json:"reason,omitempty"`
+	GeneratorBound    bool    `json:"generator_bound,omitempty"`
+	ReadyAfterS       float64 `json:"ready_after_s"`
+	// StartedAt is when the sweep began scaling for the campaign; for one
+	// a resumed sweep continued, when its run began.
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Error      string     `json:"error,omitempty"`
 }
 
 // Write replaces dir/sweep.json atomically.

@@ -32,13 +32,15 @@ type table struct {
 // tables builds the report's content once for every renderer.
 func tables(r *Record) (head []string, ts []table) {
 	num := numfmt.Num
-	head = append(head, fmt.Sprintf("Replica sweep of %s (%s, endpoint %s) against %s: %s replicas, run in that order; status %s",
-		r.Service, r.Scenario, r.Endpoint, r.Target, ints(r.Replicas), r.Status))
+	head = append(head, fmt.Sprintf("Replica sweep of %s (%s, endpoint %s) against %s: %s replicas, run in that order; status %s%s",
+		r.Service, r.Scenario, r.Endpoint, r.Target, ints(r.Replicas), r.Status, resumed(r.Resumed)))
 	if r.AbortReason != "" {
 		head = append(head, "Why it ended: "+r.AbortReason)
 	}
 	sc := r.Scaler
 	switch {
+	case sc.Kind == "": // Run records the scaler once it has read the original count
+		head = append(head, "The target's replica count could not be read; nothing was scaled.")
 	case sc.Restored:
 		head = append(head, fmt.Sprintf("Scaled %s (%s); restored to its original %d replica(s).", sc.Object, sc.Kind, sc.OriginalReplicas))
 	case sc.RestoreError != "":
@@ -313,4 +315,12 @@ func WriteFiles(dir string, r *Record) error {
 		return err
 	}
 	return atomicfile.Write(filepath.Join(dir, HTMLFile), func(w io.Writer) error { return WriteHTML(w, r) })
+}
+
+// resumed says how often a sweep was continued, if it was.
+func resumed(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (resumed %d time(s))", n)
 }

@@ -6,7 +6,10 @@
 // Scalability Law fit (an estimate), and the guide's capacity table re-read
 // with the measurement. The analysis (analysis.go) is pure; this file is
 // the loop, which always sets the target back to its original replica
-// count, also when a campaign fails or the sweep is interrupted.
+// count, also when a campaign fails or the sweep is interrupted. A sweep
+// that did not complete is continued from its sweep.json (resume.go:
+// Reopen, then Run): the campaigns that ended are kept, the one
+// interrupted continues in its run directory, the rest run.
 package sweep
 
 import (
@@ -26,8 +29,11 @@ import (
 // CampaignFunc runs one stress campaign at replicas pods with dir as its
 // run directory, and returns its record (nil when none was written) and
 // Execute's error (stress.ErrInterrupted, ErrAborted, ErrInconclusive,
-// wrapped; or a failure).
-type CampaignFunc func(ctx context.Context, replicas int, dir string) (*runrecord.Run, error)
+// wrapped; or a failure). prev is nil for a new campaign; when a resumed
+// sweep continues the campaign in dir, it is that campaign's run as
+// stress.Reopen returned it, to open with its own configuration
+// (stress.Open(prev, prev.Config, …)).
+type CampaignFunc func(ctx context.Context, replicas int, dir string, prev *runrecord.Run) (*runrecord.Run, error)
 
 // Errors that end a sweep early. Both wrap the cause.
 var (
@@ -68,6 +74,12 @@ func CampaignDir(n int) string { return fmt.Sprintf("replicas-%02d", n) }
 // failed; ErrNotRestored is joined to any of them when the original count
 // could not be set back. sweep.json is rewritten after every campaign and
 // at the end, with the analysis of what was measured so far.
+//
+// A Record from Reopen resumes the sweep: a replica count that already has
+// a campaign in it is kept as it is; a campaign left unfinished in its run
+// directory continues there (stress.Reopen: its steps are kept); the other
+// counts run new campaigns. The target is restored to the count the sweep
+// first found when the session before did not restore it.
 func (s *Sweep) Run(ctx context.Context) (err error) {
 	rec := s.Record
 	if s.ReadyTimeout <= 0 {
@@ -82,24 +94,40 @@ func (s *Sweep) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return err
 	}
-	rec.Schema, rec.Status, rec.Replicas = Schema, Running, s.Replicas
+	// A session that read the original count and did not restore it (it
+	// was killed, or the restore failed) may have left the target at a
+	// swept count: this one restores the count the sweep first found.
+	resumed := rec.Resumed > 0
+	unrestored := resumed && rec.Scaler.Kind != "" && !rec.Scaler.Restored
+	rec.Schema, rec.Status, rec.Replicas, rec.HPAMaxReplicas = Schema, Running, s.Replicas, s.Input.HPAMaxReplicas
 	if rec.StartedAt.IsZero() {
 		rec.StartedAt = time.Now().UTC()
 	}
 	if rec.Campaigns == nil {
 		rec.Campaigns = []CampaignEntry{}
 	}
-	rec.Scaler = ScalerRecord{Kind: s.Scaler.Kind(), Object: s.Scaler.Object()}
 	original, err := s.Scaler.Current(ctx)
 	if err != nil {
+		// rec.Scaler stays as it was: nothing was read (Kind "") or, resumed,
+		// the last session's account of the target, still true.
 		return s.finish(Aborted, fmt.Sprintf("reading the replica count of %s: %v", s.Scaler.Object(), err), ErrAborted, err)
 	}
-	rec.Scaler.OriginalReplicas = original
+	if unrestored && original != rec.Scaler.OriginalReplicas {
+		fmt.Fprintf(s.Log, "sweep: %s has %d replica(s), as the last session left it; its original count was %d\n", s.Scaler.Object(), original, rec.Scaler.OriginalReplicas)
+		original = rec.Scaler.OriginalReplicas
+	}
+	rec.Scaler = ScalerRecord{Kind: s.Scaler.Kind(), Object: s.Scaler.Object(), OriginalReplicas: original}
+	if k, ok := s.Scaler.(*KubeScaler); ok {
+		rec.Scaler.Namespace, rec.Scaler.Name = k.Namespace, k.Name
+	}
+	if resumed {
+		fmt.Fprintf(s.Log, "sweep: resuming %s: %s\n", s.Dir, s.plan())
+	}
 	fmt.Fprintf(s.Log, "sweep: %s has %d replica(s); sweeping %v, then back to %d\n", s.Scaler.Object(), original, s.Replicas, original)
 	if err := rec.Write(s.Dir); err != nil {
 		return err
 	}
-	scaled := false
+	scaled := unrestored
 	defer func() {
 		if scaled {
 			err = errors.Join(err, s.restore(original))
@@ -110,10 +138,25 @@ func (s *Sweep) Run(ctx context.Context) (err error) {
 	}()
 
 	for _, n := range s.Replicas {
+		if rec.campaign(n) != nil {
+			continue // ended in an earlier session: kept as it is
+		}
 		if ctx.Err() != nil {
 			return s.finish(Interrupted, fmt.Sprintf("interrupted before the campaign at %d replicas", n), ErrInterrupted, ctx.Err())
 		}
 		entry := CampaignEntry{Replicas: n, Dir: CampaignDir(n), Status: "not_started", StartedAt: time.Now().UTC()}
+		var prev *runrecord.Run
+		if resumed {
+			// Before scaling: a k6 the last session left running is stopped
+			// first, and a run that cannot continue scales nothing.
+			var rerr error
+			if prev, rerr = s.reopen(filepath.Join(s.Dir, entry.Dir)); rerr != nil {
+				return s.finish(Aborted, fmt.Sprintf("the campaign at %d replicas cannot be continued: %v", n, rerr), ErrAborted, rerr)
+			}
+			if prev != nil {
+				entry.StartedAt = prev.StartedAt
+			}
+		}
 		fmt.Fprintf(s.Log, "sweep: scaling %s to %d replica(s)\n", s.Scaler.Object(), n)
 		scaled = true
 		began := time.Now()
@@ -137,9 +180,13 @@ func (s *Sweep) Run(ctx context.Context) (err error) {
 			return s.finish(Aborted, serr.Error(), ErrAborted, serr)
 		}
 		entry.ReadyAfterS = numfmt.Round(time.Since(began).Seconds(), 3)
-		fmt.Fprintf(s.Log, "sweep: %d replica(s) ready after %.0f s; campaign in %s\n", n, entry.ReadyAfterS, filepath.Join(s.Dir, entry.Dir))
+		what := "campaign in"
+		if prev != nil {
+			what = fmt.Sprintf("continuing the campaign (%d step(s) kept) in", len(prev.Steps))
+		}
+		fmt.Fprintf(s.Log, "sweep: %d replica(s) ready after %.0f s; %s %s\n", n, entry.ReadyAfterS, what, filepath.Join(s.Dir, entry.Dir))
 
-		run, cerr := s.Campaign(ctx, n, filepath.Join(s.Dir, entry.Dir))
+		run, cerr := s.Campaign(ctx, n, filepath.Join(s.Dir, entry.Dir), prev)
 		now := time.Now().UTC()
 		entry.FinishedAt = &now
 		if run != nil {

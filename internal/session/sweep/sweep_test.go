@@ -26,6 +26,7 @@ type fakeScaler struct {
 	replicas   int
 	asked      []int
 	failScale  map[int]error
+	failRead   error // of Current
 	notReady   map[int]bool
 	restoreCtx []error // ctx.Err() of each Scale call, to see the restore's own context
 }
@@ -35,7 +36,7 @@ func (f *fakeScaler) Object() string { return "fake deployment" }
 func (f *fakeScaler) Current(context.Context) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.replicas, nil
+	return f.replicas, f.failRead
 }
 func (f *fakeScaler) Scale(ctx context.Context, n int) error {
 	f.mu.Lock()
@@ -73,7 +74,7 @@ func TestSweepRunsEachCountRecordsAndRestores(t *testing.T) {
 	sc := &fakeScaler{replicas: 3}
 	var s *Sweep
 	var seen []string
-	s = newSweep(t, sc, []int{1, 2, 4}, func(_ context.Context, n int, dir string) (*runrecord.Run, error) {
+	s = newSweep(t, sc, []int{1, 2, 4}, func(_ context.Context, n int, dir string, _ *runrecord.Run) (*runrecord.Run, error) {
 		assert.Equal(t, n, sc.replicas, "the campaign runs at its replica count")
 		seen = append(seen, filepath.Base(dir))
 		// sweep.json on disk already holds the campaigns before this one.
@@ -102,7 +103,7 @@ func TestSweepRunsEachCountRecordsAndRestores(t *testing.T) {
 func TestSweepRestoresAfterAFailedCampaign(t *testing.T) {
 	t.Parallel()
 	sc := &fakeScaler{replicas: 4}
-	s := newSweep(t, sc, []int{1, 2, 4}, func(_ context.Context, n int, _ string) (*runrecord.Run, error) {
+	s := newSweep(t, sc, []int{1, 2, 4}, func(_ context.Context, n int, _ string, _ *runrecord.Run) (*runrecord.Run, error) {
 		if n == 2 {
 			return nil, errors.New("writing run.json: disk full")
 		}
@@ -125,7 +126,7 @@ func TestSweepRestoresWhenInterrupted(t *testing.T) {
 	sc := &fakeScaler{replicas: 5}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := newSweep(t, sc, []int{1, 2, 4}, func(ctx context.Context, n int, _ string) (*runrecord.Run, error) {
+	s := newSweep(t, sc, []int{1, 2, 4}, func(ctx context.Context, n int, _ string, _ *runrecord.Run) (*runrecord.Run, error) {
 		if n == 2 {
 			cancel() // Ctrl-C during the campaign
 			<-ctx.Done()
@@ -149,7 +150,7 @@ func TestSweepRestoresWhenInterrupted(t *testing.T) {
 func TestSweepGoesOnAfterAnInconclusiveCampaign(t *testing.T) {
 	t.Parallel()
 	sc := &fakeScaler{replicas: 1}
-	s := newSweep(t, sc, []int{1, 2, 4}, func(_ context.Context, n int, _ string) (*runrecord.Run, error) {
+	s := newSweep(t, sc, []int{1, 2, 4}, func(_ context.Context, n int, _ string, _ *runrecord.Run) (*runrecord.Run, error) {
 		if n == 4 {
 			return &runrecord.Run{Status: runrecord.Inconclusive, AbortReason: "generator-bound at ~900 req/s",
 				Generator: &runrecord.GeneratorSummary{Bound: true}}, fmt.Errorf("%w: generator-bound", stress.ErrInconclusive)
@@ -174,7 +175,9 @@ func TestSweepGoesOnAfterAnInconclusiveCampaign(t *testing.T) {
 func TestSweepAbortsWhenReplicasNeverGetReady(t *testing.T) {
 	t.Parallel()
 	sc := &fakeScaler{replicas: 2, notReady: map[int]bool{4: true}}
-	s := newSweep(t, sc, []int{1, 4}, func(_ context.Context, n int, _ string) (*runrecord.Run, error) { return campaignAt(n), nil })
+	s := newSweep(t, sc, []int{1, 4}, func(_ context.Context, n int, _ string, _ *runrecord.Run) (*runrecord.Run, error) {
+		return campaignAt(n), nil
+	})
 	s.ReadyTimeout = 20e6 // 20 ms
 	err := s.Run(context.Background())
 	require.ErrorIs(t, err, ErrAborted)
@@ -189,7 +192,9 @@ func TestSweepAbortsWhenReplicasNeverGetReady(t *testing.T) {
 func TestSweepSaysWhenItCouldNotRestore(t *testing.T) {
 	t.Parallel()
 	sc := &fakeScaler{replicas: 3, failScale: map[int]error{3: errors.New("forbidden")}}
-	s := newSweep(t, sc, []int{1}, func(_ context.Context, n int, _ string) (*runrecord.Run, error) { return campaignAt(n), nil })
+	s := newSweep(t, sc, []int{1}, func(_ context.Context, n int, _ string, _ *runrecord.Run) (*runrecord.Run, error) {
+		return campaignAt(n), nil
+	})
 	err := s.Run(context.Background())
 	require.ErrorIs(t, err, ErrNotRestored)
 	rec, rerr := Read(s.Dir)
@@ -211,7 +216,7 @@ func TestSweepSaysWhenItCouldNotRestore(t *testing.T) {
 func TestReportFiles(t *testing.T) {
 	t.Parallel()
 	sc := &fakeScaler{replicas: 1}
-	s := newSweep(t, sc, []int{1, 2, 4, 8}, func(_ context.Context, n int, _ string) (*runrecord.Run, error) {
+	s := newSweep(t, sc, []int{1, 2, 4, 8}, func(_ context.Context, n int, _ string, _ *runrecord.Run) (*runrecord.Run, error) {
 		r := campaignAt(n)
 		r.Breakpoint.MaxSustainableRPS = usl(250, 0.05, 0.002, float64(n))
 		return r, nil
@@ -240,4 +245,23 @@ func TestReportFiles(t *testing.T) {
 	assert.Contains(t, svg, "USL fit (estimate)")
 	assert.Contains(t, svg, "HPA max 20")
 	assert.NotContains(t, string(page), "<script")
+}
+
+func TestSweepThatCannotReadTheTargetScalesNothing(t *testing.T) {
+	t.Parallel()
+	sc := &fakeScaler{replicas: 3, failRead: errors.New("connection refused")}
+	s := newSweep(t, sc, []int{1, 2}, func(context.Context, int, string, *runrecord.Run) (*runrecord.Run, error) {
+		t.Error("no campaign runs")
+		return nil, nil
+	})
+	err := s.Run(context.Background())
+	require.ErrorIs(t, err, ErrAborted)
+	assert.Empty(t, sc.asked)
+	rec, rerr := Read(s.Dir)
+	require.NoError(t, rerr)
+	assert.Equal(t, ScalerRecord{}, rec.Scaler, "no original count to restore: a resumed sweep must not restore one")
+	var txt strings.Builder
+	require.NoError(t, WriteText(&txt, rec))
+	assert.Contains(t, txt.String(), "replica count could not be read; nothing was scaled")
+	assert.Contains(t, txt.String(), "reading the replica count of fake deployment: connection refused")
 }
