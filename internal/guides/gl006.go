@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 )
 
@@ -24,11 +23,12 @@ func isHeatOperation(s string) bool { return slices.Contains(heatOperations, Nor
 // OperationOf returns the GL-006 operation a run exercised alone, or "" for
 // a mixed workload: its endpoint when that names an operation, else the
 // script environment's OPERATION.
-func OperationOf(run *runrecord.Run) string {
-	if isHeatOperation(run.Config.Endpoint) {
-		return NormalizeOperation(run.Config.Endpoint)
+func OperationOf(r Run) string {
+	w := r.Workload()
+	if isHeatOperation(w.Endpoint) {
+		return NormalizeOperation(w.Endpoint)
 	}
-	if op := run.Config.Env["OPERATION"]; isHeatOperation(op) {
+	if op := w.Env["OPERATION"]; isHeatOperation(op) {
 		return NormalizeOperation(op)
 	}
 	return ""
@@ -48,9 +48,9 @@ func (gl006) Check(b *Benchmarks) []string {
 // Select judges a run of one operation on the capacity per pod that §8.1
 // and §8.2 imply (a pod's CPU ÷ (CPU per request × duration)), and its
 // duration on §8.1's.
-func (gl006) Select(b *Benchmarks, run *runrecord.Run) Selection {
+func (gl006) Select(b *Benchmarks, r Run) Selection {
 	num := numfmt.Num
-	op := OperationOf(run)
+	op := OperationOf(r)
 	cpuPerReplica := 1000.0
 	if b.CapacityFormula != nil && b.CapacityFormula.Example.CPUPerReplicaMillis > 0 {
 		cpuPerReplica = b.CapacityFormula.Example.CPUPerReplicaMillis

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 )
 
@@ -71,8 +70,9 @@ func (gl008) Check(b *Benchmarks) []string {
 	return errs
 }
 
-func (gl008) Select(b *Benchmarks, run *runrecord.Run) Selection {
-	name := strings.ToLower(run.Config.Endpoint)
+func (gl008) Select(b *Benchmarks, r Run) Selection {
+	given := r.Workload().Endpoint
+	name := strings.ToLower(given)
 	if name == "" {
 		name = "inspection"
 	}
@@ -83,7 +83,7 @@ func (gl008) Select(b *Benchmarks, run *runrecord.Run) Selection {
 		}
 	}
 	if ep == nil {
-		s := Selection{Used: fmt.Sprintf("none: the guide documents no throughput for endpoint %q", run.Config.Endpoint)}
+		s := Selection{Used: fmt.Sprintf("none: the guide documents no throughput for endpoint %q", given)}
 		if name == "sensor-batch" {
 			s.Notes = append(s.Notes, "sensor-gateway's documented 5000 sensors (Scaling Overview) is a count of sensors, not a rate: a sensor-batch campaign has no documented figure to meet")
 		}

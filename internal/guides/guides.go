@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-
-	"github.com/greenlang/loadgen/internal/core/runrecord"
 )
 
 // Service is one scaling guide: what the comparison, the report, the
@@ -27,7 +25,7 @@ type Service interface {
 	Check(b *Benchmarks) []string
 	// Select picks the documented figure a run is judged on, from the
 	// endpoint (or operation) it exercised.
-	Select(b *Benchmarks, run *runrecord.Run) Selection
+	Select(b *Benchmarks, r Run) Selection
 	// Lint finds where the guide disagrees with itself.
 	Lint(b *Benchmarks) []Disagreement
 	// Sizing says how the guide sizes replicas, which is the forecast it
@@ -92,15 +90,33 @@ func names() string {
 	return strings.Join(q, " or ")
 }
 
+// Run is what a guide needs to know of a campaign: what it exercised.
+// *runrecord.Run, campaign.Config and Workload are Runs, so that the
+// guides depend on nothing of the campaign's and the campaign can ask them.
+type Run interface {
+	Workload() Workload
+}
+
+// Workload is what a campaign exercised: its k6 script, the ENDPOINT the
+// script was given and the script's environment.
+type Workload struct {
+	// Scenario is a script name ("gl008-step") or a path.
+	Scenario string
+	Endpoint string
+	Env      map[string]string
+}
+
+// Workload returns w itself: a Workload is a Run.
+func (w Workload) Workload() Workload { return w }
+
 // Of says which guide a run belongs to: GL-006 when its scenario is a gl006
 // script or its endpoint a GL-006 operation, GL-008 otherwise.
-func Of(run *runrecord.Run) Service {
-	for _, s := range []string{run.Config.Scenario, run.Scenario} {
-		if strings.HasPrefix(strings.ToLower(filepath.Base(s)), key(GL006.Name())) {
-			return GL006
-		}
+func Of(r Run) Service {
+	w := r.Workload()
+	if strings.HasPrefix(strings.ToLower(filepath.Base(w.Scenario)), key(GL006.Name())) {
+		return GL006
 	}
-	if isHeatOperation(run.Config.Endpoint) {
+	if isHeatOperation(w.Endpoint) {
 		return GL006
 	}
 	return GL008
