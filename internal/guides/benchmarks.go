@@ -152,7 +152,7 @@ type GrowthForecast struct {
 	MediumAboveReplicas       int     `yaml:"medium_cluster_above_replicas" json:"medium_cluster_above_replicas"`
 	LargeAboveReplicas        int     `yaml:"large_cluster_above_replicas" json:"large_cluster_above_replicas"`
 	DBScalingAboveGB          int     `yaml:"db_scaling_above_gb" json:"db_scaling_above_gb"`
-	DefaultSites              int     `yaml:"default_sites" json:"default_sites"`
+	DefaultSites              int64   `yaml:"default_sites" json:"default_sites"`
 	DefaultGrowthMonthly      float64 `yaml:"default_growth_monthly" json:"default_growth_monthly"`
 	DefaultMonths             int     `yaml:"default_months" json:"default_months"`
 }

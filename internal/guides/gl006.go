@@ -41,7 +41,7 @@ const timeoutPerDuration = 4
 var heatProfile = sync.OnceValue(func() Profile {
 	p := Profile{Scenario: "gl006-step", Mixed: "gl006-mixed", HealthPath: "/v1/heat-recovery/health", TimeScaled: true,
 		Timeouts: map[string]time.Duration{}}
-	for _, op := range documented(GL006).Operations.Rows {
+	for _, op := range Documented(GL006).Operations.Rows {
 		p.Endpoints = append(p.Endpoints, op.Operation)
 		p.Timeouts[op.Operation] = max(DefaultTimeout, time.Duration(timeoutPerDuration*op.DurationS*float64(time.Second)))
 	}

@@ -133,7 +133,7 @@ func Of(r Run) Service {
 // operations (GL-008).
 func OperationOf(r Run) string {
 	w := r.Workload()
-	ops := documented(Of(r)).Operations
+	ops := Documented(Of(r)).Operations
 	for _, s := range []string{w.Endpoint, w.Env["OPERATION"]} {
 		if op, ok := ops.Get(s); ok {
 			return op.Operation
@@ -168,17 +168,18 @@ func RequestTimeout(r Run) time.Duration {
 // what `loadgen stress` runs when told nothing. The default service's
 // built-in benchmarks document one (TestDefaultStressTest).
 func DefaultStressTest() StressTest {
-	st, ok := documented(Default()).StressTest()
+	st, ok := Documented(Default()).StressTest()
 	if !ok {
 		panic(fmt.Sprintf("guides: the built-in benchmarks of %s document no complete stress test", Default().Name()))
 	}
 	return st
 }
 
-// documented returns a service's built-in benchmarks, parsed once. It
-// panics when they cannot be read: the files are part of the binary, and
-// the tests parse every one.
-func documented(s Service) *Benchmarks {
+// Documented returns a service's built-in benchmarks, parsed once and
+// shared: read them, never change them (Builtin parses a copy of one's
+// own). It panics when they cannot be read: the files are part of the
+// binary, and the tests parse every one.
+func Documented(s Service) *Benchmarks {
 	r, ok := entry(s)
 	if !ok {
 		panic(fmt.Sprintf("guides: service %s is not registered", s.Name()))

@@ -21,14 +21,16 @@ type MeasuredPlan struct {
 	Matrix      []MatrixRow   `json:"matrix,omitempty"`
 	Forecast    []MeasuredRow `json:"forecast,omitempty"`
 	Notes       []string      `json:"notes"`
+	// model is the growth forecast's constants the plan was sized with.
+	model *Model
 }
 
 // NewMeasuredPlan sizes the guide's matrix (and, with rows, its forecast)
 // at the measured capacity.
 func NewMeasuredPlan(b *guides.Benchmarks, c Capacity, a Assumptions, rows []GuideRow) *MeasuredPlan {
-	p := &MeasuredPlan{Capacity: c, Assumptions: a, Method: a.Describe(), Matrix: Matrix(b, c, a), Notes: []string{}}
+	p := &MeasuredPlan{Capacity: c, Assumptions: a, Method: a.Describe(), Matrix: Matrix(b, c, a), Notes: []string{}, model: modelOf(b)}
 	if rows != nil {
-		p.Forecast = Measured(rows, c, a)
+		p.Forecast = measured(p.model, rows, c, a)
 	}
 	switch c.Bound {
 	case compare.AtLeast:
@@ -132,7 +134,7 @@ func (p *MeasuredPlan) WriteForecastText(w io.Writer) error {
 	e := &texttable.Errf{W: w}
 	e.P("=== Forecast at the measured capacity ===")
 	e.P("%s", p.capacityLine())
-	e.P("Assumption: %s; CPU, memory, database and cost per the script's model (%g cores and %d GB per replica).", p.Method, CPUCoresPerReplica, MemoryGBPerReplica)
+	e.P("Assumption: %s; CPU, memory, database and cost per the script's model (%g cores and %d GB per replica).", p.Method, p.model.CPUCoresPerReplica, p.model.MemoryGBPerReplica)
 	e.Table(forecastHeader, p.forecastCells(), forecastAlign...)
 	for _, n := range p.Notes {
 		e.P("Note: %s.", n)
@@ -248,7 +250,7 @@ func (o *Output) WriteText(w io.Writer) error {
 	if o.GL006 != nil {
 		return o.GL006.WriteText(w)
 	}
-	if err := WriteGuideText(w, o.Rows); err != nil {
+	if err := writeGuideText(w, o.Rows, o.Milestones); err != nil {
 		return err
 	}
 	if o.Measured != nil {
