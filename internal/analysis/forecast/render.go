@@ -173,13 +173,26 @@ func rightAligned(n int) []texttable.Align {
 }
 
 func (g *GL006Plan) intro() []string {
+	example := fmt.Sprintf("Worked example recomputed: %.2f replicas (the guide: ~%s)", g.Example, numfmt.Num(g.ExampleDocumented))
+	if g.alternativeCPUMillis > 0 {
+		example += fmt.Sprintf("; with %sm replicas %.2f (the guide: ~%s)", numfmt.Num(g.alternativeCPUMillis), g.Alternative, numfmt.Num(g.AlternativeDocumented))
+	}
 	return []string{
-		fmt.Sprintf("GL-006 %s: %s.", g.Section, g.Formula),
-		fmt.Sprintf("Worked example recomputed: %.2f replicas (the guide: ~%s); with %s replicas %.2f (the guide: ~%s).",
-			g.Example, numfmt.Num(g.ExampleDocumented), "10000m", g.Alternative, numfmt.Num(g.AlternativeDocumented)),
+		fmt.Sprintf("%s %s: %s.", g.service, g.Section, g.Formula),
+		example + ".",
 		fmt.Sprintf("At %s req/s, %s%% target utilisation, %sm per replica (unrounded → whole replicas):",
 			numfmt.Num(g.Input.RatePerS), numfmt.Num(g.Input.Utilisation*100), numfmt.Num(g.Input.CPUPerReplicaMillis)),
 	}
+}
+
+// Heading names the plan: "Capacity planning (GL-006 §8.2)" (the HTML
+// report's template calls it).
+func (g *GL006Plan) Heading() string {
+	ref := g.Section
+	if num, _, _ := strings.Cut(g.Section, " "); num != "" && num[0] >= '0' && num[0] <= '9' {
+		ref = "§" + num
+	}
+	return fmt.Sprintf("Capacity planning (%s %s)", g.service, ref)
 }
 
 // WriteText renders the GL-006 plan for a terminal.
@@ -204,7 +217,7 @@ func (g *GL006Plan) WriteText(w io.Writer) error {
 func (g *GL006Plan) WriteMarkdown(w io.Writer, level int) error {
 	e := &texttable.Errf{W: w}
 	h := strings.Repeat("#", level)
-	e.P("%s Capacity planning (GL-006 §8.2)", h)
+	e.P("%s %s", h, g.Heading())
 	e.P("")
 	for _, l := range g.intro() {
 		e.P("%s", l)
