@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,6 +132,11 @@ func TestAThirdServiceIsOneFile(t *testing.T) {
 	// 100 req/s × 25 s × 100m ÷ (0.7 × 1000m); measured: 100 ÷ (15 × 0.7).
 	assert.InDelta(t, 100*25*100/(0.7*1000), out.GL006.Rows[1].Replicas, 1e-9)
 	assert.InDelta(t, 100/(15*0.7), out.GL006.Rows[1].CapacityReplicas, 1e-9)
+	assert.Equal(t, "Capacity planning (GL-042 Capacity Calculation)", out.GL006.Heading())
+	var text strings.Builder
+	require.NoError(t, out.WriteText(&text))
+	assert.Contains(t, text.String(), "GL-042 Capacity Calculation: replicas = ")
+	assert.NotContains(t, text.String(), "GL-006")
 
 	// The report model finds its benchmarks from the run alone.
 	rep, err := model.Build(t.TempDir(), run, model.Options{})
