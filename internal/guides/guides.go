@@ -16,13 +16,14 @@ import (
 	"time"
 )
 
-// Service is one scaling guide and the service it documents: everything
-// the campaign, the comparison, the report, the forecast, the reference
-// target and the CLI need to know about it. Each is one file of this
-// package (gl008.go, gl006.go) that declares it and registers it; its
-// documented figures are its benchmarks file (scenarios/benchmarks/KEY.yaml).
-// Callers ask a Service rather than switch on its name. Values are
-// comparable with ==.
+// Service is one scaling guide and the service it documents: what the
+// campaign, the comparison, the report, the forecast, the reference target
+// and the CLI need to know about it. Each is one file of this package
+// (gl008.go, gl006.go) that declares it and registers it; its documented
+// figures, and the Deployment it runs as, are its benchmarks file
+// (scenarios/benchmarks/KEY.yaml), and its HPA, when its guide has one, is
+// internal/kube/hpa/guides/KEY.yaml. Callers ask a Service rather than
+// switch on its name. Values are comparable with ==.
 type Service interface {
 	// Name is the service as the guide and the benchmarks files spell it
 	// ("GL-008").
