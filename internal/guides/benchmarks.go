@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/greenlang/loadgen/scenarios/benchmarks"
 )
 
 // BenchmarksSchema identifies this version of the benchmarks files.
@@ -49,6 +48,38 @@ type PerformanceBenchmarks struct {
 	Cluster    *FigureGroup `yaml:"cluster" json:"cluster"`
 	LoadTest   *FigureGroup `yaml:"load_test" json:"load_test"`
 	StressTest *FigureGroup `yaml:"stress_test" json:"stress_test"`
+}
+
+// StressTest is a guide's stress procedure (GL-008: Performance Benchmarks
+// → Stress Testing): rates from StartRPS to MaxRPS in steps of StepRPS,
+// each held for Step with Cooldown between them; a step fails with more
+// than BreakErrors errors or a p95 above BreakP95Ms.
+type StressTest struct {
+	StartRPS, StepRPS, MaxRPS int
+	Step, Cooldown            time.Duration
+	BreakErrors               int64
+	BreakP95Ms                float64
+}
+
+// StressTest returns the stress procedure the file documents
+// (performance_benchmarks.stress_test), and false when it documents none or
+// lacks one of its figures.
+func (b *Benchmarks) StressTest() (StressTest, bool) {
+	if b.Performance == nil || b.Performance.StressTest == nil {
+		return StressTest{}, false
+	}
+	g := b.Performance.StressTest
+	var v [7]float64
+	for i, id := range []string{"start_rps", "step_rps", "max_rps", "step_duration_s", "cooldown_s", "break_errors", "break_p95_ms"} {
+		f, ok := g.Get(id)
+		if !ok {
+			return StressTest{}, false
+		}
+		v[i] = f.Value
+	}
+	seconds := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
+	return StressTest{StartRPS: int(v[0]), StepRPS: int(v[1]), MaxRPS: int(v[2]), Step: seconds(v[3]), Cooldown: seconds(v[4]),
+		BreakErrors: int64(v[5]), BreakP95Ms: v[6]}, true
 }
 
 // Component is a row of GL-008's component capacity table.
@@ -121,7 +152,7 @@ type GrowthForecast struct {
 	MediumAboveReplicas       int     `yaml:"medium_cluster_above_replicas" json:"medium_cluster_above_replicas"`
 	LargeAboveReplicas        int     `yaml:"large_cluster_above_replicas" json:"large_cluster_above_replicas"`
 	DBScalingAboveGB          int     `yaml:"db_scaling_above_gb" json:"db_scaling_above_gb"`
-	DefaultSites              int     `yaml:"default_sites" json:"default_sites"`
+	DefaultSites              int64   `yaml:"default_sites" json:"default_sites"`
 	DefaultGrowthMonthly      float64 `yaml:"default_growth_monthly" json:"default_growth_monthly"`
 	DefaultMonths             int     `yaml:"default_months" json:"default_months"`
 }
@@ -252,19 +283,13 @@ func (b *Benchmarks) Documents() Service {
 }
 
 // Builtin returns the built-in benchmarks of a service
-// (scenarios/benchmarks/gl008.yaml for GL-008).
+// (scenarios/benchmarks/gl008.yaml for GL-008), parsed afresh.
 func Builtin(svc Service) (*Benchmarks, error) {
-	name := key(svc.Name())
-	data, err := benchmarks.Builtin(name)
-	if err != nil {
+	r, ok := entry(svc)
+	if !ok {
 		return nil, fmt.Errorf("%w: no built-in benchmarks for service %q", ErrBenchmarks, svc.Name())
 	}
-	b, err := Parse(data, name)
-	if err != nil {
-		return nil, err
-	}
-	b.Source = "built-in " + name
-	return b, nil
+	return parseBuiltin(r)
 }
 
 // ErrBenchmarks is wrapped when a benchmarks file cannot be used.

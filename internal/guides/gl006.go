@@ -2,13 +2,20 @@ package guides
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
-	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 )
+
+// GL006 is the HeatRecoveryMaximizer guide.
+var GL006 Service = gl006{}
+
+func init() { register(GL006) }
 
 // gl006 is the HeatRecoveryMaximizer guide.
 type gl006 struct{}
@@ -16,23 +23,30 @@ type gl006 struct{}
 func (gl006) Name() string   { return "GL-006" }
 func (gl006) Sizing() Sizing { return ReplicaFormula }
 
-// heatOperations are GL-006's operations as §8.1's rows spell them.
-var heatOperations = []string{"stream_analysis", "pinch_analysis", "network_synthesis", "roi", "full_analysis"}
-
-func isHeatOperation(s string) bool { return slices.Contains(heatOperations, NormalizeOperation(s)) }
-
-// OperationOf returns the GL-006 operation a run exercised alone, or "" for
-// a mixed workload: its endpoint when that names an operation, else the
-// script environment's OPERATION.
-func OperationOf(run *runrecord.Run) string {
-	if isHeatOperation(run.Config.Endpoint) {
-		return NormalizeOperation(run.Config.Endpoint)
-	}
-	if op := run.Config.Env["OPERATION"]; isHeatOperation(op) {
-		return NormalizeOperation(op)
-	}
-	return ""
+// Profile: gl006-step.js drives one §8.1 operation per campaign,
+// gl006-mixed.js all of them; the embedded target's time scale speeds them
+// up.
+func (gl006) Profile() Profile {
+	p := heatProfile()
+	p.Endpoints, p.Timeouts = slices.Clone(p.Endpoints), maps.Clone(p.Timeouts)
+	return p
 }
+
+// timeoutPerDuration is how many times an operation's §8.1 duration its
+// requests may take: queueing at the breaking point, with room to spare.
+const timeoutPerDuration = 4
+
+// heatProfile is GL-006's profile, its endpoints and timeouts from the
+// built-in §8.1 table.
+var heatProfile = sync.OnceValue(func() Profile {
+	p := Profile{Scenario: "gl006-step", Mixed: "gl006-mixed", HealthPath: "/v1/heat-recovery/health", TimeScaled: true,
+		Timeouts: map[string]time.Duration{}}
+	for _, op := range Documented(GL006).Operations.Rows {
+		p.Endpoints = append(p.Endpoints, op.Operation)
+		p.Timeouts[op.Operation] = max(DefaultTimeout, time.Duration(timeoutPerDuration*op.DurationS*float64(time.Second)))
+	}
+	return p
+})
 
 func (gl006) Check(b *Benchmarks) []string {
 	var errs []string
@@ -48,9 +62,10 @@ func (gl006) Check(b *Benchmarks) []string {
 // Select judges a run of one operation on the capacity per pod that §8.1
 // and §8.2 imply (a pod's CPU ÷ (CPU per request × duration)), and its
 // duration on §8.1's.
-func (gl006) Select(b *Benchmarks, run *runrecord.Run) Selection {
+func (gl006) Select(b *Benchmarks, r Run) Selection {
 	num := numfmt.Num
-	op := OperationOf(run)
+	op := OperationOf(r)
+	ops := heatProfile().Endpoints
 	cpuPerReplica := 1000.0
 	if b.CapacityFormula != nil && b.CapacityFormula.Example.CPUPerReplicaMillis > 0 {
 		cpuPerReplica = b.CapacityFormula.Example.CPUPerReplicaMillis
@@ -58,7 +73,7 @@ func (gl006) Select(b *Benchmarks, run *runrecord.Run) Selection {
 	spec, ok := b.Operations.Get(op)
 	if !ok {
 		return Selection{Operation: op, Used: "none: a mixed GL-006 workload has no single documented figure (§8.1 documents each operation alone)",
-			Notes: []string{"run one operation per campaign (endpoint " + strings.Join(heatOperations[:len(heatOperations)-1], ", ") + " or " + heatOperations[len(heatOperations)-1] +
+			Notes: []string{"run one operation per campaign (endpoint " + strings.Join(ops[:len(ops)-1], ", ") + " or " + ops[len(ops)-1] +
 				") to compare with §8.1; run.json does not split latencies by operation"}}
 	}
 	perPod := cpuPerReplica / (spec.CPUMillis * spec.DurationS)
@@ -68,7 +83,7 @@ func (gl006) Select(b *Benchmarks, run *runrecord.Run) Selection {
 		Notes: []string{fmt.Sprintf("a pod's capacity for one operation is its CPU ÷ (CPU per request × duration): %sm ÷ (%sm × %s s); the target utilisation of §8.2 is headroom, not capacity, so the breaking point is compared at full CPU",
 			num(cpuPerReplica), num(spec.CPUMillis), num(spec.DurationS))},
 		ID: "derived.capacity_per_pod", Figure: spec.Name + " requests/second per pod (derived)",
-		Section: b.Operations.Section + " + " + b.CapacityFormula.Section, Unit: "req/s", PerPod: perPod, Factor: 1, TimeScaled: true,
+		Section: b.Operations.Section + " + " + b.CapacityFormula.Section, Unit: "req/s", PerPod: perPod, Factor: 1, TimeScaled: heatProfile().TimeScaled,
 		Duration: &Point{ID: "operations." + spec.Operation + ".duration_s", Figure: spec.Name + " duration (avg)", Section: b.Operations.Section,
 			Unit: "s", Value: spec.DurationS}}
 }

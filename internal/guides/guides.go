@@ -1,38 +1,83 @@
-// Package guides holds what the scaling guides document, as data and as the
-// few rules each guide states: the documented figures (scenarios/benchmarks/
-// *.yaml, parsed here), which guide a run belongs to, which figure a run of
-// an endpoint is judged on, and where a guide disagrees with itself. Each
-// guide is one Service (gl008.go, gl006.go), so that its callers ask it
-// instead of switching on its name. Nothing here reads files or measures:
-// the comparison (internal/analysis/compare) and the forecast (internal/analysis/forecast) do.
+// Package guides holds what the scaling guides document and what loadgen
+// knows of the services they document, as data and as the few rules each
+// guide states: the documented figures (scenarios/benchmarks/*.yaml, parsed
+// here), which service a run belongs to, how its scripts drive it and how
+// long its requests may take, which figure a run of an endpoint is judged
+// on, and where a guide disagrees with itself. Each service is one Service
+// in one file (gl008.go, gl006.go), registered there, so that its callers
+// ask it instead of switching on its name: a third service is a third file
+// and its benchmarks file. Nothing here reads files beyond the embedded
+// benchmarks, or measures: the comparison (internal/analysis/compare) and
+// the forecast (internal/analysis/forecast) do.
 package guides
 
 import (
-	"fmt"
-	"path/filepath"
 	"strings"
-
-	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"time"
 )
 
-// Service is one scaling guide: what the comparison, the report, the
-// forecast and the CLI need to know about it. Its values are GL008 and
-// GL006; they are comparable with ==.
+// Service is one scaling guide and the service it documents: what the
+// campaign, the comparison, the report, the forecast, the reference target
+// and the CLI need to know about it. Each is one file of this package
+// (gl008.go, gl006.go) that declares it and registers it; its documented
+// figures, and the Deployment it runs as, are its benchmarks file
+// (scenarios/benchmarks/KEY.yaml), and its HPA, when its guide has one, is
+// internal/kube/hpa/guides/KEY.yaml. Callers ask a Service rather than
+// switch on its name. Values are comparable with ==.
 type Service interface {
 	// Name is the service as the guide and the benchmarks files spell it
 	// ("GL-008").
 	Name() string
+	// Profile is what loadgen knows of the service besides its documented
+	// figures.
+	Profile() Profile
+	// Sizing says how the guide sizes replicas, which is the forecast it
+	// gets.
+	Sizing() Sizing
 	// Check lists what a benchmarks file of this service lacks (Parse
 	// reports it).
 	Check(b *Benchmarks) []string
 	// Select picks the documented figure a run is judged on, from the
 	// endpoint (or operation) it exercised.
-	Select(b *Benchmarks, run *runrecord.Run) Selection
+	Select(b *Benchmarks, r Run) Selection
 	// Lint finds where the guide disagrees with itself.
 	Lint(b *Benchmarks) []Disagreement
-	// Sizing says how the guide sizes replicas, which is the forecast it
-	// gets.
-	Sizing() Sizing
+}
+
+// Profile is how loadgen drives a service: its scripts, its endpoints and
+// how long their requests may take. A Profile is a copy: changing it
+// changes nothing.
+type Profile struct {
+	// Scenario is the built-in k6 script that drives one endpoint per
+	// campaign ("gl008-step"); Mixed, when the service has one, the script
+	// that drives all of them at once ("gl006-mixed").
+	Scenario, Mixed string
+	// Endpoints are the values its scripts take as ENDPOINT, the default
+	// first.
+	Endpoints []string
+	// HealthPath is the request that says whether the service is up
+	// ("/v1/steam-trap/health").
+	HealthPath string
+	// Timeouts are the per-request timeouts of the endpoints whose work the
+	// guide gives a duration for (GL-006: 4 × the operation's §8.1
+	// duration, at least DefaultTimeout); RequestTimeout applies them.
+	Timeouts map[string]time.Duration
+	// TimeScaled: the embedded target's --target-time-scale speeds up this
+	// service's work, so its measured rates and durations are brought back
+	// to real time before they meet the guide's.
+	TimeScaled bool
+}
+
+// Serves says whether endpoint is one of the profile's ("-" and "_", case
+// and surrounding space aside).
+func (p Profile) Serves(endpoint string) bool {
+	e := NormalizeOperation(endpoint)
+	for _, x := range p.Endpoints {
+		if e != "" && NormalizeOperation(x) == e {
+			return true
+		}
+	}
+	return false
 }
 
 // Sizing is how a guide sizes replicas.
@@ -49,62 +94,24 @@ const (
 	ReplicaFormula
 )
 
-// The guides.
-var (
-	GL008 Service = gl008{}
-	GL006 Service = gl006{}
-)
-
-var all = []Service{GL008, GL006}
-
-// Lookup returns the service named name: "GL-008", or as the CLI and the
-// built-in files spell it, "gl008".
-func Lookup(name string) (Service, bool) {
-	for _, s := range all {
-		if name == s.Name() || key(name) == key(s.Name()) {
-			return s, true
-		}
-	}
-	return nil, false
+// Run is what a guide needs to know of a campaign: what it exercised.
+// *runrecord.Run, campaign.Config and Workload are Runs, so that the
+// guides depend on nothing of the campaign's and the campaign can ask them.
+type Run interface {
+	Workload() Workload
 }
 
-// Keys lists the services as the CLI spells them ("gl008", "gl006").
-func Keys() []string {
-	out := make([]string, len(all))
-	for i, s := range all {
-		out[i] = key(s.Name())
-	}
-	return out
+// Workload is what a campaign exercised: its k6 script, the ENDPOINT the
+// script was given and the script's environment.
+type Workload struct {
+	// Scenario is a script name ("gl008-step") or a path.
+	Scenario string
+	Endpoint string
+	Env      map[string]string
 }
 
-// key spells a service as the CLI and the built-in files do: "gl008".
-func key(name string) string { return strings.ToLower(strings.ReplaceAll(name, "-", "")) }
-
-// Key is a service's name as built-in files are named ("gl008" for GL-008).
-func Key(svc Service) string { return key(svc.Name()) }
-
-// names lists the services for an error: "GL-008" or "GL-006".
-func names() string {
-	q := make([]string, len(all))
-	for i, s := range all {
-		q[i] = fmt.Sprintf("%q", s.Name())
-	}
-	return strings.Join(q, " or ")
-}
-
-// Of says which guide a run belongs to: GL-006 when its scenario is a gl006
-// script or its endpoint a GL-006 operation, GL-008 otherwise.
-func Of(run *runrecord.Run) Service {
-	for _, s := range []string{run.Config.Scenario, run.Scenario} {
-		if strings.HasPrefix(strings.ToLower(filepath.Base(s)), key(GL006.Name())) {
-			return GL006
-		}
-	}
-	if isHeatOperation(run.Config.Endpoint) {
-		return GL006
-	}
-	return GL008
-}
+// Workload returns w itself: a Workload is a Run.
+func (w Workload) Workload() Workload { return w }
 
 // Selection is the documented figure a run is judged on, and what else the
 // guide says about the same quantity. ID is "" when the guide documents no

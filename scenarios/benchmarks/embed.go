@@ -1,6 +1,7 @@
 // Package benchmarks embeds the scaling guides' documented figures as data
 // (gl008.yaml, gl006.yaml), so that `loadgen compare`, `report` and
-// `forecast` work from any directory. internal/guides parses them.
+// `forecast` work from any directory. internal/guides parses them: each
+// file is named for its service's key.
 package benchmarks
 
 import "embed"
@@ -11,6 +12,3 @@ var files embed.FS
 // Builtin returns the built-in benchmarks file name+".yaml" ("gl008",
 // "gl006").
 func Builtin(name string) ([]byte, error) { return files.ReadFile(name + ".yaml") }
-
-// Names lists the built-in benchmarks files, without ".yaml".
-func Names() []string { return []string{"gl006", "gl008"} }

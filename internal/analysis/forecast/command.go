@@ -18,8 +18,8 @@ type Config struct {
 	// NowText pins the script's datetime.now() (YYYY-MM-DD or RFC 3339, in
 	// local time); "": the clock.
 	NowText string
-	// Service is the guide forecast (gl008 or gl006); "": GL-008, or the
-	// measured run's.
+	// Service is the guide forecast (gl008 or gl006); "": the default
+	// service (guides.Default), or the measured run's.
 	Service string
 	// Measured is a run directory whose measured capacity sizes a second
 	// forecast ("": none); Measure analyses it (reporting/model's
@@ -67,7 +67,7 @@ func (c Config) now() (time.Time, error) {
 
 func (c Config) service() (guides.Service, error) {
 	if c.Service == "" {
-		return guides.GL008, nil
+		return guides.Default(), nil
 	}
 	svc, ok := guides.Lookup(c.Service)
 	if !ok {

@@ -36,13 +36,14 @@ func Forecast(svc guides.Service, b *guides.Benchmarks, r Request, m Measurement
 		}
 		out.GL006 = p
 	case guides.GrowthModel:
-		rows, err := Guide(r.Guide)
+		g := r.Guide
+		g.Model = modelOf(b)
+		rows, err := Guide(g)
 		if err != nil {
 			return nil, err
 		}
-		g := r.Guide
 		out.Sites, out.Growth, out.Months, out.Now = g.Sites, g.Growth, g.Months, g.Now.Format(time.RFC3339)
-		out.Rows, out.Milestones = rows, Milestones(rows)
+		out.Rows, out.Milestones = rows, milestones(g.Model, rows)
 		out.Guide = &GuideProvided{Script: "scripts/forecast_capacity.py", Section: "Capacity Planning → Growth Forecasting"}
 		if m.Capacity != nil {
 			out.Measured = NewMeasuredPlan(b, *m.Capacity, r.Assumptions, rows)

@@ -67,6 +67,10 @@ type GL006Plan struct {
 	// Measured is the measurement the plan was given (nil: none), so that
 	// another plan can be made from it at other inputs.
 	Measured *GL006Measured `json:"-"`
+	// service is the guide's service ("GL-006"); alternativeCPUMillis the
+	// CPU of the alternative replica (0: none documented).
+	service              string
+	alternativeCPUMillis float64
 }
 
 // Whole rounds a replica count up, ignoring float noise below 1e-9.
@@ -76,7 +80,7 @@ func Whole(x float64) int { return int(math.Ceil(x - 1e-9)) }
 // durations and, for the measured operation, the measured one.
 func GL006(b *guides.Benchmarks, in GL006Input, m *GL006Measured) (*GL006Plan, error) {
 	if b == nil || b.Operations == nil || b.CapacityFormula == nil {
-		return nil, fmt.Errorf("%w: the GL-006 benchmarks (§8.1 and §8.2) are needed", ErrInput)
+		return nil, fmt.Errorf("%w: benchmarks with operations and a capacity formula (GL-006 §8.1 and §8.2) are needed", ErrInput)
 	}
 	e := b.CapacityFormula.Example
 	if in.RatePerS == 0 {
@@ -95,8 +99,9 @@ func GL006(b *guides.Benchmarks, in GL006Input, m *GL006Measured) (*GL006Plan, e
 	p := &GL006Plan{Section: b.CapacityFormula.Section, Formula: "replicas = rate × duration × CPU per request ÷ (target utilisation × CPU per replica)",
 		Input:             in,
 		Example:           guides.Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, e.CPUPerReplicaMillis),
-		ExampleDocumented: e.Replicas, AlternativeDocumented: b.CapacityFormula.Alternative.Replicas, Notes: []string{}, Measured: m}
-	if alt := b.CapacityFormula.Alternative.CPUPerReplicaMillis; alt > 0 {
+		ExampleDocumented: e.Replicas, AlternativeDocumented: b.CapacityFormula.Alternative.Replicas, Notes: []string{}, Measured: m,
+		service: b.Service, alternativeCPUMillis: b.CapacityFormula.Alternative.CPUPerReplicaMillis}
+	if alt := p.alternativeCPUMillis; alt > 0 {
 		p.Alternative = guides.Replicas(e.RequestsPerS, e.DurationS, e.CPUPerRequestMillis, e.TargetUtilization, alt)
 	}
 	found := m == nil

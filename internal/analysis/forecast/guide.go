@@ -1,5 +1,6 @@
 // Package forecast is capacity planning: the GL-008 guide's growth forecast
-// (scripts/forecast_capacity.py) reproduced exactly, the same forecast and
+// (scripts/forecast_capacity.py) reproduced exactly (its arithmetic here,
+// its constants from the benchmarks file's growth_forecast), the same forecast and
 // the guide's capacity matrix sized from a measured per-pod capacity
 // instead, and the GL-006 §8.2 replica formula with documented and measured
 // durations. Everything here is pure arithmetic: inputs in, tables out.
@@ -14,43 +15,65 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/greenlang/loadgen/internal/guides"
 )
 
-// The constants of forecast_capacity.py (GL-008 guide, Capacity Planning →
-// Growth Forecasting). scenarios/benchmarks/gl008.yaml documents the same
-// values; a test keeps the two in step.
-const (
-	TrapsPerSite              = 100
-	InspectionsPerTrapPerDay  = 10
-	InspectionsPerDayPerBlock = 25000
-	ReplicasPerBlock          = 4
-	MinReplicas               = 4
-	CPUCoresPerReplica        = 2.5
-	MemoryGBPerReplica        = 5
-	DBGBPerTrap               = 3
-	CoreHourUSD               = 0.04
-	GBHourUSD                 = 0.005
-	DBGBMonthUSD              = 0.10
-	HoursPerMonth             = 30 // sic: the script multiplies hourly prices by 30
-	MediumAboveReplicas       = 12
-	LargeAboveReplicas        = 24
-	DBScalingAboveGB          = 500
-	DefaultSites              = 100
-	DefaultGrowth             = 0.10
-	DefaultMonths             = 12
+// Model is the growth forecast's constants, forecast_capacity.py's as a
+// benchmarks file documents them (growth_forecast): the arithmetic below is
+// the script's, its numbers the file's.
+type Model = guides.GrowthForecast
+
+// DefaultModel is the default service's model (guides.Default: GL-008's
+// scripts/forecast_capacity.py), from its built-in benchmarks file: what a
+// forecast without a Model uses. It is shared: read it, never change it.
+var DefaultModel = guides.Documented(guides.Default()).GrowthForecast
+
+// The default model's constants by name (the last three are the CLI's
+// defaults). They are read from the benchmarks file, not kept here.
+var (
+	TrapsPerSite              = DefaultModel.TrapsPerSite
+	InspectionsPerTrapPerDay  = DefaultModel.InspectionsPerTrapPerDay
+	InspectionsPerDayPerBlock = DefaultModel.InspectionsPerDayPerBlock
+	ReplicasPerBlock          = DefaultModel.ReplicasPerBlock
+	MinReplicas               = DefaultModel.MinReplicas
+	CPUCoresPerReplica        = DefaultModel.CPUCoresPerReplica
+	MemoryGBPerReplica        = DefaultModel.MemoryGBPerReplica
+	DBGBPerTrap               = DefaultModel.DBGBPerTrap
+	CoreHourUSD               = DefaultModel.CoreHourUSD
+	GBHourUSD                 = DefaultModel.GBHourUSD
+	DBGBMonthUSD              = DefaultModel.DBGBMonthUSD
+	HoursPerMonth             = DefaultModel.HoursPerMonth // sic: the script multiplies hourly prices by 30
+	MediumAboveReplicas       = DefaultModel.MediumAboveReplicas
+	LargeAboveReplicas        = DefaultModel.LargeAboveReplicas
+	DBScalingAboveGB          = DefaultModel.DBScalingAboveGB
+	DefaultSites              = DefaultModel.DefaultSites
+	DefaultGrowth             = DefaultModel.DefaultGrowthMonthly
+	DefaultMonths             = DefaultModel.DefaultMonths
 )
+
+// modelOr returns m, or DefaultModel when m is nil.
+func modelOr(m *Model) *Model {
+	if m == nil {
+		return DefaultModel
+	}
+	return m
+}
 
 // MaxSites bounds a forecast's projected sites, so that every column stays
 // an exact integer (and pandas' int64) and no float overflows.
 const MaxSites = 1e12
 
-// GuideInput are forecast_capacity_requirements' arguments, plus the clock.
+// GuideInput are forecast_capacity_requirements' arguments, plus the clock
+// and the script's constants.
 type GuideInput struct {
 	Sites  int64   // current_sites
 	Growth float64 // growth_rate_monthly, e.g. 0.10
 	Months int     // months_ahead
 	// Now stands for datetime.now() (local wall-clock time).
 	Now time.Time
+	// Model holds the script's constants (nil: DefaultModel).
+	Model *Model
 }
 
 // GuideRow is one row of the script's table; JSON keys are its column names.
@@ -115,27 +138,20 @@ func Guide(in GuideInput) ([]GuideRow, error) {
 	}
 	rows := make([]GuideRow, 0, in.Months)
 	for month := 1; month <= in.Months; month++ {
-		rows = append(rows, guideRow(in, month))
+		rows = append(rows, guideRow(modelOr(in.Model), in, month))
 	}
 	return rows, nil
 }
 
-func guideRow(in GuideInput, month int) GuideRow {
+func guideRow(m *Model, in GuideInput, month int) GuideRow {
 	// projected_sites = int(current_sites * ((1 + growth_rate_monthly) ** month))
 	sites := int64(float64(float64(in.Sites) * PowInt(float64(1+in.Growth), month)))
-	traps := sites * TrapsPerSite
-	inspections := traps * InspectionsPerTrapPerDay
-	// max(4, int(projected_inspections_daily / 25000) * 4): true division.
-	replicas := max(MinReplicas, int64(float64(float64(inspections)/InspectionsPerDayPerBlock))*ReplicasPerBlock)
-	cpu := float64(float64(replicas) * CPUCoresPerReplica)
-	mem := replicas * MemoryGBPerReplica
-	db := traps * DBGBPerTrap
-	// cpu*30*0.04 + mem*30*0.005 + db*0.10, evaluated left to right; the
-	// conversions keep every step rounded (no fused multiply-add).
-	a := float64(float64(cpu*HoursPerMonth) * CoreHourUSD)
-	b := float64(float64(mem*HoursPerMonth) * GBHourUSD)
-	c := float64(float64(db) * DBGBMonthUSD)
-	cost := float64(float64(a+b) + c)
+	traps := sites * int64(m.TrapsPerSite)
+	inspections := traps * int64(m.InspectionsPerTrapPerDay)
+	replicas := ruleReplicas(m, inspections)
+	cpu := float64(float64(replicas) * m.CPUCoresPerReplica)
+	mem := replicas * int64(m.MemoryGBPerReplica)
+	db := traps * int64(m.DBGBPerTrap)
 	return GuideRow{
 		Month:            month,
 		Date:             in.Now.AddDate(0, 0, 30*month).Format("2006-01"),
@@ -146,8 +162,25 @@ func guideRow(in GuideInput, month int) GuideRow {
 		RequiredCPUCores: int64(cpu),
 		RequiredMemoryGB: mem,
 		RequiredDBSizeGB: db,
-		MonthlyCostUSD:   int64(cost),
+		MonthlyCostUSD:   monthlyCost(m, cpu, mem, db),
 	}
+}
+
+// ruleReplicas is the script's rule, max(4, int(inspections_daily / 25000)
+// * 4) with GL-008's constants: true division, then truncation.
+func ruleReplicas(m *Model, inspectionsPerDay int64) int64 {
+	return max(int64(m.MinReplicas), int64(float64(float64(inspectionsPerDay)/m.InspectionsPerDayPerBlock))*int64(m.ReplicasPerBlock))
+}
+
+// monthlyCost is the script's cost model, cpu*30*0.04 + mem*30*0.005 +
+// db*0.10 with GL-008's constants, evaluated left to right; the conversions
+// keep every step rounded (no fused multiply-add). The products of whole
+// numbers are exact, as Python's integer products are.
+func monthlyCost(m *Model, cpu float64, mem, db int64) int64 {
+	a := float64(float64(cpu*m.HoursPerMonth) * m.CoreHourUSD)
+	b := float64(float64(float64(mem)*m.HoursPerMonth) * m.GBHourUSD)
+	c := float64(float64(db) * m.DBGBMonthUSD)
+	return int64(float64(float64(a+b) + c))
 }
 
 // PowInt returns b**n for n ≥ 0, correctly rounded to float64: the exact
@@ -183,22 +216,26 @@ func PowInt(b float64, n int) float64 {
 	return f
 }
 
-// Milestones returns the script's "Capacity Milestones" lines. Like the
-// script, it compares each row with df.iloc[idx-1], which for the first row
-// is the LAST row: a shrinking forecast can announce an upgrade in month 1.
-func Milestones(rows []GuideRow) []string {
+// Milestones returns the script's "Capacity Milestones" lines with
+// DefaultModel's thresholds. Like the script, it compares each row with
+// df.iloc[idx-1], which for the first row is the LAST row: a shrinking
+// forecast can announce an upgrade in month 1.
+func Milestones(rows []GuideRow) []string { return milestones(DefaultModel, rows) }
+
+func milestones(m *Model, rows []GuideRow) []string {
 	var out []string
 	n := len(rows)
+	medium, large, db := int64(m.MediumAboveReplicas), int64(m.LargeAboveReplicas), int64(m.DBScalingAboveGB)
 	for i, row := range rows {
 		prev := rows[(i-1+n)%n]
-		if row.RequiredReplicas > MediumAboveReplicas && prev.RequiredReplicas <= MediumAboveReplicas {
-			out = append(out, fmt.Sprintf("⚠️  %s: Upgrade to medium cluster (>12 replicas)", row.Date))
+		if row.RequiredReplicas > medium && prev.RequiredReplicas <= medium {
+			out = append(out, fmt.Sprintf("⚠️  %s: Upgrade to medium cluster (>%d replicas)", row.Date, medium))
 		}
-		if row.RequiredReplicas > LargeAboveReplicas && prev.RequiredReplicas <= LargeAboveReplicas {
-			out = append(out, fmt.Sprintf("⚠️  %s: Upgrade to large cluster (>24 replicas)", row.Date))
+		if row.RequiredReplicas > large && prev.RequiredReplicas <= large {
+			out = append(out, fmt.Sprintf("⚠️  %s: Upgrade to large cluster (>%d replicas)", row.Date, large))
 		}
-		if row.RequiredDBSizeGB > DBScalingAboveGB && prev.RequiredDBSizeGB <= DBScalingAboveGB {
-			out = append(out, fmt.Sprintf("⚠️  %s: Database scaling required (>500GB)", row.Date))
+		if row.RequiredDBSizeGB > db && prev.RequiredDBSizeGB <= db {
+			out = append(out, fmt.Sprintf("⚠️  %s: Database scaling required (>%dGB)", row.Date, db))
 		}
 	}
 	return out
@@ -225,8 +262,12 @@ func (r GuideRow) cells() []string {
 // pandas' DataFrame.to_string(index=False) renders it (pandas 1.5: columns
 // right-aligned to their widest cell, numeric headers prefixed with a space,
 // one space between columns; an empty frame as "Empty DataFrame"), a blank
-// line, "=== Capacity Milestones ===", then the milestones.
+// line, "=== Capacity Milestones ===", then the milestones (Milestones).
 func WriteGuideText(w io.Writer, rows []GuideRow) error {
+	return writeGuideText(w, rows, Milestones(rows))
+}
+
+func writeGuideText(w io.Writer, rows []GuideRow, milestones []string) error {
 	var b strings.Builder
 	if len(rows) == 0 {
 		b.WriteString("Empty DataFrame\nColumns: []\nIndex: []\n")
@@ -262,7 +303,7 @@ func WriteGuideText(w io.Writer, rows []GuideRow) error {
 		}
 	}
 	b.WriteString("\n=== Capacity Milestones ===\n")
-	for _, m := range Milestones(rows) {
+	for _, m := range milestones {
 		b.WriteString(m + "\n")
 	}
 	_, err := io.WriteString(w, b.String())

@@ -129,10 +129,11 @@ func Matrix(b *guides.Benchmarks, c Capacity, a Assumptions) []MatrixRow {
 		return nil
 	}
 	var out []MatrixRow
+	m := modelOf(b)
 	for _, r := range b.CapacityMatrix.Rows {
 		peak := a.PeakRPS(float64(r.InspectionsPerDay))
 		row := MatrixRow{Sites: r.Sites, Traps: r.Traps, InspectionsPerDay: r.InspectionsPerDay, DocumentedReplicas: r.Replicas,
-			RuleReplicas: RuleReplicas(int64(r.InspectionsPerDay)), PeakRPS: peak, MeasuredReplicas: a.ReplicasFor(peak, c)}
+			RuleReplicas: ruleReplicas(m, int64(r.InspectionsPerDay)), PeakRPS: peak, MeasuredReplicas: a.ReplicasFor(peak, c)}
 		if c.PerPodRPS > 0 && r.Replicas > 0 {
 			row.DocumentedLoad = peak / (float64(r.Replicas) * c.PerPodRPS)
 		}
@@ -141,9 +142,13 @@ func Matrix(b *guides.Benchmarks, c Capacity, a Assumptions) []MatrixRow {
 	return out
 }
 
-// RuleReplicas is the forecast script's rule: max(4, int(inspections/25000)×4).
-func RuleReplicas(inspectionsPerDay int64) int64 {
-	return max(MinReplicas, int64(float64(float64(inspectionsPerDay)/InspectionsPerDayPerBlock))*ReplicasPerBlock)
+// modelOf is the model of a benchmarks file: its growth forecast, or
+// DefaultModel when it documents none.
+func modelOf(b *guides.Benchmarks) *Model {
+	if b == nil {
+		return DefaultModel
+	}
+	return modelOr(b.GrowthForecast)
 }
 
 // MeasuredRow is a month of the growth forecast sized from a measurement.
@@ -164,17 +169,21 @@ type MeasuredRow struct {
 // Measured re-sizes the guide's forecast from a measured capacity: the same
 // sites, traps and inspections, replicas from ReplicasFor instead of the
 // 25,000-per-4 rule, and the script's per-replica resources and cost model
-// applied to them.
+// (DefaultModel's) applied to them.
 func Measured(rows []GuideRow, c Capacity, a Assumptions) []MeasuredRow {
+	return measured(DefaultModel, rows, c, a)
+}
+
+func measured(m *Model, rows []GuideRow, c Capacity, a Assumptions) []MeasuredRow {
 	out := make([]MeasuredRow, 0, len(rows))
 	for _, r := range rows {
 		peak := a.PeakRPS(float64(r.InspectionsDaily))
 		n := a.ReplicasFor(peak, c)
-		cpu := float64(float64(n) * CPUCoresPerReplica)
-		mem := int64(n) * MemoryGBPerReplica
-		cost := float64(float64(float64(float64(cpu*HoursPerMonth)*CoreHourUSD)+float64(float64(mem*HoursPerMonth)*GBHourUSD)) + float64(float64(r.RequiredDBSizeGB)*DBGBMonthUSD))
+		cpu := float64(float64(n) * m.CPUCoresPerReplica)
+		mem := int64(n) * int64(m.MemoryGBPerReplica)
 		out = append(out, MeasuredRow{Month: r.Month, Date: r.Date, Sites: r.Sites, InspectionsDaily: r.InspectionsDaily, PeakRPS: peak,
-			GuideReplicas: r.RequiredReplicas, Replicas: n, CPUCores: int64(cpu), MemoryGB: mem, DBSizeGB: r.RequiredDBSizeGB, MonthlyCostUSD: int64(cost)})
+			GuideReplicas: r.RequiredReplicas, Replicas: n, CPUCores: int64(cpu), MemoryGB: mem, DBSizeGB: r.RequiredDBSizeGB,
+			MonthlyCostUSD: monthlyCost(m, cpu, mem, r.RequiredDBSizeGB)})
 	}
 	return out
 }

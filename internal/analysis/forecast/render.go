@@ -21,14 +21,16 @@ type MeasuredPlan struct {
 	Matrix      []MatrixRow   `json:"matrix,omitempty"`
 	Forecast    []MeasuredRow `json:"forecast,omitempty"`
 	Notes       []string      `json:"notes"`
+	// model is the growth forecast's constants the plan was sized with.
+	model *Model
 }
 
 // NewMeasuredPlan sizes the guide's matrix (and, with rows, its forecast)
 // at the measured capacity.
 func NewMeasuredPlan(b *guides.Benchmarks, c Capacity, a Assumptions, rows []GuideRow) *MeasuredPlan {
-	p := &MeasuredPlan{Capacity: c, Assumptions: a, Method: a.Describe(), Matrix: Matrix(b, c, a), Notes: []string{}}
+	p := &MeasuredPlan{Capacity: c, Assumptions: a, Method: a.Describe(), Matrix: Matrix(b, c, a), Notes: []string{}, model: modelOf(b)}
 	if rows != nil {
-		p.Forecast = Measured(rows, c, a)
+		p.Forecast = measured(p.model, rows, c, a)
 	}
 	switch c.Bound {
 	case compare.AtLeast:
@@ -132,7 +134,7 @@ func (p *MeasuredPlan) WriteForecastText(w io.Writer) error {
 	e := &texttable.Errf{W: w}
 	e.P("=== Forecast at the measured capacity ===")
 	e.P("%s", p.capacityLine())
-	e.P("Assumption: %s; CPU, memory, database and cost per the script's model (%g cores and %d GB per replica).", p.Method, CPUCoresPerReplica, MemoryGBPerReplica)
+	e.P("Assumption: %s; CPU, memory, database and cost per the script's model (%g cores and %d GB per replica).", p.Method, p.model.CPUCoresPerReplica, p.model.MemoryGBPerReplica)
 	e.Table(forecastHeader, p.forecastCells(), forecastAlign...)
 	for _, n := range p.Notes {
 		e.P("Note: %s.", n)
@@ -171,13 +173,26 @@ func rightAligned(n int) []texttable.Align {
 }
 
 func (g *GL006Plan) intro() []string {
+	example := fmt.Sprintf("Worked example recomputed: %.2f replicas (the guide: ~%s)", g.Example, numfmt.Num(g.ExampleDocumented))
+	if g.alternativeCPUMillis > 0 {
+		example += fmt.Sprintf("; with %sm replicas %.2f (the guide: ~%s)", numfmt.Num(g.alternativeCPUMillis), g.Alternative, numfmt.Num(g.AlternativeDocumented))
+	}
 	return []string{
-		fmt.Sprintf("GL-006 %s: %s.", g.Section, g.Formula),
-		fmt.Sprintf("Worked example recomputed: %.2f replicas (the guide: ~%s); with %s replicas %.2f (the guide: ~%s).",
-			g.Example, numfmt.Num(g.ExampleDocumented), "10000m", g.Alternative, numfmt.Num(g.AlternativeDocumented)),
+		fmt.Sprintf("%s %s: %s.", g.service, g.Section, g.Formula),
+		example + ".",
 		fmt.Sprintf("At %s req/s, %s%% target utilisation, %sm per replica (unrounded → whole replicas):",
 			numfmt.Num(g.Input.RatePerS), numfmt.Num(g.Input.Utilisation*100), numfmt.Num(g.Input.CPUPerReplicaMillis)),
 	}
+}
+
+// Heading names the plan: "Capacity planning (GL-006 §8.2)" (the HTML
+// report's template calls it).
+func (g *GL006Plan) Heading() string {
+	ref := g.Section
+	if num, _, _ := strings.Cut(g.Section, " "); num != "" && num[0] >= '0' && num[0] <= '9' {
+		ref = "§" + num
+	}
+	return fmt.Sprintf("Capacity planning (%s %s)", g.service, ref)
 }
 
 // WriteText renders the GL-006 plan for a terminal.
@@ -202,7 +217,7 @@ func (g *GL006Plan) WriteText(w io.Writer) error {
 func (g *GL006Plan) WriteMarkdown(w io.Writer, level int) error {
 	e := &texttable.Errf{W: w}
 	h := strings.Repeat("#", level)
-	e.P("%s Capacity planning (GL-006 §8.2)", h)
+	e.P("%s %s", h, g.Heading())
 	e.P("")
 	for _, l := range g.intro() {
 		e.P("%s", l)
@@ -248,7 +263,7 @@ func (o *Output) WriteText(w io.Writer) error {
 	if o.GL006 != nil {
 		return o.GL006.WriteText(w)
 	}
-	if err := WriteGuideText(w, o.Rows); err != nil {
+	if err := writeGuideText(w, o.Rows, o.Milestones); err != nil {
 		return err
 	}
 	if o.Measured != nil {

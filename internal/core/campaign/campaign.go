@@ -1,6 +1,7 @@
 // Package campaign is the configuration of a stress campaign: its defaults
-// (the GL-008 guide's stress procedure), campaign files (YAML in scenarios/),
-// and validation that reports every problem at once.
+// (the default service's stress procedure, from internal/guides), campaign
+// files (YAML in scenarios/), and validation that reports every problem at
+// once.
 package campaign
 
 import (
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/url"
 	"os"
@@ -16,6 +18,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/greenlang/loadgen/internal/guides"
 )
 
 // Duration is a time.Duration written as "2m0s" in JSON and YAML; it reads
@@ -170,24 +174,28 @@ type Kubernetes struct {
 // RunnerCount is how many k6 runners share each step.
 func (c Config) RunnerCount() int { return max(c.Runners, 1) }
 
-// Defaults reproduce the GL-008 guide's stress procedure: 100 to 2000 req/s
-// in steps of 100, 2 minutes each, 30 s cool-down, failing at more than 100
-// errors in a step or P95 above 5000 ms.
+// Defaults are the default service's stress test as its guide documents it
+// (guides.Default, guides.DefaultStressTest; GL-008's: 100 to 2000 req/s in
+// steps of 100, 2 minutes each, 30 s cool-down, failing at more than 100
+// errors in a step or P95 above 5000 ms) through its step script and first
+// endpoint, with loadgen's own settings for the rest.
 func Defaults() Config {
+	p := guides.Default().Profile()
+	st := guides.DefaultStressTest()
 	return Config{
-		Scenario:     "gl008-step",
-		Endpoint:     "inspection",
-		Start:        100,
-		Step:         100,
-		Max:          2000,
-		StepDuration: Duration(2 * time.Minute),
-		Cooldown:     Duration(30 * time.Second),
+		Scenario:     p.Scenario,
+		Endpoint:     p.Endpoints[0],
+		Start:        st.StartRPS,
+		Step:         st.StepRPS,
+		Max:          st.MaxRPS,
+		StepDuration: Duration(st.Step),
+		Cooldown:     Duration(st.Cooldown),
 		Warmup:       Duration(15 * time.Second),
 		Search:       Linear,
 		Growth:       2,
 		Resolution:   0.02,
-		P95Ms:        5000,
-		MaxErrors:    100,
+		P95Ms:        st.BreakP95Ms,
+		MaxErrors:    st.BreakErrors,
 		Replicas:     1,
 		MaxVUs:       5000,
 		Timeout:      0, // the operation's own: see RequestTimeout
@@ -196,41 +204,33 @@ func Defaults() Config {
 	}
 }
 
-// DefaultTimeout is the per-request timeout of a GL-008 request.
-const DefaultTimeout = 30 * time.Second
+// DefaultTimeout is loadgen's per-request timeout (a GL-008 request's).
+const DefaultTimeout = guides.DefaultTimeout
 
-// OperationTimeouts are the per-request timeouts of the GL-006 operations:
-// four times their average duration in the guide (GL-006 §8.1: stream
-// analysis and ROI 0.5 s, pinch analysis 2 s, network synthesis 30 s, full
-// analysis 60 s), and never under DefaultTimeout. scenarios/gl006-step.js
-// and gl006-mixed.js carry the same table (a test keeps them equal).
-var OperationTimeouts = map[string]time.Duration{
-	"stream_analysis":   DefaultTimeout,
-	"pinch_analysis":    DefaultTimeout,
-	"roi":               DefaultTimeout,
-	"network_synthesis": 120 * time.Second,
-	"full_analysis":     240 * time.Second,
+// OperationTimeouts are the per-request timeouts of the endpoints whose
+// service's guide gives them a duration, as the services' profiles set them
+// (guides.Profile.Timeouts; GL-006: four times the §8.1 duration, never
+// under DefaultTimeout). scenarios/gl006-step.js and gl006-mixed.js carry
+// the same table (a test keeps them equal).
+var OperationTimeouts = operationTimeouts()
+
+func operationTimeouts() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, s := range guides.Services() {
+		maps.Copy(out, s.Profile().Timeouts)
+	}
+	return out
 }
 
 // RequestTimeout is the per-request timeout the campaign's requests run
-// with: --request-timeout when given, else the operation's own (a GL-006
-// operation's from OperationTimeouts, the longest of them for the mixed
-// scenario, DefaultTimeout otherwise).
+// with: --request-timeout when given, else the one its service's profile
+// gives its endpoint (guides.RequestTimeout: a GL-006 operation's own, the
+// longest of them for the mixed scenario, DefaultTimeout otherwise).
 func (c Config) RequestTimeout() time.Duration {
 	if c.Timeout > 0 {
 		return c.Timeout.D()
 	}
-	if t, ok := OperationTimeouts[c.Endpoint]; ok {
-		return t
-	}
-	if strings.Contains(c.Scenario, "gl006-mixed") {
-		longest := DefaultTimeout
-		for _, t := range OperationTimeouts {
-			longest = max(longest, t)
-		}
-		return longest
-	}
-	return DefaultTimeout
+	return guides.RequestTimeout(c)
 }
 
 // LoadFile reads a campaign file over c: keys present in the file replace

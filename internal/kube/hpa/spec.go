@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -11,10 +12,15 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/greenlang/loadgen/internal/guides"
 )
 
+// manifests are the guides' HPAs, each named for its service's key
+// (guides/gl008.yaml is GL-008's).
+//
 //go:embed guides/*.yaml
-var guides embed.FS
+var manifests embed.FS
 
 // Controller defaults (kube-controller-manager flags and the API server's
 // defaults for autoscaling/v2).
@@ -101,13 +107,22 @@ type Spec struct {
 	DownscaleWindow time.Duration
 }
 
-// Builtins are the guides' HPAs by name.
-func Builtins() []string { return []string{"gl008", "gl006"} }
+// Builtins are the guides' HPAs by name: the keys of the services
+// (guides.Keys) whose guide has one.
+func Builtins() []string {
+	var out []string
+	for _, k := range guides.Keys() {
+		if _, err := fs.Stat(manifests, "guides/"+k+".yaml"); err == nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // Builtin returns a guide's HPA: "gl008" (GL-008 scaling guide, Horizontal
 // Pod Autoscaler) or "gl006" (GL-006 guide §3.2).
 func Builtin(name string) (*Spec, error) {
-	b, err := guides.ReadFile("guides/" + name + ".yaml")
+	b, err := manifests.ReadFile("guides/" + name + ".yaml")
 	if err != nil {
 		return nil, fmt.Errorf("%w: no built-in HPA %q (built in: %s)", ErrSpec, name, strings.Join(Builtins(), ", "))
 	}

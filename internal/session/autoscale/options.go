@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 	"github.com/greenlang/loadgen/internal/kube/hpa"
@@ -117,7 +118,7 @@ func Prepare(ctx context.Context, o Options) (cfg Config, stop func(), err error
 
 // embedded starts the reference target with its HPA on.
 func (o Options) embedded(cfg *Config) (stop func(), err error) {
-	name := cmp.Or(o.HPA, "gl008")
+	name := cmp.Or(o.HPA, guides.Key(guides.Default()))
 	spec, err := hpa.LoadFlag(name)
 	if err != nil {
 		return func() {}, err
@@ -191,7 +192,7 @@ func (o Options) adminInfo(ctx context.Context, cfg *Config, capacity float64) (
 	info, err := cfg.Admin.Info(ctx)
 	switch {
 	case errors.Is(err, ErrNoHPA):
-		return 0, exitcode.Usage("autoscale: %s runs no HPA: start it with loadgen target --hpa %s", o.Target, cmp.Or(o.HPA, "gl008"))
+		return 0, exitcode.Usage("autoscale: %s runs no HPA: start it with loadgen target --hpa %s", o.Target, cmp.Or(o.HPA, guides.Key(guides.Default())))
 	case err != nil:
 		return 0, exitcode.Newf(exitcode.Interrupted, "autoscale: %s: no admin API (%v); for a cluster give --kube-hpa", o.Target, err)
 	}

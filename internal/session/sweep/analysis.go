@@ -140,8 +140,9 @@ type Formula struct {
 	Operation   string  `json:"operation"`
 	RatePerS    float64 `json:"rate_per_s"`
 	Utilisation float64 `json:"utilisation"`
-	// GuideReplicas is §8.2 with §8.1's duration and CPU (1000m replicas),
-	// unrounded; MeasuredReplicas is rate ÷ (measured per-pod capacity ×
+	// CPUPerReplicaMillis is the worked example's replica (1000m).
+	CPUPerReplicaMillis float64 `json:"cpu_per_replica_millicores"`
+	// GuideReplicas is §8.2 with §8.1's duration and CPU, unrounded; MeasuredReplicas is rate ÷ (measured per-pod capacity ×
 	// utilisation); USLReplicas the fewest replicas whose fitted capacity ×
 	// utilisation reaches the rate (0: no fit, or it never does within
 	// 1000).
@@ -390,7 +391,7 @@ func formula(b *guides.Benchmarks, op string, perPod float64, usl func(int) floa
 		return nil
 	}
 	e := f.Example
-	out := &Formula{Section: f.Section, Operation: spec.Operation, RatePerS: e.RequestsPerS, Utilisation: e.TargetUtilization,
+	out := &Formula{Section: f.Section, Operation: spec.Operation, RatePerS: e.RequestsPerS, Utilisation: e.TargetUtilization, CPUPerReplicaMillis: e.CPUPerReplicaMillis,
 		GuideReplicas:    guides.Replicas(e.RequestsPerS, spec.DurationS, spec.CPUMillis, e.TargetUtilization, e.CPUPerReplicaMillis),
 		MeasuredReplicas: e.RequestsPerS / (perPod * e.TargetUtilization)}
 	for n := 1; n <= 1000 && usl(1) > 0; n++ {

@@ -153,7 +153,7 @@ func (p *Plan) scaler(given string) error {
 // guide reads the benchmarks the sweep is judged against, and the HPA
 // maximum its fit is evaluated at.
 func (p *Plan) guide(o Options) error {
-	p.Service = guides.Of(&runrecord.Run{Config: o.Config})
+	p.Service = guides.Of(o.Config)
 	var err error
 	if o.Benchmarks != "" {
 		p.Bench, err = compare.Load(o.Benchmarks)
@@ -250,8 +250,8 @@ func (p *Plan) Sweep(baseURL string, scaler Scaler, log io.Writer,
 	campaign func(ctx context.Context, cfg campaign.Config, dir string, prev *runrecord.Run) (*runrecord.Run, error)) *Sweep {
 	cfg := p.Config
 	in := Input{Benchmarks: p.Bench, HPAMaxReplicas: p.HPAMax, Assumptions: forecast.DefaultAssumptions(),
-		Operation: guides.OperationOf(&runrecord.Run{Config: cfg})}
-	if p.Scaler == ScalerEmbedded && p.Service == guides.GL006 && cfg.TargetTimeScale > 0 {
+		Operation: guides.OperationOf(cfg)}
+	if p.Scaler == ScalerEmbedded && p.Service.Profile().TimeScaled && cfg.TargetTimeScale > 0 {
 		in.RealTime = cfg.TargetTimeScale
 	}
 	rec := p.Record

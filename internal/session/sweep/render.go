@@ -134,9 +134,9 @@ func tables(r *Record) (head []string, ts []table) {
 			gt.notes = append(gt.notes, "load = peak req/s needed ÷ (capacity × planning utilisation): above 100% the guide's replicas would not carry the row's peak; the USL columns extrapolate the fit and are estimates")
 		}
 		if f := g.Formula; f != nil {
-			ft := table{title: "GL-006 " + f.Section + " against the measurement: " + f.Operation + " at " + num(f.RatePerS) + " req/s, " + num(f.Utilisation*100) + "% CPU",
+			ft := table{title: r.Service + " " + f.Section + " against the measurement: " + f.Operation + " at " + num(f.RatePerS) + " req/s, " + num(f.Utilisation*100) + "% CPU",
 				header: []string{"source", "replicas"}, align: []texttable.Align{texttable.Left, texttable.Right},
-				rows: [][]string{{"§8.2 formula (§8.1's duration and CPU, 1000m replicas)", fmt.Sprintf("%s → %d", num(f.GuideReplicas), wholeUp(f.GuideReplicas))},
+				rows: [][]string{{"§8.2 formula (§8.1's duration and CPU, " + num(f.CPUPerReplicaMillis) + "m replicas)", fmt.Sprintf("%s → %d", num(f.GuideReplicas), wholeUp(f.GuideReplicas))},
 					{"measured per-pod capacity", fmt.Sprintf("%s → %d", num(f.MeasuredReplicas), wholeUp(f.MeasuredReplicas))}}}
 			if f.USLReplicas > 0 {
 				ft.rows = append(ft.rows, []string{"USL fit (estimate)", fmt.Sprint(f.USLReplicas)})

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kube/hpa"
 	"github.com/greenlang/loadgen/xk6-steamtrap/heat"
 )
@@ -55,22 +56,38 @@ type Tiers struct {
 	GL006MaxQueue int
 }
 
-// DefaultTiers reproduce the GL-008 guide's single-pod Performance Benchmarks:
+// DefaultTiers reproduce the GL-008 guide's single-pod Performance
+// Benchmarks, the figures a comparison judges each endpoint on (guides):
 // 250 API requests/s (10 workers × 40 ms), 100 inspections/min (5 workers ×
-// 3 s) and 50 ML predictions/s (5 workers × 100 ms). Queues hold 100 requests
-// (the guide's "request queue depth >100" scale trigger); the inspection
-// queue holds 50 (the HPA's inspection_queue_depth target), so a queued
-// inspection waits at most 30 s, under a client's usual 60 s timeout.
+// 3 s) and 50 ML predictions/s (5 workers × 100 ms). The worker counts are
+// the simulation's; each service time is what makes its pool's rate the
+// documented one. Queues hold 100 requests (the guide's "request queue depth
+// >100" scale trigger); the inspection queue holds 50 (the HPA's
+// inspection_queue_depth target), so a queued inspection waits at most 30 s,
+// under a client's usual 60 s timeout.
 func DefaultTiers() Tiers {
 	return Tiers{
-		API:              Tier{Workers: 10, Service: 40 * time.Millisecond, MaxQueue: 100},
+		API:              tierAt(10, documentedRPS("inspection"), 100),
 		PerReading:       400 * time.Microsecond,
 		MaxBatchReadings: 10000,
-		Pipeline:         Tier{Workers: 5, Service: 3 * time.Second, MaxQueue: 50},
-		ML:               Tier{Workers: 5, Service: 100 * time.Millisecond, MaxQueue: 100},
+		Pipeline:         tierAt(5, documentedRPS("pipeline"), 50),
+		ML:               tierAt(5, documentedRPS("predictions"), 100),
 		MaxPredictions:   100,
 		GL006MaxQueue:    100,
 	}
+}
+
+// documentedRPS is the per-pod capacity GL-008 documents for one of its
+// endpoints, in requests per second: the figure a comparison selects for a
+// run of it (guides.Service.Select), brought back to requests.
+func documentedRPS(endpoint string) float64 {
+	sel := guides.GL008.Select(guides.Documented(guides.GL008), guides.Workload{Endpoint: endpoint})
+	return sel.PerPod / sel.Factor
+}
+
+// tierAt is a pool of workers whose rate is ratePerSec, to the nanosecond.
+func tierAt(workers int64, ratePerSec float64, queue int) Tier {
+	return Tier{Workers: workers, Service: time.Duration(math.Round(float64(workers) / ratePerSec * float64(time.Second))), MaxQueue: queue}
 }
 
 // OpSpec is what one GL-006 operation costs on a pod (guide §8.1): it holds
@@ -80,15 +97,13 @@ type OpSpec struct {
 	Duration  time.Duration
 }
 
-// OpSpecs returns the guide's §8.1 table.
+// OpSpecs returns the guide's §8.1 table (guides: GL-006's benchmarks).
 func OpSpecs() map[heat.Operation]OpSpec {
-	return map[heat.Operation]OpSpec{
-		heat.StreamAnalysis:   {50, 500 * time.Millisecond},
-		heat.PinchAnalysis:    {200, 2 * time.Second},
-		heat.NetworkSynthesis: {500, 30 * time.Second},
-		heat.ROI:              {100, 500 * time.Millisecond},
-		heat.FullAnalysis:     {800, 60 * time.Second},
+	out := map[heat.Operation]OpSpec{}
+	for _, op := range guides.Documented(guides.GL006).Operations.Rows {
+		out[heat.Operation(op.Operation)] = OpSpec{CPUMillis: int64(op.CPUMillis), Duration: time.Duration(math.Round(op.DurationS * float64(time.Second)))}
 	}
+	return out
 }
 
 // Faults are the faults a server starts with; all can be changed at run
@@ -144,16 +159,17 @@ type Config struct {
 	PodStartup time.Duration
 }
 
-// DefaultConfig returns the documented deployment: 4 replicas on
-// 127.0.0.1:8080, round-robin, 1000m of CPU per pod, no faults.
+// DefaultConfig returns the documented deployment on 127.0.0.1:8080: GL-008's
+// cluster of 4 replicas, round-robin, each with GL-006 §8.2's 1000m of CPU,
+// no faults.
 func DefaultConfig() Config {
 	return Config{
 		Addr:            "127.0.0.1:8080",
-		Replicas:        4,
+		Replicas:        guides.Documented(guides.GL008).Performance.Cluster.Replicas,
 		TimeScale:       1,
 		CapacityFactor:  1,
 		LB:              RoundRobin,
-		GL006CPUMillis:  1000,
+		GL006CPUMillis:  int64(guides.Documented(guides.GL006).CapacityFormula.Example.CPUPerReplicaMillis),
 		Seed:            1,
 		ShutdownTimeout: 5 * time.Second,
 		Tiers:           DefaultTiers(),

@@ -13,5 +13,6 @@
 //
 // Capacity per pod is workers / service time (config.go, DefaultTiers):
 // 250 API requests/s, 100 full inspections/min, 50 ML predictions/s, and for
-// GL-006 the §8.1 CPU × duration of each operation on a CPU budget.
+// GL-006 the §8.1 CPU × duration of each operation on a CPU budget. Every
+// documented figure it simulates is read from internal/guides.
 package reftarget

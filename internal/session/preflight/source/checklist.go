@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
 	"github.com/greenlang/loadgen/internal/kube/kubeconfig"
 	"github.com/greenlang/loadgen/internal/session/preflight"
@@ -234,10 +235,7 @@ func (c Config) generator(src *preflight.Sources, cfg campaign.Config, bad func(
 func (c Config) target(src *preflight.Sources, cfg campaign.Config) {
 	health := c.HealthPath
 	if health == "" {
-		health = "/v1/steam-trap/health"
-		if strings.Contains(cfg.Scenario, "gl006") {
-			health = "/v1/heat-recovery/health"
-		}
+		health = guides.Of(cfg).Profile().HealthPath
 	}
 	switch cfg.Target {
 	case "":
