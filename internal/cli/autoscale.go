@@ -2,10 +2,13 @@ package cli
 
 import (
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/kube/hpa"
 	"github.com/greenlang/loadgen/internal/session"
 	"github.com/greenlang/loadgen/internal/session/autoscale"
 	"github.com/greenlang/loadgen/internal/target/reftarget"
@@ -31,14 +34,15 @@ Manual: docs/autoscale.md.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAutoscale(cmd, o, k6) },
 	}
 	fl := c.Flags()
+	endpoints := guides.Default().Profile().Endpoints
 	fl.StringVar(&o.Target, "target", "embedded", `"embedded", the URL of 'loadgen target --hpa', or a service URL with --kube-hpa`)
-	fl.StringVar(&o.HPA, "hpa", "", "the HPA spec: gl008, gl006 or an autoscaling/v2 YAML file (embedded: the HPA it runs, default gl008)")
+	fl.StringVar(&o.HPA, "hpa", "", "the HPA spec: a built-in name ("+strings.Join(hpa.Builtins(), ", ")+") or an autoscaling/v2 YAML file (embedded: the HPA it runs, default "+guides.Key(guides.Default())+")")
 	fl.StringVar(&o.Phases, "phases", autoscale.DefaultPhases, "the load profile: RATE:DURATION,… with RATE in req/s or % of the capacity")
 	fl.Float64Var(&o.Capacity, "capacity", 0, "req/s the percents of --phases are of (default: the embedded/admin target's capacity before the run)")
 	fl.IntVar(&o.Replicas, "replicas", 0, "embedded: replicas at the start (default: the HPA's minReplicas)")
 	fl.Float64Var(&o.TimeScale, "time-scale", 1, "embedded: the HPA's clock (and GL-006 durations) × this: 0.1 runs a 300 s window in 30 s")
 	fl.DurationVar(&o.PodStartup, "pod-startup", reftarget.DefaultPodStartup, "embedded: how long a new pod takes to serve (HPA time)")
-	fl.StringVar(&o.Endpoint, "endpoint", "inspection", "GL-008 endpoint loaded: inspection, predictions, pipeline, sensor-batch")
+	fl.StringVar(&o.Endpoint, "endpoint", endpoints[0], guides.Default().Name()+" endpoint loaded: "+strings.Join(endpoints, ", "))
 	fl.Float64Var(&o.P95LimitMs, "p95", 2000, "p95 limit in ms (the GL-008 load test's threshold) for p95_recovery")
 	fl.Float64Var(&o.MaxErrorRate, "max-error-rate", 0.01, "error-rate limit (fraction) for p95_recovery")
 	fl.IntVar(&o.RecoverySeconds, "recovery", 5, "seconds in a row within the limits that count as recovered")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +54,7 @@ Manual: docs/autoscale.md.`,
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&hpaArg, "hpa", "", "the HPA: an autoscaling/v2 YAML file, or gl008 / gl006 (the guides')")
+	fl.StringVar(&hpaArg, "hpa", "", "the HPA: an autoscaling/v2 YAML file, or a guide's ("+strings.Join(hpa.Builtins(), ", ")+")")
 	fl.StringVar(&metrics, "metrics", "", "the metric timeline (CSV, see docs/autoscale.md)")
 	fl.IntVar(&initial, "initial", 0, "replicas at 0 s (default: the HPA's minReplicas)")
 	fl.DurationVar(&o.Sync, "sync", hpa.DefaultSyncPeriod, "the controller's sync period (--horizontal-pod-autoscaler-sync-period)")

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/greenlang/loadgen/internal/analysis/compare"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/reporting/report"
 )
 
@@ -47,7 +50,7 @@ Manual: docs/reports.md.`,
 	s := &cfg.Settings
 	fl := c.Flags()
 	fl.StringVarP(&cfg.Format, "format", "f", "text", "text, json or md")
-	fl.StringVar(&s.Benchmarks, "benchmarks", "", "benchmarks file or built-in name (gl008, gl006); default: the run's service")
+	fl.StringVar(&s.Benchmarks, "benchmarks", "", "benchmarks file or built-in name ("+strings.Join(guides.Keys(), ", ")+"); default: the run's service")
 	fl.IntVar(&s.Replicas, "replicas", 0, "pods behind the target (default: run.json config.replicas)")
 	fl.Float64Var(&s.Tolerance, "tolerance", compare.DefaultTolerance, "the band around a documented figure that meets it, as a fraction (0.10 = ±10%)")
 	fl.BoolVar(&cfg.Gate, "gate", false, "exit 1 when the judged figure is below the documented one (not when inconclusive); with --baseline, when the run is a regression")

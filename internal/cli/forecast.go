@@ -2,11 +2,13 @@ package cli
 
 import (
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/greenlang/loadgen/internal/analysis/compare"
 	"github.com/greenlang/loadgen/internal/analysis/forecast"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/reporting/model"
 )
 
@@ -49,7 +51,7 @@ Manual: docs/reports.md.`,
 	fl.StringVar(&cfg.NowText, "now", "", "pin the script's datetime.now() (YYYY-MM-DD or RFC 3339; default: the clock)")
 	fl.StringVar(&cfg.Measured, "measured", "", "a run directory whose measured per-pod capacity sizes a second forecast")
 	fl.IntVar(&replicas, "replicas", 0, "pods behind the measured target (default: the run's config.replicas)")
-	fl.StringVar(&cfg.Service, "service", "", "gl008 (default) or gl006")
+	fl.StringVar(&cfg.Service, "service", "", "the service: "+strings.Join(guides.Keys(), ", ")+" (default: the first)")
 	fl.Float64Var(&cfg.CPUPerReplicaMillis, "cpu-per-replica", 1000, "GL-006: CPU of one replica in millicores (§8.2's example: 1000)")
 	planningFlags(fl, &cfg.Assumptions, &cfg.GL006Rate)
 	return c

@@ -7,12 +7,14 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/greenlang/loadgen/internal/analysis/compare"
 	"github.com/greenlang/loadgen/internal/analysis/forecast"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/atomicfile"
 	"github.com/greenlang/loadgen/internal/reporting/report"
 )
@@ -52,7 +54,7 @@ Manual: docs/reports.md.`,
 	fl.StringVarP(&cfg.Format, "format", "f", "text", "text, md, html, json or junit")
 	fl.StringVar(&cfg.Baseline, "baseline", "", "--format junit: gate the run against this earlier run directory")
 	fl.StringVarP(&out, "out", "o", "", "write to this file instead of standard output")
-	fl.StringVar(&s.Benchmarks, "benchmarks", "", "benchmarks file or built-in name (gl008, gl006); default: the run's service")
+	fl.StringVar(&s.Benchmarks, "benchmarks", "", "benchmarks file or built-in name ("+strings.Join(guides.Keys(), ", ")+"); default: the run's service")
 	fl.IntVar(&s.Replicas, "replicas", 0, "pods behind the target, for per-pod figures (default: run.json config.replicas)")
 	fl.Float64Var(&s.Tolerance, "tolerance", compare.DefaultTolerance, "the band around a documented figure that meets it, as a fraction")
 	planningFlags(fl, &s.Assumptions, &s.GL006Rate)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/reporting/live"
 	"github.com/greenlang/loadgen/internal/session"
 	"github.com/greenlang/loadgen/internal/session/sweep"
@@ -77,12 +78,12 @@ Manual: docs/sweep.md.`,
 	fl.BoolVar(&f.s.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
 	fl.StringVar(&f.opts.Resume, "resume", "", "continue the sweep in this sweep directory (interrupted, aborted or killed), with the settings in its sweep.json")
 	fl.StringVar(&f.opts.Replicas, "replicas", "", "replica counts to sweep, comma-separated, run in this order (e.g. 1,2,4)")
-	fl.StringVar(&f.opts.Benchmarks, "benchmarks", "", "benchmarks file: a path, or gl008 / gl006 (default: the built-in one of the scenario's guide)")
+	fl.StringVar(&f.opts.Benchmarks, "benchmarks", "", "benchmarks file: a path, or a built-in name ("+strings.Join(guides.Keys(), ", ")+"; default: the scenario's guide's)")
 	fl.StringVar(&f.opts.Scaler, "scaler", "", "how replicas are set: embedded (--target embedded), admin (a loadgen target on loopback) or kubernetes (default for other targets)")
 	fl.StringVar(&f.opts.Deployment, "deployment", "", "kubernetes: the Deployment to scale (default: the benchmarks file's deployment.name)")
 	fl.StringVar(&f.opts.Namespace, "deployment-namespace", "", "kubernetes: its namespace (default: the benchmarks file's deployment.namespace)")
 	fl.DurationVar(&f.opts.ReadyTimeout, "ready-timeout", 5*time.Minute, "how long to wait for every replica to be ready after scaling")
-	fl.IntVar(&f.opts.HPAMax, "hpa-max", 0, "replica count to evaluate the USL fit at (default: the maxReplicas of the guide's HPA manifest: 20 for GL-008, 10 for GL-006)")
+	fl.IntVar(&f.opts.HPAMax, "hpa-max", 0, "replica count to evaluate the USL fit at (default: the maxReplicas of the guide's HPA manifest)")
 	return c, f
 }
 

@@ -3,10 +3,12 @@ package cli
 import (
 	"fmt"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/greenlang/loadgen/internal/kube/hpa"
 	"github.com/greenlang/loadgen/internal/target/reftarget"
 )
 
@@ -49,7 +51,7 @@ Manual: docs/target.md.`,
 	fl.DurationVar(&cfg.Faults.StallAt, "stall-at", 0, "fault: start a stall this long after start (with --stall-for)")
 	fl.DurationVar(&cfg.Faults.StallFor, "stall-for", 0, "fault: every /v1 request hangs for this long from --stall-at")
 	fl.DurationVar(&cfg.Faults.CrashAfter, "crash-after", 0, "fault: crash this long after start (listener closed, connections reset, exit 3)")
-	fl.StringVar(&cfg.HPAName, "hpa", "", "scale the replica set with a simulated HPA: gl008, gl006 (the guides') or an autoscaling/v2 YAML file (--replicas defaults to its minReplicas)")
+	fl.StringVar(&cfg.HPAName, "hpa", "", "scale the replica set with a simulated HPA: a guide's ("+strings.Join(hpa.Builtins(), ", ")+") or an autoscaling/v2 YAML file (--replicas defaults to its minReplicas)")
 	fl.DurationVar(&cfg.PodStartup, "pod-startup", cfg.PodStartup, "with --hpa: how long a new pod takes to serve (HPA time: multiplied by --time-scale)")
 	fl.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "on SIGINT/SIGTERM, let running requests finish for this long")
 	return c
