@@ -179,8 +179,7 @@ current-context: x
 // too small a max_connections makes preflight exit 1, one large enough
 // exit 0; the password appears nowhere. The second run also calibrates the
 // load generator for real.
-func TestPreflightPostgres(t *testing.T) {
-	t.Parallel()
+func TestPreflightPostgres(t *testing.T) { // alone: the second run calibrates (see harness_test.go)
 	for _, tc := range []struct {
 		maxConn int
 		code    int
@@ -245,8 +244,7 @@ func TestPreflightPostgres(t *testing.T) {
 }
 
 // TestPreflightInterrupted: Ctrl-C during the calibration stops k6 and exits 3.
-func TestPreflightInterrupted(t *testing.T) {
-	t.Parallel()
+func TestPreflightInterrupted(t *testing.T) { // alone: a calibration (see harness_test.go)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, loadgenBin, "preflight", "--skip", "nodes,alerts,db-pool,disk,target", "--calibrate", "30s")
