@@ -48,6 +48,25 @@ func preflightCmd(t *testing.T, env []string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
+// preflightHere runs `loadgen preflight` in this process (inProcess) with
+// the environment preflightCmd gives the binary: HOME an empty directory;
+// KUBECONFIG, DATABASE_URL and the in-cluster variables unset; then env.
+// It sets the process's environment (t.Setenv), so the test cannot be
+// parallel. Not for a calibration: that runs k6 (see harness_test.go).
+func preflightHere(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	t.Setenv("HOME", t.TempDir())
+	for _, k := range []string{"KUBECONFIG", "DATABASE_URL", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"} {
+		t.Setenv(k, "") // restored after the test
+		require.NoError(t, os.Unsetenv(k))
+	}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return inProcess(t, append([]string{"preflight"}, args...)...)
+}
+
 type preflightReport struct {
 	Schema   string   `json:"schema"`
 	Ready    bool     `json:"ready"`
@@ -78,8 +97,7 @@ func closedURL(t *testing.T) string {
 	return u
 }
 
-func TestPreflightBadInput(t *testing.T) {
-	t.Parallel()
+func TestPreflightBadInput(t *testing.T) { // not parallel: preflightHere sets the environment
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -97,7 +115,7 @@ func TestPreflightBadInput(t *testing.T) {
 		{[]string{"--format", "xml", "--max-rps", "-1"}, "2 problems: 1. --format"},
 		{[]string{"extra-arg"}, "unknown command"},
 	} {
-		res := preflightCmd(t, nil, tc.args...)
+		res := preflightHere(t, nil, tc.args...)
 		assert.Equal(t, 2, res.code, "%v: %s", tc.args, res.stderr)
 		assert.Contains(t, res.stderr, tc.want, tc.args)
 		assert.Equal(t, 1, strings.Count(res.stderr, "\n"), "one line: %s", res.stderr)
@@ -106,12 +124,11 @@ func TestPreflightBadInput(t *testing.T) {
 	}
 }
 
-func TestPreflightExitCodes(t *testing.T) {
-	t.Parallel()
+func TestPreflightExitCodes(t *testing.T) { // not parallel: preflightHere sets the environment
 	offline := []string{"--calibrate", "0"}
 
 	// Nothing configured: the automated checks are skipped, so not ready.
-	res := preflightCmd(t, nil, offline...)
+	res := preflightHere(t, nil, offline...)
 	assert.Equal(t, 1, res.code, res.stderr)
 	assert.Contains(t, res.stdout, "[1/8] Node capacity             skipped  no cluster")
 	assert.Contains(t, res.stdout, "[+]   Target reachable          skipped  no target")
@@ -120,7 +137,7 @@ func TestPreflightExitCodes(t *testing.T) {
 
 	// Those skipped on purpose, the embedded target up: ready.
 	ready := append([]string{"--skip", "nodes,alerts", "--skip", "db-pool,disk", "--target", "embedded"}, offline...)
-	res = preflightCmd(t, nil, ready...)
+	res = preflightHere(t, nil, ready...)
 	assert.Equal(t, 0, res.code, res.stdout+res.stderr)
 	assert.Contains(t, res.stdout, "\nReady to scale\n")
 	assert.Regexp(t, `\[\+\]   Target reachable +ok +GET http://127\.0\.0\.1:\d+/v1/steam-trap/health answered 200`, res.stdout)
@@ -128,14 +145,14 @@ func TestPreflightExitCodes(t *testing.T) {
 
 	// A target that is down, a campaign beyond the generator, a cluster
 	// that does not answer: each makes it not ready.
-	res = preflightCmd(t, nil, append(ready, "--target", closedURL(t), "--format", "json")...)
+	res = preflightHere(t, nil, append(ready, "--target", closedURL(t), "--format", "json")...)
 	assert.Equal(t, 1, res.code, res.stderr)
 	var r preflightReport
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &r), res.stdout)
 	assert.Equal(t, "loadgen/preflight/v1", r.Schema)
 	assert.Equal(t, []string{"target"}, r.Blocking)
 
-	res = preflightCmd(t, nil, append(ready, "--max-rps", "100000000", "--format", "json")...)
+	res = preflightHere(t, nil, append(ready, "--max-rps", "100000000", "--format", "json")...)
 	assert.Equal(t, 1, res.code, res.stderr)
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &r), res.stdout)
 	assert.Equal(t, []string{"generator"}, r.Blocking)
@@ -149,7 +166,7 @@ users: [{name: u, user: {token: not-a-real-token}}]
 contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 `), 0o600))
-	res = preflightCmd(t, []string{"KUBECONFIG=" + kubeconfig}, append(offline, "--skip", "db-pool,disk", "--target", "embedded", "--format", "json")...)
+	res = preflightHere(t, []string{"KUBECONFIG=" + kubeconfig}, append(offline, "--skip", "db-pool,disk", "--target", "embedded", "--format", "json")...)
 	assert.Equal(t, 1, res.code, res.stderr)
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &r), res.stdout)
 	assert.Equal(t, []string{"nodes", "alerts"}, r.Blocking)
@@ -162,8 +179,7 @@ current-context: x
 // too small a max_connections makes preflight exit 1, one large enough
 // exit 0; the password appears nowhere. The second run also calibrates the
 // load generator for real.
-func TestPreflightPostgres(t *testing.T) {
-	t.Parallel()
+func TestPreflightPostgres(t *testing.T) { // alone: the second run calibrates (see harness_test.go)
 	for _, tc := range []struct {
 		maxConn int
 		code    int
@@ -228,8 +244,7 @@ func TestPreflightPostgres(t *testing.T) {
 }
 
 // TestPreflightInterrupted: Ctrl-C during the calibration stops k6 and exits 3.
-func TestPreflightInterrupted(t *testing.T) {
-	t.Parallel()
+func TestPreflightInterrupted(t *testing.T) { // alone: a calibration (see harness_test.go)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, loadgenBin, "preflight", "--skip", "nodes,alerts,db-pool,disk,target", "--calibrate", "30s")

@@ -24,6 +24,7 @@ import (
 // --push-gateway against a real Pushgateway scraped by a real Prometheus,
 // and reads the series back: one observation per run, as run.json has it.
 func TestStressPushesANightlySeries(t *testing.T) {
+	shareCPU(t, 1)
 	gw := promtest.Pushgateway(t)
 	prom := promtest.Prometheus(t, gw)
 	client, err := api.NewClient(api.Config{Address: prom})
@@ -90,20 +91,18 @@ func TestStressPushesANightlySeries(t *testing.T) {
 			assert.True(t, want[i].StartedAt.Equal(p.StartedAt.Round(time.Millisecond)), "%v vs %v", want[i].StartedAt, p.StartedAt)
 		}
 	}
-	wantPoints(loadgen(t, ctx, "history", "--prometheus", prom, "--lookback", "1h", "--format", "json"))
-	wantPoints(loadgen(t, ctx, append([]string{"history", "--prometheus", prom, "--lookback", "1h", "--format", "json"}, dirs...)...))
+	wantPoints(inProcess(t, "history", "--prometheus", prom, "--lookback", "1h", "--format", "json"))
+	wantPoints(inProcess(t, append([]string{"history", "--prometheus", prom, "--lookback", "1h", "--format", "json"}, dirs...)...))
 }
 
 func TestHistoryPrometheusBadInput(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	for _, args := range [][]string{
 		{"history"},
 		{"history", "--prometheus", "127.0.0.1:9090"},
 		{"history", "--prometheus", "http://127.0.0.1:9090", "--lookback", "0s"},
 	} {
-		res := loadgen(t, ctx, args...)
+		res := inProcess(t, args...)
 		assert.Equal(t, 2, res.code, "%v: stdout:\n%s\nstderr:\n%s", args, res.stdout, res.stderr)
 		assert.NotContains(t, res.stderr, "goroutine", args)
 	}
@@ -111,10 +110,8 @@ func TestHistoryPrometheusBadInput(t *testing.T) {
 
 func TestStressRefusesABadPushGateway(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	dir := filepath.Join(t.TempDir(), "run")
-	res := loadgen(t, ctx, "stress", "--target", "http://127.0.0.1:1", "--out", dir, "--push-gateway", "127.0.0.1:9091")
+	res := inProcess(t, "stress", "--target", "http://127.0.0.1:1", "--out", dir, "--push-gateway", "127.0.0.1:9091")
 	assert.Equal(t, 2, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
 	assert.Equal(t, "loadgen: --push-gateway: \"127.0.0.1:9091\": want a Pushgateway base URL such as http://127.0.0.1:9091\n", res.stderr)
 	assert.NoDirExists(t, dir, "nothing was started")

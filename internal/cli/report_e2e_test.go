@@ -3,7 +3,6 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,21 +14,12 @@ import (
 // The run directories of internal/reporting/report's tests.
 var reportRuns = filepath.Join("..", "reporting", "report", "testdata", "runs")
 
-// lg runs the loadgen binary (see TestMain) and returns its exit code,
+// lg runs loadgen in this process (inProcess) and returns its exit code,
 // stdout and stderr.
 func lg(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(loadgenBin, args...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return code, out.String(), errb.String()
+	res := inProcess(t, args...)
+	return res.code, res.stdout, res.stderr
 }
 
 func noStackTrace(t *testing.T, stderr string) {

@@ -25,7 +25,7 @@ import (
 // own failures above them — each campaign in its own run directory, with
 // near-perfect efficiency and a USL fit that is exact (three counts) and
 // evaluated at GL-008's HPA maximum of 20.
-func TestSweepEmbeddedScalesLinearly(t *testing.T) {
+func TestSweepEmbeddedScalesLinearly(t *testing.T) { // alone (see harness_test.go)
 	dir := filepath.Join(t.TempDir(), "sweep")
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
@@ -108,7 +108,7 @@ func TestSweepEmbeddedScalesLinearly(t *testing.T) {
 // admin API: the sweep stops, says so (exit 3, sweep.json interrupted) and
 // sets the target back to the replica count it had.
 func TestSweepInterruptedRestoresTheTarget(t *testing.T) {
-	t.Parallel()
+	shareCPU(t, 1)
 	target := exec.Command(loadgenBin, "target", "--addr", "127.0.0.1:0", "--replicas", "3")
 	out, err := target.StdoutPipe()
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net/http"
 	"os/exec"
@@ -53,8 +52,6 @@ func TestTargetServesAndShutsDownCleanly(t *testing.T) {
 
 func TestTargetBadInput(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -63,7 +60,7 @@ func TestTargetBadInput(t *testing.T) {
 		{[]string{"target", "--addr", "0.0.0.0:8080"}, "loopback"},
 		{[]string{"target", "--capacity-factor", "-1"}, "capacity"},
 	} {
-		res := loadgen(t, ctx, tc.args...)
+		res := inProcess(t, tc.args...)
 		assert.Equal(t, 2, res.code, "%v: %s", tc.args, res.stderr)
 		assert.Contains(t, res.stderr, tc.want, tc.args)
 		assert.NotContains(t, res.stderr, "goroutine")

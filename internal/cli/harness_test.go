@@ -1,0 +1,92 @@
+package cli_test
+
+// How this package's tests run loadgen, and which of them share the machine.
+//
+// In this process or as a process. Every command that is not a campaign
+// (bad input, report, compare, forecast, history, preflight without a
+// calibration, target's flag checks) runs in this process through cli.Main,
+// as cmd/loadgen runs it (inProcess): a call costs microseconds, not the
+// start of a 100 MB binary. A campaign (stress, sweep, autoscale, a
+// preflight that calibrates, loadgen k6, a target the test signals) execs
+// the built binary (loadgen in stress_e2e_test.go): in this process its k6
+// would be os.Executable() k6, that is this test binary (TestMain refuses
+// to run as k6), and the signals a test sends go to a process of its own.
+//
+// Alone or sharing. go test runs the top-level tests that do not call
+// t.Parallel one at a time, and only after the last of them the parallel
+// ones, together. So:
+//
+//   - A campaign whose verdict hangs on how much CPU the load generator gets
+//     runs alone (it does not call t.Parallel; its declaration says
+//     "alone"): the generator-bound campaign pinned with taskset, the
+//     runners that must agree within 2%, the sweep (over 1,000 req/s with
+//     the target inside the driver), and the preflights that calibrate (k6
+//     as fast as it can go, which would starve any campaign beside them).
+//     So do the tests that set environment variables (t.Setenv).
+//   - Every other campaign shares the machine (shareCPU): at most 420 req/s
+//     against a target whose capacity is a token bucket, sleeps or a
+//     stopped process. It holds CPU shares until it ends, cpuShares in all.
+//     A share is about what a campaign at up to 300 req/s keeps busy on the
+//     project machine (a fifth of a core: the driver, k6, the target); the
+//     knee (420 req/s) and autoscale (375 req/s, the target inside the
+//     driver) take two. So the campaigns running together keep about one
+//     of its two cores busy, k6's timers stay on time, the CPUs stay well
+//     under the 90% busy at which dropped arrivals are blamed on the
+//     generator, and each verdict is the target's, as when it runs alone.
+//     On a machine busy with other work they can still be judged
+//     generator-bound ("the CPUs k6 may run on were 99% busy"): that is the
+//     machine, not the sharing.
+//   - Commands in this process run in parallel with anything: they load
+//     nothing, and all of them together take a few seconds of CPU.
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/greenlang/loadgen/internal/cli"
+)
+
+// inProcess runs loadgen's command line in this process (cli.Main, with no
+// standard input, as exec with a nil Stdin gives the binary) and returns
+// its exit code and output. Not for campaigns: see the top of this file.
+func inProcess(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errb strings.Builder
+	code := cli.Main(args, strings.NewReader(""), &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+// cpuShares is how many CPU shares the sharing campaigns hold at once:
+// $LOADGEN_TEST_CPU_SHARES, or 4.
+var cpuShares = func() int {
+	if n, err := strconv.Atoi(os.Getenv("LOADGEN_TEST_CPU_SHARES")); err == nil && n >= 2 {
+		return n
+	}
+	return 4
+}()
+
+var (
+	shares  = make(chan struct{}, cpuShares)
+	queueMu sync.Mutex // one test takes its shares at a time: none holds part of its due while another waits
+)
+
+// shareCPU makes a campaign's test parallel and holds n of the cpuShares
+// CPU shares (1 for a low rate) until the test ends. Call it first, before
+// the test starts its target and its clock.
+func shareCPU(t *testing.T, n int) {
+	t.Helper()
+	t.Parallel()
+	queueMu.Lock()
+	for range n {
+		shares <- struct{}{}
+	}
+	queueMu.Unlock()
+	t.Cleanup(func() {
+		for range n {
+			<-shares
+		}
+	})
+}
