@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
-.PHONY: all deps build k6 run test test-all test-go test-smoke docs-check bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
+.PHONY: all deps build k6 run test test-all test-e2e test-go test-smoke docs-check bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
 
 all: build
 
@@ -77,6 +77,13 @@ xmllint:
 	@command -v xmllint >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y libxml2-utils; }
+
+## test-e2e: the four longest end-to-end campaigns, which make test skips (about five minutes on
+## the project machine): the runners that must agree, the replica sweep, the generator-bound
+## campaign pinned with taskset, the HPA under a surge. CI runs it after make test (.ci/run).
+LONG_TESTS := TestStressRunnersFindTheSameCapacity|TestSweepEmbeddedScalesLinearly|TestStressGeneratorBoundIsInconclusive|TestAutoscaleEmbeddedHPA
+test-e2e: build
+	LOADGEN_LONG_TESTS=1 LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 20m -run '^($(LONG_TESTS))$$' ./internal/cli
 
 test-go: build chromium xmllint prometheus postgresql
 	cd xk6-steamtrap && $(GO) test -count=1 -timeout 10m ./...

@@ -50,7 +50,8 @@ spec:
 // directory holds the record, every second, the HPA's syncs, the report
 // and its chart. On a busy machine the generator may be judged the
 // bottleneck (exit 4): the HPA's checks must pass either way.
-func TestAutoscaleEmbeddedHPA(t *testing.T) {
+func TestAutoscaleEmbeddedHPA(t *testing.T) { // long: make test-e2e (see harness_test.go)
+	long(t)
 	shareCPU(t, 2) // 375 req/s at its peak, the target in the driver; a busy machine may make it exit 4 (see above)
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "hpa.yaml")

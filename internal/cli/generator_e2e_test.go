@@ -42,7 +42,8 @@ func startPinned(t *testing.T, cpu string, args ...string) string {
 // A target far faster than the generator, on its own core, with loadgen
 // (and so k6) limited to the other: the campaign must end inconclusive
 // (exit 4) with the generator's ceiling, never with a breaking point.
-func TestStressGeneratorBoundIsInconclusive(t *testing.T) { // alone (see harness_test.go)
+func TestStressGeneratorBoundIsInconclusive(t *testing.T) { // alone and long: make test-e2e (see harness_test.go)
+	long(t)
 	if runtime.NumCPU() < 2 {
 		t.Skip("needs two CPUs: one for the target, one for the generator")
 	}

@@ -36,6 +36,12 @@ package cli_test
 //     On a machine busy with other work they can still be judged
 //     generator-bound ("the CPUs k6 may run on were 99% busy"): that is the
 //     machine, not the sharing.
+//   - The four longest campaigns (together about five of make test's
+//     minutes on the project machine: the runners that must agree, the
+//     sweep across 1, 2 and 4 replicas, the generator-bound campaign, the
+//     HPA under a surge) run in make test-e2e, which CI runs after make
+//     test (.ci/run), and not in make test: they call long(t), which skips
+//     them unless LOADGEN_LONG_TESTS=1. What they assert is unchanged.
 //   - Commands in this process run in parallel with anything: they load
 //     nothing, and all of them together take a few seconds of CPU.
 
@@ -89,4 +95,13 @@ func shareCPU(t *testing.T, n int) {
 			<-shares
 		}
 	})
+}
+
+// long skips one of the longest end-to-end campaigns unless
+// LOADGEN_LONG_TESTS=1 (make test-e2e; CI runs it after make test).
+func long(t *testing.T) {
+	t.Helper()
+	if os.Getenv("LOADGEN_LONG_TESTS") != "1" {
+		t.Skip("one of the longest end-to-end campaigns: make test-e2e runs it (LOADGEN_LONG_TESTS=1)")
+	}
 }

@@ -19,7 +19,8 @@ import (
 // = 400 req/s, 16 places: beyond capacity it turns the excess away with
 // 503s): every campaign finds it, within 2% of the others, and the merged
 // seconds of every step count exactly what the target served.
-func TestStressRunnersFindTheSameCapacity(t *testing.T) { // alone (see harness_test.go)
+func TestStressRunnersFindTheSameCapacity(t *testing.T) { // alone and long: make test-e2e (see harness_test.go)
+	long(t)
 	const capacity = 400.0
 	found := map[int]float64{}
 	for _, runners := range []int{1, 2, 3} {

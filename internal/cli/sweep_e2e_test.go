@@ -25,7 +25,8 @@ import (
 // own failures above them — each campaign in its own run directory, with
 // near-perfect efficiency and a USL fit that is exact (three counts) and
 // evaluated at GL-008's HPA maximum of 20.
-func TestSweepEmbeddedScalesLinearly(t *testing.T) { // alone (see harness_test.go)
+func TestSweepEmbeddedScalesLinearly(t *testing.T) { // alone and long: make test-e2e (see harness_test.go)
+	long(t)
 	dir := filepath.Join(t.TempDir(), "sweep")
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
