@@ -124,10 +124,14 @@ type Executor struct {
 
 var campaignID = regexp.MustCompile(`^[a-z0-9]{1,12}$`)
 
-// NewCampaignID returns a random campaign identifier: 8 hex digits.
+// NewCampaignID returns a random campaign identifier: 8 hex digits, the
+// first a letter.
 func NewCampaignID() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
+	// The first hex digit a letter (a–f): an id of digits only ("83535782",
+	// "1e100000") would be a number to YAML, quoted in every manifest.
+	b[0] = (0xa+(b[0]>>4)%6)<<4 | b[0]&0x0f
 	return hex.EncodeToString(b)
 }
 
