@@ -18,7 +18,8 @@ package cli_test
 //
 //   - A campaign whose verdict hangs on how much CPU the load generator gets
 //     runs alone (it does not call t.Parallel; its declaration says
-//     "alone"): the generator-bound campaign pinned with taskset, the
+//     "alone"): the VU ceiling (arrivals it drops on purpose would be the
+//     generator's on a busy machine), the generator-bound campaign pinned with taskset, the
 //     runners that must agree within 2%, the sweep (over 1,000 req/s with
 //     the target inside the driver), and the preflights that calibrate (k6
 //     as fast as it can go, which would starve any campaign beside them).
