@@ -40,11 +40,14 @@ package cli_test
 //     nothing, and all of them together take a few seconds of CPU.
 
 import (
+	"cmp"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/greenlang/loadgen/internal/cli"
 )
@@ -68,25 +71,54 @@ var cpuShares = func() int {
 	return 4
 }()
 
-var (
-	shares  = make(chan struct{}, cpuShares)
-	queueMu sync.Mutex // one test takes its shares at a time: none holds part of its due while another waits
-)
+// shareQueue hands out the CPU shares. go test starts every parallel test
+// at once, in no order; the campaigns that must wait are started the
+// longest first, so that none of them begins near the end and keeps the
+// others waiting for it.
+var shareQueue struct {
+	sync.Mutex
+	free    int
+	waiting []*shareWait
+}
 
-// shareCPU makes a campaign's test parallel and holds n of the cpuShares
-// CPU shares (1 for a low rate) until the test ends. Call it first, before
-// the test starts its target and its clock.
-func shareCPU(t *testing.T, n int) {
+type shareWait struct {
+	shares int
+	about  time.Duration
+	start  chan struct{}
+}
+
+func init() { shareQueue.free = cpuShares }
+
+// shareCPU makes a campaign's test parallel and holds shares of the
+// cpuShares CPU shares (1 for a low rate) until the test ends; about is how
+// long the test takes on its own, to start the longest first. Call it
+// first, before the test starts its target and its clock.
+func shareCPU(t *testing.T, shares int, about time.Duration) {
 	t.Helper()
 	t.Parallel()
-	queueMu.Lock()
-	for range n {
-		shares <- struct{}{}
-	}
-	queueMu.Unlock()
+	w := &shareWait{shares: min(shares, cpuShares), about: about, start: make(chan struct{})}
+	shareQueue.Lock()
+	shareQueue.waiting = append(shareQueue.waiting, w)
+	startWaiting()
+	shareQueue.Unlock()
+	<-w.start
 	t.Cleanup(func() {
-		for range n {
-			<-shares
-		}
+		shareQueue.Lock()
+		shareQueue.free += w.shares
+		startWaiting()
+		shareQueue.Unlock()
 	})
+}
+
+// startWaiting starts the waiting campaigns, the longest first, while the
+// next one's shares are free. shareQueue is locked.
+func startWaiting() {
+	q := &shareQueue
+	slices.SortStableFunc(q.waiting, func(a, b *shareWait) int { return cmp.Compare(b.about, a.about) })
+	for len(q.waiting) > 0 && q.waiting[0].shares <= q.free {
+		w := q.waiting[0]
+		q.waiting = q.waiting[1:]
+		q.free -= w.shares
+		close(w.start)
+	}
 }
