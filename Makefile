@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
-.PHONY: all deps build k6 run test test-go test-smoke bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
+.PHONY: all deps build k6 run test test-go test-smoke smoke phase-setup phase-extension phase-packages phase-cli bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
 
 all: build
 
@@ -30,13 +30,60 @@ k6: build
 run: build
 	$(BIN)/loadgen stress --campaign gl008-quick
 
-## test: every module's tests and the extension's smoke script through the built binaries
-test: test-smoke test-go
+## test: every module's tests and the extension's smoke script through the
+## built binaries, in four phases (phase-*, below), each timed. Its last line
+## is the wall time of the whole and of each phase, e.g.
+## "make test: 5m48s (setup 0m25s, extension 0m12s, packages 1m30s, cli 3m41s)".
+TEST_PHASES := setup extension packages cli
+test:
+	@mmss() { printf '%dm%02ds' $$(($$1 / 60)) $$(($$1 % 60)); }; \
+	start=$$(date +%s); took=""; rc=0; \
+	for phase in $(TEST_PHASES); do \
+	  t=$$(date +%s); \
+	  $(MAKE) --no-print-directory phase-$$phase || rc=$$?; \
+	  took="$$took$${took:+, }$$phase $$(mmss $$(($$(date +%s) - t)))"; \
+	  if [ $$rc -ne 0 ]; then took="$$took, failed"; break; fi; \
+	done; \
+	echo "make test: $$(mmss $$(($$(date +%s) - start))) ($$took)"; \
+	exit $$rc
 
+## test-smoke: the extension's smoke script through both built binaries
 test-smoke: k6
+	@$(MAKE) --no-print-directory smoke
+
+## smoke: test-smoke with the binaries as they are
+smoke:
 	$(BIN)/loadgen k6 run --quiet --no-color xk6-steamtrap/test/smoke.test.js
 	$(BIN)/k6 version | grep -q 'k6/x/steamtrap'
 	$(BIN)/k6 run --quiet --no-color xk6-steamtrap/test/smoke.test.js
+
+## The phases of make test, each after the one before.
+## phase-setup: the binaries, the Debian packages the tests need, and the
+## CLI's test binary (bin/cli.test, built beside the others)
+phase-setup:
+	@rc=0; \
+	echo "$(GO) test -c -o $(BIN)/cli.test ./internal/cli &"; \
+	$(GO) test -c -o $(BIN)/cli.test ./internal/cli & cli=$$!; \
+	$(MAKE) --no-print-directory k6 chromium xmllint prometheus postgresql || rc=1; \
+	wait $$cli || rc=1; \
+	exit $$rc
+
+## phase-extension: the extension module's tests, and its smoke script
+phase-extension: smoke
+	cd xk6-steamtrap && $(GO) test -count=1 -timeout 10m ./...
+
+## phase-packages: every package's tests but internal/cli's
+phase-packages:
+	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/cli$$')
+
+## phase-cli: the CLI's tests (bin/cli.test), alone after the others: its
+## campaigns load the machine, and the CPU their load generator gets decides
+## some verdicts. Of them, those run alone; the others share the machine,
+## LOADGEN_TEST_CPU_SHARES (default 4) CPU shares at a time; -test.parallel
+## lets every parallel test start, the shares hold the campaigns back.
+## internal/cli/harness_test.go says which and why.
+phase-cli:
+	cd internal/cli && LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen ../../$(BIN)/cli.test -test.count=1 -test.timeout 14m -test.parallel 32
 
 ## chromium: Debian's chromium for the HTML report's browser test (installed with apt-get when missing)
 chromium:
@@ -67,12 +114,11 @@ xmllint:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y libxml2-utils; }
 
+## test-go: every Go package's tests (the extension's, the packages' and the CLI's)
 test-go: build chromium xmllint prometheus postgresql
+	$(GO) test -c -o $(BIN)/cli.test ./internal/cli
 	cd xk6-steamtrap && $(GO) test -count=1 -timeout 10m ./...
-	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/cli$$')
-	@# The CLI's end-to-end tests run k6 campaigns: alone, so that nothing else
-	@# competes with the load generator for the CPU.
-	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 14m ./internal/cli
+	@$(MAKE) --no-print-directory phase-packages phase-cli
 
 ## bench: Go benchmarks, then k6 against a loopback sink, interleaved rounds
 ## (internal/tools/payloadbench): extension payloads vs one constant body,
