@@ -72,7 +72,7 @@ func linear(url, dir, start, step, maxRPS, stepDuration string, extra ...string)
 // its first step "5.7% short"; counted by when it was offered it passes
 // every step.
 func TestCulpritSlowHealthyTargetPasses(t *testing.T) {
-	shareCPU(t, 1, 28*time.Second)
+	shareCPU(t, 2, 28*time.Second) // up to 400 VUs in flight
 	url := serve(t, slow(2*time.Second))
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

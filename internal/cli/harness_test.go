@@ -28,14 +28,14 @@ package cli_test
 //     stopped process. It holds CPU shares until it ends, cpuShares in all.
 //     A share is about what a campaign at up to 300 req/s keeps busy on the
 //     project machine (a fifth of a core: the driver, k6, the target); the
-//     knee (420 req/s) and autoscale (375 req/s, the target inside the
-//     driver) take two. So the campaigns running together keep about one
-//     of its two cores busy, k6's timers stay on time, the CPUs stay well
-//     under the 90% busy at which dropped arrivals are blamed on the
-//     generator, and each verdict is the target's, as when it runs alone.
-//     On a machine busy with other work they can still be judged
-//     generator-bound ("the CPUs k6 may run on were 99% busy"): that is the
-//     machine, not the sharing.
+//     knee (420 req/s), the slow target (400 VUs in flight) and autoscale
+//     (375 req/s, the target inside the driver) take two. Four shares keep
+//     the quiet machine under half busy (under 60% in any 5 s), so k6's
+//     timers stay on time, the CPUs stay far from the 90% busy at which
+//     dropped arrivals are blamed on the generator, and each verdict is the
+//     target's, as when the campaign runs alone. On a machine busy with
+//     other work they can still be judged generator-bound ("the CPUs k6 may
+//     run on were 99% busy"): that is the machine, not the sharing.
 //   - Commands in this process run in parallel with anything: they load
 //     nothing, and all of them together take a few seconds of CPU.
 
