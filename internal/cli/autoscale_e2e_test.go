@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,7 +53,7 @@ spec:
 // bottleneck (exit 4): the HPA's checks must pass either way.
 func TestAutoscaleEmbeddedHPA(t *testing.T) { // long: make test-e2e (see harness_test.go)
 	long(t)
-	shareCPU(t, 2) // 375 req/s at its peak, the target in the driver; a busy machine may make it exit 4 (see above)
+	shareCPU(t, 2, time.Minute) // 375 req/s at its peak, the target in the driver; a busy machine may make it exit 4 (see above)
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "hpa.yaml")
 	require.NoError(t, os.WriteFile(spec, []byte(smallHPA), 0o644))

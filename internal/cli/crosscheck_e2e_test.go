@@ -95,7 +95,7 @@ type k6Summary struct {
 // same requests: the same request and error counts, exactly, and the same
 // p95 and maximum latency to within the histogram's precision.
 func TestCrossCheckSecondsAgainstK6Summary(t *testing.T) {
-	shareCPU(t, 1) // 100 req/s, and no verdict: two views of the same requests
+	shareCPU(t, 1, 8*time.Second) // 100 req/s, and no verdict: two views of the same requests
 	ks := startKnownServer(t)
 	dir := t.TempDir()
 	secondsFile := filepath.Join(dir, "s.ndjson")

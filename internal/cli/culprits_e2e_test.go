@@ -72,7 +72,7 @@ func linear(url, dir, start, step, maxRPS, stepDuration string, extra ...string)
 // its first step "5.7% short"; counted by when it was offered it passes
 // every step.
 func TestCulpritSlowHealthyTargetPasses(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 2, 28*time.Second) // up to 400 VUs in flight
 	url := serve(t, slow(2*time.Second))
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -96,7 +96,7 @@ func TestCulpritSlowHealthyTargetPasses(t *testing.T) {
 // to the window), never saturation, and the campaign names no breaking
 // point.
 func TestCulpritSteadyErrorsAreErrorsNotCapacity(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 6*time.Second)
 	var n atomic.Int64
 	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -152,7 +152,7 @@ func frozenTarget(t *testing.T) (url string, freeze func()) {
 // the generator's), the probe after it gets no answer, exit 3, and the
 // step does not count.
 func TestCulpritFrozenTargetHasNoBreakingPoint(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 15*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -224,7 +224,7 @@ func TestCulpritVUCeilingIsTheUsersNotTheTargets(t *testing.T) { // alone (see h
 // the queue's growth is what fails the step: saturation at 1.05 × capacity,
 // a pass at 0.9 ×.
 func TestCulpritKneeOfADeepQueue(t *testing.T) {
-	shareCPU(t, 2) // 420 req/s
+	shareCPU(t, 2, 17*time.Second) // 420 req/s
 	url := serve(t, truth.Queue(40, 100*time.Millisecond, 100000))
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -93,7 +93,7 @@ func TestStressGeneratorBoundIsInconclusive(t *testing.T) { // alone and long: m
 // late or dropped, by the generator. The step must be invalid
 // (generator-bound), never a failure of the target, and its retry passes.
 func TestStressAGeneratorStallIsNotATargetFailure(t *testing.T) {
-	shareCPU(t, 1) // the stall is forced; the retry at 200 req/s is any shared step
+	shareCPU(t, 1, 12*time.Second) // the stall is forced; the retry at 200 req/s is any shared step
 	url, _ := limiter(t, 5000)
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

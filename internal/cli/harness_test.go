@@ -29,14 +29,14 @@ package cli_test
 //     stopped process. It holds CPU shares until it ends, cpuShares in all.
 //     A share is about what a campaign at up to 300 req/s keeps busy on the
 //     project machine (a fifth of a core: the driver, k6, the target); the
-//     knee (420 req/s) and autoscale (375 req/s, the target inside the
-//     driver) take two. So the campaigns running together keep about one
-//     of its two cores busy, k6's timers stay on time, the CPUs stay well
-//     under the 90% busy at which dropped arrivals are blamed on the
-//     generator, and each verdict is the target's, as when it runs alone.
-//     On a machine busy with other work they can still be judged
-//     generator-bound ("the CPUs k6 may run on were 99% busy"): that is the
-//     machine, not the sharing.
+//     knee (420 req/s), the slow target (400 VUs in flight) and autoscale
+//     (375 req/s, the target inside the driver) take two. Four shares keep
+//     the quiet machine under half busy (under 60% in any 5 s), so k6's
+//     timers stay on time, the CPUs stay far from the 90% busy at which
+//     dropped arrivals are blamed on the generator, and each verdict is the
+//     target's, as when the campaign runs alone. On a machine busy with
+//     other work they can still be judged generator-bound ("the CPUs k6 may
+//     run on were 99% busy"): that is the machine, not the sharing.
 //   - The four longest campaigns (together about five of make test's
 //     minutes on the project machine: the runners that must agree, the
 //     sweep across 1, 2 and 4 replicas, the generator-bound campaign, the
@@ -47,11 +47,14 @@ package cli_test
 //     nothing, and all of them together take a few seconds of CPU.
 
 import (
+	"cmp"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/greenlang/loadgen/internal/cli"
 )
@@ -75,27 +78,56 @@ var cpuShares = func() int {
 	return 4
 }()
 
-var (
-	shares  = make(chan struct{}, cpuShares)
-	queueMu sync.Mutex // one test takes its shares at a time: none holds part of its due while another waits
-)
+// shareQueue hands out the CPU shares. go test starts every parallel test
+// at once, in no order; the campaigns that must wait are started the
+// longest first, so that none of them begins near the end and keeps the
+// others waiting for it.
+var shareQueue struct {
+	sync.Mutex
+	free    int
+	waiting []*shareWait
+}
 
-// shareCPU makes a campaign's test parallel and holds n of the cpuShares
-// CPU shares (1 for a low rate) until the test ends. Call it first, before
-// the test starts its target and its clock.
-func shareCPU(t *testing.T, n int) {
+type shareWait struct {
+	shares int
+	about  time.Duration
+	start  chan struct{}
+}
+
+func init() { shareQueue.free = cpuShares }
+
+// shareCPU makes a campaign's test parallel and holds shares of the
+// cpuShares CPU shares (1 for a low rate) until the test ends; about is how
+// long the test takes on its own, to start the longest first. Call it
+// first, before the test starts its target and its clock.
+func shareCPU(t *testing.T, shares int, about time.Duration) {
 	t.Helper()
 	t.Parallel()
-	queueMu.Lock()
-	for range n {
-		shares <- struct{}{}
-	}
-	queueMu.Unlock()
+	w := &shareWait{shares: min(shares, cpuShares), about: about, start: make(chan struct{})}
+	shareQueue.Lock()
+	shareQueue.waiting = append(shareQueue.waiting, w)
+	startWaiting()
+	shareQueue.Unlock()
+	<-w.start
 	t.Cleanup(func() {
-		for range n {
-			<-shares
-		}
+		shareQueue.Lock()
+		shareQueue.free += w.shares
+		startWaiting()
+		shareQueue.Unlock()
 	})
+}
+
+// startWaiting starts the waiting campaigns, the longest first, while the
+// next one's shares are free. shareQueue is locked.
+func startWaiting() {
+	q := &shareQueue
+	slices.SortStableFunc(q.waiting, func(a, b *shareWait) int { return cmp.Compare(b.about, a.about) })
+	for len(q.waiting) > 0 && q.waiting[0].shares <= q.free {
+		w := q.waiting[0]
+		q.waiting = q.waiting[1:]
+		q.free -= w.shares
+		close(w.start)
+	}
 }
 
 // long skips one of the longest end-to-end campaigns unless

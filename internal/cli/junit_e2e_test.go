@@ -21,7 +21,7 @@ import (
 // one (by 240 req/s) failed with its reasons, the --min-rps gate passed,
 // the baseline gate skipped with why.
 func TestStressWritesJUnit(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 17*time.Second)
 	url, _ := limiter(t, 200)
 	tmp := t.TempDir()
 	dir, out := filepath.Join(tmp, "run"), filepath.Join(tmp, "junit.xml")
@@ -71,7 +71,7 @@ func TestStressWritesJUnit(t *testing.T) {
 // TestStressInterruptedWritesJUnit presses Ctrl-C during the second step:
 // the JUnit file holds the first step and the campaign's end as an error.
 func TestStressInterruptedWritesJUnit(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 7*time.Second)
 	url, _ := limiter(t, 1000)
 	tmp := t.TempDir()
 	dir, out := filepath.Join(tmp, "run"), filepath.Join(tmp, "junit.xml")

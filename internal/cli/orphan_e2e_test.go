@@ -22,7 +22,7 @@ import (
 // within a second or two: no process of the run is left, and the target
 // stops receiving requests. The pid file it leaves names a k6 that is gone.
 func TestOrphanDriverKilledTakesK6WithIt(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 2*time.Second)
 	var hits atomic.Int64
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -24,7 +24,7 @@ import (
 // --push-gateway against a real Pushgateway scraped by a real Prometheus,
 // and reads the series back: one observation per run, as run.json has it.
 func TestStressPushesANightlySeries(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 20*time.Second)
 	gw := promtest.Pushgateway(t)
 	prom := promtest.Prometheus(t, gw)
 	client, err := api.NewClient(api.Config{Address: prom})

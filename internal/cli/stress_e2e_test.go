@@ -111,7 +111,7 @@ func readRun(t *testing.T, dir string) *runrecord.Run {
 }
 
 func TestStressFindsAKnownCapacity(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 33*time.Second)
 	url, _ := limiter(t, 150)
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -168,7 +168,7 @@ func k6Children(dir string) []string {
 }
 
 func TestStressInterruptThenResume(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 12*time.Second)
 	url, _ := limiter(t, 1000)
 	dir := filepath.Join(t.TempDir(), "run")
 	args := quick(url, dir, "--search", "linear", "--start", "50", "--step", "50", "--max", "100", "--step-duration", "5s")
@@ -213,7 +213,7 @@ func TestStressInterruptThenResume(t *testing.T) {
 }
 
 func TestStressTargetDownAndDying(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 9*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 

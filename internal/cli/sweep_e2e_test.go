@@ -109,7 +109,7 @@ func TestSweepEmbeddedScalesLinearly(t *testing.T) { // alone and long: make tes
 // admin API: the sweep stops, says so (exit 3, sweep.json interrupted) and
 // sets the target back to the replica count it had.
 func TestSweepInterruptedRestoresTheTarget(t *testing.T) {
-	shareCPU(t, 1)
+	shareCPU(t, 1, 4*time.Second)
 	target := exec.Command(loadgenBin, "target", "--addr", "127.0.0.1:0", "--replicas", "3")
 	out, err := target.StdoutPipe()
 	require.NoError(t, err)

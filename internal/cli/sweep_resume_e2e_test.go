@@ -22,7 +22,7 @@ import (
 // that ended (their run directories untouched), continues the interrupted
 // one in its run directory (its steps kept), and runs the rest.
 func TestSweepInterruptThenResume(t *testing.T) {
-	shareCPU(t, 1) // at most 60 req/s against the embedded target
+	shareCPU(t, 1, 40*time.Second) // at most 60 req/s against the embedded target
 	dir := filepath.Join(t.TempDir(), "sweep")
 	// interrupt runs loadgen until a file matching step (a campaign's
 	// second step, or its retry) appears, then presses Ctrl-C.
