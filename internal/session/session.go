@@ -8,6 +8,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,7 +95,7 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 		if err := ob.End(o); err != nil {
 			fmt.Fprintf(s.Log, "loadgen: %v\n", err)
 			if a := (advisoryError{}); !errors.As(err, &a) {
-				failed = cmpOr(failed, err)
+				failed = cmp.Or(failed, err)
 			}
 		}
 	}
@@ -102,13 +103,6 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 		return o, err
 	}
 	return o, exitcode.New(exitcode.Failed, failed)
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // progress is the campaign's stress.Observer: the live view, and each
