@@ -179,7 +179,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	}
 	defer stopTarget()
 	s.Setup.BaseURL = baseURL
-	if s.Progress, err = live.Observers(ctx, cmd.ErrOrStderr(), f.plain || !session.IsTerminal(cmd.ErrOrStderr()), f.metricsAddr); err != nil {
+	if s.Progress, err = live.Observers(ctx, cmd.ErrOrStderr(), f.plain, f.metricsAddr); err != nil {
 		return usageErr("--metrics-addr: %v", err)
 	}
 	_, err = s.Run(ctx)

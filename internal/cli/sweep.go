@@ -127,7 +127,7 @@ func (f *stressFlags) campaignAt(ctx context.Context, cmd *cobra.Command, cfg ca
 		Observers: []session.Observer{session.Reports{}, session.Summary{W: cmd.OutOrStdout()}}}
 	s.Setup.BaseURL, s.Setup.K6 = baseURL, k6cmd
 	var err error
-	if s.Progress, err = live.Observers(ctx, cmd.ErrOrStderr(), f.plain || !session.IsTerminal(cmd.ErrOrStderr()), ""); err != nil {
+	if s.Progress, err = live.Observers(ctx, cmd.ErrOrStderr(), f.plain, ""); err != nil {
 		return nil, err
 	}
 	o, err := s.Run(ctx)

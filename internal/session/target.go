@@ -36,7 +36,7 @@ func IsLoopback(raw string) bool {
 // as the guide's stress script does before loading a target. Without a
 // terminal to ask on, or without a yes, it is bad input: nothing was done.
 func Confirm(in io.Reader, out io.Writer, what, nothing string) error {
-	if !IsTerminal(in) {
+	if !isTerminal(in) {
 		return exitcode.Usage("%s: confirm with --yes (no terminal to ask on)", strings.TrimSuffix(what, "."))
 	}
 	fmt.Fprintf(out, "WARNING: %s\nType yes to proceed: ", what)
@@ -49,14 +49,14 @@ func Confirm(in io.Reader, out io.Writer, what, nothing string) error {
 
 // ConfirmTarget asks before loading a target that is not on this machine.
 func ConfirmTarget(in io.Reader, out io.Writer, target string) error {
-	if !IsTerminal(in) {
+	if !isTerminal(in) {
 		return exitcode.Usage("%s is not on loopback: confirm with --yes (no terminal to ask on)", target)
 	}
 	return Confirm(in, out, fmt.Sprintf("this will push %s to its limits.", target), "nothing was sent")
 }
 
-// IsTerminal reports whether f is a terminal.
-func IsTerminal(f any) bool {
+// isTerminal reports whether f is a terminal.
+func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
 	return ok && term.IsTerminal(int(file.Fd()))
 }

@@ -6,10 +6,14 @@ package live
 import (
 	"context"
 	"fmt"
-	"github.com/greenlang/loadgen/internal/core/campaign"
 	"io"
+	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
+
+	"github.com/greenlang/loadgen/internal/core/campaign"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -266,11 +270,11 @@ func (m Multi) End(run *runrecord.Run) {
 }
 
 // Observers composes what a campaign reports to: progress bars on a
-// terminal, or one line per step (plain), and live Prometheus gauges served
+// terminal, or one line per step (plain, or w no terminal), and live Prometheus gauges served
 // at metricsAddr until ctx ends (none when it is ""), announced on w.
 func Observers(ctx context.Context, w io.Writer, plain bool, metricsAddr string) (Multi, error) {
 	var obs Multi
-	if plain {
+	if f, ok := w.(*os.File); plain || !ok || !term.IsTerminal(int(f.Fd())) {
 		obs = append(obs, NewPlain(w))
 	} else {
 		obs = append(obs, NewTerminal(w))
