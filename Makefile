@@ -1,12 +1,13 @@
 # loadgen — see README.md. Every target installs what it needs (Go modules
 # through the module proxy; Debian packages through apt-get where a test needs them).
+SHELL   := /bin/bash
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
-.PHONY: all deps build k6 run test test-e2e test-go test-smoke smoke docs-check phase-setup phase-docs phase-extension phase-packages phase-cli bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
+.PHONY: all deps build k6 image-bins cluster cluster-down test-k8s run test test-e2e test-go test-smoke smoke docs-check phase-setup phase-docs phase-extension phase-packages phase-cli bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
 
 all: build
 
@@ -24,6 +25,46 @@ build: deps
 ## k6: bin/k6, a standalone k6 of the same build
 k6: build
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/k6 ./cmd/k6
+
+## image-bins: bin/image/k6 and bin/image/loadgen, static (no cgo) for container images: the
+## runner image's k6 (k6 with xk6-steamtrap) and the reference target's loadgen. The same
+## command builds deploy/k6-operator/Dockerfile's k6.
+IMAGE_GOFLAGS := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)"
+image-bins: deps
+	$(IMAGE_GOFLAGS) -o $(BIN)/image/ ./cmd/k6 ./cmd/loadgen
+
+## cluster: a single-node Kubernetes with k6-operator on this machine (deploy/cluster; root;
+## cold about 21 min on 2 cores, then about 20 s): its images hold bin/image's k6 and loadgen.
+## KUBECONFIG=$(KUBE_WORK)/admin.conf while it is up. cluster-down stops it and undoes
+## every change to the host (processes, mounts, network namespaces, veths, iptables, sysctls).
+KUBE_WORK ?= $(HOME)/.cache/loadgen-kube
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+cluster: image-bins
+	$(SUDO) env KUBE_WORK=$(KUBE_WORK) IMAGE_BINS=$(CURDIR)/$(BIN)/image deploy/cluster/build.sh
+	$(SUDO) env KUBE_WORK=$(KUBE_WORK) IMAGE_BINS=$(CURDIR)/$(BIN)/image deploy/cluster/up.sh
+
+cluster-down:
+	$(SUDO) env KUBE_WORK=$(KUBE_WORK) deploy/cluster/down.sh
+	$(SUDO) env KUBE_WORK=$(KUBE_WORK) deploy/cluster/leftovers.sh
+
+## test-k8s: the Kubernetes end-to-end tests (internal/kube/clustertest) against the cluster of
+## make cluster, with KUBECONFIG set: brings it up if it is not, and takes down what it brought
+## up (leaving nothing behind, checked). CI runs it after test-e2e (.ci/run).
+test-k8s: build
+	@mmss() { printf '%dm%02ds' $$(($$1 / 60)) $$(($$1 % 60)); }; \
+	start=$$(date +%s); started=; rc=0; \
+	if [ ! -s $(KUBE_WORK)/admin.conf ]; then started=1; fi; \
+	$(MAKE) --no-print-directory cluster || rc=$$?; \
+	up=$$(date +%s); \
+	if [ $$rc -eq 0 ]; then \
+	  LOADGEN_K8S_TESTS=1 KUBECONFIG=$(KUBE_WORK)/admin.conf LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen \
+	    $(GO) test -count=1 -timeout 30m -v ./internal/kube/clustertest 2>&1 | tee $(BIN)/test-k8s.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:' ; \
+	  rc=$${PIPESTATUS[0]}; \
+	fi; \
+	tests=$$(date +%s); \
+	if [ -n "$$started" ]; then $(MAKE) --no-print-directory cluster-down || rc=1; fi; \
+	echo "make test-k8s: $$(mmss $$(($$(date +%s) - start))) (cluster $$(mmss $$((up - start))), tests $$(mmss $$((tests - up))), down $$(mmss $$(($$(date +%s) - tests))))"; \
+	exit $$rc
 
 ## run: the main job: an adaptive stress campaign (about a minute) against the
 ## embedded reference target (one replica), leaving its run directory under results/
