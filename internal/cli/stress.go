@@ -116,6 +116,7 @@ func bindCampaignFlags(fl *pflag.FlagSet, c *campaign.Config) {
 	fl.IntVar(&c.Runners, "runners", d.Runners, "k6 runners per step, each offering its execution segment of the load; their seconds are merged exactly (default 1)")
 	fl.StringVar(&c.Kubernetes.Namespace, "namespace", d.Kubernetes.Namespace, "k6-operator: namespace of the TestRuns (default: the kubeconfig's)")
 	fl.StringVar(&c.Kubernetes.RunnerImage, "runner-image", d.Kubernetes.RunnerImage, "k6-operator: runner image, a k6 built with xk6-steamtrap (see deploy/k6-operator)")
+	fl.StringVar(&c.Kubernetes.StarterImage, "starter-image", d.Kubernetes.StarterImage, "k6-operator: image of the operator's starter pod, a shell with curl (default: the operator's own)")
 	fl.Float64Var(&c.TargetCapacityFactor, "target-capacity-factor", d.TargetCapacityFactor, "embedded target: capacity multiplier (e.g. 0.7 = a degraded build)")
 	fl.Float64Var(&c.TargetTimeScale, "target-time-scale", d.TargetTimeScale, "embedded target: GL-006 durations multiplier (e.g. 0.1)")
 }

@@ -64,7 +64,7 @@ func (k Kube) runner(ctx context.Context, cfg campaign.Config, log io.Writer) (
 
 	var exec *k6operator.Executor
 	runner = func(script, dir string) (stress.StepRunner, error) {
-		e, err := k6operator.New(k6operator.Config{Namespace: cl.Namespace, Campaign: id, Image: cfg.Kubernetes.RunnerImage,
+		e, err := k6operator.New(k6operator.Config{Namespace: cl.Namespace, Campaign: id, Image: cfg.Kubernetes.RunnerImage, StarterImage: cfg.Kubernetes.StarterImage,
 			Runners: cfg.RunnerCount(), Script: script, Dir: dir, CollectURL: k.CollectURL, CollectToken: token,
 			APIToken: k.APIToken, Redact: []string{token, k.APIToken}},
 			k6operator.Clients{Dynamic: cl.Dynamic, Kube: cl.Kube, Collector: srv})
@@ -116,7 +116,7 @@ func (k Kube) DryRun(w, log io.Writer, cfg campaign.Config) error {
 	if script.Path != "" {
 		name = script.Path
 	}
-	e, err := k6operator.New(k6operator.Config{Namespace: ns, Campaign: k6operator.NewCampaignID(), Image: cfg.Kubernetes.RunnerImage,
+	e, err := k6operator.New(k6operator.Config{Namespace: ns, Campaign: k6operator.NewCampaignID(), Image: cfg.Kubernetes.RunnerImage, StarterImage: cfg.Kubernetes.StarterImage,
 		Runners: cfg.RunnerCount(), Script: name, ScriptSource: script.Source, CollectURL: collectURL,
 		CollectToken: "hidden", APIToken: k.APIToken}, k6operator.Clients{})
 	if err != nil {

@@ -169,6 +169,9 @@ const (
 type Kubernetes struct {
 	Namespace   string `json:"namespace,omitempty" yaml:"namespace"`
 	RunnerImage string `json:"runner_image,omitempty" yaml:"runner_image"`
+	// StarterImage is the image of k6-operator's starter pod (curl and a
+	// shell), for a cluster that cannot pull the operator's default.
+	StarterImage string `json:"starter_image,omitempty" yaml:"starter_image"`
 }
 
 // RunnerCount is how many k6 runners share each step.

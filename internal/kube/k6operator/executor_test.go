@@ -80,6 +80,13 @@ func TestStepObjects(t *testing.T) {
 	assert.Equal(t, "gl008-step.js", str("spec", "script", "configMap", "file"))
 	assert.Equal(t, "registry.example/loadgen-k6:v1", str("spec", "runner", "image"))
 	assert.Equal(t, "registry.example/loadgen-k6:v1", str("spec", "initializer", "image"))
+	assert.Empty(t, str("spec", "starter", "image"), "the operator's default starter unless told")
+	e.cfg.StarterImage = "registry.example/k6-starter:v1"
+	withStarter, err := e.objects(testSpec())
+	require.NoError(t, err)
+	starter, _, _ := unstructured.NestedString(withStarter.testRun.Object, "spec", "starter", "image")
+	assert.Equal(t, "registry.example/k6-starter:v1", starter)
+	e.cfg.StarterImage = ""
 
 	// The local runner's flags, the output sent to the collector, less
 	// --quiet (the operator's own).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -37,6 +38,10 @@ type cluster struct {
 	// must not block), and deletes its pods itself; by default they go at
 	// once.
 	onDelete func(name string)
+	// denied are the "GROUP RESOURCE VERB" calls the fake's
+	// SelfSubjectAccessReviews refuse (under mu); everything else is
+	// allowed.
+	denied map[string]bool
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -65,6 +70,18 @@ func newCluster(t *testing.T) *cluster {
 			}
 		}
 		return true, nil, nil
+	})
+	kube.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.CreateAction).GetObject().(*authv1.SelfSubjectAccessReview).DeepCopy()
+		attr := r.Spec.ResourceAttributes
+		res := attr.Resource
+		if attr.Subresource != "" {
+			res += "/" + attr.Subresource
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		r.Status.Allowed = !c.denied[attr.Group+" "+res+" "+attr.Verb]
+		return true, r, nil
 	})
 	return c
 }

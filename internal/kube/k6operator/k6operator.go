@@ -70,6 +70,9 @@ type Config struct {
 	// Image is the runner image: a k6 with xk6-steamtrap at /usr/bin/k6
 	// (deploy/k6-operator/Dockerfile).
 	Image string
+	// StarterImage is the starter pod's image ("": the operator's
+	// default, which needs a registry the cluster can pull from).
+	StarterImage string
 	// Runners is each step's parallelism.
 	Runners int
 	// Script is the k6 script's path; it is read once, by New, unless
@@ -194,12 +197,13 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 // Check asks the cluster whether steps can run: TestRuns exist there (the
-// operator's CRD is installed) and may be listed in the namespace.
+// operator's CRD is installed), and the executor may make each of its
+// calls (Permissions) in the namespace.
 func (e *Executor) Check(ctx context.Context) error {
 	_, err := e.c.Dynamic.Resource(TestRunGVR).Namespace(e.cfg.Namespace).List(ctx, metav1.ListOptions{Limit: 1})
 	switch {
 	case err == nil:
-		return nil
+		return e.checkPermissions(ctx)
 	case apierrors.IsNotFound(err):
 		return fmt.Errorf("%w: the cluster has no TestRun resource (%s): is k6-operator installed? (see deploy/k6-operator/README.md)", ErrConfig, TestRunGVR.GroupResource())
 	case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):

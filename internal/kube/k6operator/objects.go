@@ -182,7 +182,7 @@ func (e *Executor) objects(spec k6step.Spec) (stepObjects, error) {
 		// this it would copy the runner's settings, tokens included, into
 		// its archive).
 		Initializer: &podCfg{Image: e.cfg.Image, Metadata: meta},
-		Starter:     podCfg{Metadata: meta},
+		Starter:     podCfg{Image: e.cfg.StarterImage, Metadata: meta},
 		Runner:      podCfg{Image: e.cfg.Image, Env: env, Metadata: meta},
 	}
 	specMap, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&spec2)
