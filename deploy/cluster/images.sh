@@ -116,13 +116,13 @@ if stale busybox "$BUSYBOX" "$self"; then
 	built busybox
 fi
 
-if stale k6 "$K6_BIN" "$BUSYBOX" "$self"; then
+if stale loadgen-k6 "$K6_BIN" "$BUSYBOX" "$self"; then
 	r="$IMAGES/.root-k6"
 	rm -rf "$r" && busybox_rootfs "$r"
 	install -m 0755 "$K6_BIN" "$r/usr/bin/k6"
 	mkdir -p "$r/home/k6" && chmod 0777 "$r/home/k6"
 	make_image "$K6_IMAGE" "$r" '["k6"]' '["version"]'
-	built k6
+	built loadgen-k6
 fi
 
 if stale loadgen "$LOADGEN_BIN" "$BUSYBOX" "$self"; then
@@ -152,7 +152,7 @@ fi
 if [[ -S $CTR_SOCK ]] && pid_alive containerd; then
 	# A marker per image in $RUN (wiped by down.sh) skips re-importing an unchanged tarball.
 	mkdir -p "$RUN/imported"
-	for t in pause busybox k6 loadgen k6-starter k6-operator; do
+	for t in pause busybox loadgen-k6 loadgen k6-starter k6-operator; do
 		fresh "$RUN/imported/$t" "$IMAGES/$t.tar" && continue
 		log "importing $t.tar into containerd (k8s.io)"
 		ctr -n k8s.io images import "$IMAGES/$t.tar" >/dev/null

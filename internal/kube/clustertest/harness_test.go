@@ -308,6 +308,7 @@ func start(t *testing.T, args ...string) *command {
 		if c.cmd.ProcessState == nil {
 			_ = c.cmd.Process.Kill()
 			_ = c.cmd.Wait()
+			t.Logf("loadgen killed at the test's end; stdout:\n%s\nstderr:\n%s", tail(c.stdout.String(), 4000), tail(c.stderr.String(), 4000))
 		}
 	})
 	return c

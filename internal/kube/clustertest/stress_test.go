@@ -86,8 +86,8 @@ func TestOperatorRunnerKilledThenInterrupted(t *testing.T) {
 	require.NoError(t, k.cs.CoreV1().Pods(ns).Delete(context.Background(), pod, metav1.DeleteOptions{GracePeriodSeconds: &zero}))
 	t.Logf("killed runner pod %s", pod)
 
-	// Then interrupt step 2 (the retry of step 1 comes first).
-	k.runningRunner(t, ns, "step-02", 2)
+	// Then interrupt step 3 (step 2 is step 1's retry, step-02-retry1).
+	k.runningRunner(t, ns, "step-03", 2)
 	time.Sleep(3 * time.Second)
 	c.interrupt(t)
 	res := c.wait(t, 5*time.Minute)
