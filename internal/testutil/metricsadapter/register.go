@@ -26,7 +26,7 @@ const APIServiceName = Version + "." + Group
 
 // Register makes the adapter listening on addr (an IP the API server
 // reaches, and a port) the cluster's custom metrics API: a Service name in
-// ns without selector, an EndpointSlice with addr, and the APIService
+// ns without selector, an EndpointSlice and Endpoints with addr, and the APIService
 // naming that Service (insecureSkipTLSVerify: the adapter's certificate is
 // self-signed). It fails if another custom metrics API is registered. The
 // returned unregister deletes the APIService (the Service goes with ns);
@@ -59,6 +59,14 @@ func Register(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Interfac
 		Ports:       []discoveryv1.EndpointPort{{Name: &pname, Port: &p32, Protocol: &proto}},
 	}
 	if _, err := cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, slice, metav1.CreateOptions{}); err != nil {
+		return nil, err
+	}
+	// The aggregator may resolve the Service through its Endpoints (which
+	// are not made from a hand-made EndpointSlice): both, then.
+	ep := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, //nolint:staticcheck // what older aggregators read
+		Subsets: []corev1.EndpointSubset{{Addresses: []corev1.EndpointAddress{{IP: host}}, //nolint:staticcheck
+			Ports: []corev1.EndpointPort{{Name: pname, Port: p32, Protocol: proto}}}}} //nolint:staticcheck
+	if _, err := cs.CoreV1().Endpoints(ns).Create(ctx, ep, metav1.CreateOptions{}); err != nil { //nolint:staticcheck
 		return nil, err
 	}
 	apisvc := &unstructured.Unstructured{Object: map[string]any{
