@@ -126,8 +126,9 @@ type Observed struct {
 	// Simulate says the run is judged against the simulation as well (a
 	// cluster's controller: the simulation check), Prediction what it
 	// predicted (nil: no metric to run it on).
-	Simulate   bool
-	Prediction *Prediction
+	Simulate      bool
+	Prediction    *Prediction
+	PredictionErr error
 }
 
 // Verdict is a check's or the run's outcome.

@@ -187,6 +187,10 @@ func startup(secs []Second) float64 {
 func (o Observed) simulation() Check {
 	c := Check{Name: "simulation"}
 	p := o.Prediction
+	if o.PredictionErr != nil {
+		c.Verdict, c.Detail = Inconclusive, "the simulation could not run: "+o.PredictionErr.Error()
+		return c
+	}
 	if p == nil {
 		c.Verdict, c.Detail = Inconclusive, "no metric of the HPA was read: nothing to simulate"
 		return c

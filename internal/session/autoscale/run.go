@@ -194,9 +194,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		// A cluster's controller: the simulation, run over the metrics it
 		// read, predicts its replicas.
 		obs.Simulate = true
-		if obs.Prediction, err = Predict(cfg.Spec, cfg.Sync, rec.Initial, secs); err != nil {
-			obs.Prediction = nil
-		}
+		obs.Prediction, obs.PredictionErr = Predict(cfg.Spec, cfg.Sync, rec.Initial, secs)
 		rec.Prediction = obs.Prediction
 	}
 	rec.Events, rec.Exact = obs.Events, obs.Exact
