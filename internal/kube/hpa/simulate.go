@@ -19,6 +19,11 @@ type Sample struct {
 	// the metric falls as pods are added (offered load in requests/s, and
 	// what one pod serves at 100% of its request).
 	Load, Capacity float64
+	// Totals are, by metric key, what the ready pods report together: each
+	// ready pod reports Totals[key] ÷ ready pods (a metric that follows the
+	// load, such as the requests in flight, shared by however many pods
+	// serve it).
+	Totals map[string]float64
 }
 
 // SimOptions shape a simulation.
@@ -103,6 +108,11 @@ func Simulate(spec *Spec, samples []Sample, o SimOptions) ([]Decision, error) {
 			obs[i] = Pod{Ready: p.readyAt <= now, Metrics: map[string]float64{}}
 			for k, v := range smp.Values {
 				obs[i].Metrics[k] = v
+			}
+			for k, v := range smp.Totals {
+				if ready > 0 {
+					obs[i].Metrics[k] = v / float64(ready)
+				}
 			}
 			if smp.Capacity > 0 && ready > 0 {
 				obs[i].Metrics[o.LoadMetric] = 100 * smp.Load / (float64(ready) * smp.Capacity)

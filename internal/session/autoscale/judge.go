@@ -31,8 +31,13 @@ type Second struct {
 	Desired int32 `json:"replicas_desired"`
 	Ready   int32 `json:"replicas_ready"`
 	Known   bool  `json:"replicas_known"`
-	// Metrics are the HPA's current metric averages, by metric key.
+	// Metrics are the HPA's current metric averages, by metric key, and
+	// Seen the replicas its last sync saw (the pods they average over).
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	Seen    int32              `json:"replicas_seen,omitempty"`
+	// Predicted is the simulation's desired replicas at that second, run
+	// over the metrics the controller read (a cluster; see Predict).
+	Predicted int32 `json:"replicas_predicted,omitempty"`
 	// PolicyUp and PolicyDown are the most and fewest replicas the
 	// policies allowed at that moment from Desired, given the scale
 	// events before it (min/max included); see Bounds.
@@ -118,6 +123,12 @@ type Observed struct {
 	// failure stands: the verdict is inconclusive).
 	GeneratorBound  bool
 	GeneratorReason string
+	// Simulate says the run is judged against the simulation as well (a
+	// cluster's controller: the simulation check), Prediction what it
+	// predicted (nil: no metric to run it on).
+	Simulate      bool
+	Prediction    *Prediction
+	PredictionErr error
 }
 
 // Verdict is a check's or the run's outcome.
@@ -176,6 +187,9 @@ func Judge(o Observed) ([]Check, Verdict) {
 		o.stabilization(),
 		o.noEarlyScaleDown(),
 		o.p95Recovery(),
+	}
+	if o.Simulate {
+		checks = append(checks, o.simulation())
 	}
 	verdict := Pass
 	for _, c := range checks {

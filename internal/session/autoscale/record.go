@@ -38,22 +38,25 @@ type Record struct {
 	Events      []Event `json:"events"`
 	// Exact says Events are the controller's own syncs; else sampled every
 	// second.
-	Exact          bool    `json:"events_exact"`
-	P95LimitMs     float64 `json:"p95_limit_ms"`
-	MaxErrorRate   float64 `json:"max_error_rate"`
-	Checks         []Check `json:"checks"`
-	Verdict        Verdict `json:"verdict"`
-	Generator      any     `json:"generator,omitempty"`
-	SecondsFile    string  `json:"seconds_file"`
-	K6SecondsFile  string  `json:"k6_seconds_file"`
-	K6LogFile      string  `json:"k6_log_file"`
-	RecsFile       string  `json:"recommendations_file,omitempty"`
-	AbortReason    string  `json:"abort_reason,omitempty"`
-	Requests       int64   `json:"requests"`
-	Errors         int64   `json:"errors"`
-	PeakReplicas   int32   `json:"peak_replicas"`
-	ReplicaSeconds float64 `json:"replica_seconds"`
-	LoadedSeconds  int     `json:"loaded_seconds"`
+	Exact bool `json:"events_exact"`
+	// Prediction is the simulation over a cluster controller's metrics
+	// (Predict), its scale events beside Events.
+	Prediction     *Prediction `json:"prediction,omitempty"`
+	P95LimitMs     float64     `json:"p95_limit_ms"`
+	MaxErrorRate   float64     `json:"max_error_rate"`
+	Checks         []Check     `json:"checks"`
+	Verdict        Verdict     `json:"verdict"`
+	Generator      any         `json:"generator,omitempty"`
+	SecondsFile    string      `json:"seconds_file"`
+	K6SecondsFile  string      `json:"k6_seconds_file"`
+	K6LogFile      string      `json:"k6_log_file"`
+	RecsFile       string      `json:"recommendations_file,omitempty"`
+	AbortReason    string      `json:"abort_reason,omitempty"`
+	Requests       int64       `json:"requests"`
+	Errors         int64       `json:"errors"`
+	PeakReplicas   int32       `json:"peak_replicas"`
+	ReplicaSeconds float64     `json:"replica_seconds"`
+	LoadedSeconds  int         `json:"loaded_seconds"`
 }
 
 // Summarize fills the totals from the seconds.
@@ -86,10 +89,13 @@ func Chart(r *Record, secs []Second) string {
 	}
 	rep := chart.New("replicas", "Replicas", xlabel, "replicas")
 	rep.YZero, rep.Compact, rep.HideXLabel, rep.H = true, true, true, 260
-	var desired, ready, allowed []chart.Point
+	var desired, ready, allowed, predicted []chart.Point
 	for _, s := range secs {
 		if s.Known {
 			desired = append(desired, chart.Point{X: x(s), Y: float64(s.Desired)})
+			if r.Prediction != nil {
+				predicted = append(predicted, chart.Point{X: x(s), Y: float64(s.Predicted)})
+			}
 			ready = append(ready, chart.Point{X: x(s), Y: float64(s.Ready)})
 			if s.PolicyUp > 0 {
 				allowed = append(allowed, chart.Point{X: x(s), Y: float64(s.PolicyUp)})
@@ -100,6 +106,9 @@ func Chart(r *Record, secs []Second) string {
 		{Name: "policy allows at most", Color: "#d62728", Pts: allowed, Line: true, Dash: "2 3", Width: 1},
 		{Name: "desired (HPA)", Color: "#1f77b4", Pts: desired, Line: true},
 		{Name: "ready", Color: "#2ca02c", Pts: ready, Line: true, Dash: "6 3"},
+	}
+	if len(predicted) > 0 {
+		rep.Series = append(rep.Series, chart.Series{Name: "desired (simulation)", Color: "#ff7f0e", Pts: predicted, Line: true, Dash: "1 2", Width: 2})
 	}
 	marks(rep)
 	load := chart.New("load", "Offered and achieved load", xlabel, "req/s")
@@ -185,6 +194,19 @@ func Markdown(w io.Writer, r *Record, svgFile string) error {
 		e.P("none (from %d replicas)", r.Initial)
 	} else {
 		e.MD([]string{"HPA s", "replicas"}, rows)
+	}
+	if p := r.Prediction; p != nil {
+		e.P("\n## The simulation's scale events\n")
+		e.P("over the controller's own metrics; its syncs at %s s + k × %s s, new pods ready in %s s\n", numfmt.Num(p.PhaseS), numfmt.Num(r.SyncS), numfmt.Num(p.StartupS))
+		rows = [][]string{}
+		for _, ev := range p.Events {
+			rows = append(rows, []string{numfmt.Num(numfmt.Round(ev.T, 1)), fmt.Sprintf("%d → %d", ev.From, ev.To)})
+		}
+		if len(rows) == 0 {
+			e.P("none (from %d replicas)", r.Initial)
+		} else {
+			e.MD([]string{"HPA s", "replicas"}, rows)
+		}
 	}
 	e.P("\n![replicas, load and p95 over time](%s)", svgFile)
 	return e.Err

@@ -191,6 +191,11 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	} else {
 		obs.Events, obs.Recs = sampled(cfg.Spec, secs)
 		obs.Slack = 1 / cfg.TimeScale
+		// A cluster's controller: the simulation, run over the metrics it
+		// read, predicts its replicas.
+		obs.Simulate = true
+		obs.Prediction, obs.PredictionErr = Predict(cfg.Spec, cfg.Sync, rec.Initial, secs)
+		rec.Prediction = obs.Prediction
 	}
 	rec.Events, rec.Exact = obs.Events, obs.Exact
 	if rec.Events == nil {
@@ -275,7 +280,7 @@ func joinSeconds(cfg Config, began time.Time, total time.Duration, kSecs map[int
 		}
 		if pi >= 0 {
 			p := polls[pi].p
-			s.Desired, s.Ready, s.Known, s.Metrics = p.Desired, p.Ready, true, p.Metrics
+			s.Desired, s.Ready, s.Known, s.Metrics, s.Seen = p.Desired, p.Ready, true, p.Metrics, p.Seen
 		}
 		out = append(out, s)
 	}

@@ -130,10 +130,12 @@ func TestRunReadsAKubernetesHPA(t *testing.T) {
 		up = up || e.To > e.From
 	}
 	assert.True(t, up, "events: %v", rec.Events)
-	for _, name := range []string{"first_scale_up", "policy_rate", "stabilization", "no_early_scale_down"} {
+	for _, name := range []string{"first_scale_up", "policy_rate", "stabilization", "no_early_scale_down", "simulation"} {
 		assert.Equal(t, Pass, checks[name].Verdict, "%s: %s", name, checks[name].Detail)
 	}
 	assert.Greater(t, rec.PeakReplicas, int32(1))
+	require.NotNil(t, rec.Prediction, "the simulation over the stand-in controller's metrics")
+	assert.NotEmpty(t, rec.Prediction.Events)
 	for _, f := range []string{RecordFile, SecondsFile, ReportFile, ChartFile, HTMLFile} {
 		assert.FileExists(t, filepath.Join(dir, f))
 	}

@@ -27,6 +27,10 @@ type Poll struct {
 	Metrics map[string]float64
 	// HPANowS is the HPA's clock (the reference target's; 0 elsewhere).
 	HPANowS float64
+	// Seen is the replica count the HPA's last sync saw (a cluster HPA's
+	// status.currentReplicas: the pods its metric averages are over; the
+	// reference target's last decision's current; 0 if unknown).
+	Seen int32
 }
 
 // Source reads replicas and the HPA's state. Poll is called once a
@@ -118,6 +122,7 @@ func (a *AdminSource) Poll(ctx context.Context) (Poll, error) {
 	if st.HPA != nil {
 		p.Desired, p.HPANowS = st.HPA.Desired, st.HPA.NowS
 		if st.HPA.Last != nil {
+			p.Seen = st.HPA.Last.Current
 			p.Metrics = map[string]float64{}
 			for _, m := range st.HPA.Last.Metrics {
 				if m.Error == "" {
@@ -183,7 +188,7 @@ func (k *KubeSource) Poll(ctx context.Context) (Poll, error) {
 	if err != nil {
 		return Poll{}, err
 	}
-	p := Poll{Desired: h.Status.DesiredReplicas, Ready: d.Status.ReadyReplicas, Metrics: map[string]float64{}}
+	p := Poll{Desired: h.Status.DesiredReplicas, Ready: d.Status.ReadyReplicas, Seen: h.Status.CurrentReplicas, Metrics: map[string]float64{}}
 	if d.Spec.Replicas != nil {
 		p.Desired = *d.Spec.Replicas
 	}

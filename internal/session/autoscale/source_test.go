@@ -45,6 +45,7 @@ func TestKubeSourceReadsHPAAndDeployment(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(8), p.Desired)
 	assert.Equal(t, int32(5), p.Ready)
+	assert.Equal(t, int32(4), p.Seen, "status.currentReplicas: the pods the averages are over")
 	assert.Equal(t, map[string]float64{"cpu": 93, "inspection_queue_depth": 12.5}, p.Metrics)
 
 	// 93% against 70% at 8 replicas: ceil(1.329 × 8) = 11; the queue 12.5/50 asks for 2.
