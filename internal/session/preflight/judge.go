@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -152,6 +153,24 @@ type AlertsObserved struct {
 	Namespace string   `json:"namespace"`
 	Selector  string   `json:"selector"`
 	Rules     []string `json:"rules"`
+	// NoCRD: the cluster does not serve PrometheusRules at all (their CRD,
+	// prometheus-operator's, is not installed).
+	NoCRD bool `json:"no_crd,omitempty"`
+}
+
+// ErrNoPrometheusRuleCRD is what a Rules source returns when the cluster
+// does not serve prometheusrules.monitoring.coreos.com/v1 at all: the
+// question was answered (there can be no rules), so check 8 is a warning,
+// not an error.
+var ErrNoPrometheusRuleCRD = errors.New("the cluster does not serve prometheusrules.monitoring.coreos.com/v1: the PrometheusRule CRD (prometheus-operator's) is not installed")
+
+// JudgeNoPrometheusRuleCRD is check 8 when the cluster has no PrometheusRule
+// CRD: a warning, as the guide's script warns when it finds no rule.
+func JudgeNoPrometheusRuleCRD(namespace, selector string) Check {
+	return Check{Status: Warning,
+		Source:   fmt.Sprintf("Kubernetes API: prometheusrules.monitoring.coreos.com in %s, %s", namespace, selector),
+		Observed: AlertsObserved{Namespace: namespace, Selector: selector, Rules: []string{}, NoCRD: true},
+		Detail:   "no PrometheusRule CRD in the cluster (prometheusrules.monitoring.coreos.com/v1 is not served; is prometheus-operator installed?): no monitoring alerts"}
 }
 
 // JudgeAlerts is check 8: at least one PrometheusRule.

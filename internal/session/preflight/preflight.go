@@ -8,6 +8,7 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -146,6 +147,8 @@ type Options struct {
 type Sources struct {
 	Nodes        func(context.Context) ([]Node, error)
 	NodesMissing string
+	// Rules returns ErrNoPrometheusRuleCRD (wrapped) when the cluster has
+	// no PrometheusRule resource.
 	Rules        func(context.Context) ([]string, error)
 	RulesMissing string
 	Database     func(context.Context) (Database, error)
@@ -240,6 +243,9 @@ func Run(ctx context.Context, src Sources, opts Options) Report {
 			return missing(src.RulesMissing)
 		}
 		rules, err := src.Rules(ctx)
+		if errors.Is(err, ErrNoPrometheusRuleCRD) {
+			return JudgeNoPrometheusRuleCRD(opts.AlertsNamespace, opts.AlertsSelector)
+		}
 		if err != nil {
 			return failed("Kubernetes API", err)
 		}

@@ -5,9 +5,11 @@ package source
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -42,10 +44,15 @@ func Nodes(cs kubernetes.Interface, instanceType string) func(context.Context) (
 
 // Rules lists the names of the PrometheusRules in namespace matching the
 // label selector, through the dynamic client (no prometheus-operator
-// types needed).
+// types needed). A cluster without their CRD answers the list 404 (a
+// namespace that does not exist lists empty): that is
+// preflight.ErrNoPrometheusRuleCRD.
 func Rules(dc dynamic.Interface, namespace, selector string) func(context.Context) ([]string, error) {
 	return func(ctx context.Context) ([]string, error) {
 		list, err := dc.Resource(PrometheusRules).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("%w (%v)", preflight.ErrNoPrometheusRuleCRD, err)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -148,3 +148,27 @@ func TestKubeChecksThroughRun(t *testing.T) {
 		assert.Contains(t, c.Detail, "forbidden", c.Detail)
 	}
 }
+
+// A cluster without prometheus-operator's CRD answers the list of
+// PrometheusRules 404, as a real API server does for a resource it does not
+// serve (client-go's generic "could not find the requested resource"): the
+// check says the CRD is missing, as a warning, not that the API could not
+// be asked.
+func TestRulesWithoutTheirCRD(t *testing.T) {
+	t.Parallel()
+	dc := dynClient()
+	dc.PrependReactor("list", "prometheusrules", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewGenericServerResponse(404, "list", a.GetResource().GroupResource(), "", "", 0, false)
+	})
+	rules := Rules(dc, "monitoring", "app=steam-trap-inspector")
+	_, err := rules(context.Background())
+	require.ErrorIs(t, err, preflight.ErrNoPrometheusRuleCRD)
+
+	r := preflight.Run(context.Background(), preflight.Sources{Rules: rules}, preflight.Options{AlertsNamespace: "monitoring",
+		AlertsSelector: "app=steam-trap-inspector", Skip: []string{preflight.NodesID, preflight.DBPoolID, preflight.DiskID, preflight.GeneratorID, preflight.TargetID}})
+	c := r.Checks[7]
+	assert.Equal(t, preflight.Warning, c.Status, c.Detail)
+	assert.Contains(t, c.Detail, "no PrometheusRule CRD")
+	assert.Equal(t, preflight.AlertsObserved{Namespace: "monitoring", Selector: "app=steam-trap-inspector", Rules: []string{}, NoCRD: true}, c.Observed)
+	assert.Equal(t, []string{preflight.AlertsID}, r.Blocking)
+}
