@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -53,7 +54,10 @@ type kube struct {
 
 // cluster returns the cluster of $KUBECONFIG, or skips the test: without
 // LOADGEN_K8S_TESTS=1 (make test-k8s sets it), or when the cluster does not
-// answer.
+// answer. The tests run in parallel, each in its own namespace: most load
+// the target lightly and spend their time waiting for the cluster (pods
+// starting, the HPA's syncs); the two whose figures depend on the load
+// generator's CPU hold measuring (k.alone) so they never overlap.
 func cluster(t *testing.T) *kube {
 	t.Helper()
 	if os.Getenv("LOADGEN_K8S_TESTS") != "1" {
@@ -85,7 +89,19 @@ func cluster(t *testing.T) *kube {
 		}
 	}
 	require.NotEmpty(t, k.nodeIP, "no node with an InternalIP")
+	t.Parallel()
 	return k
+}
+
+// measuring is held by the tests that measure a capacity with hundreds to
+// thousands of requests per second: one at a time.
+var measuring sync.Mutex
+
+// alone waits until no other capacity-measuring test runs, and holds the
+// machine's load generation for the rest of the test.
+func (k *kube) alone(t *testing.T) {
+	measuring.Lock()
+	t.Cleanup(measuring.Unlock)
 }
 
 // namespace creates a namespace for the test, deleted (and waited for) when

@@ -29,6 +29,7 @@ func quick(url, out string) []string {
 // cluster.
 func TestStressOnTheOperatorMatchesLocalRunners(t *testing.T) {
 	k := cluster(t)
+	k.alone(t)
 	ns := k.namespace(t, "lg-stress")
 	url := k.target(t, ns, "gl008", 1)
 	dir := t.TempDir()

@@ -41,6 +41,7 @@ func sweepArgs(url, ns, name, kubeconfig, counts, out string) []string {
 // 1 replica at the end.
 func TestSweepScalesADeployment(t *testing.T) {
 	k := cluster(t)
+	k.alone(t)
 	ns := k.namespace(t, "lg-sweep")
 	url := k.target(t, ns, "gl008", 1)
 	asSA := k.documentedUser(t, ns, []string{"loadgen-scaling"})
