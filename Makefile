@@ -58,7 +58,7 @@ test-k8s: build
 	up=$$(date +%s); \
 	if [ $$rc -eq 0 ]; then \
 	  LOADGEN_K8S_TESTS=1 KUBECONFIG=$(KUBE_WORK)/admin.conf LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen \
-	    $(GO) test -count=1 -timeout 30m -v ./internal/kube/clustertest 2>&1 | tee $(BIN)/test-k8s.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:' ; \
+	    $(GO) test -count=1 -timeout 30m -parallel 8 -v ./internal/kube/clustertest 2>&1 | tee $(BIN)/test-k8s.log | grep --line-buffered -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:' ; \
 	  rc=$${PIPESTATUS[0]}; \
 	fi; \
 	tests=$$(date +%s); \

@@ -54,10 +54,12 @@ type kube struct {
 
 // cluster returns the cluster of $KUBECONFIG, or skips the test: without
 // LOADGEN_K8S_TESTS=1 (make test-k8s sets it), or when the cluster does not
-// answer. The tests run in parallel, each in its own namespace: most load
-// the target lightly and spend their time waiting for the cluster (pods
-// starting, the HPA's syncs); the two whose figures depend on the load
-// generator's CPU hold measuring (k.alone) so they never overlap.
+// answer. The tests run in parallel, each in its own namespace, and take
+// turns on the machine's two cores: the two that measure a capacity
+// (k.alone) run one at a time and beside no other test but the HPA's
+// (k.beside: 10–120 req/s, mostly waiting for the controller's syncs); the
+// short ones that start pods in bursts (k.shared) run together, between
+// them.
 func cluster(t *testing.T) *kube {
 	t.Helper()
 	if os.Getenv("LOADGEN_K8S_TESTS") != "1" {
@@ -93,16 +95,29 @@ func cluster(t *testing.T) *kube {
 	return k
 }
 
-// measuring is held by the tests that measure a capacity with hundreds to
-// thousands of requests per second: one at a time.
-var measuring sync.Mutex
+// machine is held exclusively by a test that measures a capacity (with
+// hundreds to thousands of requests per second, whose verdicts depend on
+// the CPU the generator and the target get), and shared by the short tests
+// that start pods in bursts. (A capacity measured while a dozen pods start
+// beside it was 96 req/s for a 250 req/s pod: the target's pod starved.)
+var machine sync.RWMutex
 
-// alone waits until no other capacity-measuring test runs, and holds the
-// machine's load generation for the rest of the test.
+// alone waits until no other test but the HPA's runs, and holds the
+// machine for the rest of the test.
 func (k *kube) alone(t *testing.T) {
-	measuring.Lock()
-	t.Cleanup(measuring.Unlock)
+	machine.Lock()
+	t.Cleanup(machine.Unlock)
 }
+
+// shared runs the test beside the other short ones, never beside a
+// capacity being measured.
+func (k *kube) shared(t *testing.T) {
+	machine.RLock()
+	t.Cleanup(machine.RUnlock)
+}
+
+// beside runs the test beside any other: it loads the machine lightly.
+func (k *kube) beside(*testing.T) {}
 
 // namespace creates a namespace for the test, deleted (and waited for) when
 // it ends.

@@ -38,6 +38,7 @@ import (
 // within one sync period.
 func TestAutoscaleJudgesTheRealHPAController(t *testing.T) {
 	k := cluster(t)
+	k.beside(t)
 	ctx := context.Background()
 	ns := k.namespace(t, "lg-hpa")
 	url := k.target(t, ns, "target", 1)

@@ -61,6 +61,7 @@ func check[T any](t *testing.T, r preflight.Report, id string) (preflight.Check,
 // with only the documented ClusterRole (list nodes).
 func TestPreflightNodes(t *testing.T) {
 	k := cluster(t)
+	k.shared(t)
 	ctx := context.Background()
 	nodes, err := k.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
@@ -137,6 +138,7 @@ const crdOwner = "loadgen-clustertest"
 // refused.
 func TestPreflightAlerts(t *testing.T) {
 	k := cluster(t)
+	k.shared(t)
 	ctx := context.Background()
 	crds := k.dyn.Resource(crdGVR)
 	if crd, err := crds.Get(ctx, crdName, metav1.GetOptions{}); err == nil {

@@ -28,6 +28,7 @@ import (
 // anything is created.
 func TestOperatorWithOnlyTheDocumentedRole(t *testing.T) {
 	k := cluster(t)
+	k.shared(t)
 	ns := k.namespace(t, "lg-rbac")
 	url := k.target(t, ns, "gl008", 1)
 	sa, role, binding := documentedRBAC(t, ns)

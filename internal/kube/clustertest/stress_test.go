@@ -72,6 +72,7 @@ func TestStressOnTheOperatorMatchesLocalRunners(t *testing.T) {
 // the cluster.
 func TestOperatorRunnerKilledThenInterrupted(t *testing.T) {
 	k := cluster(t)
+	k.shared(t)
 	ns := k.namespace(t, "lg-kill")
 	url := k.target(t, ns, "gl008", 1)
 	out := filepath.Join(t.TempDir(), "run")

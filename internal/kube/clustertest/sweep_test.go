@@ -131,6 +131,7 @@ func TestSweepScalesADeployment(t *testing.T) {
 // scaled to.
 func TestSweepInterruptedRestoresTheDeployment(t *testing.T) {
 	k := cluster(t)
+	k.shared(t)
 	ns := k.namespace(t, "lg-sweepint")
 	url := k.target(t, ns, "gl008", 1)
 	asSA := k.documentedUser(t, ns, []string{"loadgen-scaling"})
