@@ -10,14 +10,24 @@ set -euo pipefail
 found=0
 say() { log "left behind: $*"; found=$((found + 1)); }
 
+# This script's ancestors (make, a shell whose command line names $KUBE_WORK) are not the
+# cluster's: a process is if it runs a binary of $KUBE_WORK or names its state directory
+# ($RUN: etcd's data, containerd's socket, which every shim carries).
+ancestors=" "
+a=$$
+while [[ -n $a && $a != 0 && $a != 1 ]]; do
+	ancestors+="$a "
+	a=$(awk '/^PPid:/ {print $2}' "/proc/$a/status" 2>/dev/null || true)
+done
 for p in /proc/[0-9]*; do
 	p=${p#/proc/}
-	[[ $p == "$$" || $p == "$BASHPID" ]] && continue
+	[[ $ancestors == *" $p "* || $p == "$BASHPID" ]] && continue
 	alive "$p" || continue
+	exe=$(readlink "/proc/$p/exe" 2>/dev/null || true)
 	cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null || true)
-	case $cmd in
-	*"$KUBE_WORK/"* | *"$BIN/"*) [[ $cmd == *leftovers.sh* ]] || say "process $p: ${cmd:0:120}" ;;
-	esac
+	if [[ $exe == "$KUBE_WORK/"* || $cmd == *"$RUN/"* ]]; then
+		say "process $p: ${cmd:0:120}"
+	fi
 done
 for f in /sys/fs/cgroup/*/loadgen-kube /sys/fs/cgroup/loadgen-kube; do
 	[[ -d $f ]] && say "cgroup $f"
