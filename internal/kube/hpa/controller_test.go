@@ -62,10 +62,15 @@ func TestParseErrors(t *testing.T) {
 		"external":      "spec:\n  maxReplicas: 3\n  metrics:\n  - type: External\n    external:\n      metric: {name: x}\n      target: {type: Value, value: 1}\n",
 		"policy":        "spec:\n  maxReplicas: 3\n  behavior:\n    scaleUp:\n      policies:\n      - {type: Pods, value: 0, periodSeconds: 15}\n",
 		"kind":          "kind: Deployment\nspec:\n  maxReplicas: 3\n",
+		"no policies":   "spec:\n  maxReplicas: 3\n  behavior:\n    scaleDown:\n      policies: []\n",
 	} {
 		_, err := Parse([]byte(y), "t.yaml")
 		assert.ErrorIs(t, err, ErrSpec, name)
 	}
+	_, err := Parse([]byte("spec:\n  maxReplicas: 3\n  behavior:\n    scaleDown:\n      policies: []\n"), "t.yaml")
+	assert.ErrorContains(t, err, "must specify at least one Policy", "the API server's words")
+	_, err = Parse([]byte("spec:\n  maxReplicas: 3\n  behavior:\n    scaleDown:\n      stabilizationWindowSeconds: 60\n"), "t.yaml")
+	assert.NoError(t, err, "policies left out are defaulted, not refused")
 }
 
 // GL-008, CPU only, 4 pods at 140% of their request (2× the 70% target)

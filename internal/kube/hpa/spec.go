@@ -265,6 +265,11 @@ func rules(where string, r *autoscalingv2.HPAScalingRules, up bool, bad func(str
 		}
 	}
 	if r.Policies != nil {
+		// Left out, the API server defaults them; given as [], it refuses
+		// the HPA (validateScalingRules).
+		if len(r.Policies) == 0 {
+			bad("%s.policies: []: the API server refuses an empty list (Required value: must specify at least one Policy)", where)
+		}
 		out.Policies = nil
 		for i, p := range r.Policies {
 			if p.Type != autoscalingv2.PodsScalingPolicy && p.Type != autoscalingv2.PercentScalingPolicy {
