@@ -63,11 +63,17 @@ func TestReportBadInput(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
 	bad := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(bad, "run.json"), []byte(`{"schema":"other"}`), 0o644))
+	schemaOnly := t.TempDir() // a run.json with nothing but its schema: once an empty report, exit 0
+	require.NoError(t, os.WriteFile(filepath.Join(schemaOnly, "run.json"), []byte(`{"schema":"loadgen/run/v1"}`), 0o644))
+	newer := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(newer, "run.json"), []byte(`{"schema":"loadgen/run/v2"}`), 0o644))
 	dir := filepath.Join(reportRuns, "gl008-1replica")
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
+		{[]string{"report", schemaOnly}, "run.json: missing status (running, completed, interrupted, aborted or inconclusive), started_at (a time), scenario, target"},
+		{[]string{"report", newer}, "written by a newer loadgen"},
 		{[]string{"report", filepath.Join(empty, "missing")}, "does not exist"},
 		{[]string{"report", file}, "is not a directory"},
 		{[]string{"report", empty}, "not a loadgen run directory"},

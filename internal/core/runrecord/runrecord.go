@@ -299,9 +299,43 @@ func Read(dir string) (*Run, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNotARun, path, err)
 	}
 	if r.Schema != Schema {
+		if v, ok := strings.CutPrefix(r.Schema, "loadgen/run/v"); ok && v > "1" {
+			return nil, fmt.Errorf("%w: %s has schema %q, written by a newer loadgen: this one reads %q", ErrNotARun, path, r.Schema, Schema)
+		}
 		return nil, fmt.Errorf("%w: %s has schema %q, want %q", ErrNotARun, path, r.Schema, Schema)
 	}
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrNotARun, path, err)
+	}
 	return &r, nil
+}
+
+// check refuses a run.json that has the schema but not what every campaign
+// writes before its first step: a status, when it started, its scenario and
+// target. (Without them a report would be an empty one, "started 0001-01-01,
+// 0 steps", with nothing to say it is not a run.)
+func (r *Run) check() error {
+	var missing []string
+	switch r.Status {
+	case Running, Completed, Interrupted, Aborted, Inconclusive:
+	case "":
+		missing = append(missing, "status (running, completed, interrupted, aborted or inconclusive)")
+	default:
+		return fmt.Errorf("status %q: want running, completed, interrupted, aborted or inconclusive", r.Status)
+	}
+	if r.StartedAt.IsZero() {
+		missing = append(missing, "started_at (a time)")
+	}
+	if r.Scenario == "" {
+		missing = append(missing, "scenario")
+	}
+	if r.Target == "" {
+		missing = append(missing, "target")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Judged returns the steps that count, as the breaking point needs them

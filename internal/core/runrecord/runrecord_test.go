@@ -55,6 +55,21 @@ func TestReadRejectsWhatIsNotARun(t *testing.T) {
 	_, err = Read(dir)
 	require.ErrorIs(t, err, ErrNotARun)
 	assert.Contains(t, err.Error(), `schema "other/v9"`)
+
+	for body, want := range map[string]string{
+		`{"schema":"loadgen/run/v1"}`: "missing status (running, completed, interrupted, aborted or inconclusive), started_at (a time), scenario, target",
+		`{"schema":"loadgen/run/v1","status":"done","started_at":"2026-11-22T06:00:00Z","scenario":"s","target":"t"}`: `status "done": want running`,
+		`{"schema":"loadgen/run/v1","status":"completed","started_at":"2026-11-22T06:00:00Z","scenario":"s"}`:         "missing target",
+		`{"schema":"loadgen/run/v2"}`:               `schema "loadgen/run/v2", written by a newer loadgen: this one reads "loadgen/run/v1"`,
+		`{"schema":"loadgen/run/v1","status":"comp`: "unexpected end of JSON input",
+		``: "unexpected end of JSON input",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, FileName), []byte(body), 0o644))
+		_, err = Read(dir)
+		require.ErrorIs(t, err, ErrNotARun, body)
+		assert.ErrorContains(t, err, want, body)
+		assert.ErrorContains(t, err, filepath.Join(dir, FileName), "names the file")
+	}
 }
 
 // The wire shape of run.json, pinned: every key and the JSON type of its

@@ -39,7 +39,7 @@ func (f *fakeCampaigns) run(_ context.Context, n int, dir string, prev *runrecor
 			return nil, err
 		}
 		run = &runrecord.Run{Schema: runrecord.Schema, Status: runrecord.Running, StartedAt: time.Now().UTC().Truncate(time.Second),
-			Config: campaign.Config{Replicas: n}, Steps: []runrecord.Step{}}
+			Scenario: "gl008-step", Target: "http://127.0.0.1:8080", Config: campaign.Config{Replicas: n}, Steps: []runrecord.Step{}}
 	} else {
 		f.calls = append(f.calls, call{n, len(prev.Steps)})
 	}
@@ -136,7 +136,8 @@ func TestResumeAfterAKill(t *testing.T) {
 	for n, st := range map[int]runrecord.Status{2: runrecord.Completed, 8: runrecord.Running} {
 		d := filepath.Join(dir, CampaignDir(n))
 		require.NoError(t, os.MkdirAll(d, 0o755))
-		run := &runrecord.Run{Schema: runrecord.Schema, Status: st, Config: campaign.Config{Replicas: n},
+		run := &runrecord.Run{Schema: runrecord.Schema, Status: st, StartedAt: time.Now().UTC().Truncate(time.Second),
+			Scenario: "gl008-step", Target: "http://127.0.0.1:8080", Config: campaign.Config{Replicas: n},
 			Steps: []runrecord.Step{{OfferedRPS: 100, Verdict: breakpoint.Pass}}, Breakpoint: campaignAt(n).Breakpoint}
 		require.NoError(t, run.Write(d))
 	}
