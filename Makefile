@@ -48,12 +48,12 @@ cluster-down:
 	$(SUDO) env KUBE_WORK=$(KUBE_WORK) deploy/cluster/leftovers.sh
 
 ## test-k8s: the Kubernetes end-to-end tests (internal/kube/clustertest) against the cluster of
-## make cluster, with KUBECONFIG set: brings it up if it is not, and takes down what it brought
-## up (leaving nothing behind, checked). CI runs it after test-e2e (.ci/run).
+## make cluster, with KUBECONFIG set: brings it up if it does not answer, and takes down what it
+## brought up (leaving nothing behind, checked). CI runs it after test-e2e (.ci/run).
 test-k8s: build
 	@mmss() { printf '%dm%02ds' $$(($$1 / 60)) $$(($$1 % 60)); }; \
 	start=$$(date +%s); started=; rc=0; \
-	if [ ! -s $(KUBE_WORK)/admin.conf ]; then started=1; fi; \
+	$(KUBE_WORK)/bin/kubectl --kubeconfig $(KUBE_WORK)/admin.conf get --raw /readyz >/dev/null 2>&1 || started=1; \
 	$(MAKE) --no-print-directory cluster || rc=$$?; \
 	up=$$(date +%s); \
 	if [ $$rc -eq 0 ]; then \
