@@ -68,7 +68,7 @@ func TestAutoscaleJudgesTheRealHPAController(t *testing.T) {
 	require.NoError(t, metricsadapter.Available(ctx, k.dyn, time.Minute))
 
 	var h autoscalingv2.HorizontalPodAutoscaler
-	b, err := os.ReadFile(filepath.Join("testdata", "hpa-inflight.yaml"))
+	b, err := os.ReadFile(filepath.Join("..", "hpa", "testdata", "inflight.yaml"))
 	require.NoError(t, err)
 	require.NoError(t, yaml.UnmarshalStrict(b, &h))
 	h.Namespace = ns

@@ -2,6 +2,7 @@ package hpa
 
 import (
 	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -367,29 +368,6 @@ func TestLoadMode(t *testing.T) {
 	assert.Equal(t, [][2]int{{45, 8}, {585, 6}, {645, 4}}, changes(ds))
 }
 
-// inflight is the cluster test's HPA: requests in flight per pod, target 1,
-// 1..4 pods, +1 per 15 s after a 30 s window, −1 per 30 s after 60 s.
-const inflight = `apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: target}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: target}
-  minReplicas: 1
-  maxReplicas: 4
-  metrics:
-  - type: Pods
-    pods:
-      metric: {name: target_pool_in_use, selector: {matchLabels: {pool: api}}}
-      target: {type: AverageValue, averageValue: "1"}
-  behavior:
-    scaleUp:
-      stabilizationWindowSeconds: 30
-      policies: [{type: Pods, value: 1, periodSeconds: 15}]
-    scaleDown:
-      stabilizationWindowSeconds: 60
-      policies: [{type: Pods, value: 1, periodSeconds: 30}]
-`
-
 // Totals share a metric among the ready pods: 2.5 workers in use in all
 // from 0 s, 0.4 from 120 s. From 1 pod (ratio 2.5, recommending ceil(2.5)
 // = 3): the steady run's last 1, at −15 s, leaves the 30 s window at 15 s
@@ -399,7 +377,7 @@ spec:
 // leaves the 60 s window at 105 + 60 = 165 s: 3 → 2, and 2 → 1 a period
 // of 30 s later.
 func TestTotalsAreSharedByTheReadyPods(t *testing.T) {
-	s, err := Parse([]byte(inflight), "inflight")
+	s, err := Load(filepath.Join("testdata", "inflight.yaml")) // the cluster test's HPA
 	require.NoError(t, err)
 	ds, err := Simulate(s, []Sample{{At: 0, Totals: map[string]float64{"target_pool_in_use": 2.5}},
 		{At: 120 * time.Second, Totals: map[string]float64{"target_pool_in_use": 0.4}}},

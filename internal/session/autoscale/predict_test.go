@@ -1,6 +1,7 @@
 package autoscale
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,29 +11,10 @@ import (
 	"github.com/greenlang/loadgen/internal/kube/hpa"
 )
 
-// inflightHPA is the cluster test's HPA (internal/kube/clustertest/testdata):
-// workers in use per pod, target 1, 1..4 pods, +1 per 15 s after a 30 s
-// window, −1 per 30 s after a 60 s window.
-const inflightHPA = `apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: target}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: target}
-  minReplicas: 1
-  maxReplicas: 4
-  metrics:
-  - type: Pods
-    pods:
-      metric: {name: target_pool_in_use, selector: {matchLabels: {pool: api}}}
-      target: {type: AverageValue, averageValue: "1"}
-  behavior:
-    scaleUp:
-      stabilizationWindowSeconds: 30
-      policies: [{type: Pods, value: 1, periodSeconds: 15}]
-    scaleDown:
-      stabilizationWindowSeconds: 60
-      policies: [{type: Pods, value: 1, periodSeconds: 30}]
-`
+// inflightHPA is the cluster test's HPA: workers in use per pod, target 1,
+// 1..4 pods, +1 per 15 s after a 30 s window, −1 per 30 s after a 60 s
+// window.
+var inflightHPA = filepath.Join("..", "..", "kube", "hpa", "testdata", "inflight.yaml")
 
 // clusterRun is what autoscale samples of a cluster's controller whose
 // syncs fall 7 s into each period: the load keeps 0.4 workers busy in all,
@@ -80,7 +62,7 @@ func clusterRun(t *testing.T, spec *hpa.Spec, shift float64) ([]Second, []hpa.De
 // (7 s, seen at 8) and predicts its scale events to the second they were seen: 1 → 2 →
 // 3 → 4 on the surge, 4 → 3 → 2 → 1 after it.
 func TestPredictFollowsAControllerOnItsOwnGrid(t *testing.T) {
-	spec, err := hpa.Parse([]byte(inflightHPA), "inflight")
+	spec, err := hpa.Load(inflightHPA)
 	require.NoError(t, err)
 	secs, _ := clusterRun(t, spec, 0)
 	p, err := Predict(spec, 15*time.Second, 1, secs)
@@ -108,7 +90,7 @@ func TestPredictFollowsAControllerOnItsOwnGrid(t *testing.T) {
 // predicts fails the check, naming the first second that disagrees; no
 // metric at all is inconclusive.
 func TestSimulationCheckFailsALateController(t *testing.T) {
-	spec, err := hpa.Parse([]byte(inflightHPA), "inflight")
+	spec, err := hpa.Load(inflightHPA)
 	require.NoError(t, err)
 	secs, _ := clusterRun(t, spec, 20)
 	p, err := Predict(spec, 15*time.Second, 1, secs)
