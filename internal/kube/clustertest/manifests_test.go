@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,13 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// The RBAC manifests the tests apply, as a user applies them.
+const (
+	scalingRBAC  = "deploy/scaling/rbac.yaml"
+	operatorRBAC = "deploy/k6-operator/rbac.yaml"
 )
 
 // The resources of the RBAC manifests these tests apply.
@@ -53,19 +61,20 @@ func manifest(t *testing.T, path string) map[string]*unstructured.Unstructured {
 	return out
 }
 
-// documentedUser creates, from deploy/scaling/rbac.yaml, its ServiceAccount
-// and the namespaced Roles named (with their RoleBindings) in namespace ns
+// documentedUser creates, from an RBAC manifest of the repository
+// (deploy/scaling/rbac.yaml, deploy/k6-operator/rbac.yaml), its
+// ServiceAccount loadgen and the namespaced Roles named (with their RoleBindings) in namespace ns
 // instead of theirs, and returns a kubeconfig that acts as that
 // ServiceAccount: it may do what the documented rules grant, and nothing
 // else. clusterRoles are created too, renamed per test (they are
 // cluster-wide) and bound to the ServiceAccount in ns; they are deleted when
 // the test ends.
-func (k *kube) documentedUser(t *testing.T, ns string, roles []string, clusterRoles ...string) string {
+func (k *kube) documentedUser(t *testing.T, path, ns string, roles []string, clusterRoles ...string) string {
 	t.Helper()
 	ctx := context.Background()
-	m := manifest(t, "deploy/scaling/rbac.yaml")
+	m := manifest(t, path)
 	sa := m["ServiceAccount/loadgen"]
-	require.NotNil(t, sa, "deploy/scaling/rbac.yaml: ServiceAccount loadgen")
+	require.NotNil(t, sa, "%s: ServiceAccount loadgen", path)
 	create := func(gvr schema.GroupVersionResource, u *unstructured.Unstructured, namespace string) {
 		t.Helper()
 		u = u.DeepCopy()
@@ -123,16 +132,16 @@ func (k *kube) documentedUser(t *testing.T, ns string, roles []string, clusterRo
 	create(serviceAccountsGVR, sa, ns)
 	for _, name := range roles {
 		role, binding := m["Role/"+name], m["RoleBinding/"+name]
-		require.NotNil(t, role, "deploy/scaling/rbac.yaml: Role %s", name)
-		require.NotNil(t, binding, "deploy/scaling/rbac.yaml: RoleBinding %s", name)
+		require.NotNil(t, role, "%s: Role %s", path, name)
+		require.NotNil(t, binding, "%s: RoleBinding %s", path, name)
 		create(rolesGVR, role, ns)
 		create(roleBindingsGVR, binding, ns)
 		granted(role, ns)
 	}
 	for _, name := range clusterRoles {
 		role, binding := m["ClusterRole/"+name].DeepCopy(), m["ClusterRoleBinding/"+name].DeepCopy()
-		require.NotNil(t, role, "deploy/scaling/rbac.yaml: ClusterRole %s", name)
-		require.NotNil(t, binding, "deploy/scaling/rbac.yaml: ClusterRoleBinding %s", name)
+		require.NotNil(t, role, "%s: ClusterRole %s", path, name)
+		require.NotNil(t, binding, "%s: ClusterRoleBinding %s", path, name)
 		own := fmt.Sprintf("%s-%s", name, ns)
 		role.SetName(own)
 		binding.SetName(own)
@@ -142,4 +151,18 @@ func (k *kube) documentedUser(t *testing.T, ns string, roles []string, clusterRo
 		granted(role, "")
 	}
 	return k.impersonating(t, user)
+}
+
+// impersonating writes a copy of the kubeconfig that acts as user (the
+// admin may impersonate anyone): what that user may do is all it may do.
+func (k *kube) impersonating(t *testing.T, user string) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(k.path)
+	require.NoError(t, err)
+	for _, a := range cfg.AuthInfos {
+		a.Impersonate = user
+	}
+	path := filepath.Join(t.TempDir(), strings.ReplaceAll(user, ":", "-")+".conf")
+	require.NoError(t, clientcmd.WriteToFile(*cfg, path))
+	return path
 }

@@ -108,7 +108,7 @@ func TestPreflightNodes(t *testing.T) {
 
 	// The documented access: the ClusterRole loadgen-preflight-nodes.
 	ns := k.namespace(t, "lg-preflight")
-	asSA := k.documentedUser(t, ns, nil, "loadgen-preflight-nodes")
+	asSA := k.documentedUser(t, scalingRBAC, ns, nil, "loadgen-preflight-nodes")
 	code, r = preflightOnly(t, []string{preflight.NodesID}, "--kubeconfig", asSA, "--instance-type", instanceType, "--min-nodes", "1")
 	c, _ = check[preflight.NodesObserved](t, r, preflight.NodesID)
 	assert.Equal(t, preflight.OK, c.Status, c.Detail)
@@ -194,7 +194,7 @@ func TestPreflightAlerts(t *testing.T) {
 
 	// 4. The documented access: the Role loadgen-preflight-alerts in the
 	// alerts namespace; and a ServiceAccount without it.
-	asSA := k.documentedUser(t, ns, []string{"loadgen-preflight-alerts"})
+	asSA := k.documentedUser(t, scalingRBAC, ns, []string{"loadgen-preflight-alerts"})
 	code, c, o = alerts("--kubeconfig", asSA, "--alerts-namespace", ns, "--alerts-selector", selector)
 	assert.Equal(t, 0, code, "with the documented Role only: %s", c.Detail)
 	assert.Equal(t, []string{"gl008-slo"}, o.Rules)

@@ -1,25 +1,16 @@
 package clustertest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // The executor runs a campaign with nothing but the Role that
@@ -31,15 +22,8 @@ func TestOperatorWithOnlyTheDocumentedRole(t *testing.T) {
 	k.shared(t)
 	ns := k.namespace(t, "lg-rbac")
 	url := k.target(t, ns, "gl008", 1)
-	sa, role, binding := documentedRBAC(t, ns)
+	asSA := k.documentedUser(t, operatorRBAC, ns, []string{"loadgen-driver"})
 	ctx := context.Background()
-	_, err := k.cs.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{})
-	require.NoError(t, err)
-	role, err = k.cs.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{})
-	require.NoError(t, err)
-	_, err = k.cs.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{})
-	require.NoError(t, err)
-	asSA := k.impersonating(t, "system:serviceaccount:"+ns+":"+sa.Name)
 
 	oneStep := func(out string) []string {
 		flags := append([]string{"stress", "--target", url, "--replicas", "1", "--yes", "--out", out,
@@ -54,6 +38,8 @@ func TestOperatorWithOnlyTheDocumentedRole(t *testing.T) {
 
 	// Take one rule away: deleting Secrets (the campaign would leave its
 	// tokens behind).
+	role, err := k.cs.RbacV1().Roles(ns).Get(ctx, "loadgen-driver", metav1.GetOptions{})
+	require.NoError(t, err)
 	for i := range role.Rules {
 		if slices.Equal(role.Rules[i].Resources, []string{"secrets"}) {
 			role.Rules[i].Verbs = slices.DeleteFunc(role.Rules[i].Verbs, func(v string) bool { return v == "delete" })
@@ -71,60 +57,4 @@ func TestOperatorWithOnlyTheDocumentedRole(t *testing.T) {
 	assert.Contains(t, res.stderr, "not allowed to delete secrets in namespace "+ns)
 	assert.NotContains(t, res.stderr, "goroutine ", "no stack trace")
 	assert.Empty(t, k.leftovers(t, ns), "nothing created")
-}
-
-// documentedRBAC reads deploy/k6-operator/rbac.yaml, moved to namespace ns.
-func documentedRBAC(t *testing.T, ns string) (*corev1.ServiceAccount, *rbacv1.Role, *rbacv1.RoleBinding) {
-	t.Helper()
-	b, err := os.ReadFile("../../../deploy/k6-operator/rbac.yaml")
-	require.NoError(t, err)
-	var (
-		sa      corev1.ServiceAccount
-		role    rbacv1.Role
-		binding rbacv1.RoleBinding
-	)
-	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	for {
-		var raw struct {
-			Kind string `json:"kind"`
-		}
-		var obj map[string]any
-		if err := dec.Decode(&obj); errors.Is(err, io.EOF) {
-			break
-		} else {
-			require.NoError(t, err)
-		}
-		doc := mustJSON(t, obj)
-		require.NoError(t, json.Unmarshal(doc, &raw))
-		switch raw.Kind {
-		case "ServiceAccount":
-			require.NoError(t, json.Unmarshal(doc, &sa))
-		case "Role":
-			require.NoError(t, json.Unmarshal(doc, &role))
-		case "RoleBinding":
-			require.NoError(t, json.Unmarshal(doc, &binding))
-		}
-	}
-	require.NotEmpty(t, role.Rules)
-	sa.Namespace, role.Namespace, binding.Namespace = ns, ns, ns
-	for i := range binding.Subjects {
-		if binding.Subjects[i].Kind == rbacv1.ServiceAccountKind {
-			binding.Subjects[i].Namespace = ns
-		}
-	}
-	return &sa, &role, &binding
-}
-
-// impersonating writes a copy of the kubeconfig that acts as user (the
-// admin may impersonate anyone): what that user may do is all it may do.
-func (k *kube) impersonating(t *testing.T, user string) string {
-	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(k.path)
-	require.NoError(t, err)
-	for _, a := range cfg.AuthInfos {
-		a.Impersonate = user
-	}
-	path := filepath.Join(t.TempDir(), strings.ReplaceAll(user, ":", "-")+".conf")
-	require.NoError(t, clientcmd.WriteToFile(*cfg, path))
-	return path
 }

@@ -44,7 +44,7 @@ func TestSweepScalesADeployment(t *testing.T) {
 	k.alone(t)
 	ns := k.namespace(t, "lg-sweep")
 	url := k.target(t, ns, "gl008", 1)
-	asSA := k.documentedUser(t, ns, []string{"loadgen-scaling"})
+	asSA := k.documentedUser(t, scalingRBAC, ns, []string{"loadgen-scaling"})
 	dir := filepath.Join(t.TempDir(), "sweep")
 
 	w := k.watchDeployment(t, ns, "gl008")
@@ -134,7 +134,7 @@ func TestSweepInterruptedRestoresTheDeployment(t *testing.T) {
 	k.shared(t)
 	ns := k.namespace(t, "lg-sweepint")
 	url := k.target(t, ns, "gl008", 1)
-	asSA := k.documentedUser(t, ns, []string{"loadgen-scaling"})
+	asSA := k.documentedUser(t, scalingRBAC, ns, []string{"loadgen-scaling"})
 	dir := filepath.Join(t.TempDir(), "sweep")
 
 	w := k.watchDeployment(t, ns, "gl008")
