@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/analysis/stats"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 	"github.com/greenlang/loadgen/internal/kube/hpa"
 )
@@ -177,8 +177,7 @@ func startup(secs []Second) float64 {
 	if len(ds) == 0 {
 		return 0
 	}
-	sort.Float64s(ds)
-	return ds[len(ds)/2]
+	return stats.Median(ds)
 }
 
 // simulation: the replicas the controller set, second by second, are
