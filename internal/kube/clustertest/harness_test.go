@@ -1,10 +1,10 @@
 package clustertest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -24,6 +24,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -31,6 +32,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/kube/k6operator"
 	"github.com/greenlang/loadgen/internal/kube/kubeconfig"
+	"github.com/greenlang/loadgen/internal/testutil/metricsadapter"
 )
 
 // The images deploy/cluster/images.sh makes; imagePullPolicy IfNotPresent
@@ -234,26 +236,18 @@ func (k *kube) ready(t *testing.T, ns, name string, replicas int32) {
 	})
 }
 
-// served sums the target's own counter of the requests it answered for a
+// served is the target's own counter of the requests it answered for a
 // service (http_requests_total{service=...}, every endpoint and code) over
-// the pods behind url. With one pod behind the Service, that is the pod's.
+// the pods behind url (none yet before the first request). With one pod
+// behind the Service, that is the pod's.
 func served(t *testing.T, url, service string) int64 {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var n float64
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "http_requests_total{") || !strings.Contains(line, `service="`+service+`"`) {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		require.NoError(t, err, line)
-		n += v
+	n, err := metricsadapter.Sum(context.Background(), http.DefaultClient, url+"/metrics", "http_requests_total",
+		labels.SelectorFromSet(labels.Set{"service": service}))
+	if errors.Is(err, metricsadapter.ErrNoSample) {
+		return 0
 	}
-	require.NoError(t, sc.Err())
+	require.NoError(t, err)
 	return int64(n)
 }
 

@@ -13,6 +13,7 @@
 package metricsadapter
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -21,6 +22,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -191,16 +193,24 @@ func (a *Adapter) pods(w http.ResponseWriter, r *http.Request, ns, name, metric 
 // scrape reads a pod's /metrics and sums the samples of the family whose
 // labels sel matches.
 func (a *Adapter) scrape(ctx context.Context, p *corev1.Pod, family string, sel labels.Selector) (float64, error) {
-	url := ""
+	url := "http://" + net.JoinHostPort(p.Status.PodIP, strconv.Itoa(cmp.Or(a.Port, 8080))) + "/metrics"
 	if a.URL != nil {
 		url = a.URL(p)
-	} else {
-		url = "http://" + net.JoinHostPort(p.Status.PodIP, strconv.Itoa(cmpOr(a.Port, 8080))) + "/metrics"
 	}
 	c := a.HTTP
 	if c == nil {
 		c = &http.Client{Timeout: 2 * time.Second}
 	}
+	return Sum(ctx, c, url, family, sel)
+}
+
+// ErrNoSample is Sum's error when no sample of the family matches.
+var ErrNoSample = errors.New("no matching sample")
+
+// Sum reads the Prometheus text at url and sums the samples (gauges,
+// counters, untyped) of the family whose labels sel matches; none matching
+// is ErrNoSample.
+func Sum(ctx context.Context, c *http.Client, url, family string, sel labels.Selector) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
@@ -220,7 +230,7 @@ func (a *Adapter) scrape(ctx context.Context, p *corev1.Pod, family string, sel 
 	}
 	f, ok := fams[family]
 	if !ok {
-		return 0, fmt.Errorf("%s: no %s", url, family)
+		return 0, fmt.Errorf("%w: %s has no %s", ErrNoSample, url, family)
 	}
 	sum, n := 0.0, 0
 	for _, m := range f.GetMetric() {
@@ -244,16 +254,9 @@ func (a *Adapter) scrape(ctx context.Context, p *corev1.Pod, family string, sel 
 		n++
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("%s: no sample of %s matches %s", url, family, sel)
+		return 0, fmt.Errorf("%w: %s: no sample of %s matches %s", ErrNoSample, url, family, sel)
 	}
 	return sum, nil
-}
-
-func cmpOr(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
