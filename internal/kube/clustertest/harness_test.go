@@ -59,7 +59,7 @@ type kube struct {
 // answer. The tests run in parallel, each in its own namespace, and take
 // turns on the machine's two cores: the two that measure a capacity
 // (k.alone) run one at a time and beside no other test but the HPA's
-// (k.beside: 10–120 req/s, mostly waiting for the controller's syncs); the
+// (10–120 req/s, mostly waiting for the controller's syncs); the
 // short ones that start pods in bursts (k.shared) run together, between
 // them.
 func cluster(t *testing.T) *kube {
@@ -117,9 +117,6 @@ func (k *kube) shared(t *testing.T) {
 	machine.RLock()
 	t.Cleanup(machine.RUnlock)
 }
-
-// beside runs the test beside any other: it loads the machine lightly.
-func (k *kube) beside(*testing.T) {}
 
 // namespace creates a namespace for the test, deleted (and waited for) when
 // it ends.
@@ -375,8 +372,6 @@ func tail(s string, n int) string {
 }
 
 func errNotYet(n, want int) error { return fmt.Errorf("%d of %d", n, want) }
-
-func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()

@@ -38,7 +38,7 @@ import (
 // within one sync period.
 func TestAutoscaleJudgesTheRealHPAController(t *testing.T) {
 	k := cluster(t)
-	k.beside(t)
+	// Neither alone nor shared: it loads the machine lightly and runs beside any test.
 	ctx := context.Background()
 	ns := k.namespace(t, "lg-hpa")
 	url := k.target(t, ns, "target", 1)

@@ -2,8 +2,8 @@ package clustertest
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +149,5 @@ func sumSeconds(t *testing.T, path string) measure.Window {
 }
 
 func interval(b breakpoint.Breakpoint) string {
-	return strings.TrimSpace(strings.Join([]string{
-		"max sustainable", ftoa(b.MaxSustainableRPS), "first failing", ftoa(b.FirstFailingRPS)}, " "))
+	return fmt.Sprintf("max sustainable %.1f, first failing %.1f", b.MaxSustainableRPS, b.FirstFailingRPS)
 }
