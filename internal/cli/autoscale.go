@@ -53,6 +53,7 @@ Manual: docs/autoscale.md.`,
 	fl.StringVar(&o.Namespace, "namespace", "", "Kubernetes: the namespace (default: the kubeconfig context's)")
 	fl.StringVar(&o.Kubeconfig, "kubeconfig", "", "Kubernetes: kubeconfig file (default $KUBECONFIG, then ~/.kube/config; inside a pod, its service account)")
 	fl.BoolVar(&o.Yes, "yes", false, "load a target that is not on loopback without asking")
+	fl.StringArrayVar(&o.SecretEnv, "secret-env", nil, secretEnvFlagHelp)
 	c.AddCommand(newAutoscaleSimulateCmd())
 	return c
 }

@@ -37,7 +37,7 @@ func TestK6OperatorExampleIsTheDryRun(t *testing.T) {
 	header := "# A step of `loadgen " + strings.Join(exampleArgs, " ") + "`:\n" +
 		"# the TestRun the k6-operator executor creates (internal/cli's TestK6OperatorExampleIsTheDryRun keeps it\n" +
 		"# so; go test ./internal/cli -run ExampleIsTheDryRun -update). Beside it, per step, a ConfigMap with the\n" +
-		"# script and, per campaign, the Secret loadgen-<id> (collect-token; api-token when API_TOKEN is set).\n---\n"
+		"# script and, per campaign, the Secret loadgen-<id> (collect-token; env-NAME for API_TOKEN and each --secret-env NAME).\n---\n"
 	path := "../../deploy/k6-operator/testrun-example.yaml"
 	if *update {
 		require.NoError(t, os.WriteFile(path, []byte(header+testRun), 0o644))
@@ -57,7 +57,7 @@ func TestStressK6OperatorDryRun(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, 3, strings.Count(out, "---\n"))
 	for _, want := range []string{"kind: Secret", "kind: ConfigMap", "kind: TestRun", "namespace: default", "parallelism: 4",
-		"image: registry.example/loadgen-k6:v1", "name: API_TOKEN", "key: api-token", "key: collect-token",
+		"image: registry.example/loadgen-k6:v1", "name: API_TOKEN", "key: env-API_TOKEN", "key: collect-token",
 		"steamtrap=http://10.0.0.5:6566/v1/steps/step-01/seconds", "-e RATE=200", "-e BASE_URL=http://10.1.2.3:8080"} {
 		assert.Contains(t, out, want)
 	}

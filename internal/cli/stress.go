@@ -17,6 +17,7 @@ import (
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/core/stress"
+	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/reporting/junit"
 	"github.com/greenlang/loadgen/internal/reporting/live"
 	"github.com/greenlang/loadgen/internal/session"
@@ -38,9 +39,16 @@ type stressFlags struct {
 	junit       string
 	baseline    string
 	env         []string
+	secretEnv   []string
 	plain       bool
 	k8s         k6operatorFlags
 }
+
+// envFlagHelp and secretEnvFlagHelp are --env's and --secret-env's help.
+const (
+	envFlagHelp       = "extra script environment KEY=VALUE (repeatable; stored in run.json: names that look secret are refused, see --secret-env)"
+	secretEnvFlagHelp = "script environment holding a secret: NAME (its value from loadgen's environment) or NAME=@FILE (repeatable; the value is never written: not to run.json, logs, reports or k6's command line; docs/security.md)"
+)
 
 func newStressCmd() *cobra.Command {
 	c, _ := newStressCmdFlags()
@@ -72,7 +80,8 @@ Manual: docs/stress.md.`,
 	fl := c.Flags()
 	bindCampaignFlags(fl, &f.cfg)
 	fl.StringVarP(&f.campaign, "campaign", "c", "", "campaign file (YAML): a name in scenarios/ or a path (built in: "+strings.Join(scenarios.Names(".yaml"), ", ")+")")
-	fl.StringArrayVar(&f.env, "env", nil, "extra script environment KEY=VALUE (repeatable; never secrets)")
+	fl.StringArrayVar(&f.env, "env", nil, envFlagHelp)
+	fl.StringArrayVar(&f.secretEnv, "secret-env", nil, secretEnvFlagHelp)
 	fl.StringVar(&f.out, "out", "", "run directory (default results/<UTC time>-<scenario>)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask before loading a target that is not on loopback")
 	fl.StringVar(&f.k6, "k6", "", "use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
@@ -151,6 +160,9 @@ func (f *stressFlags) config(fl *pflag.FlagSet, skip ...string) (campaign.Config
 	if err := cfg.SetEnv(f.env); err != nil {
 		return cfg, usageErr("%v", err)
 	}
+	if err := cfg.SetSecretEnv(f.secretEnv); err != nil {
+		return cfg, usageErr("%v", err)
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageErr("%v", err)
 	}
@@ -159,7 +171,8 @@ func (f *stressFlags) config(fl *pflag.FlagSet, skip ...string) (campaign.Config
 
 // resumeFlags may be given with --resume: they belong to the machine
 // driving the campaign, not to the campaign in run.json.
-var resumeFlags = []string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain", "junit", "baseline", "kubeconfig", "collect-addr", "collect-url"}
+// --target only gives back a password that run.json does not keep.
+var resumeFlags = []string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain", "junit", "baseline", "kubeconfig", "collect-addr", "collect-url", "target"}
 
 func runStress(cmd *cobra.Command, f *stressFlags) error {
 	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -179,7 +192,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 		return err
 	}
 	defer stopTarget()
-	s.Setup.BaseURL = baseURL
+	s.Setup.BaseURL = s.Kube.Secrets.BaseURL(baseURL)
 	if s.Progress, err = live.Observers(ctx, cmd.ErrOrStderr(), f.plain, f.metricsAddr); err != nil {
 		return usageErr("--metrics-addr: %v", err)
 	}
@@ -192,7 +205,6 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 func (f *stressFlags) session(cmd *cobra.Command) (*session.Session, error) {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	s := &session.Session{Kube: f.k8s.Kube, Log: stderr}
-	s.Kube.APIToken = os.Getenv("API_TOKEN")
 	if f.pushGateway != "" {
 		if err := live.CheckGatewayURL(f.pushGateway); err != nil {
 			return nil, usageErr("--push-gateway: %v", err)
@@ -211,13 +223,20 @@ func (f *stressFlags) session(cmd *cobra.Command) (*session.Session, error) {
 			fmt.Fprintln(stderr, n)
 		}
 		s.Config = s.Reopened.Config
+		if s.Config.Target, err = resumeTarget(s.Config.Target, f.cfg.Target, cmd.Flags().Changed("target")); err != nil {
+			return nil, err
+		}
 	} else if s.Config, err = f.config(cmd.Flags()); err != nil {
 		return nil, err
 	}
+	if s.Kube.Secrets, err = session.ReadSecrets(s.Config); err != nil {
+		return nil, err
+	}
+	s.Config.Target = s.Kube.Secrets.TargetURL(s.Config.Target)
 	if n := s.Config.RunnerCount(); s.Config.Executor != campaign.K6OperatorExecutor && n > runtime.NumCPU() {
 		fmt.Fprintf(stderr, "note: %d local runners on %d CPUs share them: more runners than CPUs add no load-generating capacity, only processes competing for the same cores\n", n, runtime.NumCPU())
 	}
-	s.Setup = setup(cmp.Or(f.resume, f.out))
+	s.Setup = setup(cmp.Or(f.resume, f.out), s.Kube.Secrets)
 	s.Observers = []session.Observer{session.Reports{}, session.Summary{W: stdout}}
 	if f.baseline != "" {
 		side, err := baseline.ReadDir(f.baseline)
@@ -239,10 +258,26 @@ func (f *stressFlags) session(cmd *cobra.Command) (*session.Session, error) {
 	return s, nil
 }
 
+// resumeTarget is a resumed campaign's target: run.json's, or, when it
+// kept the URL without its password, --target with the password (the same
+// URL otherwise).
+func resumeTarget(stored, given string, changed bool) (string, error) {
+	kept := redact.Password(stored) != ""
+	switch {
+	case !changed && kept:
+		return "", usageErr("--resume: run.json keeps the target as %s, without its password; give --target again with it", stored)
+	case !changed:
+		return stored, nil
+	case !kept || redact.URL(given) != stored:
+		return "", usageErr("--resume takes the campaign's target from run.json (%s); --target only gives back a password it does not keep", stored)
+	}
+	return given, nil
+}
+
 // setup is what opening a campaign in dir needs besides its configuration
-// and the URL it loads.
-func setup(dir string) stress.Setup {
-	return stress.Setup{Dir: dir, Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
+// and the URL it loads: k6's environment, with the secrets in it.
+func setup(dir string, sec session.Secrets) stress.Setup {
+	return stress.Setup{Dir: dir, Env: sec.Environ(os.Environ()), Secrets: sec.Values(),
 		Versions: runrecord.Versions{Loadgen: Version, K6: session.K6Version(), Go: runtime.Version(), GitCommit: GitCommit}}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/reporting/live"
 	"github.com/greenlang/loadgen/internal/session"
 	"github.com/greenlang/loadgen/internal/session/sweep"
@@ -71,7 +72,8 @@ Manual: docs/sweep.md.`,
 		}
 	})
 	fl.StringVarP(&f.s.campaign, "campaign", "c", "", "campaign file (YAML) for one replica: a name in scenarios/ or a path (built in: "+strings.Join(scenarios.Names(".yaml"), ", ")+")")
-	fl.StringArrayVar(&f.s.env, "env", nil, "extra script environment KEY=VALUE (repeatable; never secrets)")
+	fl.StringArrayVar(&f.s.env, "env", nil, envFlagHelp)
+	fl.StringArrayVar(&f.s.secretEnv, "secret-env", nil, secretEnvFlagHelp)
 	fl.StringVar(&f.s.out, "out", "", "sweep directory (default results/sweep-<UTC time>)")
 	fl.BoolVarP(&f.s.yes, "yes", "y", false, "do not ask before loading a target that is not on loopback, or scaling a Deployment")
 	fl.StringVar(&f.s.k6, "k6", "", "use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
@@ -99,6 +101,13 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	} else if o.Config, err = f.s.config(cmd.Flags(), sweepCampaignFlags...); err != nil {
 		return err
 	}
+	sec := session.Secrets{}
+	if o.Resume == "" {
+		if sec, err = session.ReadSecrets(o.Config); err != nil {
+			return err
+		}
+		o.Config.Target = sec.TargetURL(o.Config.Target) // sweep.json keeps it without its password
+	}
 	o.Out, o.Kubeconfig, o.Given = f.s.out, f.s.k8s.Kubeconfig, cmd.Flags().Changed
 	p, err := o.Plan()
 	if err != nil {
@@ -113,6 +122,9 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	if err != nil {
 		return err
 	}
+	if baseURL = sec.BaseURL(baseURL); sec["BASE_URL"] == "" && redact.Password(baseURL) != "" {
+		return usageErr("--resume: sweep.json keeps the target as %s, without its password; a sweep of a URL with a password cannot be resumed (pass credentials with --secret-env instead)", baseURL)
+	}
 	s := p.Sweep(baseURL, scaler, cmd.ErrOrStderr(), func(ctx context.Context, cfg campaign.Config, dir string, prev *runrecord.Run) (*runrecord.Run, error) {
 		return f.s.campaignAt(ctx, cmd, cfg, dir, prev, baseURL, k6cmd)
 	})
@@ -123,10 +135,15 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 // and summary of a stress campaign, in the sweep's run directory dir;
 // prev is the campaign to continue (nil: a new one).
 func (f *stressFlags) campaignAt(ctx context.Context, cmd *cobra.Command, cfg campaign.Config, dir string, prev *runrecord.Run, baseURL string, k6cmd []string) (*runrecord.Run, error) {
-	s := &session.Session{Config: cfg, Reopened: prev, Setup: setup(dir), Kube: f.k8s.Kube, Log: cmd.ErrOrStderr(),
+	sec, err := session.ReadSecrets(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sec.TargetURL(baseURL) // a password in the URL travels as BASE_URL
+	s := &session.Session{Config: cfg, Reopened: prev, Setup: setup(dir, sec), Kube: f.k8s.Kube, Log: cmd.ErrOrStderr(),
 		Observers: []session.Observer{session.Reports{}, session.Summary{W: cmd.OutOrStdout()}}}
+	s.Kube.Secrets = sec
 	s.Setup.BaseURL, s.Setup.K6 = baseURL, k6cmd
-	var err error
 	if s.Progress, err = live.Observers(ctx, cmd.ErrOrStderr(), f.plain, ""); err != nil {
 		return nil, err
 	}

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/stress"
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
+	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/kube/collect"
 	"github.com/greenlang/loadgen/internal/kube/k6operator"
 	"github.com/greenlang/loadgen/internal/kube/kubeconfig"
@@ -24,8 +26,8 @@ type Kube struct {
 	Kubeconfig  string
 	CollectAddr string
 	CollectURL  string
-	// APIToken is passed to the runners through the campaign's Secret.
-	APIToken string
+	// Secrets reach the runners through the campaign's Secret.
+	Secrets Secrets
 }
 
 // DefaultCollectAddr is where the collector listens unless told: every
@@ -66,7 +68,7 @@ func (k Kube) runner(ctx context.Context, cfg campaign.Config, log io.Writer) (
 	runner = func(script, dir string) (stress.StepRunner, error) {
 		e, err := k6operator.New(k6operator.Config{Namespace: cl.Namespace, Campaign: id, Image: cfg.Kubernetes.RunnerImage, StarterImage: cfg.Kubernetes.StarterImage,
 			Runners: cfg.RunnerCount(), Script: script, Dir: dir, CollectURL: k.CollectURL, CollectToken: token,
-			APIToken: k.APIToken, Redact: []string{token, k.APIToken}},
+			SecretEnv: k.Secrets, Redact: append(k.Secrets.Values(), token)},
 			k6operator.Clients{Dynamic: cl.Dynamic, Kube: cl.Kube, Collector: srv})
 		if err == nil {
 			err = e.Check(ctx)
@@ -118,7 +120,7 @@ func (k Kube) DryRun(w, log io.Writer, cfg campaign.Config) error {
 	}
 	e, err := k6operator.New(k6operator.Config{Namespace: ns, Campaign: k6operator.NewCampaignID(), Image: cfg.Kubernetes.RunnerImage, StarterImage: cfg.Kubernetes.StarterImage,
 		Runners: cfg.RunnerCount(), Script: name, ScriptSource: script.Source, CollectURL: collectURL,
-		CollectToken: "hidden", APIToken: k.APIToken}, k6operator.Clients{})
+		CollectToken: "hidden", SecretEnv: dryRunSecrets(cfg)}, k6operator.Clients{})
 	if err != nil {
 		return exitcode.Usage("%v", err)
 	}
@@ -130,6 +132,22 @@ func (k Kube) DryRun(w, log io.Writer, cfg campaign.Config) error {
 		return exitcode.Usage("%v", err)
 	}
 	return nil
+}
+
+// dryRunSecrets names the campaign's secret environment, without reading
+// a value: WriteObjects shows the names only.
+func dryRunSecrets(cfg campaign.Config) map[string]string {
+	names := map[string]string{}
+	for _, sp := range cfg.SecretSpecs() {
+		names[sp.Name] = "hidden"
+	}
+	if os.Getenv(APITokenEnv) != "" {
+		names[APITokenEnv] = "hidden"
+	}
+	if redact.Password(cfg.Target) != "" {
+		names["BASE_URL"] = "hidden"
+	}
+	return names
 }
 
 // newToken is a campaign's collector token: 32 random bytes, hex.

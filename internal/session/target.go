@@ -14,6 +14,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
+	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/target/reftarget"
 )
 
@@ -49,6 +50,7 @@ func Confirm(in io.Reader, out io.Writer, what, nothing string) error {
 
 // ConfirmTarget asks before loading a target that is not on this machine.
 func ConfirmTarget(in io.Reader, out io.Writer, target string) error {
+	target = redact.URL(target)
 	if !isTerminal(in) {
 		return exitcode.Usage("%s is not on loopback: confirm with --yes (no terminal to ask on)", target)
 	}

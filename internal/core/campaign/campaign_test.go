@@ -77,7 +77,7 @@ func TestValidateNumbersEveryProblem(t *testing.T) {
 	err := c.Validate()
 	require.Error(t, err)
 	msg := err.Error()
-	for _, want := range []string{"1. --target \"ftp://x\"", "2. --start 0", "3. --max -5 is below --start 0", `4. --search "bisect"`, "5. --warmup 5m0s", "6. env API_TOKEN: secrets must come from the environment"} {
+	for _, want := range []string{"1. --target \"ftp://x\"", "2. --start 0", "3. --max -5 is below --start 0", `4. --search "bisect"`, "5. --warmup 5m0s", "6. env API_TOKEN: the name looks like a secret (TOKEN), and an --env value is stored in run.json and passed on k6's command line; pass it with --secret-env API_TOKEN"} {
 		assert.Contains(t, msg, want)
 	}
 

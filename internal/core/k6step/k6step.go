@@ -6,11 +6,9 @@
 package k6step
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -21,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/greenlang/loadgen/internal/kit/redact"
 
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
@@ -320,7 +320,7 @@ type process struct {
 	secondsPath string
 	secondsArg  string // absolute: the pid file names it, StopLeftover finds it on k6's command line
 	logFile     *os.File
-	log         *redactor
+	log         *redact.Writer
 	cmd         *exec.Cmd
 	done        <-chan error
 	started     time.Time
@@ -337,7 +337,7 @@ func (r *Runner) launch(spec Spec, ls launchSpec, onSecond func(measure.Second))
 	if err != nil {
 		return nil, err
 	}
-	p.logFile, p.log = logFile, &redactor{w: logFile, secrets: r.Redact}
+	p.logFile, p.log = logFile, redact.NewWriter(logFile, redact.New(r.Redact...))
 	p.secondsArg = p.secondsPath
 	if abs, err := filepath.Abs(p.secondsPath); err == nil {
 		p.secondsArg = abs
@@ -373,7 +373,7 @@ func (p *process) finish(waitErr error) RunnerResult {
 	one := RunnerResult{ID: p.ls.id, Segment: p.ls.segment, SecondsFile: p.ls.seconds, LogFile: p.ls.log,
 		Finished: time.Now(), waitErr: waitErr}
 	one.Proc = p.sampler.finish(p.cmd.ProcessState, one.Finished)
-	p.log.flush()
+	p.log.Flush()
 	p.logFile.Close()
 	p.stopFollow()
 	p.following.Wait()
@@ -536,57 +536,4 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// redactor replaces secret values in everything written through it. Writes
-// are whole lines in practice (k6 logs line by line); a secret split across
-// two writes is still caught because partial lines are held back.
-type redactor struct {
-	w       io.Writer
-	secrets []string
-	mu      sync.Mutex
-	buf     []byte
-}
-
-func (r *redactor) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.buf = append(r.buf, p...)
-	i := bytes.LastIndexByte(r.buf, '\n')
-	if i < 0 && len(r.buf) < 64<<10 {
-		return len(p), nil
-	}
-	if i < 0 {
-		i = len(r.buf) - 1
-	}
-	out := r.buf[:i+1]
-	for _, s := range r.secrets {
-		if s != "" {
-			out = bytes.ReplaceAll(out, []byte(s), []byte("[REDACTED]"))
-		}
-	}
-	if _, err := r.w.Write(out); err != nil {
-		return 0, err
-	}
-	r.buf = append(r.buf[:0], r.buf[i+1:]...)
-	return len(p), nil
-}
-
-// Redacting returns a writer that passes what is written to w with every
-// one of secrets replaced by [REDACTED] (a secret split across writes
-// included), and flush, which writes a final partial line: call it once,
-// after the last write.
-func Redacting(w io.Writer, secrets []string) (writer io.Writer, flush func()) {
-	r := &redactor{w: w, secrets: secrets}
-	return r, r.flush
-}
-
-// flush writes a final partial line.
-func (r *redactor) flush() {
-	r.mu.Lock()
-	rest := r.buf
-	r.mu.Unlock()
-	if len(rest) > 0 {
-		_, _ = r.Write([]byte{'\n'})
-	}
 }

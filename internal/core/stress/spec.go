@@ -5,13 +5,18 @@ import (
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/k6step"
+	"github.com/greenlang/loadgen/internal/kit/redact"
 )
 
 // StepSpec is the step a campaign asks its StepRunner for: step idx
 // (attempt) at rps req/s with its VU pool, loading baseURL, with the
-// campaign's script environment.
+// campaign's script environment. A baseURL with a password is left out:
+// it reaches k6 as a secret (session.Secrets), never on its command line.
 func StepSpec(cfg campaign.Config, baseURL string, idx, attempt, rps, pre, maxVUs int) k6step.Spec {
 	env := map[string]string{"BASE_URL": baseURL, "ENDPOINT": cfg.Endpoint, "SEED": fmt.Sprint(cfg.Seed)}
+	if redact.Password(baseURL) != "" {
+		delete(env, "BASE_URL")
+	}
 	for k, v := range cfg.Env {
 		env[k] = v
 	}

@@ -40,7 +40,7 @@ func newExecutor(t *testing.T, c *cluster, coll Collector, runners int) *Executo
 		clients = c.clients(coll)
 	}
 	e, err := New(Config{Namespace: testNS, Campaign: testCampaign, Image: "registry.example/loadgen-k6:v1", Runners: runners,
-		Script: script, Dir: dir, CollectURL: "http://10.0.0.5:6566/", CollectToken: testCollectToken, APIToken: testAPIToken,
+		Script: script, Dir: dir, CollectURL: "http://10.0.0.5:6566/", CollectToken: testCollectToken, SecretEnv: map[string]string{"API_TOKEN": testAPIToken},
 		Redact: []string{testAPIToken, testCollectToken}, PodGrace: 300 * time.Millisecond, OperatorGrace: 2 * time.Second,
 		CleanupTimeout: 5 * time.Second}, clients)
 	require.NoError(t, err)
@@ -102,7 +102,7 @@ func TestStepObjects(t *testing.T) {
 	var spec testRunSpec
 	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(tr.Object["spec"].(map[string]any), &spec))
 	require.Len(t, spec.Runner.Env, 2)
-	for i, want := range [][2]string{{EnvCollectToken, KeyCollectToken}, {EnvAPIToken, KeyAPIToken}} {
+	for i, want := range [][2]string{{EnvCollectToken, KeyCollectToken}, {"API_TOKEN", SecretEnvKey("API_TOKEN")}} {
 		env := spec.Runner.Env[i]
 		assert.Equal(t, want[0], env.Name)
 		assert.Empty(t, env.Value)
@@ -118,7 +118,7 @@ func TestStepObjects(t *testing.T) {
 
 	secret := e.secret()
 	assert.Equal(t, []byte(testCollectToken), secret.Data[KeyCollectToken])
-	assert.Equal(t, []byte(testAPIToken), secret.Data[KeyAPIToken])
+	assert.Equal(t, []byte(testAPIToken), secret.Data[SecretEnvKey("API_TOKEN")])
 	assert.Equal(t, map[string]string{LabelManagedBy: ManagedBy, LabelCampaign: testCampaign}, secret.Labels)
 
 	retry := testSpec()

@@ -84,9 +84,10 @@ type Config struct {
 	// CollectURL is the collector's base URL as the runner pods reach it
 	// (http://HOST:PORT); CollectToken its bearer token.
 	CollectURL, CollectToken string
-	// APIToken is the target's bearer token ("" for none): it reaches the
-	// runners through the campaign's Secret.
-	APIToken string
+	// SecretEnv is script environment whose values are secrets (API_TOKEN,
+	// --secret-env, BASE_URL with a password): it reaches the runners
+	// through the campaign's Secret, never through the TestRun.
+	SecretEnv map[string]string
 	// Redact lists values that must never reach a log file.
 	Redact []string
 

@@ -2,6 +2,7 @@ package k6operator
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,14 +33,14 @@ const (
 // Keys of the campaign's Secret, and the runner environment they fill.
 const (
 	KeyCollectToken = "collect-token"
-	KeyAPIToken     = "api-token"
 	// EnvCollectToken is what the steamtrap output reads its collector
 	// token from.
 	EnvCollectToken = "STEAMTRAP_COLLECT_TOKEN"
-	// EnvAPIToken is what the scenarios read the target's bearer token
-	// from.
-	EnvAPIToken = "API_TOKEN"
 )
+
+// SecretEnvKey is the campaign Secret's key for the script variable name
+// (Config.SecretEnv): env-NAME.
+func SecretEnvKey(name string) string { return "env-" + name }
 
 // Labels k6-operator puts on the pods of a TestRun: app=k6 and k6_cr=NAME
 // on all of them (initializer, starter, runners), runner=true on runners.
@@ -93,7 +94,7 @@ type podMetadata struct {
 }
 
 // secretName is the campaign's Secret: the collector's token, and the
-// target's API token when there is one.
+// script's secret environment (Config.SecretEnv).
 func (e *Executor) secretName() string { return "loadgen-" + e.cfg.Campaign }
 
 // stepName names a step's TestRun and ConfigMap: loadgen-ID-step-03. The
@@ -119,8 +120,8 @@ func (e *Executor) collectURL(step string) string {
 // secret is the campaign's Secret, with its values.
 func (e *Executor) secret() *corev1.Secret {
 	data := map[string][]byte{KeyCollectToken: []byte(e.cfg.CollectToken)}
-	if e.cfg.APIToken != "" {
-		data[KeyAPIToken] = []byte(e.cfg.APIToken)
+	for name, v := range e.cfg.SecretEnv {
+		data[SecretEnvKey(name)] = []byte(v)
 	}
 	return &corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
@@ -169,8 +170,8 @@ func (e *Executor) objects(spec k6step.Spec) (stepObjects, error) {
 			LocalObjectReference: corev1.LocalObjectReference{Name: e.secretName()}, Key: key}}}
 	}
 	env := []corev1.EnvVar{secretRef(EnvCollectToken, KeyCollectToken)}
-	if e.cfg.APIToken != "" {
-		env = append(env, secretRef(EnvAPIToken, KeyAPIToken))
+	for _, name := range slices.Sorted(maps.Keys(e.cfg.SecretEnv)) {
+		env = append(env, secretRef(name, SecretEnvKey(name)))
 	}
 	meta := podMetadata{Labels: labels}
 	spec2 := testRunSpec{

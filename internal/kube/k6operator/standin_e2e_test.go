@@ -84,7 +84,7 @@ func newE2ECampaign(t *testing.T, ctx context.Context, tune func(*campaign.Confi
 	e.cfg = cfg
 	e.camp, err = stress.Open(nil, cfg, stress.Setup{Dir: e.dir, BaseURL: target.URL, Runner: func(script, dir string) (stress.StepRunner, error) {
 		ex, err := New(Config{Namespace: testNS, Campaign: testCampaign, Image: cfg.Kubernetes.RunnerImage, Runners: cfg.RunnerCount(),
-			Script: script, Dir: dir, CollectURL: "http://" + addr.String(), CollectToken: testCollectToken, APIToken: testAPIToken,
+			Script: script, Dir: dir, CollectURL: "http://" + addr.String(), CollectToken: testCollectToken, SecretEnv: map[string]string{"API_TOKEN": testAPIToken},
 			Redact: []string{testCollectToken, testAPIToken}}, e.c.clients(coll))
 		e.exec = ex
 		return ex, err

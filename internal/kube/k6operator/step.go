@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/kit/redact"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -360,16 +362,7 @@ func (s *stepRun) podLogTail(ctx context.Context, p *corev1.Pod) string {
 	if err != nil || len(strings.TrimSpace(string(b))) == 0 {
 		return ""
 	}
-	return "; its log ends:\n" + redact(strings.TrimSpace(string(b)), s.e.cfg.Redact)
-}
-
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		}
-	}
-	return s
+	return "; its log ends:\n" + redact.New(s.e.cfg.Redact...).String(strings.TrimSpace(string(b)))
 }
 
 // watchTestRun sends the TestRun's stage whenever it changes, until ctx
@@ -622,8 +615,8 @@ func openRunnerLog(path string, secrets []string) (*runnerLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, flush := k6step.Redacting(f, secrets)
-	return &runnerLog{file: f, w: w, flush: flush, stop: func() {}}, nil
+	rw := redact.NewWriter(f, redact.New(secrets...))
+	return &runnerLog{file: f, w: rw, flush: rw.Flush, stop: func() {}}, nil
 }
 
 func (l *runnerLog) printf(format string, args ...any) {

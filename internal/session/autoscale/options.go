@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
@@ -26,7 +27,9 @@ import (
 type Options struct {
 	// Target is "embedded", the URL of `loadgen target --hpa`, or a
 	// service URL with KubeHPA.
-	Target, HPA, Phases, Endpoint, Out            string
+	Target, HPA, Phases, Endpoint, Out string
+	// SecretEnv are --secret-env values (campaign.ParseSecretEnv).
+	SecretEnv                                     []string
 	KubeHPA, Namespace, Kubeconfig                string
 	Capacity, TimeScale, P95LimitMs, MaxErrorRate float64
 	Replicas, RecoverySeconds                     int
@@ -51,6 +54,11 @@ func (o Options) check() ([]Phase, error) {
 		return nil, exitcode.Usage("--phases: %v", err)
 	}
 	var problems []string
+	for _, sp := range o.SecretEnv {
+		if _, err := campaign.ParseSecretEnv(sp); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	if !(o.P95LimitMs > 0) || !(o.MaxErrorRate >= 0 && o.MaxErrorRate <= 1) || o.RecoverySeconds < 1 {
 		problems = append(problems, "--p95 > 0, --max-error-rate 0–1 and --recovery ≥ 1, please")
 	}
@@ -85,8 +93,14 @@ func Prepare(ctx context.Context, o Options) (cfg Config, stop func(), err error
 	if err != nil {
 		return cfg, stop, err
 	}
-	cfg = Config{Target: o.Target, BaseURL: o.Target, Endpoint: o.Endpoint, P95LimitMs: o.P95LimitMs, MaxErrorRate: o.MaxErrorRate,
-		RecoverySeconds: o.RecoverySeconds, K6: o.K6, Env: os.Environ(), Secrets: []string{os.Getenv("API_TOKEN")},
+	sec, err := session.ReadSecrets(campaign.Config{SecretEnv: o.SecretEnv})
+	if err != nil {
+		return cfg, stop, err
+	}
+	// The record shows the target without a password; k6 gets it as a
+	// secret (BASE_URL in its environment).
+	cfg = Config{Target: sec.TargetURL(o.Target), BaseURL: o.Target, Endpoint: o.Endpoint, P95LimitMs: o.P95LimitMs, MaxErrorRate: o.MaxErrorRate,
+		RecoverySeconds: o.RecoverySeconds, K6: o.K6, Env: sec.Environ(os.Environ()), Secrets: sec.Values(),
 		Timeout: o.Timeout, TimeScale: 1, Sync: hpa.DefaultSyncPeriod, Progress: o.Log, ProgressEvery: 10 * time.Second}
 	switch {
 	case o.Embedded():

@@ -18,6 +18,7 @@ import (
 	"github.com/greenlang/loadgen/internal/core/ramp"
 	"github.com/greenlang/loadgen/internal/core/stress"
 	"github.com/greenlang/loadgen/internal/kit/atomicfile"
+	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/kube/hpa"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
@@ -138,6 +139,9 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		// VUS and MAX_VUS empty: the script sizes each phase's pool for its own rate.
 		ScriptEnv: map[string]string{"BASE_URL": cfg.BaseURL, "PHASES": Env(cfg.Phases), "ENDPOINT": cfg.Endpoint,
 			"TIMEOUT": fmt.Sprintf("%dms", timeout.Milliseconds()), "VUS": "", "MAX_VUS": ""}}
+	if redact.Password(cfg.BaseURL) != "" {
+		delete(spec.ScriptEnv, "BASE_URL") // in k6's environment (Config.Env), never on its command line
+	}
 	started := time.Now()
 	var lastProgress time.Time
 	res, runErr := runner.Run(ctx, spec, func(s measure.Second) {
