@@ -31,3 +31,23 @@ func TestStressFlagsOverrideTheCampaignFile(t *testing.T) {
 	assert.Equal(t, 2000, cfg.Max, "the default")
 	assert.Equal(t, map[string]string{"REGION": "eu", "ZONE": "a"}, cfg.Env)
 }
+
+func TestResumeTargetGivesBackAPassword(t *testing.T) {
+	const kept = "https://bob:xxxxx@gl008.example/api"
+	got, err := resumeTarget(kept, "https://bob:hunter2@gl008.example/api", true)
+	require.NoError(t, err)
+	assert.Equal(t, "https://bob:hunter2@gl008.example/api", got)
+
+	_, err = resumeTarget(kept, "", false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "without its password; give --target again")
+	_, err = resumeTarget(kept, "https://bob:hunter2@other.example/api", true)
+	require.Error(t, err, "another target")
+	assert.NotContains(t, err.Error(), "hunter2")
+	_, err = resumeTarget("http://127.0.0.1:8080", "http://127.0.0.1:9090", true)
+	require.Error(t, err, "--target does not change a campaign's target")
+
+	got, err = resumeTarget("http://127.0.0.1:8080", "", false)
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8080", got)
+}
