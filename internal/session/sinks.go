@@ -12,6 +12,7 @@ import (
 	"github.com/greenlang/loadgen/internal/analysis/compare"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/core/stress"
+	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/reporting/junit"
 	"github.com/greenlang/loadgen/internal/reporting/live"
 	"github.com/greenlang/loadgen/internal/reporting/report"
@@ -137,7 +138,7 @@ func (p Push) End(o *Outcome) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := live.PushResult(ctx, p.URL, filepath.Base(o.Dir), o.Run); err != nil {
-		return fmt.Errorf("pushing to %s: %w", p.URL, advisory(err))
+		return fmt.Errorf("pushing to %s: %w", redact.URL(p.URL), advisory(err))
 	}
 	return nil
 }

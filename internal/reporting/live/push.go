@@ -14,6 +14,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/redact"
 )
 
 // PushJob is the Pushgateway job of every pushed campaign result.
@@ -51,7 +52,7 @@ func PushResult(ctx context.Context, gatewayURL, runID string, run *runrecord.Ru
 func CheckGatewayURL(u string) error {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
-		return fmt.Errorf("%q: want a Pushgateway base URL such as http://127.0.0.1:9091", u)
+		return fmt.Errorf("%q: want a Pushgateway base URL such as http://127.0.0.1:9091", redact.URL(u))
 	}
 	return nil
 }
