@@ -26,26 +26,16 @@ func preflightCmd(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, loadgenBin, append([]string{"preflight"}, args...)...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	var base []string
 	for _, kv := range os.Environ() {
 		switch k, _, _ := strings.Cut(kv, "="); k {
 		case "HOME", "KUBECONFIG", "DATABASE_URL", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT":
 		default:
-			cmd.Env = append(cmd.Env, kv)
+			base = append(base, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "HOME="+t.TempDir())
-	cmd.Env = append(cmd.Env, env...)
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return result{code, out.String(), errb.String()}
+	base = append(base, "HOME="+t.TempDir())
+	return loadgenEnv(t, ctx, append(base, env...), append([]string{"preflight"}, args...)...)
 }
 
 // preflightHere runs `loadgen preflight` in this process (inProcess) with

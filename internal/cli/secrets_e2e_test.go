@@ -7,9 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,18 +84,7 @@ func TestPlantedSecretsLeaveNoTrace(t *testing.T) {
 	run := func(args ...string) result {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, loadgenBin, args...)
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		cmd.Env = append(os.Environ(), "PLANT_KEY="+envValue, "API_TOKEN="+apiToken)
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else {
-			require.NoError(t, err)
-		}
-		return result{code, out.String(), errb.String()}
+		return loadgenEnv(t, ctx, append(os.Environ(), "PLANT_KEY="+envValue, "API_TOKEN="+apiToken), args...)
 	}
 	res := run("stress", "--target", target, "--scenario", script, "--out", dir, "--start", "10", "--step", "10", "--max", "20",
 		"--step-duration", "3s", "--warmup", "0s", "--cooldown", "0s", "--plain",

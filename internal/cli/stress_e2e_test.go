@@ -84,10 +84,15 @@ type result struct {
 
 func loadgen(t *testing.T, ctx context.Context, args ...string) result {
 	t.Helper()
+	return loadgenEnv(t, ctx, append(os.Environ(), "API_TOKEN=s3cr3t-token-value"), args...)
+}
+
+// loadgenEnv runs loadgenBin with args in the environment env.
+func loadgenEnv(t *testing.T, ctx context.Context, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, loadgenBin, args...)
 	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "API_TOKEN=s3cr3t-token-value")
+	cmd.Stdout, cmd.Stderr, cmd.Env = &out, &errb, env
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
