@@ -140,7 +140,15 @@ func main() {
 	vus := flag.Int("vus", 10, "k6 VUs (closed model: each loops as fast as it can)")
 	duration := flag.Duration("duration", 6*time.Second, "length of each k6 run")
 	rounds := flag.Int("rounds", 5, "rounds; each round runs a comparison's baseline first and last, its other variants in between in rotating order")
-	only := flag.String("only", "payloads,runner,ceiling", "comparisons to run, comma-separated")
+	only := flag.String("only", "payloads,runner,ceiling,open", "comparisons to run, comma-separated")
+	openDuration := flag.Duration("open-duration", 5*time.Second, "open: length of each probe (one k6 run at one offered rate)")
+	openRounds := flag.Int("open-rounds", 3, "open: rounds; each searches every variant's ceiling, in rotating order")
+	openStart := flag.Int("open-start", 2500, "open: the first offered rate, req/s")
+	resolution := flag.Float64("resolution", 0.02, "open: search until the first failing rate is within this fraction of the ceiling")
+	gogc := flag.String("k6-gogc", "", "open: GOGC for every k6 (empty: loadgen's own setting, if any)")
+	vuMem := flag.Bool("vu-memory", true, "open: also measure a runner's memory per VU")
+	outDir := flag.String("out", "results/bench", "open: directory for open-TIME.json")
+	baselineFile := flag.String("baseline", "", "open: an earlier open-*.json to compare with (default: the newest in --out)")
 	maxOthers := flag.Float64("max-others", 0.1, "run a round again when other processes used more than this many cores during one of its runs (0: keep every round)")
 	sinkMode := flag.Bool("sink", false, "internal: serve the loopback sink and print its address")
 	flag.Parse()
@@ -149,6 +157,11 @@ func main() {
 		return
 	}
 	b := &bench{vus: *vus, duration: *duration, rounds: *rounds, maxOthers: *maxOthers}
+	b.open = &openBench{bench: b, duration: *openDuration, rounds: *openRounds, start: *openStart, resolution: *resolution,
+		vuMemory: *vuMem, outDir: *outDir, baseline: *baselineFile}
+	if *gogc != "" {
+		b.open.k6Env = []string{"GOGC=" + *gogc}
+	}
 	if err := b.run(*loadgen, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "payloadbench:", err)
 		os.Exit(1)
@@ -164,6 +177,7 @@ type bench struct {
 	// maxOthers is the CPU (cores) other processes may use during a run
 	// before its round is run again; 0 keeps every round.
 	maxOthers float64
+	open      *openBench
 }
 
 func (b *bench) run(loadgen string, only []string) error {
@@ -176,8 +190,8 @@ func (b *bench) run(loadgen string, only []string) error {
 	}
 	b.loadgen = abs
 	for _, name := range only {
-		if !slices.ContainsFunc(comparisons, func(c comparison) bool { return c.name == name }) {
-			return fmt.Errorf("--only: unknown comparison %q (known: payloads, runner, ceiling)", name)
+		if name != "open" && !slices.ContainsFunc(comparisons, func(c comparison) bool { return c.name == name }) {
+			return fmt.Errorf("--only: unknown comparison %q (known: payloads, runner, ceiling, open)", name)
 		}
 	}
 	if b.dir, err = os.MkdirTemp("", "payloadbench"); err != nil {
@@ -211,6 +225,13 @@ func (b *bench) run(loadgen string, only []string) error {
 		h, err := b.compare(c)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		headlines = append(headlines, h)
+	}
+	if slices.Contains(only, "open") {
+		h, err := b.open.report()
+		if err != nil {
+			return fmt.Errorf("open: %w", err)
 		}
 		headlines = append(headlines, h)
 	}
