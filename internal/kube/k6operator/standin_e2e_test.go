@@ -48,6 +48,12 @@ type e2eCampaign struct {
 }
 
 func newE2ECampaign(t *testing.T, ctx context.Context, tune func(*campaign.Config)) *e2eCampaign {
+	return newE2ECampaignOver(t, ctx, tune, true)
+}
+
+// newE2ECampaignOver is newE2ECampaign with the collector over TLS (the
+// default) or plain HTTP (--collect-insecure).
+func newE2ECampaignOver(t *testing.T, ctx context.Context, tune func(*campaign.Config), overTLS bool) *e2eCampaign {
 	t.Helper()
 	bin := os.Getenv("LOADGEN_BIN")
 	if bin == "" {
@@ -71,7 +77,11 @@ func newE2ECampaign(t *testing.T, ctx context.Context, tune func(*campaign.Confi
 	e.coll = coll
 	certs, err := collect.NewCertificates([]string{"127.0.0.1"}, time.Now(), collect.CertificateValidity)
 	require.NoError(t, err)
-	addr, err := coll.Listen(ctx, "127.0.0.1:0", certs.ServerConfig())
+	tlsConfig, scheme, ca := certs.ServerConfig(), "https://", certs.CAPEM
+	if !overTLS {
+		tlsConfig, scheme, ca = nil, "http://", nil
+	}
+	addr, err := coll.Listen(ctx, "127.0.0.1:0", tlsConfig)
 	require.NoError(t, err)
 
 	cfg := campaign.Defaults()
@@ -89,7 +99,7 @@ func newE2ECampaign(t *testing.T, ctx context.Context, tune func(*campaign.Confi
 	e.cfg = cfg
 	e.camp, err = stress.Open(nil, cfg, stress.Setup{Dir: e.dir, BaseURL: target.URL, Runner: func(script, dir string) (stress.StepRunner, error) {
 		ex, err := New(Config{Namespace: testNS, Campaign: testCampaign, Image: cfg.Kubernetes.RunnerImage, Runners: cfg.RunnerCount(),
-			Script: script, Dir: dir, CollectURL: "https://" + addr.String(), CollectCA: certs.CAPEM, APIToken: testAPIToken,
+			Script: script, Dir: dir, CollectURL: scheme + addr.String(), CollectCA: ca, CollectInsecure: !overTLS, APIToken: testAPIToken,
 			Redact: []string{testAPIToken}}, e.c.clients(coll))
 		e.exec = ex
 		return ex, err
@@ -229,6 +239,29 @@ func TestRunnerKilledMidStepIsInvalid(t *testing.T) {
 	assert.Contains(t, step.Reasons.String(), "runner pod loadgen-c0ffee01-step-01-2-x7k2p: container k6 exited with code 137 (OOMKilled)")
 	assert.Contains(t, e.camp.Run.AbortReason, "OOMKilled")
 	assert.NotEqual(t, breakpoint.Fail, step.Verdict)
+	e.noSecretIn()
+}
+
+// TestCampaignOverPlainHTTPWhenAllowed: with --collect-insecure's
+// settings (an http:// URL, no CA) the TestRun tells the runners they may
+// send in clear (STEAMTRAP_COLLECT_INSECURE; without it their output
+// would refuse the URL), and the step's records arrive.
+func TestCampaignOverPlainHTTPWhenAllowed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	e := newE2ECampaignOver(t, ctx, func(c *campaign.Config) { c.Max, c.Retries = 30, 0 }, false)
+	err := e.camp.Execute(ctx)
+	require.NoError(t, e.exec.Close())
+	assert.Empty(t, e.c.leftovers(t, testCampaign))
+	if !errors.Is(err, stress.ErrInconclusive) {
+		require.NoError(t, err)
+	}
+	require.Len(t, e.camp.Run.Steps, 1)
+	step := e.camp.Run.Steps[0]
+	assert.Equal(t, e.servedBy[step.Index], readRun(t, e.dir, step.SecondsFile).Requests, "the merged seconds count what the target served")
+	for _, one := range step.Runners {
+		assert.Empty(t, one.Failure)
+	}
 	e.noSecretIn()
 }
 
