@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -20,12 +22,20 @@ import (
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
-// The collector form of the output: --out steamtrap=http://host/v1/steps/STEP/seconds.
+// The collector form of the output: --out steamtrap=https://host/v1/steps/STEP/seconds.
 const (
 	// CollectTokenEnv is the environment variable of the k6 process that
-	// holds the campaign's token, sent as "Authorization: Bearer TOKEN". It
-	// is required with a collector URL and never logged.
+	// holds the collector's token, sent as "Authorization: Bearer TOKEN".
+	// It is required with a collector URL and never logged.
 	CollectTokenEnv = "STEAMTRAP_COLLECT_TOKEN"
+	// CollectCAEnv is the environment variable that holds the PEM
+	// certificate(s) of the CA an https collector's certificate must chain
+	// to, instead of the system's roots (loadgen makes a CA per campaign).
+	CollectCAEnv = "STEAMTRAP_COLLECT_CA"
+	// CollectInsecureEnv, "true", lets the output send to a plain http://
+	// collector: the token and the records then travel in clear. It never
+	// turns off the verification of an https:// collector.
+	CollectInsecureEnv = "STEAMTRAP_COLLECT_INSECURE"
 	// CollectTimeoutEnv is the environment variable that sets how long Stop
 	// keeps trying to deliver what is still pending (a Go duration, "90s");
 	// DefaultCollectTimeout without it.
@@ -75,11 +85,13 @@ func (e *statusError) retried() bool {
 
 // collectorConfig is what the collector form needs to know.
 type collectorConfig struct {
-	url     *url.URL
-	token   string
-	runner  string // HeaderRunner
-	segment string // HeaderSegment
-	timeout time.Duration
+	url      *url.URL
+	token    string
+	roots    *x509.CertPool // CollectCAEnv's; nil: the system's
+	insecure bool           // an http:// URL, allowed by CollectInsecureEnv
+	runner   string         // HeaderRunner
+	segment  string         // HeaderSegment
+	timeout  time.Duration
 }
 
 // collector is the io.WriteCloser the collector form of the output writes
@@ -124,10 +136,16 @@ type collector struct {
 func newCollector(cfg collectorConfig, logger logrus.FieldLogger, pending int) *collector {
 	ctx, cancel := context.WithCancel(context.Background())
 	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// Not k6's TLS settings (--insecure-skip-tls-verify is the target's
+	// business): the collector is verified against its CA, always.
+	transport.TLSClientConfig = &tls.Config{RootCAs: cfg.roots, MinVersion: tls.VersionTLS12}
 	return &collector{
-		cfg:      cfg,
-		shown:    cfg.url.Redacted(),
-		client:   &http.Client{Transport: transport},
+		cfg:   cfg,
+		shown: cfg.url.Redacted(),
+		client: &http.Client{Transport: transport,
+			// A redirect is not followed: it could take the token elsewhere,
+			// or to http://. Its status refuses the batch.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		logger:   logger,
 		interval: SendInterval,
 		backoff:  jitteredBackoff,
@@ -293,6 +311,9 @@ func (c *collector) deliver(batch [][]byte) error {
 		if se := (*statusError)(nil); errors.As(err, &se) && !se.retried() {
 			return err
 		}
+		if cve := (*tls.CertificateVerificationError)(nil); errors.As(err, &cve) {
+			return fmt.Errorf("the collector's certificate is not one to trust (%s): %w", c.trusted(), err)
+		}
 		if c.ctx.Err() != nil {
 			return fmt.Errorf("%w after %d attempts; last error: %w", errDeadline, attempt+1, cmp.Or(last, err))
 		}
@@ -342,6 +363,14 @@ func (c *collector) post(body []byte, seq int64) (retryAfter time.Duration, err 
 		retryAfter = time.Duration(s) * time.Second
 	}
 	return retryAfter, &statusError{code: resp.StatusCode, status: resp.Status}
+}
+
+// trusted says what the collector's certificate must chain to.
+func (c *collector) trusted() string {
+	if c.cfg.roots != nil {
+		return "it must chain to the CA in " + CollectCAEnv
+	}
+	return "it must chain to the system's roots; " + CollectCAEnv + " not set"
 }
 
 // giveUp records why delivery stopped, logs it once, and discards what

@@ -3,7 +3,15 @@ package steamtrap
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"log"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -44,11 +52,34 @@ type fakeCollector struct {
 	headers  []http.Header
 }
 
+// newFakeCollector serves a fakeCollector over TLS, as loadgen's collector
+// does (caPEM(srv) is the CA to trust).
 func newFakeCollector(t *testing.T) (*fakeCollector, *httptest.Server) {
 	c := &fakeCollector{t: t, bodies: map[string][]byte{}}
-	srv := httptest.NewServer(c)
+	srv := httptest.NewUnstartedServer(c)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes refused on purpose
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return c, srv
+}
+
+// caPEM is the PEM certificate of srv, the CA that its certificate chains
+// to (httptest's is self-signed).
+func caPEM(srv *httptest.Server) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+}
+
+// otherCA is the PEM certificate of a CA that signed nothing srv has.
+func otherCA(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "another campaign's CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
 func (c *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,15 +122,19 @@ func (c *fakeCollector) got() []measure.Second {
 	return append([]measure.Second(nil), c.seconds...)
 }
 
-// newCollectorOutput returns the collector form of the output, quick to
-// send and to retry.
-func newCollectorOutput(t *testing.T, url string, env map[string]string, logger logrus.FieldLogger) *Output {
+// newCollectorOutput returns the collector form of the output to srv's
+// step s1, quick to send and to retry, trusting srv's CA unless env says
+// otherwise.
+func newCollectorOutput(t *testing.T, srv *httptest.Server, env map[string]string, logger logrus.FieldLogger) *Output {
 	t.Helper()
 	if env == nil {
 		env = map[string]string{CollectTokenEnv: testToken}
 	}
+	if _, ok := env[CollectCAEnv]; !ok && srv.TLS != nil {
+		env[CollectCAEnv] = caPEM(srv)
+	}
 	o, err := newOutput(output.Params{
-		OutputType: OutputName, ConfigArgument: url, Environment: env, Logger: logger,
+		OutputType: OutputName, ConfigArgument: srv.URL + "/v1/steps/s1/seconds", Environment: env, Logger: logger,
 		ScriptOptions: lib.Options{RunTags: map[string]string{"instance_id": "3"}},
 	})
 	require.NoError(t, err)
@@ -152,7 +187,7 @@ func TestCollectorDeliversEverythingToASlowCollector(t *testing.T) {
 	fc, srv := newFakeCollector(t)
 	fc.delay = 30 * time.Millisecond
 	k := newK6Sim()
-	o := newCollectorOutput(t, srv.URL+"/v1/steps/s1/seconds", nil, nil)
+	o := newCollectorOutput(t, srv, nil, nil)
 	require.NoError(t, o.Start())
 	const n, req = 40, 5
 	for from := int64(0); from < n; from += 10 {
@@ -192,7 +227,7 @@ func TestCollectorRetriesWithoutDuplicates(t *testing.T) {
 	}
 	k := newK6Sim()
 	logger, hook := logtest.NewNullLogger()
-	o := newCollectorOutput(t, srv.URL+"/v1/steps/s1/seconds", nil, logger)
+	o := newCollectorOutput(t, srv, nil, logger)
 	startByHand(t, o)
 	const n, req = 12, 3
 	for sec := range int64(n) {
@@ -221,7 +256,7 @@ func TestCollectorRefusalFailsStopAndLogsOnce(t *testing.T) {
 	fc.answer = func(int) (int, bool) { return http.StatusUnauthorized, false }
 	k := newK6Sim()
 	logger, hook := logtest.NewNullLogger()
-	o := newCollectorOutput(t, srv.URL+"/v1/steps/s1/seconds", nil, logger)
+	o := newCollectorOutput(t, srv, nil, logger)
 	o.coll.queue = make(chan []byte, 3)
 	startByHand(t, o)
 	feed(o, k, 0, 10, 2)
@@ -257,7 +292,7 @@ func TestCollectorBackPressureLosesNothing(t *testing.T) {
 	fc, srv := newFakeCollector(t)
 	fc.block = make(chan struct{})
 	k := newK6Sim()
-	o := newCollectorOutput(t, srv.URL+"/v1/steps/s1/seconds", nil, nil)
+	o := newCollectorOutput(t, srv, nil, nil)
 	o.coll.queue = make(chan []byte, 3)
 	startByHand(t, o)
 	const n, req = 20, 2
@@ -291,8 +326,7 @@ func TestCollectorStopGivesUpAtTheDeadline(t *testing.T) {
 	fc, srv := newFakeCollector(t)
 	fc.answer = func(int) (int, bool) { return http.StatusServiceUnavailable, false }
 	k := newK6Sim()
-	o := newCollectorOutput(t, srv.URL+"/v1/steps/s1/seconds",
-		map[string]string{CollectTokenEnv: testToken, CollectTimeoutEnv: "300ms"}, nil)
+	o := newCollectorOutput(t, srv, map[string]string{CollectTokenEnv: testToken, CollectTimeoutEnv: "300ms"}, nil)
 	require.NoError(t, o.Start())
 	feed(o, k, 0, 5, 2)
 	err := o.Stop()
@@ -304,7 +338,7 @@ func TestCollectorStopGivesUpAtTheDeadline(t *testing.T) {
 func TestCollectorSendsTheHeaderOfAnEmptyRun(t *testing.T) {
 	t.Parallel()
 	fc, srv := newFakeCollector(t)
-	o := newCollectorOutput(t, srv.URL+"/v1/steps/s1/seconds", nil, nil)
+	o := newCollectorOutput(t, srv, nil, nil)
 	require.NoError(t, o.Start())
 	require.NoError(t, o.Stop())
 	fc.mu.Lock()
@@ -324,15 +358,25 @@ func TestCollectorConfig(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"no token":    {"http://127.0.0.1:1/v1/steps/s/seconds", nil, "the environment variable STEAMTRAP_COLLECT_TOKEN (the campaign's token) is required with a collector URL"},
-		"bad token":   {"http://127.0.0.1:1/x", map[string]string{CollectTokenEnv: "a\nb"}, "STEAMTRAP_COLLECT_TOKEN must be printable ASCII of at most 200 bytes"},
+		"no token":    {"https://127.0.0.1:1/v1/steps/s/seconds", nil, "the environment variable STEAMTRAP_COLLECT_TOKEN (the campaign's token) is required with a collector URL"},
+		"bad token":   {"https://127.0.0.1:1/x", map[string]string{CollectTokenEnv: "a\nb"}, "STEAMTRAP_COLLECT_TOKEN must be printable ASCII of at most 200 bytes"},
 		"bad timeout": {"https://c.example/x", map[string]string{CollectTokenEnv: "t", CollectTimeoutEnv: "30"}, `STEAMTRAP_COLLECT_TIMEOUT: want a positive duration such as 30s, got "30"`},
-		"no host":     {"http:///v1/steps/s/seconds", map[string]string{CollectTokenEnv: "t"}, `collector URL "http:///v1/steps/s/seconds": want http(s)://HOST[:PORT]/v1/steps/STEP/seconds`},
+		"no host":     {"https:///v1/steps/s/seconds", map[string]string{CollectTokenEnv: "t"}, `collector URL "https:///v1/steps/s/seconds": want https://HOST[:PORT]/v1/steps/STEP/seconds`},
+		"plain http": {"http://u:pw@127.0.0.1:1/x", map[string]string{CollectTokenEnv: "t"},
+			"collector URL http://u:xxxxx@127.0.0.1:1/x is plain http: the token and the records would travel in clear; use https, or set STEAMTRAP_COLLECT_INSECURE=true to send in clear on a network you trust"},
+		"plain http, not allowed": {"http://127.0.0.1:1/x", map[string]string{CollectTokenEnv: "t", CollectInsecureEnv: "false"}, "is plain http"},
+		"insecure, not a bool":    {"http://127.0.0.1:1/x", map[string]string{CollectTokenEnv: "t", CollectInsecureEnv: "yes"}, `STEAMTRAP_COLLECT_INSECURE: want true or false, got "yes"`},
+		"a CA for http": {"http://127.0.0.1:1/x", map[string]string{CollectTokenEnv: "t", CollectInsecureEnv: "true", CollectCAEnv: "x"},
+			"STEAMTRAP_COLLECT_CA is for an https collector, and http://127.0.0.1:1/x is http"},
+		"insecure https": {"https://c.example/x", map[string]string{CollectTokenEnv: "t", CollectInsecureEnv: "1"},
+			"STEAMTRAP_COLLECT_INSECURE allows a plain http collector; it never turns off the verification of an https one such as https://c.example/x: unset it"},
+		"not a CA": {"https://c.example/x", map[string]string{CollectTokenEnv: "t", CollectCAEnv: "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n"},
+			"STEAMTRAP_COLLECT_CA: no PEM certificate in it"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			_, err := New(output.Params{OutputType: OutputName, ConfigArgument: tc.arg, Environment: tc.env})
-			require.EqualError(t, err, tc.want)
+			require.ErrorContains(t, err, tc.want)
 		})
 	}
 
@@ -341,6 +385,85 @@ func TestCollectorConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "steamtrap (https://u:xxxxx@c.example/v1/steps/s/seconds)", o.Description())
 	assert.Equal(t, 90*time.Second, o.(*Output).coll.cfg.timeout)
+	assert.Nil(t, o.(*Output).coll.cfg.roots, "no CA given: the system's roots")
+	assert.False(t, o.(*Output).coll.cfg.insecure)
+}
+
+// The collector's certificate must chain to the CA given: against a
+// collector whose certificate does not (another campaign's CA, or the
+// system's roots), the output gives up at once, sends no token, and says
+// why.
+func TestCollectorRefusesACollectorItCannotVerify(t *testing.T) {
+	t.Parallel()
+	for name, env := range map[string]map[string]string{
+		"another CA":       {CollectTokenEnv: testToken, CollectCAEnv: otherCA(t)},
+		"the system roots": {CollectTokenEnv: testToken, CollectCAEnv: ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fc, srv := newFakeCollector(t)
+			k := newK6Sim()
+			o := newCollectorOutput(t, srv, env, nil)
+			o.coll.backoff = func(int) time.Duration { return time.Hour } // no retry could end in time
+			require.NoError(t, o.Start())
+			feed(o, k, 0, 3, 2)
+			start := time.Now()
+			err := o.Stop()
+			require.Error(t, err)
+			assert.Less(t, time.Since(start), 10*time.Second, "given up at once, not at the deadline")
+			assert.Contains(t, err.Error(), "the collector's certificate is not one to trust")
+			assert.Contains(t, err.Error(), "certificate signed by unknown authority")
+			assert.NotContains(t, err.Error(), testToken)
+			fc.mu.Lock()
+			defer fc.mu.Unlock()
+			assert.Zero(t, fc.requests, "no request reached the collector")
+		})
+	}
+}
+
+// A plain http collector is refused unless STEAMTRAP_COLLECT_INSECURE
+// allows it; then the output sends in clear and says so.
+func TestCollectorOverPlainHTTPOnlyWhenAllowed(t *testing.T) {
+	t.Parallel()
+	fc := &fakeCollector{t: t, bodies: map[string][]byte{}}
+	srv := httptest.NewServer(fc)
+	defer srv.Close()
+	_, err := newOutput(output.Params{OutputType: OutputName, ConfigArgument: srv.URL + "/v1/steps/s1/seconds",
+		Environment: map[string]string{CollectTokenEnv: testToken}})
+	require.ErrorContains(t, err, "is plain http")
+
+	logger, hook := logtest.NewNullLogger()
+	o := newCollectorOutput(t, srv, map[string]string{CollectTokenEnv: testToken, CollectInsecureEnv: "true"}, logger)
+	require.True(t, o.coll.cfg.insecure)
+	k := newK6Sim()
+	require.NoError(t, o.Start())
+	feed(o, k, 0, 3, 2)
+	require.NoError(t, o.Stop())
+	requireEverySecondOnce(t, fc.got(), 3, 2)
+	var warned bool
+	for _, e := range hook.AllEntries() {
+		warned = warned || e.Level == logrus.WarnLevel && strings.Contains(e.Message, "travel in clear")
+	}
+	assert.True(t, warned, "the output warns that it sends in clear")
+}
+
+// A collector's redirect is not followed (it could take the token to
+// another host, or to http://): the batch is refused.
+func TestCollectorDoesNotFollowRedirects(t *testing.T) {
+	t.Parallel()
+	elsewhere, elsewhereSrv := newFakeCollector(t)
+	redirect := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhereSrv.URL+r.URL.Path, http.StatusPermanentRedirect)
+	}))
+	defer redirect.Close()
+	o := newCollectorOutput(t, redirect, nil, nil)
+	require.NoError(t, o.Start())
+	feed(o, newK6Sim(), 0, 2, 1)
+	err := o.Stop()
+	require.ErrorContains(t, err, "collector answered 308 Permanent Redirect")
+	elsewhere.mu.Lock()
+	defer elsewhere.mu.Unlock()
+	assert.Zero(t, elsewhere.requests)
 }
 
 func TestRunnerIdentity(t *testing.T) {

@@ -1,6 +1,7 @@
 package steamtrap
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ const maxPendingLagSeconds = 600
 // errNoPath is returned for --out steamtrap without a file.
 // k6 prefixes it with "could not create the 'steamtrap' output: ".
 var errNoPath = errors.New("a file or a collector URL is required: --out " + OutputName + "=PATH or " +
-	OutputName + "=http://HOST/v1/steps/STEP/seconds")
+	OutputName + "=https://HOST/v1/steps/STEP/seconds")
 
 // Output is the k6 output "steamtrap": it writes one measure.Second per
 // wall-clock second of the run to an NDJSON file (see package measure for
@@ -104,6 +105,10 @@ func newOutput(params output.Params) (*Output, error) {
 		}
 		o.dest = cfg.url.Redacted()
 		o.logger = logger.WithFields(logrus.Fields{"output": OutputName, "url": o.dest})
+		if cfg.insecure {
+			o.logger.Warn("sending to the collector over plain HTTP (" + CollectInsecureEnv + "): " +
+				"its token and the records travel in clear")
+		}
 		o.coll = newCollector(cfg, o.logger, MaxPendingRecords)
 		o.out = o.coll
 	} else {
@@ -128,11 +133,11 @@ func newOutput(params output.Params) (*Output, error) {
 }
 
 // collectorConfigFrom checks the collector form's URL and reads its token,
-// runner identity and deadline from k6's parameters.
+// trust, runner identity and deadline from k6's parameters.
 func collectorConfigFrom(arg string, params output.Params) (collectorConfig, error) {
 	u, err := url.Parse(arg)
 	if err != nil || u.Host == "" {
-		return collectorConfig{}, fmt.Errorf("collector URL %q: want http(s)://HOST[:PORT]/v1/steps/STEP/seconds", arg)
+		return collectorConfig{}, fmt.Errorf("collector URL %q: want https://HOST[:PORT]/v1/steps/STEP/seconds", arg)
 	}
 	cfg := collectorConfig{url: u, token: params.Environment[CollectTokenEnv], timeout: DefaultCollectTimeout}
 	var problems []error
@@ -142,6 +147,29 @@ func collectorConfigFrom(arg string, params output.Params) (collectorConfig, err
 	case !validHeaderValue(cfg.token):
 		problems = append(problems, fmt.Errorf("%s must be printable ASCII of at most %d bytes", CollectTokenEnv, maxHeaderValue))
 	}
+	insecure := false
+	if v, ok := params.Environment[CollectInsecureEnv]; ok && v != "" {
+		if insecure, err = strconv.ParseBool(v); err != nil {
+			problems = append(problems, fmt.Errorf("%s: want true or false, got %q", CollectInsecureEnv, v))
+		}
+	}
+	ca := params.Environment[CollectCAEnv]
+	switch {
+	case u.Scheme == "http" && !insecure:
+		problems = append(problems, fmt.Errorf("collector URL %s is plain http: the token and the records would travel in clear; "+
+			"use https, or set %s=true to send in clear on a network you trust", u.Redacted(), CollectInsecureEnv))
+	case u.Scheme == "http" && ca != "":
+		problems = append(problems, fmt.Errorf("%s is for an https collector, and %s is http", CollectCAEnv, u.Redacted()))
+	case u.Scheme == "https" && insecure:
+		problems = append(problems, fmt.Errorf("%s allows a plain http collector; it never turns off the verification of an https one such as %s: unset it",
+			CollectInsecureEnv, u.Redacted()))
+	case u.Scheme == "https" && ca != "":
+		cfg.roots = x509.NewCertPool()
+		if !cfg.roots.AppendCertsFromPEM([]byte(ca)) {
+			problems = append(problems, fmt.Errorf("%s: no PEM certificate in it", CollectCAEnv))
+		}
+	}
+	cfg.insecure = u.Scheme == "http" && insecure
 	if v, ok := params.Environment[CollectTimeoutEnv]; ok {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

@@ -333,7 +333,7 @@ func TestOutputConfigErrors(t *testing.T) {
 	t.Parallel()
 	_, err := New(output.Params{OutputType: OutputName})
 	require.ErrorIs(t, err, errNoPath)
-	assert.EqualError(t, err, "a file or a collector URL is required: --out steamtrap=PATH or steamtrap=http://HOST/v1/steps/STEP/seconds")
+	assert.EqualError(t, err, "a file or a collector URL is required: --out steamtrap=PATH or steamtrap=https://HOST/v1/steps/STEP/seconds")
 
 	bad := filepath.Join(t.TempDir(), "no", "such", "dir", "s.ndjson")
 	_, err = New(output.Params{OutputType: OutputName, ConfigArgument: bad})

@@ -2,7 +2,7 @@
 // GL-008 steam-trap and GL-006 heat-recovery request bodies in Go, quickly and
 // reproducibly from a seed, and its output "steamtrap" writes per-second
 // measurements of a run (--out steamtrap=PATH; see package measure), or
-// POSTs them to a collector (--out steamtrap=http://HOST/v1/steps/STEP/seconds).
+// POSTs them to a collector (--out steamtrap=https://HOST/v1/steps/STEP/seconds).
 package steamtrap
 
 import (
@@ -14,7 +14,8 @@ import (
 const ImportPath = "k6/x/steamtrap"
 
 // OutputName is the name of the output: k6 run --out steamtrap=PATH, or
-// --out steamtrap=http(s)://… for a collector.
+// --out steamtrap=https://… for a collector (http:// only with
+// STEAMTRAP_COLLECT_INSECURE=true).
 const OutputName = "steamtrap"
 
 func init() {

@@ -172,7 +172,7 @@ func (f *stressFlags) config(fl *pflag.FlagSet, skip ...string) (campaign.Config
 // resumeFlags may be given with --resume: they belong to the machine
 // driving the campaign, not to the campaign in run.json.
 // --target only gives back a password that run.json does not keep.
-var resumeFlags = []string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain", "junit", "baseline", "kubeconfig", "collect-addr", "collect-url", "target"}
+var resumeFlags = []string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain", "junit", "baseline", "kubeconfig", "collect-addr", "collect-url", "collect-insecure", "target"}
 
 func runStress(cmd *cobra.Command, f *stressFlags) error {
 	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -183,6 +183,11 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 	}
 	if f.k8s.dryRun {
 		return s.Kube.DryRun(cmd.OutOrStdout(), cmd.ErrOrStderr(), s.Config)
+	}
+	if s.Config.Executor == campaign.K6OperatorExecutor {
+		if err := s.Kube.CheckCollect(); err != nil {
+			return err
+		}
 	}
 	if s.Setup.K6, err = session.K6Command(f.k6); err != nil {
 		return err

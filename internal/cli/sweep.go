@@ -33,7 +33,7 @@ var sweepCampaignFlags = []string{"replicas", "min-rps"}
 
 // sweepResumeFlags may be given with --resume: how this machine runs k6 and
 // reaches the cluster. What the sweep does comes from its sweep.json.
-var sweepResumeFlags = []string{"resume", "yes", "k6", "plain", "ready-timeout", "kubeconfig", "collect-addr", "collect-url"}
+var sweepResumeFlags = []string{"resume", "yes", "k6", "plain", "ready-timeout", "kubeconfig", "collect-addr", "collect-url", "collect-insecure"}
 
 func newSweepCmd() *cobra.Command {
 	c, _ := newSweepCmdFlags()
@@ -109,8 +109,22 @@ func runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		o.Config.Target = sec.TargetURL(o.Config.Target) // sweep.json keeps it without its password
 	}
 	o.Out, o.Kubeconfig, o.Given = f.s.out, f.s.k8s.Kubeconfig, cmd.Flags().Changed
+	// --collect-url and --collect-insecure are checked before the plan
+	// touches the cluster (a resumed sweep's executor is known after).
+	checkCollect := func(cfg campaign.Config) error {
+		if cfg.Executor != campaign.K6OperatorExecutor {
+			return nil
+		}
+		return f.s.k8s.CheckCollect()
+	}
+	if err := checkCollect(o.Config); err != nil {
+		return err
+	}
 	p, err := o.Plan()
 	if err != nil {
+		return err
+	}
+	if err := checkCollect(p.Config); err != nil {
 		return err
 	}
 	k6cmd, err := session.K6Command(f.s.k6)

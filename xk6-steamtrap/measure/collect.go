@@ -2,7 +2,7 @@ package measure
 
 import "net/url"
 
-// The HTTP form of the seconds stream (--out steamtrap=http://…): a k6
+// The HTTP form of the seconds stream (--out steamtrap=https://…): a k6
 // runner POSTs batches of a seconds file to a collector. Each body is
 // NDJSON: the header line, then the lines the file would hold next
 // (seconds, late supplements, began_at lines), encoded exactly as in the

@@ -280,14 +280,16 @@ func (k *kube) leftovers(t *testing.T, ns string) []string {
 }
 
 // collector is a free port on the node's address for a campaign's
-// collector: --collect-addr and --collect-url.
+// collector: --collect-addr and --collect-url, https (the default: the
+// collector's certificate is for the node's address, from the campaign's
+// CA, which the runner pods get in its Secret).
 func (k *kube) collector(t *testing.T) []string {
 	t.Helper()
 	l, err := net.Listen("tcp", net.JoinHostPort(k.nodeIP, "0"))
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
-	return []string{"--collect-addr", addr, "--collect-url", "http://" + addr}
+	return []string{"--collect-addr", addr, "--collect-url", "https://" + addr}
 }
 
 // operatorFlags are a campaign's flags for the k6-operator executor in ns.

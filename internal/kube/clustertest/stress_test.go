@@ -38,7 +38,8 @@ func TestStressOnTheOperatorMatchesLocalRunners(t *testing.T) {
 	op := loadgen(t, 20*time.Minute, append(quick(url, filepath.Join(dir, "operator")), k.operatorFlags(t, ns, 2)...)...)
 	require.Equal(t, 0, op.code, "stress on k6-operator")
 	servedByTarget := served(t, url, "gl008") - before
-	assert.Empty(t, k.leftovers(t, ns), "everything of the campaign deleted")
+	assert.Empty(t, k.leftovers(t, ns), "everything of the campaign deleted, the steps' Secrets too")
+	assert.Contains(t, op.stderr, "(TLS, a certificate for "+k.nodeIP+" of the campaign's own CA", "the runners reached the collector over TLS")
 
 	run, err := runrecord.ReadDir(filepath.Join(dir, "operator"))
 	require.NoError(t, err)
@@ -94,7 +95,7 @@ func TestOperatorRunnerKilledThenInterrupted(t *testing.T) {
 	c.interrupt(t)
 	res := c.wait(t, 5*time.Minute)
 	assert.Equal(t, 3, res.code, "interrupted")
-	assert.Empty(t, k.leftovers(t, ns), "Ctrl-C deletes the step's TestRun and ConfigMap and the campaign's Secret")
+	assert.Empty(t, k.leftovers(t, ns), "Ctrl-C deletes the step's TestRun, ConfigMap and Secret and the campaign's Secret")
 
 	run, err := runrecord.ReadDir(out)
 	require.NoError(t, err)

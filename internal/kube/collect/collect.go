@@ -6,19 +6,46 @@
 // the extension's README-output.md); merging the runners' streams by
 // wall-clock second is measure.MergeRunners'.
 //
-// A Server accepts only requests carrying the campaign's token, only for a
-// step it expects, each batch whole or not at all, and each batch number of
-// a runner once (a runner sends a batch again when its answer was lost).
+// A Server accepts a batch only when all of these hold, and otherwise
+// refuses it whole, keeping nothing of it:
+//
+//   - it carries the bearer token of the step its path names (401): each
+//     step has a token of its own, StepToken, an HMAC-SHA256 of the step's
+//     name under the campaign's key. The key never leaves the driver; the
+//     executor gives a step's token to that step's runners only (a Secret
+//     of the step's, deleted with it). A runner of step N, or a batch of it
+//     replayed, is thus unauthorized on step N+1's path, and step N's own
+//     path is 404 once the driver is done with it (Done);
+//   - the step is expected (404), and, when the executor named the step's
+//     runners (Expectation.Runners), the batch's runner is one of them with
+//     its own execution segment (403);
+//   - it is at most MaxBodyBytes (413) and MaxBatchRecords records (413),
+//     and the runner's records for the step stay within
+//     Expectation.MaxRecords, at most MaxRecordsPerRunner (409);
+//   - it parses whole: the header of this schema and geometry, then lines
+//     as in a seconds file (400).
+//
+// Each batch number of a runner is taken once (a runner sends a batch again
+// when its answer was lost).
+//
+// Listen serves the Server over TLS with the certificate of a CA made for
+// the campaign (NewCertificates): the runners trust that CA alone, so that
+// the token and the records are encrypted and sent to this collector only.
+// Plain HTTP is for a network the user trusts (--collect-insecure).
 package collect
 
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net"
 	"net/http"
@@ -38,6 +65,20 @@ const (
 	// MaxRunnersPerStep bounds the runners of one step; a further runner
 	// is answered 409.
 	MaxRunnersPerStep = 1024
+	// MaxBatchRecords bounds the records of one batch (its lines, before
+	// they are parsed); a batch with more is answered 413. The output sends at most
+	// 600 a batch (and a backlog drains 600 at a time), so this is 16
+	// times what a runner sends, and small enough that a body of tiny
+	// records cannot make a request parse hundreds of thousands of them.
+	MaxBatchRecords = 10_000
+	// MaxRecordsPerRunner bounds the records one runner may send for one
+	// step, whatever the step's Expectation.MaxRecords says; a batch that
+	// would go beyond is answered 409. A runner sends a record per second
+	// of its run, and a late supplement for a second that got more
+	// samples after it was sent: a million records is eleven days of
+	// seconds, or a day of seconds each with ten supplements. It bounds
+	// what a runner gone wrong can make the driver hold.
+	MaxRecordsPerRunner = 1_000_000
 	// maxHeaderValue bounds the runner and segment header values.
 	maxHeaderValue = 200
 )
@@ -59,20 +100,37 @@ type Stream struct {
 // Server is an http.Handler for POST /v1/steps/{step}/seconds. It is safe
 // for concurrent use.
 type Server struct {
-	token [sha256.Size]byte // of the campaign's token; compared in constant time
-	empty bool              // no token: nothing is accepted
-	mux   *http.ServeMux
+	key []byte // the campaign's key, of which each step's token is made
+	mux *http.ServeMux
 
 	mu    sync.Mutex
 	steps map[string]*step
 }
 
+// Expectation is what a step's runners may send.
+type Expectation struct {
+	// OnSecond, when not nil, is called with every record accepted for the
+	// step, in each runner's order, from the request's goroutine but never
+	// concurrently for one step; it must not call Done or Expect.
+	OnSecond func(runner string, s measure.Second)
+	// Runners, when not nil, are the step's runners by name
+	// (measure.HeaderRunner), each with its execution segment
+	// (measure.HeaderSegment, "" for the whole run): a batch from another
+	// runner, or with another segment, is answered 403.
+	Runners map[string]string
+	// MaxRecords bounds the records each runner may send for the step; 0,
+	// or more than MaxRecordsPerRunner, is MaxRecordsPerRunner.
+	MaxRecords int
+}
+
 // step is an expected step and what its runners sent.
 type step struct {
-	mu       sync.Mutex // held while a batch is applied and delivered
-	closed   bool       // Done was called
-	onSecond func(runner string, s measure.Second)
-	runners  map[string]*runner
+	mu         sync.Mutex // held while a batch is applied and delivered
+	closed     bool       // Done was called
+	onSecond   func(runner string, s measure.Second)
+	expected   map[string]string // Expectation.Runners; read-only
+	maxRecords int
+	runners    map[string]*runner
 }
 
 type runner struct {
@@ -80,29 +138,55 @@ type runner struct {
 	batches map[int64]struct{} // numbers accepted
 }
 
-// New returns a Server that accepts requests carrying token ("Authorization:
-// Bearer TOKEN"). An empty token accepts nothing.
-func New(token string) *Server {
-	s := &Server{token: sha256.Sum256([]byte(token)), empty: token == "", steps: map[string]*step{}}
+// New returns a Server whose steps' tokens are made of key, the campaign's
+// secret (StepToken); it never leaves the driver. An empty key accepts
+// nothing.
+func New(key string) *Server {
+	s := &Server{key: []byte(key), steps: map[string]*step{}}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v1/steps/{step}/seconds", s.handleSeconds)
 	return s
 }
 
+// stepTokenContext separates the step tokens' HMAC input from any other
+// use of a key.
+const stepTokenContext = "loadgen collect step token v1\x00"
+
+// StepToken is the bearer token of a step's runners ("Authorization:
+// Bearer TOKEN" on the step's path): HMAC-SHA256(key, step's name), hex.
+// It grants nothing on another step's path; "" with an empty key.
+func (s *Server) StepToken(stepName string) string {
+	if len(s.key) == 0 {
+		return ""
+	}
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(stepTokenContext + stepName))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Expect registers a step before its runners start. onSecond, when not
-// nil, is called with every record accepted for the step, in each runner's
-// order, from the request's goroutine but never concurrently for one step;
-// it must not call Done or Expect. Expecting a step again starts it afresh.
-func (s *Server) Expect(stepName string, onSecond func(runner string, s measure.Second)) {
+// Expect registers a step before its runners start. Expecting a step again
+// starts it afresh.
+func (s *Server) Expect(stepName string, x Expectation) {
+	maxRecords := x.MaxRecords
+	if maxRecords <= 0 || maxRecords > MaxRecordsPerRunner {
+		maxRecords = MaxRecordsPerRunner
+	}
+	var expected map[string]string
+	if x.Runners != nil {
+		expected = make(map[string]string, len(x.Runners))
+		for r, seg := range x.Runners {
+			expected[r] = seg
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.steps[stepName]; ok {
 		old.close()
 	}
-	s.steps[stepName] = &step{onSecond: onSecond, runners: map[string]*runner{}}
+	s.steps[stepName] = &step{onSecond: x.OnSecond, expected: expected, maxRecords: maxRecords, runners: map[string]*runner{}}
 }
 
 // Done forgets a step and returns what its runners sent, by runner name;
@@ -134,8 +218,10 @@ func (st *step) close() {
 
 // Listen serves s on addr (host:port; port 0 picks one) until ctx ends,
 // then shuts down, giving requests in flight 5 s. It returns the address
-// it listens on.
-func (s *Server) Listen(ctx context.Context, addr string) (net.Addr, error) {
+// it listens on. With tlsConfig (Certificates.ServerConfig) it serves
+// HTTPS only; nil serves plain HTTP, where the tokens and the records
+// travel in clear.
+func (s *Server) Listen(ctx context.Context, addr string, tlsConfig *tls.Config) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
@@ -147,6 +233,14 @@ func (s *Server) Listen(ctx context.Context, addr string) (net.Addr, error) {
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		// Not the terminal: anyone who can reach the port could fill it
+		// with failed handshakes. A runner that cannot connect says why in
+		// its own log, which the executor keeps.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	if tlsConfig != nil {
+		srv.TLSConfig = tlsConfig.Clone()
+		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	go func() { _ = srv.Serve(ln) }()
 	go func() {
@@ -167,12 +261,12 @@ type batch struct {
 }
 
 func (s *Server) handleSeconds(w http.ResponseWriter, r *http.Request) {
-	if !s.authorized(r.Header.Get("Authorization")) {
+	stepName := r.PathValue("step")
+	if !s.authorized(stepName, r.Header.Get("Authorization")) {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	stepName := r.PathValue("step")
 	s.mu.Lock()
 	st := s.steps[stepName]
 	s.mu.Unlock()
@@ -189,6 +283,10 @@ func (s *Server) handleSeconds(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if msg := st.unexpected(b); msg != "" {
+		http.Error(w, msg, http.StatusForbidden)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 		http.Error(w, fmt.Sprintf("body larger than %d bytes", MaxBodyBytes), http.StatusRequestEntityTooLarge)
@@ -198,9 +296,19 @@ func (s *Server) handleSeconds(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	// The header line and a began_at line besides the records: a body of
+	// more lines is refused before it is parsed.
+	if bytes.Count(body, []byte("\n")) > MaxBatchRecords+2 {
+		http.Error(w, tooManyRecords, http.StatusRequestEntityTooLarge)
+		return
+	}
 	h, secs, err := parse(body, fmt.Sprintf("batch %d", b.number))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if len(secs) > MaxBatchRecords {
+		http.Error(w, tooManyRecords, http.StatusRequestEntityTooLarge)
 		return
 	}
 	status, msg := st.apply(b, h, secs)
@@ -211,15 +319,35 @@ func (s *Server) handleSeconds(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 }
 
-// authorized compares the request's bearer token with the campaign's in
-// constant time (of hashes, so the length does not leak either).
-func (s *Server) authorized(header string) bool {
+var tooManyRecords = fmt.Sprintf("more than %d records in a batch", MaxBatchRecords)
+
+// authorized compares the request's bearer token with the token of the
+// step its path names, in constant time (of hashes, so the length does not
+// leak either).
+func (s *Server) authorized(stepName, header string) bool {
 	const scheme = "bearer "
-	if s.empty || len(header) < len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
+	if len(s.key) == 0 || len(header) < len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
 		return false
 	}
 	got := sha256.Sum256([]byte(header[len(scheme):]))
-	return subtle.ConstantTimeCompare(got[:], s.token[:]) == 1
+	want := sha256.Sum256([]byte(s.StepToken(stepName)))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
+// unexpected says why a batch's runner is not one the step expects, or
+// "".
+func (st *step) unexpected(b batch) string {
+	if st.expected == nil {
+		return ""
+	}
+	seg, ok := st.expected[b.runner]
+	switch {
+	case !ok:
+		return fmt.Sprintf("runner %q is not one of the step's", b.runner)
+	case seg != b.segment:
+		return fmt.Sprintf("runner %q of the step runs execution segment %q, not %q", b.runner, seg, b.segment)
+	}
+	return ""
 }
 
 // ndjson reports whether a media type is one of NDJSON's names.
@@ -299,6 +427,12 @@ func (st *step) apply(b batch, h measure.Header, secs []measure.Second) (int, st
 	}
 	if _, dup := r.batches[b.number]; dup {
 		return http.StatusNoContent, "" // sent again after a lost answer: taken already
+	}
+	if len(r.stream.Seconds)+len(secs) > st.maxRecords {
+		if len(r.batches) == 0 {
+			delete(st.runners, b.runner) // nothing taken: as if it had not come
+		}
+		return http.StatusConflict, fmt.Sprintf("runner %q would send more than %d records for the step", b.runner, st.maxRecords)
 	}
 	r.batches[b.number] = struct{}{}
 	r.stream.Batches++

@@ -18,7 +18,11 @@ import (
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
-const token = "campaign-7c1e-token"
+// key is the campaign's key; a step's runners carry its token (bearer).
+const key = "campaign-7c1e-key"
+
+// bearer is the Authorization header of step's runners.
+func bearer(step string) string { return "Bearer " + New(key).StepToken(step) }
 
 var created = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
@@ -55,7 +59,7 @@ type post struct {
 
 // valid returns a well-formed request of batch n from runner.
 func valid(runner string, n int, body []byte) post {
-	return post{step: "s1", auth: "Bearer " + token, runner: runner, batch: strconv.Itoa(n),
+	return post{step: "s1", auth: bearer("s1"), runner: runner, batch: strconv.Itoa(n),
 		contentType: measure.ContentType, body: body}
 }
 
@@ -78,16 +82,16 @@ func (p post) send(s *Server) *httptest.ResponseRecorder {
 
 func TestServerKeepsOneStreamPerRunnerAndEachBatchOnce(t *testing.T) {
 	t.Parallel()
-	s := New(token)
+	s := New(key)
 	type delivered struct {
 		runner string
 		start  int64
 		late   bool
 	}
 	var got []delivered
-	s.Expect("s1", func(runner string, sec measure.Second) {
+	s.Expect("s1", Expectation{OnSecond: func(runner string, sec measure.Second) {
 		got = append(got, delivered{runner, sec.StartUnix, sec.Late})
-	})
+	}})
 	began := created.Add(3*time.Second + 250*time.Millisecond)
 	late := second(100, 7)
 	late.Late = true
@@ -128,19 +132,23 @@ func TestServerKeepsOneStreamPerRunnerAndEachBatchOnce(t *testing.T) {
 
 func TestServerRefusesWithoutTheToken(t *testing.T) {
 	t.Parallel()
-	s := New(token)
+	s := New(key)
 	delivered := 0
-	s.Expect("s1", func(string, measure.Second) { delivered++ })
+	s.Expect("s1", Expectation{OnSecond: func(string, measure.Second) { delivered++ }})
 	body := batchBody(t, time.Time{}, second(100, 1))
+	tok := New(key).StepToken("s1")
 	for name, auth := range map[string]string{
-		"none":          "",
-		"wrong":         "Bearer campaign-7c1e-tokem",
-		"prefix":        "Bearer campaign-7c1e",
-		"longer":        "Bearer " + token + "x",
-		"other scheme":  "Basic " + token,
-		"token alone":   token,
-		"empty bearer":  "Bearer ",
-		"double spaces": "Bearer  " + token,
+		"none":             "",
+		"wrong":            "Bearer " + tok[:63] + "x",
+		"prefix":           "Bearer " + tok[:32],
+		"longer":           "Bearer " + tok + "x",
+		"other scheme":     "Basic " + tok,
+		"token alone":      tok,
+		"empty bearer":     "Bearer ",
+		"double spaces":    "Bearer  " + tok,
+		"the key":          "Bearer " + key,
+		"another step's":   bearer("s2"),
+		"another campaign": "Bearer " + New("another-key").StepToken("s1"),
 	} {
 		p := valid("0", 1, body)
 		p.auth = auth
@@ -157,14 +165,15 @@ func TestServerRefusesWithoutTheToken(t *testing.T) {
 	assert.Zero(t, delivered, "unauthenticated data delivered")
 	assert.Empty(t, s.Done("s1"))
 
-	s.Expect("s1", func(string, measure.Second) { delivered++ })
+	s.Expect("s1", Expectation{OnSecond: func(string, measure.Second) { delivered++ }})
 	p = valid("0", 1, body)
-	p.auth = "bearer " + token // the scheme is case-insensitive
+	p.auth = "bearer " + tok // the scheme is case-insensitive
 	assert.Equal(t, http.StatusNoContent, p.send(s).Code)
 	assert.Equal(t, 1, delivered)
 
 	nobody := New("")
-	nobody.Expect("s1", nil)
+	nobody.Expect("s1", Expectation{})
+	assert.Empty(t, nobody.StepToken("s1"))
 	p = valid("0", 1, body)
 	p.auth = "Bearer "
 	assert.Equal(t, http.StatusUnauthorized, p.send(nobody).Code, "an empty token accepts nothing")
@@ -180,7 +189,7 @@ func TestServerRejectsBadRequestsWhole(t *testing.T) {
 		code int
 		msg  string
 	}{
-		"unknown step":       {func(p *post) { p.step = "s2" }, http.StatusNotFound, "no such step is expected"},
+		"unknown step":       {func(p *post) { p.step, p.auth = "s2", bearer("s2") }, http.StatusNotFound, "no such step is expected"},
 		"no content type":    {func(p *post) { p.contentType = "" }, http.StatusUnsupportedMediaType, "want Content-Type: application/x-ndjson"},
 		"json":               {func(p *post) { p.contentType = "application/json" }, http.StatusUnsupportedMediaType, ""},
 		"no runner":          {func(p *post) { p.runner = "" }, http.StatusBadRequest, "X-Steamtrap-Runner: want a runner's name"},
@@ -200,8 +209,8 @@ func TestServerRejectsBadRequestsWhole(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := New(token)
-			s.Expect("s1", nil)
+			s := New(key)
+			s.Expect("s1", Expectation{})
 			p := valid("0", 1, good)
 			tc.edit(&p)
 			rec := p.send(s)
@@ -221,8 +230,8 @@ func TestServerRejectsBadRequestsWhole(t *testing.T) {
 
 func TestServerMethodAndPath(t *testing.T) {
 	t.Parallel()
-	s := New(token)
-	s.Expect("s1", nil)
+	s := New(key)
+	s.Expect("s1", Expectation{})
 	for _, tc := range []struct {
 		method, path string
 		code         int
@@ -232,7 +241,7 @@ func TestServerMethodAndPath(t *testing.T) {
 		{http.MethodPost, "/", http.StatusNotFound},
 	} {
 		req := httptest.NewRequest(tc.method, tc.path, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", bearer("s1"))
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, req)
 		assert.Equal(t, tc.code, rec.Code, "%s %s", tc.method, tc.path)
@@ -241,18 +250,18 @@ func TestServerMethodAndPath(t *testing.T) {
 
 func TestServerStepNamesAreEscaped(t *testing.T) {
 	t.Parallel()
-	s := New(token)
-	s.Expect("step 3/retry 1", nil)
+	s := New(key)
+	s.Expect("step 3/retry 1", Expectation{})
 	p := valid("0", 1, batchBody(t, time.Time{}, second(100, 1)))
-	p.step = "step 3/retry 1"
+	p.step, p.auth = "step 3/retry 1", bearer("step 3/retry 1")
 	require.Equal(t, http.StatusNoContent, p.send(s).Code)
 	assert.Len(t, s.Done("step 3/retry 1"), 1)
 }
 
 func TestServerBoundsRunnersPerStep(t *testing.T) {
 	t.Parallel()
-	s := New(token)
-	s.Expect("s1", nil)
+	s := New(key)
+	s.Expect("s1", Expectation{})
 	body := batchBody(t, time.Time{})
 	for i := range MaxRunnersPerStep {
 		require.Equal(t, http.StatusNoContent, valid(strconv.Itoa(i), 1, body).send(s).Code)
@@ -264,10 +273,10 @@ func TestServerBoundsRunnersPerStep(t *testing.T) {
 
 func TestServerDeliversConcurrentBatchesOneAtATime(t *testing.T) {
 	t.Parallel()
-	s := New(token)
+	s := New(key)
 	var inside, most int
 	var mu sync.Mutex
-	s.Expect("s1", func(string, measure.Second) {
+	s.Expect("s1", Expectation{OnSecond: func(string, measure.Second) {
 		mu.Lock()
 		inside++
 		most = max(most, inside)
@@ -276,7 +285,7 @@ func TestServerDeliversConcurrentBatchesOneAtATime(t *testing.T) {
 		mu.Lock()
 		inside--
 		mu.Unlock()
-	})
+	}})
 	var wg sync.WaitGroup
 	for r := range 8 {
 		wg.Go(func() {
@@ -298,16 +307,16 @@ func TestServerDeliversConcurrentBatchesOneAtATime(t *testing.T) {
 
 func TestListenServesUntilTheContextEnds(t *testing.T) {
 	t.Parallel()
-	s := New(token)
-	s.Expect("s1", nil)
+	s := New(key)
+	s.Expect("s1", Expectation{})
 	ctx, cancel := context.WithCancel(context.Background())
-	addr, err := s.Listen(ctx, "127.0.0.1:0")
+	addr, err := s.Listen(ctx, "127.0.0.1:0", nil)
 	require.NoError(t, err)
 	url := "http://" + addr.String() + measure.CollectPath("s1")
 	send := func() (*http.Response, error) {
 		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(batchBody(t, time.Time{}, second(100, 1))))
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", bearer("s1"))
 		req.Header.Set("Content-Type", measure.ContentType+"; charset=utf-8")
 		req.Header.Set(measure.HeaderRunner, "0")
 		req.Header.Set(measure.HeaderBatch, "1")
@@ -329,7 +338,7 @@ func TestListenServesUntilTheContextEnds(t *testing.T) {
 		return err != nil
 	}, 10*time.Second, 10*time.Millisecond, "the listener closes")
 
-	_, err = New(token).Listen(context.Background(), "127.0.0.1:-1")
+	_, err = New(key).Listen(context.Background(), "127.0.0.1:-1", nil)
 	assert.ErrorContains(t, err, "collector: ")
 }
 
@@ -339,4 +348,125 @@ func starts(secs []measure.Second) []int64 {
 		out[i] = s.StartUnix
 	}
 	return out
+}
+
+// A batch of step s1, replayed (by a runner of s1 that is late, or by
+// anyone who kept it) once the driver has moved on to step s2, is refused:
+// s1's token is not s2's, and s1's path is gone. While both are expected
+// (a step and its retry), each token opens its own step only.
+func TestServerRefusesABatchOfAnotherStep(t *testing.T) {
+	t.Parallel()
+	s := New(key)
+	s.Expect("s1", Expectation{})
+	b1 := valid("1", 1, batchBody(t, time.Time{}, second(100, 1), second(101, 2)))
+	require.Equal(t, http.StatusNoContent, b1.send(s).Code)
+	require.Len(t, s.Done("s1"), 1)
+
+	delivered := 0
+	s.Expect("s2", Expectation{OnSecond: func(string, measure.Second) { delivered++ }})
+	replay := b1
+	replay.step = "s2"
+	rec := replay.send(s)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code, "s1's token on s2's path: %s", rec.Body)
+	rec = b1.send(s)
+	assert.Equal(t, http.StatusNotFound, rec.Code, "s1's path after Done: %s", rec.Body)
+	assert.Contains(t, rec.Body.String(), "no such step is expected")
+
+	s.Expect("s1", Expectation{}) // both expected at once
+	assert.Equal(t, http.StatusUnauthorized, replay.send(s).Code)
+	ok := replay
+	ok.auth = bearer("s2")
+	assert.Equal(t, http.StatusNoContent, ok.send(s).Code)
+	assert.Equal(t, 2, delivered, "s2's own batch only")
+	streams := s.Done("s2")
+	require.Len(t, streams, 1)
+	assert.Equal(t, 1, streams[0].Batches)
+	assert.NotEqual(t, New(key).StepToken("s1"), New(key).StepToken("s2"))
+	assert.Len(t, New(key).StepToken("s1"), 64, "HMAC-SHA256, hex")
+	assert.Equal(t, New(key).StepToken("s1"), s.StepToken("s1"), "a function of the key and the step")
+}
+
+// When the executor names the step's runners, a batch from another runner,
+// or from one of them with another execution segment, is refused before
+// its body is read.
+func TestServerRefusesRunnersTheStepDoesNotHave(t *testing.T) {
+	t.Parallel()
+	s := New(key)
+	delivered := 0
+	s.Expect("s1", Expectation{Runners: map[string]string{"1": "0:1/2", "2": "1/2:1"},
+		OnSecond: func(string, measure.Second) { delivered++ }})
+	body := batchBody(t, time.Time{}, second(100, 1))
+	for name, tc := range map[string]struct {
+		runner, segment, msg string
+	}{
+		"another runner":          {"3", "1/2:1", `runner "3" is not one of the step's`},
+		"another runner's part":   {"1", "1/2:1", `runner "1" of the step runs execution segment "0:1/2", not "1/2:1"`},
+		"the whole load":          {"2", "", `not ""`},
+		"a segment of another n":  {"1", "0:1/3", `not "0:1/3"`},
+		"a name that is a number": {"01", "0:1/2", `runner "01"`},
+	} {
+		p := valid(tc.runner, 1, body)
+		p.segment = tc.segment
+		rec := p.send(s)
+		assert.Equal(t, http.StatusForbidden, rec.Code, name)
+		assert.Contains(t, rec.Body.String(), tc.msg, name)
+	}
+	assert.Zero(t, delivered)
+	for _, r := range []string{"1", "2"} {
+		p := valid(r, 1, body)
+		p.segment = map[string]string{"1": "0:1/2", "2": "1/2:1"}[r]
+		assert.Equal(t, http.StatusNoContent, p.send(s).Code)
+	}
+	streams := s.Done("s1")
+	require.Len(t, streams, 2)
+	assert.Equal(t, []string{"1", "2"}, []string{streams[0].Runner, streams[1].Runner})
+	assert.Equal(t, 2, delivered)
+}
+
+// A batch of more than MaxBatchRecords records is refused whole, whether
+// its records are real or empty lines; so is a batch that would take its
+// runner beyond the step's MaxRecords. Nothing of a refused batch is kept,
+// and its number is not used up.
+func TestServerBoundsTheRecords(t *testing.T) {
+	t.Parallel()
+	s := New(key)
+	s.Expect("s1", Expectation{})
+	many := make([]measure.Second, MaxBatchRecords+1)
+	for i := range many {
+		many[i] = measure.Second{StartUnix: int64(100 + i)}
+	}
+	rec := valid("0", 1, batchBody(t, time.Time{}, many...)).send(s)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+	assert.Equal(t, "more than 10000 records in a batch\n", rec.Body.String())
+	header := batchBody(t, time.Time{})
+	rec = valid("0", 1, append(header, bytes.Repeat([]byte("\n"), MaxBatchRecords+2)...)).send(s)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code, "counted before it is parsed")
+	assert.Equal(t, http.StatusNoContent, valid("0", 1, batchBody(t, time.Time{}, many[:MaxBatchRecords]...)).send(s).Code,
+		"exactly MaxBatchRecords")
+	assert.Len(t, s.Done("s1"), 1)
+
+	delivered := 0
+	s.Expect("s1", Expectation{MaxRecords: 5, OnSecond: func(string, measure.Second) { delivered++ }})
+	three := func(runner string, n int, from int64) post {
+		return valid(runner, n, batchBody(t, time.Time{}, second(from), second(from+1), second(from+2)))
+	}
+	assert.Equal(t, http.StatusNoContent, three("0", 1, 100).send(s).Code)
+	rec = three("0", 2, 103).send(s)
+	assert.Equal(t, http.StatusConflict, rec.Code)
+	assert.Equal(t, "runner \"0\" would send more than 5 records for the step\n", rec.Body.String())
+	assert.Equal(t, http.StatusNoContent, three("0", 1, 100).send(s).Code, "a batch sent again is no more records")
+	two := valid("0", 2, batchBody(t, time.Time{}, second(103), second(104)))
+	assert.Equal(t, http.StatusNoContent, two.send(s).Code, "batch 2 was not used up")
+	assert.Equal(t, http.StatusConflict, valid("0", 3, batchBody(t, time.Time{}, second(105))).send(s).Code)
+	six := valid("1", 1, batchBody(t, time.Time{}, second(100), second(101), second(102), second(103), second(104), second(105)))
+	assert.Equal(t, http.StatusConflict, six.send(s).Code)
+	streams := s.Done("s1")
+	require.Len(t, streams, 1, "a runner whose first batch was refused is not one")
+	assert.Equal(t, []int64{100, 101, 102, 103, 104}, starts(streams[0].Seconds))
+	assert.Equal(t, 5, delivered)
+
+	s.Expect("s1", Expectation{MaxRecords: MaxRecordsPerRunner + 1})
+	assert.Equal(t, MaxRecordsPerRunner, s.steps["s1"].maxRecords, "at most MaxRecordsPerRunner")
+	s.Expect("s1", Expectation{})
+	assert.Equal(t, MaxRecordsPerRunner, s.steps["s1"].maxRecords)
 }

@@ -2,6 +2,7 @@ package collect_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -43,12 +44,14 @@ export default function () {
 `
 
 // e2e is one real k6 run through bin/loadgen with both forms of the
-// steamtrap output: to a file and to a collect.Server.
+// steamtrap output: to a file and to a collect.Server, over TLS as the
+// k6-operator executor serves it.
 type e2e struct {
 	t       *testing.T
 	bin     string
 	server  *collect.Server
 	url     string // the collector's URL for step s1
+	env     []string
 	dir     string
 	file    string
 	sink    string
@@ -56,6 +59,15 @@ type e2e struct {
 }
 
 func newE2E(t *testing.T) *e2e {
+	t.Helper()
+	certs, err := collect.NewCertificates([]string{"127.0.0.1"}, time.Now(), collect.CertificateValidity)
+	require.NoError(t, err)
+	return newE2EOver(t, certs.ServerConfig(), steamtrap.CollectCAEnv+"="+string(certs.CAPEM))
+}
+
+// newE2EOver serves the collector with tlsConfig (nil: plain HTTP), k6
+// running with env.
+func newE2EOver(t *testing.T, tlsConfig *tls.Config, env ...string) *e2e {
 	t.Helper()
 	bin := os.Getenv("LOADGEN_BIN")
 	if bin == "" {
@@ -68,12 +80,16 @@ func newE2E(t *testing.T) *e2e {
 	t.Cleanup(sink.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	s := collect.New(token)
-	addr, err := s.Listen(ctx, "127.0.0.1:0")
+	s := collect.New(key)
+	addr, err := s.Listen(ctx, "127.0.0.1:0", tlsConfig)
 	require.NoError(t, err)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "load.js"), []byte(e2eScript), 0o600))
-	return &e2e{t: t, bin: bin, server: s, url: "http://" + addr.String() + measure.CollectPath("s1"),
+	scheme := "https://"
+	if tlsConfig == nil {
+		scheme = "http://"
+	}
+	return &e2e{t: t, bin: bin, server: s, url: scheme + addr.String() + measure.CollectPath("s1"), env: env,
 		dir: dir, file: filepath.Join(dir, "s1.ndjson"), sink: sink.URL}
 }
 
@@ -84,7 +100,7 @@ func (e *e2e) start(ctx context.Context, rate int, duration string, extra ...str
 		"-e", "SINK=" + e.sink, "-e", "RATE=" + strconv.Itoa(rate), "-e", "DURATION=" + duration}, extra...)
 	args = append(args, filepath.Join(e.dir, "load.js"))
 	cmd := exec.CommandContext(ctx, e.bin, args...)
-	cmd.Env = append(os.Environ(), steamtrap.CollectTokenEnv+"="+token)
+	cmd.Env = append(append(os.Environ(), steamtrap.CollectTokenEnv+"="+e.server.StepToken("s1")), e.env...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(e.t, cmd.Start())
@@ -114,7 +130,7 @@ func (e *e2e) results() (file, collected measure.Header) {
 
 func TestEndToEndCollectedStreamIsTheFile(t *testing.T) {
 	e := newE2E(t)
-	e.server.Expect("s1", nil)
+	e.server.Expect("s1", collect.Expectation{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd, out := e.start(ctx, 50, "4s")
@@ -136,7 +152,7 @@ func TestEndToEndCollectedStreamIsTheFile(t *testing.T) {
 // output was created before the pause, the load began after it.
 func TestEndToEndPausedRunBeginsWhenResumed(t *testing.T) {
 	e := newE2E(t)
-	e.server.Expect("s1", nil)
+	e.server.Expect("s1", collect.Expectation{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	api := freeAddr(t)
@@ -164,6 +180,47 @@ func TestEndToEndPausedRunBeginsWhenResumed(t *testing.T) {
 	assert.False(t, fh.BeganAt.Before(resumed.Truncate(time.Millisecond)), "began %s, resumed %s", fh.BeganAt, resumed)
 	assert.Less(t, fh.BeganAt, after.Add(time.Second), "began %s, resume answered %s", fh.BeganAt, after)
 	assert.Equal(t, fh.BeganAt, ch.Began(), "the collected stream's start is the same")
+}
+
+// TestEndToEndOverPlainHTTPOnlyWhenAllowed: k6 refuses to send to an
+// http:// collector unless STEAMTRAP_COLLECT_INSECURE allows it, and then
+// delivers, warning that the token travels in clear.
+func TestEndToEndOverPlainHTTPOnlyWhenAllowed(t *testing.T) {
+	e := newE2EOver(t, nil)
+	e.server.Expect("s1", collect.Expectation{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd, out := e.start(ctx, 10, "1s")
+	require.Error(t, cmd.Wait(), "k6 refuses the output")
+	assert.Contains(t, out.String(), "is plain http: the token and the records would travel in clear")
+	assert.Empty(t, e.server.Done("s1"))
+
+	e.server.Expect("s1", collect.Expectation{})
+	e.env = []string{steamtrap.CollectInsecureEnv + "=true"}
+	cmd, out = e.start(ctx, 20, "2s")
+	require.NoError(t, cmd.Wait(), out.String())
+	assert.Contains(t, out.String(), "travel in clear")
+	e.results()
+}
+
+// TestEndToEndRefusesACollectorOfAnotherCA: k6 given another campaign's CA
+// does not hand the collector its token: the handshake fails, the output
+// gives up and says why, and the collector keeps nothing.
+func TestEndToEndRefusesACollectorOfAnotherCA(t *testing.T) {
+	certs, err := collect.NewCertificates([]string{"127.0.0.1"}, time.Now(), collect.CertificateValidity)
+	require.NoError(t, err)
+	other, err := collect.NewCertificates([]string{"127.0.0.1"}, time.Now(), collect.CertificateValidity)
+	require.NoError(t, err)
+	e := newE2EOver(t, certs.ServerConfig(), steamtrap.CollectCAEnv+"="+string(other.CAPEM))
+	e.server.Expect("s1", collect.Expectation{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd, out := e.start(ctx, 10, "2s")
+	_ = cmd.Wait()
+	assert.Contains(t, out.String(), "certificate signed by unknown authority")
+	assert.Contains(t, out.String(), "the collector's certificate is not one to trust")
+	assert.NotContains(t, out.String(), e.server.StepToken("s1"))
+	assert.Empty(t, e.server.Done("s1"), "nothing accepted")
 }
 
 // k6Status is the part of GET /v1/status the test needs.

@@ -22,33 +22,33 @@ func FuzzCollect(f *testing.F) {
 	late.Late = true
 	withLate := batchBody(f, time.Time{}, second(102, 4000), late)
 	lines := strings.SplitAfter(string(good), "\n")
-	bearer := "Bearer " + token
+	authS1 := bearer("s1")
 	ct := measure.ContentType
 	for _, seed := range []struct {
 		body                                            []byte
 		auth, runner, segment, batch, contentType, step string
 	}{
-		{good, bearer, "0", "", "1", ct, "s1"},
-		{withLate, bearer, "2", "1/2:1", "7", ct + "; charset=utf-8", "s1"},
+		{good, authS1, "0", "", "1", ct, "s1"},
+		{withLate, authS1, "2", "1/2:1", "7", ct + "; charset=utf-8", "s1"},
 		{good, "Bearer wrong", "0", "", "1", ct, "s1"},
 		{good, "", "0", "", "1", ct, "s1"},
-		{good, bearer, "0", "", "1", ct, "s2"},
-		{good, bearer, "0", "", "-1", ct, "s1"},
-		{good, bearer, "", "", "1", ct, "s1"},
-		{good, bearer, "0", "", "1", "text/plain", "s1"},
-		{[]byte(lines[0]), bearer, "0", "", "1", ct, "s1"},
-		{[]byte(lines[0] + `{"began_at":"2026-03-04T05:06:07Z"}`), bearer, "0", "", "1", ct, "s1"},
-		{[]byte(lines[0] + `{"start":100,"hist":"HISTFAAAACR4nJNpmSzMwMDAywABzFCaEUwz2X+AMIHkBW2CAQAz+QJV"}` + "\n"), bearer, "0", "", "1", ct, "s1"},
-		{[]byte(lines[0] + lines[1][:len(lines[1])/2]), bearer, "0", "", "1", ct, "s1"},
-		{[]byte("{}\n{}\n"), bearer, "0", "", "1", ct, "s1"},
-		{[]byte("\x00\xff\n"), bearer, "0", "", "1", ct, "s1"},
+		{good, authS1, "0", "", "1", ct, "s2"},
+		{good, authS1, "0", "", "-1", ct, "s1"},
+		{good, authS1, "", "", "1", ct, "s1"},
+		{good, authS1, "0", "", "1", "text/plain", "s1"},
+		{[]byte(lines[0]), authS1, "0", "", "1", ct, "s1"},
+		{[]byte(lines[0] + `{"began_at":"2026-03-04T05:06:07Z"}`), authS1, "0", "", "1", ct, "s1"},
+		{[]byte(lines[0] + `{"start":100,"hist":"HISTFAAAACR4nJNpmSzMwMDAywABzFCaEUwz2X+AMIHkBW2CAQAz+QJV"}` + "\n"), authS1, "0", "", "1", ct, "s1"},
+		{[]byte(lines[0] + lines[1][:len(lines[1])/2]), authS1, "0", "", "1", ct, "s1"},
+		{[]byte("{}\n{}\n"), authS1, "0", "", "1", ct, "s1"},
+		{[]byte("\x00\xff\n"), authS1, "0", "", "1", ct, "s1"},
 	} {
 		f.Add(seed.body, seed.auth, seed.runner, seed.segment, seed.batch, seed.contentType, seed.step)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, auth, runner, segment, batch, contentType, step string) {
-		s := New(token)
+		s := New(key)
 		delivered := 0
-		s.Expect("s1", func(string, measure.Second) { delivered++ })
+		s.Expect("s1", Expectation{OnSecond: func(string, measure.Second) { delivered++ }})
 		req := &http.Request{
 			Method:        http.MethodPost,
 			URL:           &url.URL{Path: "/v1/steps/" + step + "/seconds"},
@@ -66,7 +66,8 @@ func FuzzCollect(f *testing.F) {
 		s.ServeHTTP(rec, req)
 		streams := s.Done("s1")
 
-		authenticated := len(auth) >= 7 && strings.EqualFold(auth[:7], "Bearer ") && auth[7:] == token
+		// The only token the fuzzer can know is step s1's (the seeds').
+		authenticated := len(auth) >= 7 && strings.EqualFold(auth[:7], "Bearer ") && auth[7:] == s.StepToken("s1")
 		// Unauthenticated, a request gets 401, or the mux's 404 or redirect
 		// for a path that is not a step's; nothing that looked further.
 		pastAuth := rec.Code < 300 || rec.Code == http.StatusNotFound && strings.Contains(rec.Body.String(), "step") ||

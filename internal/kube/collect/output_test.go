@@ -1,7 +1,7 @@
 package collect_test
 
 import (
-	"net/http/httptest"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,7 +19,7 @@ import (
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
-const token = "campaign-token-for-the-output-test"
+const key = "campaign-key-for-the-output-test"
 
 // samples are 6 seconds of k6 samples: requests of several statuses and
 // latencies, their iterations, and the vus gauges.
@@ -54,30 +54,42 @@ func samples(t0 time.Time) []metrics.SampleContainer {
 	return out
 }
 
-func newOutput(t *testing.T, arg, tok string) output.Output {
+func newOutput(t *testing.T, arg, tok, ca string) output.Output {
 	t.Helper()
 	o, err := steamtrap.New(output.Params{
 		OutputType: steamtrap.OutputName, ConfigArgument: arg,
-		Environment:   map[string]string{steamtrap.CollectTokenEnv: tok, steamtrap.CollectTimeoutEnv: "5s"},
+		Environment:   map[string]string{steamtrap.CollectTokenEnv: tok, steamtrap.CollectTimeoutEnv: "5s", steamtrap.CollectCAEnv: ca},
 		ScriptOptions: lib.Options{RunTags: map[string]string{"instance_id": "4"}},
 	})
 	require.NoError(t, err)
 	return o
 }
 
+// serve serves s over TLS as the driver does, and returns its base URL
+// and the CA to trust.
+func serve(t *testing.T, s *collect.Server) (base, ca string) {
+	t.Helper()
+	certs, err := collect.NewCertificates([]string{"127.0.0.1"}, time.Now(), collect.CertificateValidity)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	addr, err := s.Listen(ctx, "127.0.0.1:0", certs.ServerConfig())
+	require.NoError(t, err)
+	return "https://" + addr.String(), string(certs.CAPEM)
+}
+
 // TestOutputToServer runs the extension's output, collector form, against
-// this package's Server, beside the file form fed the same samples: the
-// collected stream is the file.
+// this package's Server over TLS, beside the file form fed the same
+// samples: the collected stream is the file.
 func TestOutputToServer(t *testing.T) {
 	t.Parallel()
-	s := collect.New(token)
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	s.Expect("s1", nil)
+	s := collect.New(key)
+	base, ca := serve(t, s)
+	s.Expect("s1", collect.Expectation{Runners: map[string]string{"4": ""}})
 
 	path := filepath.Join(t.TempDir(), "s.ndjson")
-	file := newOutput(t, path, "")
-	remote := newOutput(t, srv.URL+measure.CollectPath("s1"), token)
+	file := newOutput(t, path, "", "")
+	remote := newOutput(t, base+measure.CollectPath("s1"), s.StepToken("s1"), ca)
 	in := samples(time.Now().Truncate(time.Second).Add(-10 * time.Second))
 	for _, o := range []output.Output{file, remote} {
 		require.NoError(t, o.Start())
@@ -101,18 +113,34 @@ func TestOutputToServer(t *testing.T) {
 	requireSameRecords(t, measure.FoldLate(fsecs), measure.FoldLate(st.Seconds))
 }
 
-func TestOutputToServerWithAWrongToken(t *testing.T) {
+// A runner with the token of another step (a runner of step s2, late) is
+// refused on s1's path, and keeps nothing there.
+func TestOutputToServerWithAnotherStepsToken(t *testing.T) {
 	t.Parallel()
-	s := collect.New(token)
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	s.Expect("s1", nil)
-	o := newOutput(t, srv.URL+measure.CollectPath("s1"), "not-"+token)
+	s := collect.New(key)
+	base, ca := serve(t, s)
+	s.Expect("s1", collect.Expectation{})
+	o := newOutput(t, base+measure.CollectPath("s1"), s.StepToken("s2"), ca)
 	require.NoError(t, o.Start())
 	o.AddMetricSamples(samples(time.Now().Add(-10 * time.Second)))
 	err := o.Stop()
 	require.ErrorContains(t, err, "collector answered 401 Unauthorized")
-	assert.NotContains(t, err.Error(), token)
+	assert.NotContains(t, err.Error(), s.StepToken("s2"))
+	assert.Empty(t, s.Done("s1"))
+}
+
+// A runner the step does not have (the executor named runner 1 and 2; this
+// is 4) is refused 403.
+func TestOutputToServerFromARunnerNotOfTheStep(t *testing.T) {
+	t.Parallel()
+	s := collect.New(key)
+	base, ca := serve(t, s)
+	s.Expect("s1", collect.Expectation{Runners: map[string]string{"1": "0:1/2", "2": "1/2:1"}})
+	o := newOutput(t, base+measure.CollectPath("s1"), s.StepToken("s1"), ca)
+	require.NoError(t, o.Start())
+	o.AddMetricSamples(samples(time.Now().Add(-10 * time.Second)))
+	err := o.Stop()
+	require.ErrorContains(t, err, "collector answered 403 Forbidden")
 	assert.Empty(t, s.Done("s1"))
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/greenlang/loadgen/internal/core/k6step"
+	"github.com/greenlang/loadgen/internal/kube/collect"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
@@ -28,6 +30,7 @@ const (
 	testCampaign     = "c0ffee01"
 	testCollectToken = "collect-s3cr3t-token"
 	testAPIToken     = "api-s3cr3t-token"
+	testCA           = "-----BEGIN CERTIFICATE-----\nthe campaign's CA\n-----END CERTIFICATE-----\n"
 )
 
 func newExecutor(t *testing.T, c *cluster, coll Collector, runners int) *Executor {
@@ -40,8 +43,8 @@ func newExecutor(t *testing.T, c *cluster, coll Collector, runners int) *Executo
 		clients = c.clients(coll)
 	}
 	e, err := New(Config{Namespace: testNS, Campaign: testCampaign, Image: "registry.example/loadgen-k6:v1", Runners: runners,
-		Script: script, Dir: dir, CollectURL: "http://10.0.0.5:6566/", CollectToken: testCollectToken, SecretEnv: map[string]string{"API_TOKEN": testAPIToken},
-		Redact: []string{testAPIToken, testCollectToken}, PodGrace: 300 * time.Millisecond, OperatorGrace: 2 * time.Second,
+		Script: script, Dir: dir, CollectURL: "https://10.0.0.5:6566/", CollectCA: []byte(testCA), SecretEnv: map[string]string{"API_TOKEN": testAPIToken},
+		Redact: []string{testAPIToken}, PodGrace: 300 * time.Millisecond, OperatorGrace: 2 * time.Second,
 		CleanupTimeout: 5 * time.Second}, clients)
 	require.NoError(t, err)
 	return e
@@ -55,7 +58,7 @@ func testSpec() k6step.Spec {
 func TestStepObjects(t *testing.T) {
 	t.Parallel()
 	e := newExecutor(t, nil, nil, 4)
-	objs, err := e.objects(testSpec())
+	objs, err := e.objects(testSpec(), "collect-s3cr3t-token-step-03")
 	require.NoError(t, err)
 	name := "loadgen-c0ffee01-step-03"
 	assert.Equal(t, name, objs.name)
@@ -82,7 +85,7 @@ func TestStepObjects(t *testing.T) {
 	assert.Equal(t, "registry.example/loadgen-k6:v1", str("spec", "initializer", "image"))
 	assert.Empty(t, str("spec", "starter", "image"), "the operator's default starter unless told")
 	e.cfg.StarterImage = "registry.example/k6-starter:v1"
-	withStarter, err := e.objects(testSpec())
+	withStarter, err := e.objects(testSpec(), "")
 	require.NoError(t, err)
 	starter, _, _ := unstructured.NestedString(withStarter.testRun.Object, "spec", "starter", "image")
 	assert.Equal(t, "registry.example/k6-starter:v1", starter)
@@ -90,24 +93,27 @@ func TestStepObjects(t *testing.T) {
 
 	// The local runner's flags, the output sent to the collector, less
 	// --quiet (the operator's own).
-	local := (&k6step.Runner{}).RunFlags(testSpec(), "http://10.0.0.5:6566/v1/steps/step-03/seconds", nil)
+	local := (&k6step.Runner{}).RunFlags(testSpec(), "https://10.0.0.5:6566/v1/steps/step-03/seconds", nil)
 	require.Equal(t, "--quiet", local[0])
 	assert.Equal(t, strings.Join(local[1:], " "), str("spec", "arguments"))
-	assert.Equal(t, "--no-color --no-usage-report --out steamtrap=http://10.0.0.5:6566/v1/steps/step-03/seconds"+
+	assert.Equal(t, "--no-color --no-usage-report --out steamtrap=https://10.0.0.5:6566/v1/steps/step-03/seconds"+
 		" --summary-mode=disabled --no-thresholds -e BASE_URL=http://target.load.svc:8080 -e DURATION=2s -e ENDPOINT=inspection"+
 		" -e GRACEFUL_STOP=6s -e MAX_VUS=20 -e RATE=50 -e SEED=1 -e VUS=10", str("spec", "arguments"))
 
 	// The tokens reach the runners by reference only, never the
-	// initializer, and never as values in the TestRun.
+	// initializer, and never as values in the TestRun: the collector's
+	// token for the step from the step's Secret, the collector's CA and
+	// the API token from the campaign's.
 	var spec testRunSpec
 	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(tr.Object["spec"].(map[string]any), &spec))
-	require.Len(t, spec.Runner.Env, 2)
-	for i, want := range [][2]string{{EnvCollectToken, KeyCollectToken}, {"API_TOKEN", SecretEnvKey("API_TOKEN")}} {
+	require.Len(t, spec.Runner.Env, 3)
+	for i, want := range [][3]string{{EnvCollectToken, name, KeyCollectToken}, {EnvCollectCA, "loadgen-c0ffee01", KeyCollectCA},
+		{"API_TOKEN", "loadgen-c0ffee01", SecretEnvKey("API_TOKEN")}} {
 		env := spec.Runner.Env[i]
 		assert.Equal(t, want[0], env.Name)
 		assert.Empty(t, env.Value)
 		require.NotNil(t, env.ValueFrom)
-		assert.Equal(t, corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "loadgen-c0ffee01"}, Key: want[1]},
+		assert.Equal(t, corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: want[1]}, Key: want[2]},
 			*env.ValueFrom.SecretKeyRef)
 	}
 	assert.Empty(t, spec.Initializer.Env)
@@ -116,17 +122,32 @@ func TestStepObjects(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "s3cr3t")
 
+	assert.Equal(t, name, objs.secret.Name)
+	assert.Equal(t, testNS, objs.secret.Namespace)
+	assert.Equal(t, labels, objs.secret.Labels)
+	assert.Equal(t, map[string][]byte{KeyCollectToken: []byte("collect-s3cr3t-token-step-03")}, objs.secret.Data)
 	secret := e.secret()
-	assert.Equal(t, []byte(testCollectToken), secret.Data[KeyCollectToken])
-	assert.Equal(t, []byte(testAPIToken), secret.Data[SecretEnvKey("API_TOKEN")])
+	assert.Equal(t, map[string][]byte{KeyCollectCA: []byte(testCA), SecretEnvKey("API_TOKEN"): []byte(testAPIToken)}, secret.Data,
+		"the campaign's Secret holds no collector token")
 	assert.Equal(t, map[string]string{LabelManagedBy: ManagedBy, LabelCampaign: testCampaign}, secret.Labels)
 
 	retry := testSpec()
 	retry.Attempt = 2
-	objs, err = e.objects(retry)
+	objs, err = e.objects(retry, "")
 	require.NoError(t, err)
 	assert.Equal(t, "loadgen-c0ffee01-step-03-retry1", objs.name)
+	assert.Equal(t, "loadgen-c0ffee01-step-03-retry1", objs.secret.Name)
 	assert.Contains(t, objs.testRun.Object["spec"].(map[string]any)["arguments"], "/v1/steps/step-03-retry1/seconds")
+
+	// Over plain HTTP (--collect-insecure): no CA, the runners told so.
+	e.cfg.CollectURL, e.cfg.CollectCA, e.cfg.CollectInsecure, e.cfg.SecretEnv = "http://10.0.0.5:6566", nil, true, nil
+	objs, err = e.objects(testSpec(), "")
+	require.NoError(t, err)
+	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(objs.testRun.Object["spec"].(map[string]any), &spec))
+	require.Len(t, spec.Runner.Env, 2)
+	assert.Equal(t, EnvCollectToken, spec.Runner.Env[0].Name)
+	assert.Equal(t, corev1.EnvVar{Name: EnvCollectInsecure, Value: "true"}, spec.Runner.Env[1])
+	assert.Empty(t, e.secret().Data, "nothing for the campaign's Secret: it is not created")
 }
 
 func TestArgumentsThatCannotTravel(t *testing.T) {
@@ -135,7 +156,7 @@ func TestArgumentsThatCannotTravel(t *testing.T) {
 	for _, v := range []string{"two words", "http://t/?a=1&b=2", "$(whoami)", "a;b", `"q"`} {
 		spec := testSpec()
 		spec.ScriptEnv["NOTE"] = v
-		_, err := e.objects(spec)
+		_, err := e.objects(spec, "")
 		require.ErrorIs(t, err, ErrConfig, v)
 		assert.Contains(t, err.Error(), "cannot travel in a TestRun")
 	}
@@ -156,7 +177,27 @@ func TestNewRefusesWhatCannotRun(t *testing.T) {
 		require.ErrorIs(t, err, ErrConfig, u)
 		assert.Contains(t, err.Error(), "collector URL", u)
 	}
-	_, err = New(Config{Namespace: "n", Campaign: "abc", Image: "i", Runners: 1, CollectURL: "http://x", Script: filepath.Join(dir, "none.js")}, Clients{})
+	for _, tc := range []struct {
+		url      string
+		insecure bool
+		ca       string
+		want     string
+	}{
+		{"http://10.0.0.5:6566", false, "", `collector URL "http://10.0.0.5:6566" is plain HTTP: the runners would send the collector's token and their records in clear (allow it with --collect-insecure)`},
+		{"https://10.0.0.5:6566", true, testCA, "--collect-insecure is for an http:// URL"},
+		{"https://10.0.0.5:6566", false, "", "no CA for the runners"},
+	} {
+		_, err = New(Config{Namespace: "n", Campaign: "abc", Image: "i", Runners: 1, CollectURL: tc.url, CollectInsecure: tc.insecure,
+			CollectCA: []byte(tc.ca), ScriptSource: []byte("x")}, Clients{})
+		require.ErrorIs(t, err, ErrConfig, tc.url)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	for _, ok := range []Config{{CollectURL: "http://x", CollectInsecure: true}, {CollectURL: "https://x:6566", CollectCA: []byte(testCA)}} {
+		ok.Namespace, ok.Campaign, ok.Image, ok.Runners, ok.ScriptSource = "n", "abc", "i", 1, []byte("x")
+		_, err = New(ok, Clients{})
+		assert.NoError(t, err, ok.CollectURL)
+	}
+	_, err = New(Config{Namespace: "n", Campaign: "abc", Image: "i", Runners: 1, CollectURL: "http://x", CollectInsecure: true, Script: filepath.Join(dir, "none.js")}, Clients{})
 	require.ErrorIs(t, err, ErrConfig)
 	assert.Contains(t, err.Error(), "reading the script")
 }
@@ -219,6 +260,59 @@ func TestRunCollectsEveryRunnerAndLeavesNothing(t *testing.T) {
 	assert.False(t, res.Finished.Before(res.Started))
 
 	assert.Equal(t, []string{"secret/loadgen-c0ffee01"}, c.leftovers(t, testCampaign), "a step leaves only the campaign's Secret")
+	require.NoError(t, e.Close())
+	assert.Empty(t, c.leftovers(t, testCampaign))
+
+	// The collector expected the step's two runners, each with its
+	// segment, and a bounded number of records from each.
+	x, ok := coll.expectation("step-03")
+	require.True(t, ok)
+	assert.Equal(t, map[string]string{"1": "0:1/2", "2": "1/2:1"}, x.Runners)
+	assert.Equal(t, map[string]string{"1": ""}, expectedRunners(1), "one runner has no segment flags")
+	assert.Greater(t, x.MaxRecords, int((5*time.Minute+2*time.Second)/time.Second), "a record a second of the step's deadline, and more")
+	assert.LessOrEqual(t, x.MaxRecords, collect.MaxRecordsPerRunner)
+}
+
+// Each step's runners get the collector's token for their step from the
+// step's own Secret, created before the TestRun and deleted with it; one
+// the executor could not delete, Close deletes.
+func TestStepSecretGoesWithTheStep(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, coll := newCluster(t), newFakeCollector()
+	var seen []map[string][]byte
+	var mu sync.Mutex
+	(&operator{c: c, coll: coll, finish: true, onCreate: func(name string) {
+		o, err := c.kube.Tracker().Get(corev1.SchemeGroupVersion.WithResource("secrets"), testNS, name)
+		if assert.NoError(t, err, "the step's Secret is there before its TestRun") {
+			mu.Lock()
+			seen = append(seen, o.(*corev1.Secret).Data)
+			mu.Unlock()
+		}
+	}}).start(ctx)
+	e := newExecutor(t, c, coll, 1)
+	_, err, _ := run(ctx, e, testSpec())
+	require.NoError(t, err)
+	retry := testSpec()
+	retry.Attempt = 2
+	c.kube.PrependReactor("delete", "secrets", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.(k8stesting.DeleteAction).GetName() == "loadgen-c0ffee01-step-03-retry1" {
+			return true, nil, errors.New("the API server is away")
+		}
+		return false, nil, nil
+	})
+	_, err, _ = run(ctx, e, retry)
+	require.NoError(t, err)
+	mu.Lock()
+	assert.Equal(t, []map[string][]byte{
+		{KeyCollectToken: []byte(testCollectToken + "-step-03")},
+		{KeyCollectToken: []byte(testCollectToken + "-step-03-retry1")},
+	}, seen)
+	mu.Unlock()
+	assert.Equal(t, []string{"secret/loadgen-c0ffee01", "secret/loadgen-c0ffee01-step-03-retry1"}, c.leftovers(t, testCampaign))
+	assert.Error(t, e.Close(), "the Secret still cannot be deleted")
+	c.kube.ReactionChain = c.kube.ReactionChain[1:]
 	require.NoError(t, e.Close())
 	assert.Empty(t, c.leftovers(t, testCampaign))
 }
@@ -298,7 +392,7 @@ func TestRunnerThatSentNothingFailed(t *testing.T) {
 	res, err, _ := run(ctx, e, testSpec())
 	require.NoError(t, err)
 	require.Len(t, res.Runners, 1)
-	assert.Contains(t, res.Runners[0].Failure, "runner 1 sent no measurements to the collector at http://10.0.0.5:6566/")
+	assert.Contains(t, res.Runners[0].Failure, "runner 1 sent no measurements to the collector at https://10.0.0.5:6566/")
 }
 
 func TestCancelledStepIsCleanedUp(t *testing.T) {
@@ -415,13 +509,23 @@ func TestWriteObjectsShowsNoSecret(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, e.WriteObjects(&b, testSpec()))
 	out := b.String()
-	assert.Equal(t, 3, strings.Count(out, "---\n"))
-	for _, want := range []string{"kind: Secret", "kind: ConfigMap", "kind: TestRun", "parallelism: 4", "secretKeyRef:",
-		"key: collect-token", "collect-token: " + hiddenValue, "arguments: --no-color", "export default function"} {
-		assert.Contains(t, out, want)
+	docs := strings.Split(out, "---\n")[1:]
+	require.Len(t, docs, 4, "the campaign's Secret, the step's Secret, ConfigMap, TestRun")
+	for i, want := range [][]string{
+		{"kind: Secret", "name: loadgen-c0ffee01\n", "env-API_TOKEN: " + hiddenValue, "collect-ca: " + caValue},
+		{"kind: Secret", "name: loadgen-c0ffee01-step-03\n", "collect-token: " + hiddenValue, "loadgen.greenlang.io/step: step-03"},
+		{"kind: ConfigMap", "export default function"},
+		{"kind: TestRun", "parallelism: 4", "secretKeyRef:", "key: collect-token", "key: collect-ca", "name: STEAMTRAP_COLLECT_CA",
+			"arguments: --no-color", "steamtrap=https://10.0.0.5:6566/v1/steps/step-03/seconds"},
+	} {
+		for _, w := range want {
+			assert.Contains(t, docs[i], w, "document %d", i+1)
+		}
 	}
 	assert.NotContains(t, out, "s3cr3t")
+	assert.NotContains(t, out, "the campaign's CA", "the CA is made when the campaign starts")
 	assert.NotContains(t, out, "creationTimestamp")
+	assert.NotContains(t, out, "STEAMTRAP_COLLECT_INSECURE")
 }
 
 func TestPodFailure(t *testing.T) {

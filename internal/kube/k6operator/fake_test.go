@@ -196,20 +196,34 @@ func exited(p *corev1.Pod, code int32, reason string) *corev1.Pod {
 // streams, fed by the test.
 type fakeCollector struct {
 	mu       sync.Mutex
-	expected map[string]func(string, measure.Second)
+	expected map[string]collect.Expectation // until Done
+	told     map[string]collect.Expectation // ever
 	streams  map[string]map[string]*collect.Stream
 	done     []string
 }
 
 func newFakeCollector() *fakeCollector {
-	return &fakeCollector{expected: map[string]func(string, measure.Second){}, streams: map[string]map[string]*collect.Stream{}}
+	return &fakeCollector{expected: map[string]collect.Expectation{}, told: map[string]collect.Expectation{},
+		streams: map[string]map[string]*collect.Stream{}}
 }
 
-func (c *fakeCollector) Expect(step string, fn func(string, measure.Second)) {
+// StepToken is a token that says its step, and holds testCollectToken
+// (whose leaks the tests look for).
+func (c *fakeCollector) StepToken(step string) string { return testCollectToken + "-" + step }
+
+func (c *fakeCollector) Expect(step string, x collect.Expectation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.expected[step] = fn
+	c.expected[step], c.told[step] = x, x
 	c.streams[step] = map[string]*collect.Stream{}
+}
+
+// expectation is what the executor told the collector of step.
+func (c *fakeCollector) expectation(step string) (collect.Expectation, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	x, ok := c.told[step]
+	return x, ok
 }
 
 func (c *fakeCollector) Done(step string) []collect.Stream {
@@ -229,17 +243,20 @@ func (c *fakeCollector) Done(step string) []collect.Stream {
 // send delivers runner's seconds as its k6 would.
 func (c *fakeCollector) send(step, runner string, began time.Time, secs ...measure.Second) {
 	c.mu.Lock()
-	fn := c.expected[step]
+	x, ok := c.expected[step]
+	fn := x.OnSecond
+	if _, known := x.Runners[runner]; !ok || x.Runners != nil && !known {
+		c.mu.Unlock()
+		return // refused: 404 or 403
+	}
 	st := c.streams[step][runner]
-	if st == nil && fn != nil {
+	if st == nil {
 		st = &collect.Stream{Runner: runner, Header: measure.NewHeader(began)}
 		st.Header.BeganAt = st.Header.CreatedAt.Add(250 * time.Millisecond) // the first iteration, after the output started
 		c.streams[step][runner] = st
 	}
-	if st != nil {
-		st.Seconds = append(st.Seconds, secs...)
-		st.Batches++
-	}
+	st.Seconds = append(st.Seconds, secs...)
+	st.Batches++
 	c.mu.Unlock()
 	for _, s := range secs {
 		if fn != nil {

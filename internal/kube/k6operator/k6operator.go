@@ -6,13 +6,22 @@
 // executor reads per runner and merges as the local runners' are merged.
 //
 // The executor owns what it creates: it watches the TestRun to its end and
-// its runner pods for failures, and deletes the TestRun and ConfigMap after
-// the step, on cancellation and on failure; Close deletes the campaign's
-// Secret (the collector's token, and the target's API token if any), so
-// that nothing is left in the cluster. A runner pod that fails (its image
-// cannot be pulled, it cannot be scheduled, k6 exits non-zero) does not
-// fail the step: its RunnerResult.Failure says why, and the campaign judges
-// the step invalid.
+// its runner pods for failures, and deletes the TestRun, its ConfigMap and
+// its Secret after the step, on cancellation and on failure; Close deletes
+// the campaign's Secret (the target's API token, if any), so that nothing
+// is left in the cluster. A runner pod that fails (its image cannot be
+// pulled, it cannot be scheduled, k6 exits non-zero) does not fail the
+// step: its RunnerResult.Failure says why, and the campaign judges the step
+// invalid.
+//
+// The runners reach the collector over TLS: its certificate chains to a CA
+// made for the campaign (Config.CollectCA, in the campaign's Secret), the
+// only one they trust for it. Each step's runners get the collector's
+// token for that step alone (Collector.StepToken) from the step's own
+// Secret, which goes with the step: a runner, or a batch it sent, cannot
+// put records into another step. The collector expects exactly the step's
+// runners, each with its execution segment, and a bounded number of
+// records from each.
 package k6operator
 
 import (
@@ -21,9 +30,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,15 +46,17 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/greenlang/loadgen/internal/kube/collect"
-	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
 // Collector receives the runners' seconds over HTTP; *collect.Server is
 // the implementation.
 type Collector interface {
-	// Expect is called before a step's runners start; onSecond gets each
+	// StepToken is the bearer token of the step's runners: it opens that
+	// step only.
+	StepToken(step string) string
+	// Expect is called before a step's runners start; OnSecond gets each
 	// second as a runner sends it.
-	Expect(step string, onSecond func(runner string, s measure.Second))
+	Expect(step string, x collect.Expectation)
 	// Done ends the step and returns what each runner sent.
 	Done(step string) []collect.Stream
 }
@@ -81,9 +94,16 @@ type Config struct {
 	ScriptSource []byte
 	// Dir is the run directory: step files are written there.
 	Dir string
-	// CollectURL is the collector's base URL as the runner pods reach it
-	// (http://HOST:PORT); CollectToken its bearer token.
-	CollectURL, CollectToken string
+	// CollectURL is the collector's base URL as the runner pods reach it:
+	// https://HOST:PORT, or http://HOST:PORT with CollectInsecure.
+	CollectURL string
+	// CollectCA is the PEM certificate of the CA the runners trust for an
+	// https CollectURL (collect.Certificates.CAPEM): public, it reaches
+	// them through the campaign's Secret.
+	CollectCA []byte
+	// CollectInsecure lets the runners send their token and records over
+	// an http CollectURL, in clear.
+	CollectInsecure bool
 	// SecretEnv is script environment whose values are secrets (API_TOKEN,
 	// --secret-env, BASE_URL with a password): it reaches the runners
 	// through the campaign's Secret, never through the TestRun.
@@ -124,6 +144,9 @@ type Executor struct {
 
 	mu         sync.Mutex
 	secretMade bool
+	// stepSecrets are the steps' Secrets created and not deleted yet, for
+	// Close (the executor may not list Secrets).
+	stepSecrets map[string]bool
 }
 
 var campaignID = regexp.MustCompile(`^[a-z0-9]{1,12}$`)
@@ -157,9 +180,15 @@ func New(cfg Config, c Clients) (*Executor, error) {
 		bad("%d runners: want ≥ 1", cfg.Runners)
 	}
 	if u, err := url.Parse(cfg.CollectURL); cfg.CollectURL == "" {
-		bad("no collector URL: give --collect-url, the driver's collector as the runner pods reach it (http://HOST:PORT)")
+		bad("no collector URL: give --collect-url, the driver's collector as the runner pods reach it (https://HOST:PORT)")
 	} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !plainArg.MatchString(cfg.CollectURL) {
-		bad("collector URL %q: want http(s)://HOST:PORT as the runner pods reach the driver (letters, digits and . : / - only)", cfg.CollectURL)
+		bad("collector URL %q: want https://HOST:PORT as the runner pods reach the driver (letters, digits and . : / - only)", cfg.CollectURL)
+	} else if u.Scheme == "http" && !cfg.CollectInsecure {
+		bad("collector URL %q is plain HTTP: the runners would send the collector's token and their records in clear (allow it with --collect-insecure)", cfg.CollectURL)
+	} else if u.Scheme == "https" && cfg.CollectInsecure {
+		bad("collector URL %q is HTTPS, but the runners are told to send in clear (--collect-insecure is for an http:// URL)", cfg.CollectURL)
+	} else if u.Scheme == "https" && len(cfg.CollectCA) == 0 {
+		bad("collector URL %q is HTTPS but there is no CA for the runners to verify the collector with", cfg.CollectURL)
 	}
 	script, err := cfg.ScriptSource, error(nil)
 	if script == nil {
@@ -187,7 +216,7 @@ func New(cfg Config, c Clients) (*Executor, error) {
 	cfg.PodGrace = orDefault(cfg.PodGrace, 2*time.Minute)
 	cfg.OperatorGrace = orDefault(cfg.OperatorGrace, time.Minute)
 	cfg.CleanupTimeout = orDefault(cfg.CleanupTimeout, 2*time.Minute)
-	return &Executor{cfg: cfg, c: c, script: script, scriptKey: scriptKey(cfg.Script)}, nil
+	return &Executor{cfg: cfg, c: c, script: script, scriptKey: scriptKey(cfg.Script), stepSecrets: map[string]bool{}}, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -213,11 +242,12 @@ func (e *Executor) Check(ctx context.Context) error {
 	return fmt.Errorf("k6-operator executor: reaching the cluster: %w", err)
 }
 
-// ensureSecret creates the campaign's Secret once.
+// ensureSecret creates the campaign's Secret once, if it has anything to
+// hold.
 func (e *Executor) ensureSecret(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.secretMade {
+	if e.secretMade || len(e.secret().Data) == 0 {
 		return nil
 	}
 	if _, err := e.c.Kube.CoreV1().Secrets(e.cfg.Namespace).Create(ctx, e.secret(), metav1.CreateOptions{}); err != nil {
@@ -228,8 +258,8 @@ func (e *Executor) ensureSecret(ctx context.Context) error {
 }
 
 // Close deletes the campaign's Secret and anything of the campaign a step
-// could not delete (a TestRun or ConfigMap whose deletion failed). It
-// waits at most CleanupTimeout.
+// could not delete (a TestRun, ConfigMap or Secret whose deletion failed).
+// It waits at most CleanupTimeout.
 func (e *Executor) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.CleanupTimeout)
 	defer cancel()
@@ -251,7 +281,17 @@ func (e *Executor) Close() error {
 			errs = append(errs, ignoreNotFound(cms.Delete(ctx, cm.Name, metav1.DeleteOptions{})))
 		}
 	}
-	errs = append(errs, ignoreNotFound(e.c.Kube.CoreV1().Secrets(e.cfg.Namespace).Delete(ctx, e.secretName(), metav1.DeleteOptions{})))
+	secrets := e.c.Kube.CoreV1().Secrets(e.cfg.Namespace)
+	e.mu.Lock()
+	left := slices.Sorted(maps.Keys(e.stepSecrets))
+	e.mu.Unlock()
+	for _, name := range append(left, e.secretName()) {
+		err := ignoreNotFound(secrets.Delete(ctx, name, metav1.DeleteOptions{}))
+		if err == nil {
+			e.forgetStepSecret(name)
+		}
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("k6-operator executor: cleaning up (kubectl delete testruns,configmaps,secrets -n %s -l %s=%s): %w",
 			e.cfg.Namespace, LabelCampaign, e.cfg.Campaign, err)

@@ -30,12 +30,22 @@ const (
 	LabelStep      = "loadgen.greenlang.io/step"
 )
 
-// Keys of the campaign's Secret, and the runner environment they fill.
+// Keys of the Secrets, and the runner environment they fill: the step's
+// Secret holds the collector's token for the step; the campaign's, the
+// collector's CA (public, but beside the token it vouches for) and the
+// target's API token.
 const (
 	KeyCollectToken = "collect-token"
+	KeyCollectCA    = "collect-ca"
 	// EnvCollectToken is what the steamtrap output reads its collector
 	// token from.
 	EnvCollectToken = "STEAMTRAP_COLLECT_TOKEN"
+	// EnvCollectCA is the PEM CA the steamtrap output verifies an https
+	// collector with.
+	EnvCollectCA = "STEAMTRAP_COLLECT_CA"
+	// EnvCollectInsecure lets the steamtrap output send to an http
+	// collector.
+	EnvCollectInsecure = "STEAMTRAP_COLLECT_INSECURE"
 )
 
 // SecretEnvKey is the campaign Secret's key for the script variable name
@@ -56,7 +66,8 @@ const maxScriptBytes = 1000 << 10
 
 // stepObjects are the objects of one step.
 type stepObjects struct {
-	name      string // of the TestRun and its ConfigMap
+	name      string // of the TestRun, its ConfigMap and its Secret
+	secret    *corev1.Secret
 	configMap *corev1.ConfigMap
 	testRun   *unstructured.Unstructured
 }
@@ -93,11 +104,11 @@ type podMetadata struct {
 	Labels map[string]string `json:"labels,omitempty"`
 }
 
-// secretName is the campaign's Secret: the collector's token, and the
+// secretName is the campaign's Secret: the collector's CA, and the
 // script's secret environment (Config.SecretEnv).
 func (e *Executor) secretName() string { return "loadgen-" + e.cfg.Campaign }
 
-// stepName names a step's TestRun and ConfigMap: loadgen-ID-step-03. The
+// stepName names a step's TestRun, ConfigMap and Secret: loadgen-ID-step-03. The
 // operator names its jobs NAME-I and services NAME-service-I, which must
 // stay DNS labels (63 characters).
 func (e *Executor) stepName(spec k6step.Spec) string {
@@ -119,7 +130,10 @@ func (e *Executor) collectURL(step string) string {
 
 // secret is the campaign's Secret, with its values.
 func (e *Executor) secret() *corev1.Secret {
-	data := map[string][]byte{KeyCollectToken: []byte(e.cfg.CollectToken)}
+	data := map[string][]byte{}
+	if e.https() {
+		data[KeyCollectCA] = e.cfg.CollectCA
+	}
 	for name, v := range e.cfg.SecretEnv {
 		data[SecretEnvKey(name)] = []byte(v)
 	}
@@ -128,6 +142,19 @@ func (e *Executor) secret() *corev1.Secret {
 		ObjectMeta: metav1.ObjectMeta{Name: e.secretName(), Namespace: e.cfg.Namespace, Labels: e.labels("")},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
+	}
+}
+
+// https says whether the runners reach the collector over TLS.
+func (e *Executor) https() bool { return strings.HasPrefix(e.cfg.CollectURL, "https://") }
+
+// stepSecret is a step's Secret: the collector's token for the step.
+func (e *Executor) stepSecret(name, step, token string) *corev1.Secret {
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.cfg.Namespace, Labels: e.labels(step)},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{KeyCollectToken: []byte(token)},
 	}
 }
 
@@ -151,8 +178,9 @@ func (e *Executor) Arguments(spec k6step.Spec) ([]string, error) {
 // its initializer's `sh -c` unchanged.
 var plainArg = regexp.MustCompile(`^[A-Za-z0-9_.,:/@%+=-]+$`)
 
-// objects builds a step's ConfigMap and TestRun.
-func (e *Executor) objects(spec k6step.Spec) (stepObjects, error) {
+// objects builds a step's Secret (with the collector's token for the
+// step), ConfigMap and TestRun.
+func (e *Executor) objects(spec k6step.Spec, token string) (stepObjects, error) {
 	name := e.stepName(spec)
 	step := spec.FileBase()
 	args, err := e.Arguments(spec)
@@ -165,13 +193,18 @@ func (e *Executor) objects(spec k6step.Spec) (stepObjects, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.cfg.Namespace, Labels: labels},
 		Data:       map[string]string{e.scriptKey: string(e.script)},
 	}
-	secretRef := func(env, key string) corev1.EnvVar {
+	secretRef := func(env, secret, key string) corev1.EnvVar {
 		return corev1.EnvVar{Name: env, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: e.secretName()}, Key: key}}}
+			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}}
 	}
-	env := []corev1.EnvVar{secretRef(EnvCollectToken, KeyCollectToken)}
+	env := []corev1.EnvVar{secretRef(EnvCollectToken, name, KeyCollectToken)}
+	if e.https() {
+		env = append(env, secretRef(EnvCollectCA, e.secretName(), KeyCollectCA))
+	} else {
+		env = append(env, corev1.EnvVar{Name: EnvCollectInsecure, Value: "true"})
+	}
 	for _, name := range slices.Sorted(maps.Keys(e.cfg.SecretEnv)) {
-		env = append(env, secretRef(name, SecretEnvKey(name)))
+		env = append(env, secretRef(name, e.secretName(), SecretEnvKey(name)))
 	}
 	meta := podMetadata{Labels: labels}
 	spec2 := testRunSpec{
@@ -197,7 +230,7 @@ func (e *Executor) objects(spec k6step.Spec) (stepObjects, error) {
 		"spec":       specMap,
 	}}
 	tr.SetLabels(labels)
-	return stepObjects{name: name, configMap: cm, testRun: tr}, nil
+	return stepObjects{name: name, secret: e.stepSecret(name, step, token), configMap: cm, testRun: tr}, nil
 }
 
 // scriptKey is the script's key in its ConfigMap (k6-operator mounts it as

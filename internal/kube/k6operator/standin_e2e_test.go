@@ -18,6 +18,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/core/breakpoint"
 	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/core/k6step"
 	"github.com/greenlang/loadgen/internal/core/ramp"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/core/stress"
@@ -37,6 +38,7 @@ type e2eCampaign struct {
 	cfg     campaign.Config
 	dir     string
 	exec    *Executor
+	coll    *collect.Server
 	camp    *stress.Campaign
 	// What the target served (all with the API token?), and per step,
 	// what it had served when the step ended.
@@ -46,6 +48,12 @@ type e2eCampaign struct {
 }
 
 func newE2ECampaign(t *testing.T, ctx context.Context, tune func(*campaign.Config)) *e2eCampaign {
+	return newE2ECampaignOver(t, ctx, tune, true)
+}
+
+// newE2ECampaignOver is newE2ECampaign with the collector over TLS (the
+// default) or plain HTTP (--collect-insecure).
+func newE2ECampaignOver(t *testing.T, ctx context.Context, tune func(*campaign.Config), overTLS bool) *e2eCampaign {
 	t.Helper()
 	bin := os.Getenv("LOADGEN_BIN")
 	if bin == "" {
@@ -66,7 +74,14 @@ func newE2ECampaign(t *testing.T, ctx context.Context, tune func(*campaign.Confi
 	}))
 	t.Cleanup(target.Close)
 	coll := collect.New(testCollectToken)
-	addr, err := coll.Listen(ctx, "127.0.0.1:0")
+	e.coll = coll
+	certs, err := collect.NewCertificates([]string{"127.0.0.1"}, time.Now(), collect.CertificateValidity)
+	require.NoError(t, err)
+	tlsConfig, scheme, ca := certs.ServerConfig(), "https://", certs.CAPEM
+	if !overTLS {
+		tlsConfig, scheme, ca = nil, "http://", nil
+	}
+	addr, err := coll.Listen(ctx, "127.0.0.1:0", tlsConfig)
 	require.NoError(t, err)
 
 	cfg := campaign.Defaults()
@@ -84,8 +99,8 @@ func newE2ECampaign(t *testing.T, ctx context.Context, tune func(*campaign.Confi
 	e.cfg = cfg
 	e.camp, err = stress.Open(nil, cfg, stress.Setup{Dir: e.dir, BaseURL: target.URL, Runner: func(script, dir string) (stress.StepRunner, error) {
 		ex, err := New(Config{Namespace: testNS, Campaign: testCampaign, Image: cfg.Kubernetes.RunnerImage, Runners: cfg.RunnerCount(),
-			Script: script, Dir: dir, CollectURL: "http://" + addr.String(), CollectToken: testCollectToken, SecretEnv: map[string]string{"API_TOKEN": testAPIToken},
-			Redact: []string{testCollectToken, testAPIToken}}, e.c.clients(coll))
+			Script: script, Dir: dir, CollectURL: scheme + addr.String(), CollectCA: ca, CollectInsecure: !overTLS, SecretEnv: map[string]string{"API_TOKEN": testAPIToken},
+			Redact: []string{testAPIToken}}, e.c.clients(coll))
 		e.exec = ex
 		return ex, err
 	}})
@@ -108,24 +123,33 @@ func (o *e2eObserver) StepEnd(s runrecord.Step, _ ramp.Progress) {
 func (*e2eObserver) Note(string)        {}
 func (*e2eObserver) End(*runrecord.Run) {}
 
-// noSecretIn checks that no file of the run directory holds a token.
+// noSecretIn checks that no file of the run directory holds a token: the
+// collector's key, a step's token, the API token.
 func (e *e2eCampaign) noSecretIn() {
 	e.t.Helper()
+	secrets := []string{testCollectToken, testAPIToken}
+	for i := 1; i <= 20; i++ {
+		for attempt := 1; attempt <= 3; attempt++ {
+			secrets = append(secrets, e.coll.StepToken(k6step.Spec{Index: i, Attempt: attempt}.FileBase()))
+		}
+	}
 	require.NoError(e.t, filepath.WalkDir(e.dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		b, err := os.ReadFile(path)
 		require.NoError(e.t, err)
-		assert.NotContains(e.t, string(b), testCollectToken, path)
-		assert.NotContains(e.t, string(b), testAPIToken, path)
+		for _, secret := range secrets {
+			assert.NotContains(e.t, string(b), secret, path)
+		}
 		return nil
 	}))
 }
 
 // TestCampaignThroughTheStandInOperator runs a two-step campaign of two
 // runners per step through the executor: everything but Kubernetes runs
-// for real (k6, its steamtrap output to the collector, k6's REST API, the
+// for real (k6, its steamtrap output to the collector over TLS with the
+// step's token and the campaign's CA from the Secrets, k6's REST API, the
 // operator's command lines). The merged seconds count exactly what the
 // target served, each runner offered its half, the API token reached the
 // target through the campaign's Secret, and nothing is left in the
@@ -215,6 +239,29 @@ func TestRunnerKilledMidStepIsInvalid(t *testing.T) {
 	assert.Contains(t, step.Reasons.String(), "runner pod loadgen-c0ffee01-step-01-2-x7k2p: container k6 exited with code 137 (OOMKilled)")
 	assert.Contains(t, e.camp.Run.AbortReason, "OOMKilled")
 	assert.NotEqual(t, breakpoint.Fail, step.Verdict)
+	e.noSecretIn()
+}
+
+// TestCampaignOverPlainHTTPWhenAllowed: with --collect-insecure's
+// settings (an http:// URL, no CA) the TestRun tells the runners they may
+// send in clear (STEAMTRAP_COLLECT_INSECURE; without it their output
+// would refuse the URL), and the step's records arrive.
+func TestCampaignOverPlainHTTPWhenAllowed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	e := newE2ECampaignOver(t, ctx, func(c *campaign.Config) { c.Max, c.Retries = 30, 0 }, false)
+	err := e.camp.Execute(ctx)
+	require.NoError(t, e.exec.Close())
+	assert.Empty(t, e.c.leftovers(t, testCampaign))
+	if !errors.Is(err, stress.ErrInconclusive) {
+		require.NoError(t, err)
+	}
+	require.Len(t, e.camp.Run.Steps, 1)
+	step := e.camp.Run.Steps[0]
+	assert.Equal(t, e.servedBy[step.Index], readRun(t, e.dir, step.SecondsFile).Requests, "the merged seconds count what the target served")
+	for _, one := range step.Runners {
+		assert.Empty(t, one.Failure)
+	}
 	e.noSecretIn()
 }
 

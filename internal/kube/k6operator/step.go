@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,14 +47,15 @@ func (e *Executor) Run(ctx context.Context, spec k6step.Spec, onSecond func(meas
 	if n > 1 && spec.MaxVUs < n {
 		return res, fmt.Errorf("%w: %d runners need at least %d VUs, the step has %d (k6-operator refuses more runners than VUs): lower --runners", ErrConfig, n, n, spec.MaxVUs)
 	}
-	objs, err := e.objects(spec)
+	token := e.c.Collector.StepToken(base)
+	objs, err := e.objects(spec, token)
 	if err != nil {
 		return res, err
 	}
 	if err := e.ensureSecret(ctx); err != nil {
 		return res, err
 	}
-	s, err := e.newStepRun(spec, objs.name)
+	s, err := e.newStepRun(spec, objs.name, token)
 	if err != nil {
 		return res, err
 	}
@@ -65,12 +67,16 @@ func (e *Executor) Run(ctx context.Context, spec k6step.Spec, onSecond func(meas
 			onSecond(sec)
 		}
 	})
-	e.c.Collector.Expect(base, func(runner string, sec measure.Second) {
-		if i := runnerIndex(runner, n); i >= 0 {
-			mu.Lock()
-			defer mu.Unlock()
-			live.Add(i, sec)
-		}
+	e.c.Collector.Expect(base, collect.Expectation{
+		Runners:    expectedRunners(n),
+		MaxRecords: s.maxRecords(),
+		OnSecond: func(runner string, sec measure.Second) {
+			if i := runnerIndex(runner, n); i >= 0 {
+				mu.Lock()
+				defer mu.Unlock()
+				live.Add(i, sec)
+			}
+		},
 	})
 
 	res.Started = time.Now()
@@ -113,14 +119,43 @@ type stepRun struct {
 	failure  []string
 	exitCode []int
 	ended    []time.Time
+	// redact are Config.Redact and the step's collector token.
+	redact []string
 }
 
-func (e *Executor) newStepRun(spec k6step.Spec, name string) (*stepRun, error) {
+// expectedRunners are the runners of a step of n: k6-operator's instance_id
+// tags "1" to "n", each with its execution segment (none when n is 1: the
+// operator gives the segment flags to more than one runner only).
+func expectedRunners(n int) map[string]string {
+	runners := make(map[string]string, n)
+	for i := 1; i <= n; i++ {
+		seg := ""
+		if n > 1 {
+			seg = k6step.Segment(i, n)
+		}
+		runners[strconv.Itoa(i)] = seg
+	}
+	return runners
+}
+
+// maxRecords bounds the records a runner of the step may send: a record
+// per second it may run (the step's deadline), and at each of the output's
+// flushes (4 a second) a late supplement for each second still getting
+// responses (at most the request timeout, and a margin, back). Only a
+// runner gone wrong comes near it.
+func (s *stepRun) maxRecords() int {
+	seconds := int(s.deadline()/time.Second) + 1
+	perSecond := 1 + 4*(int(s.spec.RequestTimeout/time.Second)+3)
+	return min(seconds*perSecond+collect.MaxBatchRecords, collect.MaxRecordsPerRunner)
+}
+
+func (e *Executor) newStepRun(spec k6step.Spec, name, token string) (*stepRun, error) {
 	n := e.cfg.Runners
 	s := &stepRun{e: e, spec: spec, base: spec.FileBase(), name: name, n: n, pods: map[string]*corev1.Pod{},
-		failure: make([]string, n), exitCode: make([]int, n), ended: make([]time.Time, n)}
+		failure: make([]string, n), exitCode: make([]int, n), ended: make([]time.Time, n),
+		redact: append(slices.Clip(e.cfg.Redact), token)}
 	for i := 1; i <= n; i++ {
-		l, err := openRunnerLog(filepath.Join(e.cfg.Dir, s.logFile(i)), e.cfg.Redact)
+		l, err := openRunnerLog(filepath.Join(e.cfg.Dir, s.logFile(i)), s.redact)
 		if err != nil {
 			s.closeLogs()
 			return nil, err
@@ -159,6 +194,9 @@ func (s *stepRun) run(ctx context.Context, objs stepObjects) error {
 	go s.watchTestRun(watchCtx, events)
 	go s.watchPods(watchCtx, events)
 
+	if err := e.createStepSecret(ctx, objs.secret); err != nil {
+		return err
+	}
 	if _, err := e.c.Kube.CoreV1().ConfigMaps(e.cfg.Namespace).Create(ctx, objs.configMap, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating the step's ConfigMap %s/%s: %w", e.cfg.Namespace, objs.name, err)
 	}
@@ -362,7 +400,7 @@ func (s *stepRun) podLogTail(ctx context.Context, p *corev1.Pod) string {
 	if err != nil || len(strings.TrimSpace(string(b))) == 0 {
 		return ""
 	}
-	return "; its log ends:\n" + redact.New(s.e.cfg.Redact...).String(strings.TrimSpace(string(b)))
+	return "; its log ends:\n" + redact.New(s.redact...).String(strings.TrimSpace(string(b)))
 }
 
 // watchTestRun sends the TestRun's stage whenever it changes, until ctx
@@ -476,16 +514,38 @@ func (s *stepRun) follow(ctx context.Context, out chan<- event, what string, ope
 	}
 }
 
+// createStepSecret creates the step's Secret, and notes it for Close.
+func (e *Executor) createStepSecret(ctx context.Context, secret *corev1.Secret) error {
+	if _, err := e.c.Kube.CoreV1().Secrets(e.cfg.Namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating the step's Secret %s/%s: %w", e.cfg.Namespace, secret.Name, err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stepSecrets[secret.Name] = true
+	return nil
+}
+
+func (e *Executor) forgetStepSecret(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.stepSecrets, name)
+}
+
 // deleteStep deletes the step's TestRun (its jobs and pods go with it,
-// garbage-collected in the background) and ConfigMap, and waits for the
-// step's pods to be gone, at most CleanupTimeout. It does not use the
-// step's context: a cancelled step is cleaned up too.
+// garbage-collected in the background), ConfigMap and Secret, and waits
+// for the step's pods to be gone, at most CleanupTimeout. It does not use
+// the step's context: a cancelled step is cleaned up too.
 func (e *Executor) deleteStep(name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.CleanupTimeout)
 	defer cancel()
+	secretErr := ignoreNotFound(e.c.Kube.CoreV1().Secrets(e.cfg.Namespace).Delete(ctx, name, metav1.DeleteOptions{}))
+	if secretErr == nil {
+		e.forgetStepSecret(name)
+	}
 	err := errors.Join(
 		ignoreNotFound(e.c.Dynamic.Resource(TestRunGVR).Namespace(e.cfg.Namespace).Delete(ctx, name, background())),
-		ignoreNotFound(e.c.Kube.CoreV1().ConfigMaps(e.cfg.Namespace).Delete(ctx, name, metav1.DeleteOptions{})))
+		ignoreNotFound(e.c.Kube.CoreV1().ConfigMaps(e.cfg.Namespace).Delete(ctx, name, metav1.DeleteOptions{})),
+		secretErr)
 	pods := e.c.Kube.CoreV1().Pods(e.cfg.Namespace)
 	for {
 		list, lerr := pods.List(ctx, metav1.ListOptions{LabelSelector: operatorLabelCR + "=" + name})
