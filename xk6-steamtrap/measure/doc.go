@@ -130,6 +130,20 @@
 // know, and a field added later is absent from older files (its Go field is
 // then nil or zero).
 //
+// # What a reader refuses
+//
+// ReadAll, ReadFile and Follow refuse, naming the file, the line and the
+// field (ErrSchema, ErrInvalid), what no writer writes: a first line that is
+// not a header of this schema (an empty file included), a header with
+// another interval_s than 1 or another histogram geometry (Header.Check), a
+// line that is not JSON or holds a field of the wrong type, a histogram
+// that does not decode or has another geometry, a second without start
+// (or with start and began_at), a negative count or one above MaxCount,
+// requests ≠ ok + errors or ≠ the sum of classes, a negative percentile
+// (Second.Check), and a second (not late) whose start is not after the one
+// before. An incomplete last line is ErrTruncated: the writer died in the
+// middle of it, and what came before stands.
+//
 // # A step's steady window
 //
 // Steady picks the seconds of a stepped-load step that are judged: from the

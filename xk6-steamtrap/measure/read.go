@@ -20,6 +20,10 @@ var (
 	// ErrTruncated is wrapped when a file's last line is incomplete and does
 	// not parse: the writer died in the middle of it.
 	ErrTruncated = errors.New("incomplete last line")
+	// ErrInvalid is wrapped when a line parses but holds what no writer
+	// writes (Header.Check, Second.Check): a negative count, counts that do
+	// not add up, seconds out of order, another histogram geometry.
+	ErrInvalid = errors.New("invalid")
 )
 
 // FollowInterval is how often Follow polls the file for new lines.
@@ -168,6 +172,7 @@ type parser struct {
 	name   string
 	n      int // lines seen
 	header Header
+	prev   int64 // the start of the last second read that was not a late supplement
 }
 
 // line parses one complete line (without its newline). ok is false for the
@@ -182,6 +187,9 @@ func (p *parser) line(b []byte) (s Second, ok bool, err error) {
 				got = "no header"
 			}
 			return s, false, fmt.Errorf("%s:1: %w (got %q)", p.name, ErrSchema, got)
+		}
+		if err := p.header.Check(); err != nil {
+			return s, false, fmt.Errorf("%s:1: %w: %w", p.name, ErrInvalid, err)
 		}
 		return s, false, nil
 	}
@@ -204,6 +212,16 @@ func (p *parser) line(b []byte) (s Second, ok bool, err error) {
 		return s, false, nil
 	}
 	s = rec.Second
+	if err := s.Check(); err != nil {
+		return s, false, fmt.Errorf("%s:%d: %w: %w", p.name, p.n, ErrInvalid, err)
+	}
+	if !s.Late {
+		if p.prev != 0 && s.StartUnix <= p.prev {
+			return s, false, fmt.Errorf("%s:%d: %w: start %d is not after the second before it (%d): want one line per second, in order (a supplement for an earlier second has \"late\":true)",
+				p.name, p.n, ErrInvalid, s.StartUnix, p.prev)
+		}
+		p.prev = s.StartUnix
+	}
 	if s.Latency == nil {
 		s.Latency = NewHistogram()
 	}
@@ -223,6 +241,9 @@ func (p *parser) last(b []byte) (Second, bool, error) {
 		return Second{}, false, nil
 	}
 	s, ok, err := p.line(b)
+	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrSchema) {
+		return s, false, err // it parsed: what it holds is wrong, not cut short
+	}
 	if err != nil {
 		return s, false, fmt.Errorf("%s:%d: %w: %w", p.name, p.n, ErrTruncated, errors.Unwrap(err))
 	}

@@ -121,8 +121,15 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 		})
 	}
 
+	// A last line without its newline that is complete is accepted, and one
+	// that is complete but invalid is refused as invalid, not as cut short.
+	got, err := ReadFile(writeFile(t, append(bytes.Clone(good), `{"start":9,"requests":-1}`...)))
+	require.ErrorIs(t, err, ErrInvalid)
+	require.NotErrorIs(t, err, ErrTruncated)
+	assert.Len(t, got, 2)
+
 	// A last line without its newline that is complete is accepted.
-	got, err := ReadFile(writeFile(t, bytes.TrimSuffix(good, []byte("\n"))))
+	got, err = ReadFile(writeFile(t, bytes.TrimSuffix(good, []byte("\n"))))
 	require.NoError(t, err)
 	assert.Len(t, got, 2)
 
@@ -328,4 +335,46 @@ func canceled() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
+}
+
+// TestReadRefusesWhatNoWriterWrites: a line that parses but holds what no
+// writer writes is refused, naming the file, the line, the field and what
+// was expected.
+func TestReadRefusesWhatNoWriterWrites(t *testing.T) {
+	t.Parallel()
+	good := encodeFile(t, testSeconds()[:2]...) // seconds 100 and 101
+	header, _, _ := strings.Cut(string(good), "\n")
+	line := func(fields string) string {
+		return string(good) + `{"start":102,` + fields + `}` + "\n"
+	}
+	for name, tc := range map[string]struct{ data, want string }{
+		"interval":        {strings.Replace(header, `"interval_s":1`, `"interval_s":5`, 1) + "\n", ":1: invalid: interval_s 5: want 1"},
+		"geometry":        {strings.Replace(header, `"significant_figures":3`, `"significant_figures":2`, 1) + "\n", ":1: invalid: histogram {"},
+		"no start":        {string(good) + `{"requests":0}` + "\n", `:4: invalid: start: missing: want the second's unix time`},
+		"negative start":  {string(good) + `{"start":-3}` + "\n", ":4: invalid: start -3: want unix seconds from 1 to 253402300799"},
+		"after year 9999": {string(good) + `{"start":253402300800}` + "\n", ":4: invalid: start 253402300800: want unix seconds from 1"},
+		"negative count":  {line(`"requests":-1,"ok":-1`), ":4: invalid: requests -1: want a count from 0 to 1000000000000"},
+		"negative vus":    {line(`"vus":-2`), ":4: invalid: vus -2: want a count from 0"},
+		"huge count":      {line(`"iterations":1000000000001`), ":4: invalid: iterations 1000000000001: want a count from 0 to 1000000000000"},
+		"ok + errors":     {line(`"requests":3,"ok":1,"errors":1,"classes":{"200":3}`), ":4: invalid: requests 3: want ok + errors (1 + 1)"},
+		"classes":         {line(`"requests":2,"ok":2,"classes":{"200":1}`), ":4: invalid: classes sum to 1: want requests (2)"},
+		"negative class":  {line(`"requests":0,"classes":{"200":-1,"503":1}`), `:4: invalid: classes["200"] -1: want a class name and a count`},
+		"negative p95":    {line(`"p95_ms":-0.5`), ":4: invalid: p95_ms -0.5: want milliseconds ≥ 0"},
+		"out of order":    {string(good) + `{"start":100}` + "\n", ":4: invalid: start 100 is not after the second before it (101)"},
+		"twice":           {string(good) + `{"start":101}` + "\n", ":4: invalid: start 101 is not after the second before it (101)"},
+		"wrong type":      {line(`"requests":"3"`), ":4: json: cannot unmarshal string into Go struct field"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := writeFile(t, []byte(tc.data))
+			_, err := ReadFile(path)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), path+tc.want)
+		})
+	}
+	// A late supplement for an earlier second is no disorder.
+	late := testSeconds()[0]
+	late.Late = true
+	_, err := ReadFile(writeFile(t, append(bytes.Clone(good), encodeFile(t, late)[len(header)+1:]...)))
+	require.NoError(t, err)
 }

@@ -2,8 +2,10 @@ package measure
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 )
 
@@ -197,4 +199,80 @@ func (w *Writer) writeLine(v any) error {
 	w.buf = append(append(w.buf[:0], b...), '\n')
 	_, err = w.w.Write(w.buf)
 	return err
+}
+
+// MaxCount bounds every count of a second (requests, iterations, VUs, …):
+// a trillion in one second is no measurement, and sums over a run's
+// seconds must not overflow.
+const MaxCount = 1_000_000_000_000
+
+// MaxStartUnix is the latest second a file may hold: the end of year 9999.
+const MaxStartUnix = 253402300799
+
+// Check says what is wrong with a header as no writer writes it: an
+// interval other than 1 s, or histograms of another geometry (they could
+// not be merged exactly); nil when nothing is.
+func (h Header) Check() error {
+	want := NewHeader(time.Time{})
+	if h.Interval != want.Interval {
+		return fmt.Errorf("interval_s %d: want %d", h.Interval, want.Interval)
+	}
+	if h.Histogram != want.Histogram {
+		w := want.Histogram
+		return fmt.Errorf("histogram %+v: want unit %q, lowest %d, highest %d, significant_figures %d, encoding %q",
+			h.Histogram, w.Unit, w.Lowest, w.Highest, w.SignificantFigures, w.Encoding)
+	}
+	return nil
+}
+
+// Check says what is wrong with a second as no writer writes it, naming
+// the field and what was expected; nil when nothing is. A second has a
+// start (unix seconds, > 0), counts from 0 to MaxCount, requests = ok +
+// errors = the sum of classes, and percentiles ≥ 0.
+func (s Second) Check() error {
+	if s.StartUnix <= 0 || s.StartUnix > MaxStartUnix {
+		if s.StartUnix == 0 {
+			return errors.New(`start: missing: want the second's unix time (a line without "start" is a began_at line)`)
+		}
+		return fmt.Errorf("start %d: want unix seconds from 1 to %d", s.StartUnix, MaxStartUnix)
+	}
+	for _, c := range []struct {
+		name string
+		v    int64
+	}{
+		{"requests", s.Requests}, {"ok", s.OK}, {"errors", s.Errors}, {"failed", s.Failed},
+		{"dropped_iterations", s.DroppedIterations}, {"iterations", s.Iterations}, {"vus", s.VUs}, {"vus_max", s.VUsMax},
+	} {
+		if c.v < 0 || c.v > MaxCount {
+			return fmt.Errorf("%s %d: want a count from 0 to %d", c.name, c.v, int64(MaxCount))
+		}
+	}
+	if s.OK+s.Errors != s.Requests { // no overflow: each ≤ MaxCount
+		return fmt.Errorf("requests %d: want ok + errors (%d + %d)", s.Requests, s.OK, s.Errors)
+	}
+	var sum int64
+	for k, v := range s.Classes {
+		if k == "" || v < 0 || v > MaxCount {
+			return fmt.Errorf("classes[%q] %d: want a class name and a count from 0 to %d", k, v, int64(MaxCount))
+		}
+		sum += v
+		if sum > MaxCount {
+			break
+		}
+	}
+	if sum != s.Requests {
+		return fmt.Errorf("classes sum to %d: want requests (%d)", sum, s.Requests)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"p50_ms", s.P50Millis}, {"p95_ms", s.P95Millis}, {"p99_ms", s.P99Millis}, {"max_ms", s.MaxMillis},
+		{"lag_p99_ms", s.LagP99Millis}, {"lag_max_ms", s.LagMaxMillis},
+	} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("%s %v: want milliseconds ≥ 0", f.name, f.v)
+		}
+	}
+	return nil
 }

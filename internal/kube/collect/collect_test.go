@@ -202,9 +202,9 @@ func TestServerRejectsBadRequestsWhole(t *testing.T) {
 		"no header":          {func(p *post) { p.body = []byte(lines[1]) }, http.StatusBadRequest, "batch 1:1: not a steamtrap/seconds/v1 file"},
 		"bad second line":    {func(p *post) { p.body = []byte(lines[0] + lines[1] + "{\"start\":\"x\"}\n") }, http.StatusBadRequest, "batch 1:3: json"},
 		"bad histogram":      {func(p *post) { p.body = []byte(lines[0] + `{"start":100,"hist":"HISTFAAAA"}` + "\n") }, http.StatusBadRequest, "batch 1:2: decode histogram"},
-		"other geometry":     {func(p *post) { p.body = []byte(otherGeometry + lines[1]) }, http.StatusBadRequest, "batch 1:1: want interval_s 1 and histogram"},
-		"start 0":            {func(p *post) { p.body = []byte(lines[0] + `{"requests":1}` + "\n") }, http.StatusBadRequest, "batch 1: record 1: want a positive start"},
-		"negative count":     {func(p *post) { p.body = []byte(lines[0] + `{"start":100,"requests":-1}` + "\n") }, http.StatusBadRequest, "record 1"},
+		"other geometry":     {func(p *post) { p.body = []byte(otherGeometry + lines[1]) }, http.StatusBadRequest, "batch 1:1: invalid: histogram {"},
+		"start 0":            {func(p *post) { p.body = []byte(lines[0] + `{"requests":1}` + "\n") }, http.StatusBadRequest, "batch 1:2: invalid: start: missing"},
+		"negative count":     {func(p *post) { p.body = []byte(lines[0] + `{"start":100,"requests":-1}` + "\n") }, http.StatusBadRequest, "batch 1:2: invalid: requests -1: want a count from 0"},
 		"too large":          {func(p *post) { p.body = bytes.Repeat([]byte("x"), MaxBodyBytes+1) }, http.StatusRequestEntityTooLarge, "body larger than 8388608 bytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -290,7 +290,7 @@ func TestServerDeliversConcurrentBatchesOneAtATime(t *testing.T) {
 	for r := range 8 {
 		wg.Go(func() {
 			for n := 1; n <= 5; n++ {
-				body := batchBody(t, time.Time{}, second(int64(100+n), 1), second(int64(100+n), 2))
+				body := batchBody(t, time.Time{}, second(int64(100+2*n), 1), second(int64(101+2*n), 2))
 				assert.Equal(t, http.StatusNoContent, valid(strconv.Itoa(r), n, body).send(s).Code)
 			}
 		})
