@@ -102,7 +102,11 @@ func (Baseline) Step(*runrecord.Run, runrecord.Step) {}
 
 // End implements Observer.
 func (b Baseline) End(o *Outcome) error {
-	if o.Baseline = baseline.CompareDir(o.Dir, o.Run, b.Side); o.Baseline != nil {
+	var err error
+	if o.Baseline, err = baseline.CompareDir(o.Dir, o.Run, b.Side); err != nil {
+		return err
+	}
+	if o.Baseline != nil {
 		fmt.Fprintf(b.W, "%s\n", o.Baseline.Headline())
 	}
 	return nil

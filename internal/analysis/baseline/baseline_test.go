@@ -15,6 +15,7 @@ import (
 	"github.com/greenlang/loadgen/internal/analysis/baseline"
 	"github.com/greenlang/loadgen/internal/core/breakpoint"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/exitcode"
 	"github.com/greenlang/loadgen/internal/testutil/baselinetest"
 )
 
@@ -272,6 +273,41 @@ func TestLoadWarnsOfMissingSeconds(t *testing.T) {
 
 	_, err = baseline.Load(t.TempDir())
 	assert.ErrorIs(t, err, runrecord.ErrNotARun)
+}
+
+// TestLoadRefusesSecondsNoWriterWrites: a seconds file cut short is a
+// warning (what came before it counts); one that holds what no writer
+// writes is bad input naming the file, the line and the field, never a
+// comparison that quietly leaves the step out.
+func TestLoadRefusesSecondsNoWriterWrites(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	_, err := baselinetest.Write(dir, baselinetest.Spec{Template: template, Seed: 1, Steps: steps(healthy, 100, pass, 200, pass, 400, fail)})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "step-02.ndjson")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	require.NoError(t, os.WriteFile(path, append(bytes.Clone(b), `{"start":17`...), 0o644))
+	side, err := baseline.Load(dir)
+	require.NoError(t, err)
+	require.Len(t, side.Warnings, 1)
+	assert.Contains(t, side.Warnings[0], "incomplete last line")
+
+	for _, tc := range []struct{ tail, want string }{
+		{`{"start":9999999999,"requests":-4}` + "\n", "invalid: requests -4: want a count from 0"},
+		{"{oops\n", "invalid character 'o'"},
+	} {
+		require.NoError(t, os.WriteFile(path, append(bytes.Clone(b), tc.tail...), 0o644))
+		_, err = baseline.Load(dir)
+		require.Error(t, err, tc.want)
+		assert.Equal(t, exitcode.BadInput, exitcode.Of(err), tc.want)
+		assert.Contains(t, err.Error(), "run: step 2: "+path+":", tc.want)
+		assert.Contains(t, err.Error(), tc.want)
+		_, err = baseline.ReadDir(dir)
+		assert.Equal(t, exitcode.BadInput, exitcode.Of(err), tc.want)
+		assert.Contains(t, err.Error(), "--baseline: ", tc.want)
+	}
 }
 
 // TestLoadRecordedRun reads a recorded run directory: the judged window of

@@ -3,28 +3,34 @@ package baseline
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/greenlang/loadgen/internal/core/breakpoint"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/kit/exitcode"
 	"github.com/greenlang/loadgen/xk6-steamtrap/measure"
 )
 
 // Load reads the run directory dir into a Side: its run.json and the
 // per-second latency of its passing steps' judged windows. A seconds file
-// that is missing or unreadable is a warning (that step's latency is not
-// compared), not an error; a run.json that cannot be read is one.
+// that is missing, or whose last line was cut short, is a warning (that
+// step's latency is not compared, or only what was read before it); a
+// run.json that cannot be read is an error, and so is a seconds file that
+// holds what no writer writes (measure.ErrSchema, measure.ErrInvalid, a
+// line that is not JSON): bad input (exit 2) naming the file, the line and
+// the field, never a comparison that quietly leaves the step out.
 func Load(dir string) (Side, error) {
 	run, err := runrecord.Read(dir)
 	if err != nil {
 		return Side{}, err
 	}
-	return LoadRun(dir, run), nil
+	return LoadRun(dir, run)
 }
 
 // LoadRun is Load of a run already read from dir.
-func LoadRun(dir string, run *runrecord.Run) Side {
+func LoadRun(dir string, run *runrecord.Run) (Side, error) {
 	s := Side{Name: name(dir), Run: run, Seconds: map[int][]Second{}}
 	for _, st := range run.Steps {
 		if st.Verdict != breakpoint.Pass || st.Excluded != "" {
@@ -39,12 +45,14 @@ func LoadRun(dir string, run *runrecord.Run) Side {
 		case errors.Is(err, os.ErrNotExist):
 			s.Warnings = append(s.Warnings, fmt.Sprintf("step %d: %s is missing: its latency is not compared", st.Index, st.SecondsFile))
 			continue
-		case err != nil:
+		case errors.Is(err, measure.ErrTruncated), errors.As(err, new(*fs.PathError)): // cut short, or unreadable
 			s.Warnings = append(s.Warnings, fmt.Sprintf("step %d: %v (using what was read before it)", st.Index, err))
+		case err != nil:
+			return Side{}, exitcode.Usage("%s: step %d: %v", s.Name, st.Index, err)
 		}
 		s.Seconds[st.Index] = WindowSeconds(secs, st)
 	}
-	return s
+	return s, nil
 }
 
 // WindowSeconds returns the latency of each second of the step's judged
@@ -83,14 +91,23 @@ func ReadDir(dir string) (*Side, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--baseline: %w", err)
 	}
-	side := LoadRun(dir, run)
+	side, err := LoadRun(dir, run)
+	if err != nil {
+		return nil, fmt.Errorf("--baseline: %w", err)
+	}
 	return &side, nil
 }
 
 // CompareDir compares the run in dir with base; nil without a baseline.
-func CompareDir(dir string, run *runrecord.Run, base *Side) *Result {
+// A seconds file of the run that holds what no writer writes is bad input
+// (LoadRun).
+func CompareDir(dir string, run *runrecord.Run, base *Side) (*Result, error) {
 	if base == nil {
-		return nil
+		return nil, nil
 	}
-	return Compare(LoadRun(dir, run), *base)
+	side, err := LoadRun(dir, run)
+	if err != nil {
+		return nil, err
+	}
+	return Compare(side, *base), nil
 }

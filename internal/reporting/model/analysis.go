@@ -223,9 +223,10 @@ func Load(dir string, o Options) (*Report, error) {
 	return Build(dir, run, o)
 }
 
-// Build assembles the report of a run whose files are in dir. Missing or
-// unreadable seconds files are warnings, not errors: the report then falls
-// back to run.json's figures.
+// Build assembles the report of a run whose files are in dir. Missing
+// seconds files are warnings, not errors: the report then falls back to
+// run.json's figures; a seconds file that holds what no writer writes is
+// an error (stepSeconds).
 func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	if run == nil {
 		return nil, fmt.Errorf("%w: no run", ErrRun)
@@ -236,7 +237,10 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 	if o.Replicas > 0 {
 		r.Run.Replicas = o.Replicas
 	}
-	means := r.readSeconds(dir, run)
+	means, err := r.readSeconds(dir, run)
+	if err != nil {
+		return nil, err
+	}
 
 	r.Breakpoint = Breakpoint{Breakpoint: run.Breakpoint, Replicas: r.Run.Replicas}
 	r.Breakpoint.PerPodMaxSustainableRPS = run.Breakpoint.MaxSustainableRPS / float64(r.Run.Replicas)
@@ -245,7 +249,6 @@ func Build(dir string, run *runrecord.Run, o Options) (*Report, error) {
 
 	b := o.Benchmarks
 	if b == nil {
-		var err error
 		if b, err = guides.Builtin(guides.Of(run)); err != nil {
 			return nil, err
 		}

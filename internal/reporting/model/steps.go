@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,12 +15,16 @@ import (
 
 // readSeconds fills r.Steps and r.Timeline, and returns each
 // step's mean latency (ms) by index where a seconds file could be read.
-func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
+func (r *Report) readSeconds(dir string, run *runrecord.Run) (map[int]float64, error) {
 	means := map[int]float64{}
 	var origin int64 = -1
 	for _, s := range run.Steps {
 		row := newStepRow(s)
-		if secs := r.stepSeconds(dir, s); len(secs) > 0 {
+		secs, err := r.stepSeconds(dir, s)
+		if err != nil {
+			return nil, err
+		}
+		if len(secs) > 0 {
 			if mean, ok := windowMean(secs, s); ok {
 				row.MeanMs, means[s.Index] = mean, mean
 			}
@@ -36,7 +41,7 @@ func (r *Report) readSeconds(dir string, run *runrecord.Run) map[int]float64 {
 		r.Steps = append(r.Steps, row)
 	}
 	sort.SliceStable(r.Timeline, func(i, j int) bool { return r.Timeline[i].T < r.Timeline[j].T })
-	return means
+	return means, nil
 }
 
 // newStepRow is run.json's step with its goodput.
@@ -48,22 +53,27 @@ func newStepRow(s runrecord.Step) StepRow {
 	return row
 }
 
-// stepSeconds reads a step's seconds file, one point per second; what
-// cannot be read is a warning, and what was read before an error is kept.
-func (r *Report) stepSeconds(dir string, s runrecord.Step) []measure.Second {
+// stepSeconds reads a step's seconds file, one point per second. A file
+// that is missing is a warning, and so is a last line cut short (what was
+// read before it is kept); a file that holds what no writer writes is an
+// error naming it, its line and the field (measure.ErrInvalid and the
+// like), never a report that quietly leaves the step's seconds out.
+func (r *Report) stepSeconds(dir string, s runrecord.Step) ([]measure.Second, error) {
 	if s.SecondsFile == "" {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("step %d has no seconds file: its mean latency and time series are missing", s.Index))
-		return nil
+		return nil, nil
 	}
 	secs, err := measure.ReadFile(filepath.Join(dir, s.SecondsFile))
 	secs = measure.FoldLate(secs) // one point per second in the time series
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		r.Warnings = append(r.Warnings, fmt.Sprintf("step %d: %s is missing: its mean latency and time series are missing", s.Index, s.SecondsFile))
-	case err != nil:
+	case errors.Is(err, measure.ErrTruncated), errors.As(err, new(*fs.PathError)): // cut short, or unreadable
 		r.Warnings = append(r.Warnings, fmt.Sprintf("step %d: %v (using what was read before it)", s.Index, err))
+	case err != nil:
+		return nil, fmt.Errorf("step %d: %w", s.Index, err)
 	}
-	return secs
+	return secs, nil
 }
 
 // windowMean is the mean latency (ms) of the step's judged window from its

@@ -58,7 +58,11 @@ func (c Config) Render() (func(io.Writer) error, error) {
 			return nil, err
 		}
 	}
-	return junit.ForRun(c.Dir, run, m.Comparison, baseline.CompareDir(c.Dir, run, side)).Write, nil
+	res, err := baseline.CompareDir(c.Dir, run, side)
+	if err != nil {
+		return nil, err
+	}
+	return junit.ForRun(c.Dir, run, m.Comparison, res).Write, nil
 }
 
 // CompareConfig is `loadgen compare`: a run beside the guide's documented
@@ -113,7 +117,10 @@ func (c CompareConfig) Run() (*Comparison, error) {
 		if err != nil {
 			return nil, err
 		}
-		res := baseline.CompareDir(c.Dir, run, side)
+		res, err := baseline.CompareDir(c.Dir, run, side)
+		if err != nil {
+			return nil, err
+		}
 		return &Comparison{res, c.Format, c.gate(res.GateFailure())}, nil
 	}
 	_, m, err := model.Open(c.Dir, c.Settings)
