@@ -194,7 +194,7 @@ func (c *Controller) replicasForMetric(m Metric, current int32, pods []Pod) Metr
 		if tol.within(ratio) {
 			return res
 		}
-		res.Proposal = int32(math.Ceil(ratio * float64(readyCount)))
+		res.Proposal = sat32(math.Ceil(ratio * float64(readyCount)))
 		return res
 	}
 	if len(missing) > 0 {
@@ -220,7 +220,7 @@ func (c *Controller) replicasForMetric(m Metric, current int32, pods []Pod) Metr
 	if tol.within(newRatio) || (ratio < 1.0 && newRatio > 1.0) || (ratio > 1.0 && newRatio < 1.0) {
 		return res
 	}
-	n := int32(math.Ceil(newRatio * float64(len(values))))
+	n := sat32(math.Ceil(newRatio * float64(len(values))))
 	if (newRatio < 1.0 && n > current) || (newRatio > 1.0 && n < current) {
 		return res
 	}
@@ -229,7 +229,27 @@ func (c *Controller) replicasForMetric(m Metric, current int32, pods []Pod) Metr
 }
 
 // unit is a pod's value in milli-units (milli-percent for Utilization).
-func (c *Controller) unit(_ Metric, v float64) int64 { return int64(math.Round(v * 1000)) }
+func (c *Controller) unit(_ Metric, v float64) int64 {
+	return int64(math.Round(min(max(v*1000, 0), maxMilli)))
+}
+
+// maxMilli bounds a pod's value in milli-units, so that the sum over the
+// pods a simulation follows cannot overflow.
+const maxMilli = math.MaxInt64 / (2 * MaxSimulatedPods)
+
+// sat32 is x as an int32, saturating at its bounds (NaN as 0): a policy's
+// value may be as large as an int32, and a ratio as large as a float64.
+func sat32(x float64) int32 {
+	switch {
+	case math.IsNaN(x):
+		return 0
+	case x >= math.MaxInt32:
+		return math.MaxInt32
+	case x <= math.MinInt32:
+		return math.MinInt32
+	}
+	return int32(x)
+}
 
 func (c *Controller) display(m Metric, cur int64) float64 {
 	if m.Target == Utilization {
@@ -380,9 +400,9 @@ func (c *Controller) scaleUpLimit(now time.Duration, current int32) int32 {
 		start := current - changeInPeriod(now, p.Period, c.upEvents) + changeInPeriod(now, p.Period, c.downEvents)
 		var proposed int32
 		if p.Type == autoscalingv2.PodsScalingPolicy {
-			proposed = start + p.Value
+			proposed = sat32(float64(start) + float64(p.Value))
 		} else {
-			proposed = int32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
+			proposed = sat32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
 		}
 		result = pick(result, proposed)
 	}
@@ -404,9 +424,9 @@ func (c *Controller) scaleDownLimit(now time.Duration, current int32) int32 {
 		start := current - changeInPeriod(now, p.Period, c.upEvents) + changeInPeriod(now, p.Period, c.downEvents)
 		var proposed int32
 		if p.Type == autoscalingv2.PodsScalingPolicy {
-			proposed = start - p.Value
+			proposed = sat32(float64(start) - float64(p.Value))
 		} else {
-			proposed = int32(float64(start) * (1 - float64(p.Value)/100))
+			proposed = sat32(float64(start) * (1 - float64(p.Value)/100))
 		}
 		result = pick(result, proposed)
 	}

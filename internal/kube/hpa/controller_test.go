@@ -255,7 +255,7 @@ func TestDefaultBehaviour(t *testing.T) {
 	assert.Equal(t, [][2]int{{0, 6}, {15, 10}}, changes(ds))
 
 	empty := *g
-	empty.Behavior = &Behavior{ScaleUp: rules("", nil, true, nil), ScaleDown: rules("", nil, false, nil)}
+	empty.Behavior = &Behavior{ScaleUp: rules(nil, nil, true, nil), ScaleDown: rules(nil, nil, false, nil)}
 	ds, err = Simulate(&empty, constant(map[string]float64{"cpu": 210}), SimOptions{Initial: 3, Duration: 60 * time.Second})
 	require.NoError(t, err)
 	assert.Equal(t, [][2]int{{0, 7}, {15, 10}}, changes(ds))

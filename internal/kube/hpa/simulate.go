@@ -63,6 +63,10 @@ func (s *Spec) Only(keys []string) *Spec {
 // simPod is a pod of the simulated Deployment.
 type simPod struct{ readyAt time.Duration }
 
+// MaxSimulatedPods bounds the pods a simulation follows (each one, at
+// every sync).
+const MaxSimulatedPods = 10_000
+
 // Simulate runs the controller over samples (sorted by At; the first at 0)
 // and returns every sync's decision. The replica count changes at a sync
 // to the decision's Desired.
@@ -82,8 +86,8 @@ func Simulate(spec *Spec, samples []Sample, o SimOptions) ([]Decision, error) {
 	if o.LoadMetric == "" {
 		o.LoadMetric = "cpu"
 	}
-	if o.Initial < 0 {
-		return nil, fmt.Errorf("initial replicas %d: want ≥ 0", o.Initial)
+	if o.Initial < 0 || o.Initial > MaxSimulatedPods {
+		return nil, fmt.Errorf("initial replicas %d: want 0 to %d (the simulation follows each pod)", o.Initial, MaxSimulatedPods)
 	}
 	c := NewController(spec)
 	if !o.ColdStart {
@@ -125,6 +129,9 @@ func Simulate(spec *Spec, samples []Sample, o SimOptions) ([]Decision, error) {
 		}
 		d := c.Sync(now, int32(len(pods)), obs)
 		out = append(out, d)
+		if d.Desired > MaxSimulatedPods {
+			return out, fmt.Errorf("at %v the HPA set %d replicas: the simulation follows each pod, at most %d", now, d.Desired, MaxSimulatedPods)
+		}
 		pods = resize(pods, int(d.Desired), now+o.Startup)
 	}
 	return out, nil

@@ -23,6 +23,9 @@ type Timeline struct {
 	LoadMode bool
 }
 
+// MaxTimelineSeconds is the latest time a timeline's row may start at.
+const MaxTimelineSeconds = 10_000_000
+
 // ParseTimeline reads a metric timeline in CSV. The header names the
 // columns: `seconds` (or t, t_s, time) first (when the row's values start; the first row at
 // 0, rows in time order), then either metric keys of the HPA (cpu, memory,
@@ -35,6 +38,9 @@ func ParseTimeline(r io.Reader, spec *Spec) (*Timeline, error) {
 	cr.Comment = '#'
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: line 1: the file is empty: want a header `seconds,<metric>…` or `seconds,load,capacity`, then rows", ErrTimeline)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading the header: %v", ErrTimeline, err)
 	}
@@ -93,10 +99,10 @@ func ParseTimeline(r io.Reader, spec *Spec) (*Timeline, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
+		if err != nil { // a csv.ParseError, which says where
 			return nil, fmt.Errorf("%w: %v", ErrTimeline, err)
 		}
+		line, _ := cr.FieldPos(0)
 		num := func(name, s string, empty float64) (float64, error) {
 			s = strings.TrimSpace(s)
 			if s == "" {
@@ -114,6 +120,9 @@ func ParseTimeline(r io.Reader, spec *Spec) (*Timeline, error) {
 		}
 		if math.IsNaN(secs) {
 			return nil, fmt.Errorf("%w: line %d: seconds is empty", ErrTimeline, line)
+		}
+		if secs > MaxTimelineSeconds {
+			return nil, fmt.Errorf("%w: line %d: seconds %g: want at most %d (%v)", ErrTimeline, line, secs, MaxTimelineSeconds, time.Duration(MaxTimelineSeconds)*time.Second)
 		}
 		at := time.Duration(secs * float64(time.Second))
 		switch {
