@@ -100,7 +100,7 @@ func TestAutoscaleBadInput(t *testing.T) {
 	}{
 		{[]string{"autoscale", "simulate", "--metrics", good}, "--hpa and --metrics are required"},
 		{[]string{"autoscale", "simulate", "--hpa", "gl009", "--metrics", good}, "not a built-in HPA"},
-		{[]string{"autoscale", "simulate", "--hpa", writeFile(t, "h.yaml", "spec: {maxReplicas: 0}\n"), "--metrics", good}, "maxReplicas 0"},
+		{[]string{"autoscale", "simulate", "--hpa", writeFile(t, "h.yaml", "spec: {maxReplicas: 0}\n"), "--metrics", good}, "h.yaml: (1) spec.maxReplicas: Invalid value: 0: must be greater than 0"},
 		{[]string{"autoscale", "simulate", "--hpa", "gl008", "--metrics", writeFile(t, "a.csv", "seconds,gpu\n0,1\n")}, `column "gpu" is not a metric`},
 		{[]string{"autoscale", "simulate", "--hpa", "gl008", "--metrics", writeFile(t, "b.csv", "seconds,cpu\n5,70\n")}, "first row must be at 0 s"},
 		{[]string{"autoscale", "simulate", "--hpa", "gl008", "--metrics", writeFile(t, "c.csv", "seconds,cpu\n0,70\n0,80\n")}, "line 3"},
