@@ -74,6 +74,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return d.set(s)
 }
 
+// MarshalYAML implements yaml.Marshaler: "2m0s", as a campaign file
+// reads it.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	var s any
@@ -95,14 +99,24 @@ func (d *Duration) set(v any) error {
 		}
 		*d = Duration(p)
 	case float64:
+		if math.IsNaN(x) || math.Abs(x) > maxDurationSeconds {
+			return fmt.Errorf("duration %v: want e.g. 90s or 2m (seconds: a number within ±%d)", x, maxDurationSeconds)
+		}
 		*d = Duration(x * float64(time.Second))
 	case int:
+		if x > maxDurationSeconds || x < -maxDurationSeconds {
+			return fmt.Errorf("duration %v: want e.g. 90s or 2m (seconds: a number within ±%d)", x, maxDurationSeconds)
+		}
 		*d = Duration(time.Duration(x) * time.Second)
 	default:
 		return fmt.Errorf("duration %v: want e.g. 90s or 2m", v)
 	}
 	return nil
 }
+
+// maxDurationSeconds bounds a duration given as plain seconds: a year,
+// far within a time.Duration.
+const maxDurationSeconds = 366 * 24 * 3600
 
 // Search modes.
 const (
@@ -253,105 +267,282 @@ func (c *Config) LoadFile(path string) error {
 }
 
 // Load reads a campaign file's text over c, as LoadFile does; name is the
-// file's name in errors.
+// file's name in errors. It refuses, naming the file and the line, a file
+// that is empty or holds several YAML documents, an unknown key, a value
+// of the wrong type, and a value no campaign can have (KeyChecks: a start
+// of 0, a negative cool-down, a NaN limit, …), whatever the other keys and
+// flags; what spans several settings is Validate's, once the flags are in.
+// On error c is left as it was.
 func (c *Config) Load(b []byte, path string) error {
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil // an empty file changes nothing
+			return fmt.Errorf("%s is empty: want a campaign's settings (target, scenario, start, max, …; see scenarios/gl008-quick.yaml)", path)
 		}
-		return fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		return fmt.Errorf("%s: %s", path, yamlError(err))
 	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s holds more than one YAML document (a second starts at line %d): want one campaign", path, more.Line)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
+		return fmt.Errorf("%s is empty: want a campaign's settings (target, scenario, start, max, …; see scenarios/gl008-quick.yaml)", path)
+	}
+	out := *c
+	strict := yaml.NewDecoder(bytes.NewReader(b))
+	strict.KnownFields(true)
+	if err := strict.Decode(&out); err != nil {
+		return fmt.Errorf("%s: %s", path, yamlError(err))
+	}
+	var problems []string
+	if m := doc.Content[0]; m.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k, v := m.Content[i], m.Content[i+1]
+			if wholeKeys[k.Value] && v.Kind == yaml.ScalarNode && v.Tag == "!!float" {
+				// yaml.v3 would truncate it into the int quietly.
+				problems = append(problems, fmt.Sprintf("%s:%d: %s %s: want a whole number", path, k.Line, k.Value, v.Value))
+				continue
+			}
+			if check, ok := KeyChecks[k.Value]; ok {
+				if p := check(out); p != "" {
+					problems = append(problems, fmt.Sprintf("%s:%d: %s %s", path, k.Line, k.Value, p))
+				}
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	*c = out
 	return nil
+}
+
+// wholeKeys are the keys whose values are whole numbers.
+var wholeKeys = map[string]bool{"start": true, "step": true, "max": true, "max_errors": true, "replicas": true,
+	"max_vus": true, "invalid_retries": true, "seed": true, "runners": true}
+
+// yamlError is a YAML decoder's error on one line: "line 2: field stpe
+// not found in type campaign.Config; line 3: …".
+func yamlError(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "unmarshal errors:\n"); ok {
+		lines := strings.Split(rest, "\n")
+		for i := range lines {
+			lines[i] = strings.TrimSpace(lines[i])
+		}
+		msg = strings.Join(lines, "; ")
+	}
+	return msg
+}
+
+// KeyChecks are the checks of one campaign-file key alone, whatever the
+// others: each returns "VALUE: want …" when the key's value is one no
+// campaign can have, "" when it will do. Validate makes the same checks
+// (naming the flags) and those that span several settings.
+var KeyChecks = map[string]func(Config) string{
+	"target": func(c Config) string { return want(fmt.Sprintf("%q", c.Target), wantTarget(c.Target)) },
+	"scenario": func(c Config) string {
+		return want(`""`, when(c.Scenario == "", "a script name in scenarios/ or a path"))
+	},
+	"endpoint": func(Config) string { return "" },
+	"start":    func(c Config) string { return want(c.Start, wantAtLeast(c.Start, 1, "req/s")) },
+	"step":     func(c Config) string { return want(c.Step, wantAtLeast(c.Step, 1, "req/s")) },
+	"max":      func(c Config) string { return want(c.Max, wantAtLeast(c.Max, 1, "req/s")) },
+	"step_duration": func(c Config) string {
+		return want(c.StepDuration, when(c.StepDuration.D() < 3*time.Second, "≥ 3s"))
+	},
+	"cooldown":       func(c Config) string { return want(c.Cooldown, when(c.Cooldown < 0, "≥ 0")) },
+	"warmup":         func(c Config) string { return want(c.Warmup, when(c.Warmup < 0, "≥ 0")) },
+	"search":         func(c Config) string { return want(fmt.Sprintf("%q", c.Search), wantSearch(c.Search)) },
+	"growth":         func(c Config) string { return want(c.Growth, wantGrowth(c.Growth)) },
+	"resolution":     func(c Config) string { return want(c.Resolution, wantResolution(c.Resolution)) },
+	"p95":            func(c Config) string { return want(c.P95Ms, wantMillis(c.P95Ms)) },
+	"p99":            func(c Config) string { return want(c.P99Ms, wantMillis(c.P99Ms)) },
+	"max_error_rate": func(c Config) string { return want(c.MaxErrorRate, wantErrorRate(c.MaxErrorRate)) },
+	"max_errors":     func(c Config) string { return want(c.MaxErrors, when(c.MaxErrors < 0, "≥ 0 (0 = not checked)")) },
+	"replicas":       func(c Config) string { return want(c.Replicas, wantReplicas(c.Replicas)) },
+	"min_rps":        func(c Config) string { return want(c.MinRPS, wantNonNegative(c.MinRPS)) },
+	"max_vus":        func(c Config) string { return want(c.MaxVUs, wantAtLeast(c.MaxVUs, 1, "")) },
+	"request_timeout": func(c Config) string {
+		return want(c.Timeout, wantTimeout(c.Timeout))
+	},
+	"invalid_retries": func(c Config) string { return want(c.Retries, wantRetries(c.Retries)) },
+	"seed":            func(Config) string { return "" },
+	"executor":        func(c Config) string { return want(fmt.Sprintf("%q", c.Executor), wantExecutor(c.Executor)) },
+	"runners": func(c Config) string {
+		return want(c.Runners, when(c.Runners < 0 || c.Runners > 1000, "1–1000 (0: 1)"))
+	},
+	"kubernetes": func(Config) string { return "" },
+	"env":        func(c Config) string { return want("", wantEnv(c.Env)) },
+	"secret_env": func(c Config) string { return want("", wantSecretEnv(c.SecretEnv)) },
+	"target_capacity_factor": func(c Config) string {
+		return want(c.TargetCapacityFactor, wantNonNegative(c.TargetCapacityFactor))
+	},
+	"target_time_scale": func(c Config) string { return want(c.TargetTimeScale, wantNonNegative(c.TargetTimeScale)) },
+}
+
+// want is "VALUE: WANT", or "" when want is.
+func want(value any, want string) string {
+	if want == "" {
+		return ""
+	}
+	if v := fmt.Sprint(value); v != "" {
+		return v + ": " + want
+	}
+	return want
+}
+
+// when is want if bad, else "".
+func when(bad bool, want string) string {
+	if bad {
+		return "want " + want
+	}
+	return ""
+}
+
+func wantTarget(t string) string {
+	if t == EmbeddedTarget {
+		return ""
+	}
+	u, err := url.Parse(t)
+	return when(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
+		fmt.Sprintf("an http(s) URL such as http://127.0.0.1:8080, or %q", EmbeddedTarget))
+}
+
+func wantAtLeast(n, least int, unit string) string {
+	return when(n < least, strings.TrimSpace(fmt.Sprintf("≥ %d %s", least, unit)))
+}
+
+func wantSearch(s string) string { return when(s != Linear && s != Adaptive, "linear or adaptive") }
+func wantGrowth(g float64) string {
+	return when(!(g > 1 && g <= 10), "a factor in (1, 10]")
+}
+func wantResolution(r float64) string {
+	return when(!(r > 0 && r < 1), "a fraction in (0, 1), e.g. 0.02")
+}
+
+// wantMillis: a latency limit, 0 = not checked.
+func wantMillis(ms float64) string {
+	return when(!(ms >= 0) || math.IsInf(ms, 0), "a number of ms ≥ 0 (0 = not checked)")
+}
+
+func wantErrorRate(r float64) string {
+	return when(!(r >= 0 && r <= 1), "a fraction in [0, 1] (0 = not checked)")
+}
+
+func wantNonNegative(x float64) string {
+	return when(!(x >= 0) || math.IsInf(x, 0), "a number ≥ 0")
+}
+
+func wantReplicas(n int) string { return when(n < 1 || n > 1000, "1–1000") }
+
+func wantTimeout(d Duration) string {
+	return when(d != 0 && d.D() < 100*time.Millisecond, "≥ 100ms (or 0 for each operation's default)")
+}
+
+func wantRetries(n int) string { return when(n < 0 || n > 10, "0–10") }
+
+func wantExecutor(e string) string {
+	return when(e != "" && e != LocalExecutor && e != K6OperatorExecutor, "local or k6-operator")
+}
+
+// hasEmptyKey says whether env names a variable "".
+func hasEmptyKey(env map[string]string) bool {
+	_, ok := env[""]
+	return ok
+}
+
+// wantEnv: the script's environment in a campaign file, as Validate checks
+// it (checkEnv: no secret-looking names, stored as they would be in
+// run.json) and no empty names.
+func wantEnv(env map[string]string) string {
+	if hasEmptyKey(env) {
+		return `"": want a variable's name`
+	}
+	var problems []string
+	Config{Env: env}.checkEnv(func(format string, args ...any) {
+		problems = append(problems, strings.TrimPrefix(fmt.Sprintf(format, args...), "env "))
+	})
+	if len(problems) > 0 {
+		return problems[0]
+	}
+	return ""
+}
+
+// wantSecretEnv: a campaign file's secret_env, as Validate checks it
+// (checkEnv: NAME or NAME=@FILE, each once, none a step's own).
+func wantSecretEnv(specs []string) string {
+	var problems []string
+	Config{SecretEnv: specs}.checkEnv(func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	})
+	if len(problems) > 0 {
+		return problems[0]
+	}
+	return ""
 }
 
 // EmbeddedTarget is the Target value that makes the driver start the
 // reference target inside its own process.
 const EmbeddedTarget = "embedded"
 
-// Validate reports every problem, numbered in the order of the fields.
+// Validate reports every problem, numbered in the order of the fields:
+// each field's own (KeyChecks, naming its flag) and those that span
+// several.
 func (c Config) Validate() error {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	switch {
-	case c.Target == "":
-		bad("--target is required (a URL such as http://127.0.0.1:8080, or %q)", EmbeddedTarget)
-	case c.Target != EmbeddedTarget:
-		u, err := url.Parse(c.Target)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("--target %q: want an http(s) URL such as http://127.0.0.1:8080", c.Target)
+	flag := func(name, key string) {
+		if p := KeyChecks[key](c); p != "" {
+			bad("--%s %s", name, p)
 		}
+	}
+	if c.Target == "" {
+		bad("--target is required (a URL such as http://127.0.0.1:8080, or %q)", EmbeddedTarget)
+	} else {
+		flag("target", "target")
 	}
 	if c.Scenario == "" {
 		bad("--scenario is empty")
 	}
-	if c.Start < 1 {
-		bad("--start %d: want ≥ 1 req/s", c.Start)
-	}
+	flag("start", "start")
 	if c.Max < c.Start {
 		bad("--max %d is below --start %d", c.Max, c.Start)
 	}
 	switch c.Search {
 	case Linear:
-		if c.Step < 1 {
-			bad("--step %d: want ≥ 1 req/s", c.Step)
-		}
+		flag("step", "step")
 	case Adaptive:
-		if !(c.Growth > 1 && c.Growth <= 10) {
-			bad("--growth %v: want a factor in (1, 10]", c.Growth)
-		}
-		if !(c.Resolution > 0 && c.Resolution < 1) {
-			bad("--resolution %v: want a fraction in (0, 1), e.g. 0.02", c.Resolution)
-		}
+		flag("growth", "growth")
+		flag("resolution", "resolution")
 	default:
-		bad("--search %q: want linear or adaptive", c.Search)
+		flag("search", "search")
 	}
-	if c.StepDuration.D() < 3*time.Second {
-		bad("--step-duration %s: want ≥ 3s", c.StepDuration)
-	}
+	flag("step-duration", "step_duration")
 	if c.Warmup < 0 || c.StepDuration.D()-c.Warmup.D() < 2*time.Second {
 		bad("--warmup %s: want ≥ 0 and at least 2s shorter than --step-duration %s", c.Warmup, c.StepDuration)
 	}
-	if c.Cooldown < 0 {
-		bad("--cooldown %s: want ≥ 0", c.Cooldown)
-	}
-	if c.P95Ms < 0 || c.P99Ms < 0 || math.IsNaN(c.P95Ms) || math.IsNaN(c.P99Ms) {
-		bad("--p95 %v / --p99 %v: want ≥ 0 ms (0 = not checked)", c.P95Ms, c.P99Ms)
-	}
-	if !(c.MaxErrorRate >= 0 && c.MaxErrorRate <= 1) {
-		bad("--max-error-rate %v: want a fraction in [0, 1] (0 = not checked)", c.MaxErrorRate)
-	}
-	if c.MaxErrors < 0 {
-		bad("--max-errors %d: want ≥ 0 (0 = not checked)", c.MaxErrors)
-	}
+	flag("cooldown", "cooldown")
+	flag("p95", "p95")
+	flag("p99", "p99")
+	flag("max-error-rate", "max_error_rate")
+	flag("max-errors", "max_errors")
 	if c.P95Ms == 0 && c.P99Ms == 0 && c.MaxErrorRate == 0 && c.MaxErrors == 0 {
 		bad("no limit set: give at least one of --p95, --p99, --max-error-rate, --max-errors")
 	}
-	if c.Replicas < 1 || c.Replicas > 1000 {
-		bad("--replicas %d: want 1–1000", c.Replicas)
-	}
-	if c.MinRPS < 0 {
-		bad("--min-rps %v: want ≥ 0", c.MinRPS)
-	}
-	if c.MaxVUs < 1 {
-		bad("--max-vus %d: want ≥ 1", c.MaxVUs)
-	}
-	if c.Timeout != 0 && c.Timeout.D() < 100*time.Millisecond {
-		bad("--request-timeout %s: want ≥ 100ms (or 0 for each operation's default)", c.Timeout)
-	}
-	if c.Retries < 0 || c.Retries > 10 {
-		bad("--invalid-retries %d: want 0–10", c.Retries)
-	}
+	flag("replicas", "replicas")
+	flag("min-rps", "min_rps")
+	flag("max-vus", "max_vus")
+	flag("request-timeout", "request_timeout")
+	flag("invalid-retries", "invalid_retries")
 	switch c.Executor {
 	case "", LocalExecutor:
 		if c.Runners < 0 || c.Runners > 64 {
 			bad("--runners %d: want 1–64 local runners", c.Runners)
 		}
 	case K6OperatorExecutor:
-		if c.Runners < 0 || c.Runners > 1000 {
-			bad("--runners %d: want 1–1000", c.Runners)
-		}
+		flag("runners", "runners")
 		if c.Target == EmbeddedTarget {
 			bad("--executor k6-operator cannot load the embedded target: it lives in this process, out of the runner pods' reach; give --target a URL the cluster reaches")
 		}
@@ -359,13 +550,12 @@ func (c Config) Validate() error {
 			bad("--executor k6-operator needs --runner-image (a k6 built with xk6-steamtrap; see deploy/k6-operator)")
 		}
 	default:
-		bad("--executor %q: want local or k6-operator", c.Executor)
+		flag("executor", "executor")
 	}
-	if c.TargetCapacityFactor < 0 {
-		bad("--target-capacity-factor %v: want > 0", c.TargetCapacityFactor)
-	}
-	if c.TargetTimeScale < 0 {
-		bad("--target-time-scale %v: want > 0", c.TargetTimeScale)
+	flag("target-capacity-factor", "target_capacity_factor")
+	flag("target-time-scale", "target_time_scale")
+	if hasEmptyKey(c.Env) {
+		bad(`env "": want a variable's name`)
 	}
 	c.checkEnv(bad)
 	if len(errs) == 0 {
