@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -306,10 +308,16 @@ func Parse(data []byte, name string) (*Benchmarks, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%w: %s is empty", ErrBenchmarks, name)
 		}
-		return nil, fmt.Errorf("%w: %s: %s", ErrBenchmarks, name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, fmt.Errorf("%w: %s: %s", ErrBenchmarks, name, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "unmarshal errors:\n  ", ""))
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: %s holds more than one YAML document: want one benchmarks file", ErrBenchmarks, name)
 	}
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	checkNumbers(reflect.ValueOf(b), "", bad)
+	checkFigures(&b, bad)
 	if b.Schema != BenchmarksSchema {
 		bad("schema %q: want %q", b.Schema, BenchmarksSchema)
 	}
@@ -323,7 +331,7 @@ func Parse(data []byte, name string) (*Benchmarks, error) {
 	}
 	if b.Operations != nil {
 		for i, r := range b.Operations.Rows {
-			if r.DurationS <= 0 || r.CPUMillis <= 0 {
+			if r.DurationS == 0 || r.CPUMillis == 0 { // negative: checkNumbers
 				bad("operations.rows[%d] (%s): duration_s and cpu_millicores must be > 0", i, r.Operation)
 			}
 		}
@@ -335,4 +343,75 @@ func Parse(data []byte, name string) (*Benchmarks, error) {
 		return nil, fmt.Errorf("%w: %s:\n  %s", ErrBenchmarks, name, strings.Join(errs, "\n  "))
 	}
 	return &b, nil
+}
+
+// checkNumbers reports every number of the file that is negative or not
+// finite (YAML's .nan and .inf), by its path: no figure of a guide is.
+func checkNumbers(v reflect.Value, path string, bad func(string, ...any)) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			checkNumbers(v.Elem(), path, bad)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if key == "-" || !f.IsExported() {
+				continue
+			}
+			if path != "" {
+				key = path + "." + key
+			}
+			checkNumbers(v.Field(i), key, bad)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			at := fmt.Sprintf("%s[%d]", path, i)
+			if f, ok := v.Index(i).Interface().(Figure); ok {
+				at += " (" + f.ID + ")"
+			}
+			checkNumbers(v.Index(i), at, bad)
+		}
+	case reflect.Int, reflect.Int64:
+		if v.Int() < 0 {
+			bad("%s %d: want a number ≥ 0", path, v.Int())
+		}
+	case reflect.Float64:
+		if x := v.Float(); !(x >= 0) || math.IsInf(x, 0) {
+			bad("%s %v: want a number ≥ 0", path, x)
+		}
+	}
+}
+
+// checkFigures reports figures without an id, or with one their group
+// already has, and a stress procedure that could not run (start below 1
+// req/s, no step, a maximum below the start).
+func checkFigures(b *Benchmarks, bad func(string, ...any)) {
+	if b.Performance == nil {
+		return
+	}
+	p := b.Performance
+	for _, g := range []struct {
+		key   string
+		group *FigureGroup
+	}{{"single_pod", p.SinglePod}, {"cluster", p.Cluster}, {"load_test", p.LoadTest}, {"stress_test", p.StressTest}} {
+		if g.group == nil {
+			continue
+		}
+		seen := map[string]bool{}
+		for i, f := range g.group.Figures {
+			switch {
+			case f.ID == "":
+				bad("performance_benchmarks.%s.figures[%d]: id is required", g.key, i)
+			case seen[f.ID]:
+				bad("performance_benchmarks.%s.figures[%d]: id %q appears twice", g.key, i, f.ID)
+			}
+			seen[f.ID] = true
+		}
+	}
+	if st, ok := b.StressTest(); ok && (st.StartRPS < 1 || st.StepRPS < 1 || st.MaxRPS < st.StartRPS) {
+		bad("performance_benchmarks.stress_test: start_rps %d, step_rps %d, max_rps %d: want start and step ≥ 1 req/s, max ≥ start",
+			st.StartRPS, st.StepRPS, st.MaxRPS)
+	}
 }

@@ -2,6 +2,9 @@ package guides_test
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -193,4 +196,42 @@ func TestParseErrors(t *testing.T) {
 	_, err = Parse([]byte("schema: loadgen/benchmarks/v1\nservice: GL-008\n"), "gl008.yaml")
 	require.ErrorIs(t, err, ErrBenchmarks)
 	assert.Contains(t, err.Error(), "3. capacity_matrix.rows is required for GL-008")
+}
+
+// TestParseRefusesWhatNoGuideDocuments: a benchmarks file with a negative
+// or not finite number, a figure without an id or with one twice, a stress
+// procedure that could not run, several documents or a value of the wrong
+// type is refused, naming the file, the field and what was expected.
+func TestParseRefusesWhatNoGuideDocuments(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "benchmarks", "gl008.yaml"))
+	require.NoError(t, err)
+	good := string(b)
+	_, err = Parse(b, "gl008.yaml")
+	require.NoError(t, err)
+	edit := func(old, new string) string {
+		require.Contains(t, good, old)
+		return strings.Replace(good, old, new, 1)
+	}
+	for _, tc := range []struct{ data, want string }{
+		{edit("value: 250, unit: req/s", "value: -250, unit: req/s"),
+			"performance_benchmarks.single_pod.figures[1] (api_requests_per_s).value -250: want a number ≥ 0"},
+		{edit("value: 250, unit: req/s", "value: .nan, unit: req/s"), "(api_requests_per_s).value NaN: want a number ≥ 0"},
+		{edit("value: 250, unit: req/s", "value: .inf, unit: req/s"), "(api_requests_per_s).value +Inf: want a number ≥ 0"},
+		{edit("replicas: 4, cpu_per_pod_millicores: 1000", "replicas: -4, cpu_per_pod_millicores: 1000"), "components.rows[0].replicas -4: want a number ≥ 0"},
+		{edit("core_hour_usd: 0.04", "core_hour_usd: -0.04"), "growth_forecast.core_hour_usd -0.04: want a number ≥ 0"},
+		{edit("{id: api_requests_per_s, what: API requests/second, value: 250", "{id: '', what: API requests/second, value: 250"),
+			"performance_benchmarks.single_pod.figures[1]: id is required"},
+		{edit("{id: max_rps, what: MAX_RPS", "{id: start_rps, what: MAX_RPS"), `performance_benchmarks.stress_test.figures[1]: id "start_rps" appears twice`},
+		{edit("{id: step_rps, what: STEP, value: 100", "{id: step_rps, what: STEP, value: 0"),
+			"performance_benchmarks.stress_test: start_rps 100, step_rps 0, max_rps 2000: want start and step ≥ 1 req/s, max ≥ start"},
+		{good + "---\n" + good, "gl008.yaml holds more than one YAML document"},
+		{edit("replicas: 4, cpu_per_pod_millicores: 1000", "replicas: four, cpu_per_pod_millicores: 1000"), "gl008.yaml: line 73: cannot unmarshal !!str `four` into int"},
+		{"", "gl008.yaml is empty"},
+	} {
+		_, err := Parse([]byte(tc.data), "gl008.yaml")
+		require.ErrorIs(t, err, ErrBenchmarks, tc.want)
+		assert.Contains(t, err.Error(), "gl008.yaml", tc.want)
+		assert.Contains(t, err.Error(), tc.want)
+	}
 }
