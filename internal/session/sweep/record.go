@@ -2,10 +2,12 @@ package sweep
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
@@ -104,20 +106,79 @@ func (r *Record) Write(dir string) error {
 	})
 }
 
-// Read reads dir/sweep.json.
+// Read reads dir/sweep.json. It refuses, naming the file and the fields, a
+// record that is not JSON, has another schema (a newer loadgen/sweep/vN
+// says so), or lacks what every sweep writes before its first campaign
+// (check).
 func Read(dir string) (*Record, error) {
-	data, err := os.ReadFile(filepath.Join(dir, FileName))
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var r Record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, FileName), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if r.Schema != Schema {
-		return nil, fmt.Errorf("%s: schema %q, want %q", filepath.Join(dir, FileName), r.Schema, Schema)
+		if v, ok := strings.CutPrefix(r.Schema, "loadgen/sweep/v"); ok && v > "1" {
+			return nil, fmt.Errorf("%s has schema %q, written by a newer loadgen: this one reads %q", path, r.Schema, Schema)
+		}
+		return nil, fmt.Errorf("%s: schema %q, want %q", path, r.Schema, Schema)
+	}
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return &r, nil
+}
+
+// check refuses a sweep.json that has the schema but not what every sweep
+// writes before its first campaign (a status, when it started, its target,
+// scenario and replica counts), or campaigns that are not the sweep's:
+// another replica count, a directory outside the sweep's.
+func (r *Record) check() error {
+	var problems []string
+	switch r.Status {
+	case Running, Completed, Interrupted, Aborted:
+	case "":
+		problems = append(problems, "status: missing: want running, completed, interrupted or aborted")
+	default:
+		problems = append(problems, fmt.Sprintf("status %q: want running, completed, interrupted or aborted", r.Status))
+	}
+	if r.StartedAt.IsZero() {
+		problems = append(problems, "started_at: missing: want the time the sweep started")
+	}
+	if r.Target == "" {
+		problems = append(problems, "target: missing")
+	}
+	if r.Scenario == "" {
+		problems = append(problems, "scenario: missing")
+	}
+	counts := map[int]bool{}
+	if len(r.Replicas) == 0 {
+		problems = append(problems, "replicas: lists no replica counts: want the counts swept, e.g. [1, 2, 4]")
+	}
+	for i, n := range r.Replicas {
+		switch {
+		case n < 1 || n > 1000:
+			problems = append(problems, fmt.Sprintf("replicas[%d] %d: want 1–1000", i, n))
+		case counts[n]:
+			problems = append(problems, fmt.Sprintf("replicas[%d] %d: given twice", i, n))
+		}
+		counts[n] = true
+	}
+	for i, c := range r.Campaigns {
+		if !counts[c.Replicas] {
+			problems = append(problems, fmt.Sprintf("campaigns[%d].replicas %d: not one of replicas %v", i, c.Replicas, r.Replicas))
+		}
+		if c.Dir != "" && c.Dir != CampaignDir(c.Replicas) {
+			problems = append(problems, fmt.Sprintf("campaigns[%d].dir %q: want %q, the campaign's directory in the sweep's", i, c.Dir, CampaignDir(c.Replicas)))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // Measurements are the campaigns as Analyze takes them.

@@ -28,8 +28,6 @@ func Reopen(dir string) (*Record, error) {
 		return nil, fmt.Errorf("--resume: %v", err)
 	case rec.Status == Completed:
 		return nil, fmt.Errorf("--resume: the sweep in %s is already completed", dir)
-	case len(rec.Replicas) == 0:
-		return nil, fmt.Errorf("--resume: %s lists no replica counts", filepath.Join(dir, FileName))
 	}
 	kept := map[int]CampaignEntry{}
 	for _, c := range rec.Campaigns {

@@ -126,7 +126,7 @@ func TestResumeContinuesTheInterruptedCampaignAndRunsTheRest(t *testing.T) {
 func TestResumeAfterAKill(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	rec := &Record{Schema: Schema, Status: Running, Target: "embedded", Replicas: []int{1, 2, 4, 8},
+	rec := &Record{Schema: Schema, Status: Running, StartedAt: swept, Target: "embedded", Scenario: "gl008-step", Replicas: []int{1, 2, 4, 8},
 		Scaler: ScalerRecord{Kind: "fake", Object: "fake deployment", OriginalReplicas: 3},
 		Campaigns: []CampaignEntry{
 			{Replicas: 1, Dir: "replicas-01", Status: "aborted", Reason: "target unreachable"},
@@ -167,7 +167,7 @@ func TestResumeAfterAKill(t *testing.T) {
 func TestResumeRestoresWhatTheKilledSessionLeft(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	rec := &Record{Schema: Schema, Status: Running, Replicas: []int{1, 2},
+	rec := &Record{Schema: Schema, Status: Running, StartedAt: swept, Target: "embedded", Scenario: "gl008-step", Replicas: []int{1, 2},
 		Scaler: ScalerRecord{Kind: "fake", Object: "fake deployment", OriginalReplicas: 3}}
 	require.NoError(t, rec.Write(dir))
 	sc := &fakeScaler{replicas: 2}
@@ -189,7 +189,7 @@ func TestResumeThatCannotReadTheTargetKeepsItsAccount(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	prior := ScalerRecord{Kind: "fake", Object: "fake deployment", OriginalReplicas: 3}
-	require.NoError(t, (&Record{Schema: Schema, Status: Running, Replicas: []int{2}, Scaler: prior}).Write(dir))
+	require.NoError(t, (&Record{Schema: Schema, Status: Running, StartedAt: swept, Target: "embedded", Scenario: "gl008-step", Replicas: []int{2}, Scaler: prior}).Write(dir))
 	sc := &fakeScaler{replicas: 2, failRead: errors.New("connection refused")}
 	s, _ := resumeSweep(t, dir, sc, &fakeCampaigns{})
 	require.ErrorIs(t, s.Run(context.Background()), ErrAborted)
@@ -205,6 +205,9 @@ func TestResumeThatCannotReadTheTargetKeepsItsAccount(t *testing.T) {
 	assert.Equal(t, []int{2, 3}, sc.asked)
 }
 
+// swept is when the sweeps of these tests started.
+var swept = time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC)
+
 func TestReopenRefusesWhatCannotBeResumed(t *testing.T) {
 	t.Parallel()
 	write := func(t *testing.T, body string) string {
@@ -212,17 +215,24 @@ func TestReopenRefusesWhatCannotBeResumed(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, FileName), []byte(body), 0o644))
 		return dir
 	}
-	badRun := write(t, `{"schema":"loadgen/sweep/v1","status":"interrupted","replicas":[1,2]}`)
+	badRun := write(t, `{"schema":"loadgen/sweep/v1","started_at":"2026-11-22T02:00:00Z","target":"embedded","scenario":"gl008-step","status":"interrupted","replicas":[1,2]}`)
 	require.NoError(t, os.MkdirAll(filepath.Join(badRun, "replicas-02"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(badRun, "replicas-02", runrecord.FileName), []byte("{"), 0o644))
 	for _, tc := range []struct {
 		name, dir, want string
 	}{
 		{"no sweep", t.TempDir(), "holds no sweep (no sweep.json)"},
-		{"completed", write(t, `{"schema":"loadgen/sweep/v1","status":"completed","replicas":[1]}`), "is already completed"},
+		{"completed", write(t, `{"schema":"loadgen/sweep/v1","started_at":"2026-11-22T02:00:00Z","target":"embedded","scenario":"gl008-step","status":"completed","replicas":[1]}`), "is already completed"},
 		{"another schema", write(t, `{"schema":"loadgen/sweep/v0","status":"interrupted"}`), `schema "loadgen/sweep/v0", want "loadgen/sweep/v1"`},
 		{"not JSON", write(t, `replicas: [1]`), "sweep.json: invalid character"},
-		{"no counts", write(t, `{"schema":"loadgen/sweep/v1","status":"aborted"}`), "lists no replica counts"},
+		{"no counts", write(t, `{"schema":"loadgen/sweep/v1","started_at":"2026-11-22T02:00:00Z","target":"embedded","scenario":"gl008-step","status":"aborted"}`), "sweep.json: replicas: lists no replica counts"},
+		{"newer", write(t, `{"schema":"loadgen/sweep/v2"}`), `has schema "loadgen/sweep/v2", written by a newer loadgen`},
+		{"empty", write(t, ``), "sweep.json: unexpected end of JSON input"},
+		{"schema only", write(t, `{"schema":"loadgen/sweep/v1"}`), "sweep.json: status: missing: want running, completed, interrupted or aborted; started_at: missing: want the time the sweep started; target: missing; scenario: missing; replicas: lists no replica counts"},
+		{"bad status", write(t, `{"schema":"loadgen/sweep/v1","started_at":"2026-11-22T02:00:00Z","target":"embedded","scenario":"gl008-step","status":"paused","replicas":[1]}`), `sweep.json: status "paused": want running`},
+		{"replica counts", write(t, `{"schema":"loadgen/sweep/v1","started_at":"2026-11-22T02:00:00Z","target":"embedded","scenario":"gl008-step","status":"aborted","replicas":[2,0,2]}`), "sweep.json: replicas[1] 0: want 1–1000; replicas[2] 2: given twice"},
+		{"a campaign not swept", write(t, `{"schema":"loadgen/sweep/v1","started_at":"2026-11-22T02:00:00Z","target":"embedded","scenario":"gl008-step","status":"aborted","replicas":[1],"campaigns":[{"replicas":3,"dir":"replicas-03"}]}`), "campaigns[0].replicas 3: not one of replicas [1]"},
+		{"a directory elsewhere", write(t, `{"schema":"loadgen/sweep/v1","started_at":"2026-11-22T02:00:00Z","target":"embedded","scenario":"gl008-step","status":"aborted","replicas":[1],"campaigns":[{"replicas":1,"dir":"../../etc"}]}`), `campaigns[0].dir "../../etc": want "replicas-01"`},
 		{"a run.json that cannot be read", badRun, "the campaign at 2 replicas: not a loadgen run directory"},
 	} {
 		_, err := Reopen(tc.dir)
