@@ -337,6 +337,14 @@ func TestLoadRunDirs(t *testing.T) {
 		_, _, err := LoadRunDirs(roots)
 		assert.ErrorIs(t, err, ErrBadInput, name)
 	}
+
+	// A breaking point no campaign finds: the first failing rate at or
+	// below the max sustainable one.
+	odd := filepath.Join(t.TempDir(), "odd")
+	writeRun(t, odd, runrecord.Completed, night0, 300, 250)
+	_, _, err = LoadRunDirs([]string{odd})
+	require.ErrorIs(t, err, ErrBadInput)
+	assert.Contains(t, err.Error(), filepath.Join(odd, runrecord.FileName)+": breakpoint: max_sustainable_rps 300, first_failing_rps 250: want rates ≥ 0, the first failing (when there is one) above the max sustainable")
 }
 
 func badRun(t *testing.T) string {

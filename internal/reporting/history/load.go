@@ -111,6 +111,10 @@ func readRun(dir string) (*Observation, string, error) {
 		return nil, "", err
 	}
 	bp := run.Breakpoint
+	if !(bp.MaxSustainableRPS >= 0) || !(bp.FirstFailingRPS >= 0) || bp.FirstFailingRPS > 0 && bp.FirstFailingRPS <= bp.MaxSustainableRPS {
+		return nil, "", fmt.Errorf("%w: %s: breakpoint: max_sustainable_rps %v, first_failing_rps %v: want rates ≥ 0, the first failing (when there is one) above the max sustainable",
+			ErrBadInput, filepath.Join(dir, runrecord.FileName), bp.MaxSustainableRPS, bp.FirstFailingRPS)
+	}
 	if why := Uncounted(run.Status == runrecord.Completed, "status "+string(run.Status), bp.MaxSustainableRPS); why != "" {
 		return nil, fmt.Sprintf("skipped %s: %s", dir, why), nil
 	}
