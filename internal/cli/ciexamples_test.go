@@ -213,8 +213,17 @@ func TestCIExamplesUseOnlyCommandsAndFlagsThatExist(t *testing.T) {
 				}
 				seen[cmdPath] = true
 			}
-			for _, want := range []string{"loadgen stress --junit", "loadgen compare --baseline", "loadgen compare --gate", "loadgen history", "loadgen history --gate"} {
+			for _, want := range []string{"loadgen stress --junit", "loadgen compare --baseline", "loadgen compare --gate", "loadgen history", "loadgen history --gate",
+				"loadgen history prune --keep", "loadgen history prune --baseline"} {
 				assert.True(t, seen[want], "%s never runs %s", path, want)
+			}
+			// The history is pruned by loadgen, which keeps the newest
+			// completed run and the baseline, never by removing folders
+			// in name order.
+			for _, sh := range shellOf(&doc) {
+				for _, c := range shellWords(sh) {
+					assert.NotContains(t, c, "rm", "%s removes files itself: %v", path, c)
+				}
 			}
 			// The JUnit report published is the one the campaign writes.
 			published := publishedJUnit(t, b)

@@ -61,5 +61,41 @@ Manual: docs/history.md.`,
 	fl.Float64Var(&o.MaxPValue, "significance", o.MaxPValue, "accept a change point when Welch's t-test gives a p-value below this (and Student's below a tenth of it)")
 	fl.IntVar(&o.MinSegment, "min-history", o.MinSegment, "fewest runs on each side of a change point")
 	fl.Float64Var(&o.MinRelChange, "min-change", o.MinRelChange, "smallest change of the mean that counts, as a fraction (the campaigns' resolution when coarser)")
+	c.AddCommand(newHistoryPruneCmd())
+	return c
+}
+
+func newHistoryPruneCmd() *cobra.Command {
+	var cfg history.PruneConfig
+	c := &cobra.Command{
+		Use:   "prune DIR --keep N [--baseline RUN] [--dry-run]",
+		Short: "Remove the oldest run directories of a history, never the newest completed run nor the baseline",
+		Long: `prune keeps the newest N run directories of DIR (DIR/<run>/run.json, by
+run.json's started_at, whatever their status), the newest completed run and the
+baseline (--baseline: a run directory's name in DIR, or its path; a CI's last
+good run), and removes the other run directories. It reads every run.json
+first: one it cannot read is bad input, and nothing is removed. Folders
+without run.json, files and symbolic links are left alone (noted on standard
+error).
+
+Exit codes: 0 done; 2 bad input (nothing removed); 5 a run directory could not be removed.
+Manual: docs/history.md.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Dir = args[0]
+			res, err := cfg.Prune()
+			if err != nil {
+				return err
+			}
+			for _, n := range res.Notes {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", n)
+			}
+			return res.WriteText(cmd.OutOrStdout())
+		},
+	}
+	fl := c.Flags()
+	fl.IntVar(&cfg.Keep, "keep", 0, "keep the newest N runs (required, ≥ 1)")
+	fl.StringVar(&cfg.Baseline, "baseline", "", "also keep this run: a run directory's name in DIR, or its path (\"\": none)")
+	fl.BoolVar(&cfg.DryRun, "dry-run", false, "say what would be removed, and remove nothing")
 	return c
 }

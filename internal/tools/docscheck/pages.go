@@ -13,6 +13,7 @@ var pages = map[string]string{
 	"compare":            "docs/reports.md",
 	"forecast":           "docs/reports.md",
 	"history":            "docs/history.md",
+	"history prune":      "docs/history.md",
 	"k6":                 "docs/k6.md",
 	"preflight":          "docs/preflight.md",
 	"report":             "docs/reports.md",
