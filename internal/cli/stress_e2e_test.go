@@ -271,7 +271,7 @@ func TestStressBadInput(t *testing.T) {
 		{[]string{"stress", "--target", "http://127.0.0.1:9", "--scenario", "nope"}, "scenario not found"},
 		{[]string{"stress", "--target", "http://127.0.0.1:9", "--campaign", campaignFile}, "setp"},
 		{[]string{"stress", "--resume", "/nonexistent"}, "not a loadgen run directory"},
-		{[]string{"stress", "--target", "http://127.0.0.1:9", "--resume", "/nonexistent"}, "drop --target"},
+		{[]string{"stress", "--start", "50", "--resume", "/nonexistent"}, "drop --start"},
 		{[]string{"stress", "--target", "http://10.1.2.3:8080"}, "not on loopback: confirm with --yes"},
 		{[]string{"stress", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"sample", "--kind", "weather"}, `--kind "weather"`},
