@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
-.PHONY: all deps build k6 image-bins cluster cluster-down test-k8s run test test-e2e test-go test-smoke smoke docs-check phase-setup phase-docs phase-extension phase-packages phase-fuzz phase-cli bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
+.PHONY: all deps build k6 image-bins cluster cluster-down test-k8s run test test-e2e test-go test-smoke smoke docs-check phase-setup phase-docs phase-extension phase-packages phase-cli bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
 
 all: build
 
@@ -72,12 +72,12 @@ run: build
 	$(BIN)/loadgen stress --campaign gl008-quick
 
 ## test: the docs check, every module's tests and the extension's smoke script through the
-## built binaries, a short run of every fuzz target, in six phases (phase-*, below), each
-## timed. Its last line is the wall time of the whole and of each phase, e.g. "make test:
-## 5m12s (setup 0m25s, docs 0m06s, extension 0m12s, packages 1m30s, fuzz 0m55s, cli 2m59s)":
-## the budget is 6 minutes on the project machine (2 cores). The longest campaigns are in
-## test-e2e.
-TEST_PHASES := setup docs extension packages fuzz cli
+## built binaries, in five phases (phase-*, below), each timed. Its last line is the wall
+## time of the whole and of each phase, e.g. "make test: 4m12s (setup 0m25s, docs 0m06s,
+## extension 0m12s, packages 1m30s, cli 1m59s)": the budget is 6 minutes on the project
+## machine (2 cores). The longest campaigns are in test-e2e; the fuzzing in fuzz (CI runs
+## both after make test).
+TEST_PHASES := setup docs extension packages cli
 test:
 	@mmss() { printf '%dm%02ds' $$(($$1 / 60)) $$(($$1 % 60)); }; \
 	start=$$(date +%s); took=""; rc=0; \
@@ -126,12 +126,6 @@ phase-extension: smoke
 ## phase-packages: every package's tests but internal/cli's
 phase-packages:
 	LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/internal/cli$$')
-
-## phase-fuzz: every fuzz target for 3 s (make fuzz, FUZZTIME=3s): the readers of every file a
-## user gives loadgen (run.json, seconds files, campaign, benchmarks and HPA YAML, metric
-## timelines, sweep.json, run histories, JUnit) and the target's decoders
-phase-fuzz:
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 ## phase-cli: the CLI's tests (bin/cli.test), alone after the others: its
 ## campaigns load the machine, and the CPU their load generator gets decides
@@ -205,8 +199,11 @@ soak: build
 ## and xk6-steamtrap/), each its own go test -fuzz run, FUZZTIME each (default 20s;
 ## FUZZTIME=2m for a longer look), FUZZJOBS at once with one fuzzing worker each
 ## (internal/tools/fuzzall). A failing input is written to the package's testdata/fuzz/,
-## where go test replays it from then on: commit it with the fix. make test runs it as
-## phase-fuzz, with FUZZTIME=3s.
+## where go test replays it from then on: commit it with the fix. CI (.ci/run) runs it
+## after make test with FUZZTIME=3s: the readers of every file a user gives loadgen (run.json,
+## seconds files, campaign, benchmarks and HPA YAML, metric timelines, sweep.json, run
+## histories, JUnit) and the target's decoders. Fuzzing builds every package again with
+## coverage instrumentation, a build of its own: cold, it takes minutes.
 FUZZTIME ?= 20s
 FUZZJOBS ?= 2
 fuzz:
