@@ -36,7 +36,8 @@ type Runner struct {
 	// Dir is the run directory; step files are written there.
 	Dir string
 	// Env is the process environment for k6 (API_TOKEN travels here, never
-	// on the command line).
+	// on the command line); nil is this process's. GOGC and GOMEMLIMIT are
+	// added unless it sets them (ChildEnv).
 	Env []string
 	// Redact lists secret values that must never reach a log file.
 	Redact []string
@@ -344,7 +345,7 @@ func (r *Runner) launch(spec Spec, ls launchSpec, onSecond func(measure.Second))
 	}
 	args := r.args(spec, p.secondsArg, ls.extra)
 	p.cmd = exec.Command(r.K6[0], args...)
-	p.cmd.Env = r.Env
+	p.cmd.Env = ChildEnv(r.Env, r.Runners)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setDeathSignal(p.cmd.SysProcAttr) // k6 dies with the driver (see startLocked)

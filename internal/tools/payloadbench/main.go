@@ -145,7 +145,7 @@ func main() {
 	openRounds := flag.Int("open-rounds", 3, "open: rounds; each searches every variant's ceiling, in rotating order")
 	openStart := flag.Int("open-start", 2500, "open: the first offered rate, req/s")
 	resolution := flag.Float64("resolution", 0.02, "open: search until the first failing rate is within this fraction of the ceiling")
-	gogc := flag.String("k6-gogc", "", "open: GOGC for every k6 (empty: loadgen's own setting, if any)")
+	gogc := flag.String("k6-gogc", "", "open: GOGC for the step scenarios' k6 (not plain k6's; empty: what stress sets, k6step.DefaultGOGC)")
 	vuMem := flag.Bool("vu-memory", true, "open: also measure a runner's memory per VU")
 	outDir := flag.String("out", "results/bench", "open: directory for open-TIME.json")
 	baselineFile := flag.String("baseline", "", "open: an earlier open-*.json to compare with (default: the newest in --out)")

@@ -1,0 +1,69 @@
+package k6step
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// DefaultGOGC is the garbage collector's target for the k6 processes
+// loadgen starts, unless their environment sets GOGC. Measured with
+// payloadbench --only open (docs/perf.md): at Go's default of 100, k6
+// spends a large share of its core collecting the short-lived garbage of
+// every iteration; GOGC=400 raised the open-model ceiling on one core of
+// gl008-step from about 3,800 to about 4,100 req/s and of gl006-step from
+// about 3,500 to about 4,700. A runner's live heap is small (about 120 MiB
+// with 100 VUs), so a heap goal four times higher costs little memory;
+// GOMEMLIMIT (memLimit) keeps it from growing past the machine.
+const DefaultGOGC = 400
+
+// ChildEnv is env (this process's environment when nil) with GOGC and
+// GOMEMLIMIT added when env does not set them. runners share the machine's
+// memory: each gets a soft limit of 80% of its share of MemTotal, so that
+// a large GOGC never makes k6 the reason the machine runs out.
+func ChildEnv(env []string, runners int) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	out := slices.Clip(env)
+	if !hasEnv(env, "GOGC") {
+		out = append(out, "GOGC="+strconv.Itoa(DefaultGOGC))
+	}
+	if !hasEnv(env, "GOMEMLIMIT") {
+		if total := memTotal(); total > 0 {
+			out = append(out, fmt.Sprintf("GOMEMLIMIT=%dMiB", memLimit(total, runners)>>20))
+		}
+	}
+	return out
+}
+
+// memLimit is one runner's soft memory limit: 80% of its share of total.
+func memLimit(total int64, runners int) int64 {
+	return int64(float64(total) * 0.8 / float64(max(runners, 1)))
+}
+
+func hasEnv(env []string, name string) bool {
+	return slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
+}
+
+// memTotal is /proc/meminfo's MemTotal in bytes, 0 when unknown.
+func memTotal() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				n, err := strconv.ParseInt(f[0], 10, 64)
+				if err == nil {
+					return n << 10
+				}
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,28 @@
+package k6step
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestChildEnvSetsGOGCUnlessGiven(t *testing.T) {
+	env := ChildEnv([]string{"PATH=/bin"}, 2)
+	assert.Contains(t, env, "GOGC=400")
+	assert.Equal(t, "PATH=/bin", env[0])
+	if memTotal() > 0 {
+		assert.Contains(t, env, "GOMEMLIMIT="+itoaMiB(memLimit(memTotal(), 2)))
+	}
+
+	env = ChildEnv([]string{"GOGC=off", "GOMEMLIMIT=1GiB"}, 1)
+	assert.Equal(t, []string{"GOGC=off", "GOMEMLIMIT=1GiB"}, env, "the user's settings win")
+}
+
+func TestMemLimitShares(t *testing.T) {
+	const gib = 1 << 30
+	assert.Equal(t, int64(16*gib*8/10), memLimit(16*gib, 0))
+	assert.Equal(t, int64(4*gib*8/10), memLimit(16*gib, 4))
+}
+
+func itoaMiB(b int64) string { return strconv.FormatInt(b>>20, 10) + "MiB" }
