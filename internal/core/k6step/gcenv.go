@@ -3,6 +3,7 @@ package k6step
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,10 +20,22 @@ import (
 // GOMEMLIMIT (memLimit) keeps it from growing past the machine.
 const DefaultGOGC = 400
 
-// ChildEnv is env (this process's environment when nil) with GOGC and
-// GOMEMLIMIT added when env does not set them. runners share the machine's
-// memory: each gets a soft limit of 80% of its share of MemTotal, so that
-// a large GOGC never makes k6 the reason the machine runs out.
+// MinGOMAXPROCS is the fewest Ps a k6 process loadgen starts runs with,
+// unless its environment sets GOMAXPROCS. Measured with payloadbench
+// --only open, k6 pinned to one core: at its open-model ceiling k6 used
+// only 55–80% of the core and still dropped iterations — with one P, the
+// arrival-rate executor's goroutine waits behind the VUs' for Go's own
+// time slice. With two Ps on the same core the kernel interleaves them:
+// gl008-step's ceiling rose from about 4,170 to 4,700 req/s, as high as
+// plain k6's. Machines with more CPUs keep Go's default (one P a CPU).
+const MinGOMAXPROCS = 2
+
+// ChildEnv is env (this process's environment when nil) with GOGC,
+// GOMEMLIMIT and GOMAXPROCS added when env does not set them. runners
+// share the machine's memory: each gets a soft limit of 80% of its share
+// of MemTotal, so that a large GOGC never makes k6 the reason the machine
+// runs out. GOMAXPROCS is at least MinGOMAXPROCS, else this process's
+// (k6 inherits its CPU affinity).
 func ChildEnv(env []string, runners int) []string {
 	if env == nil {
 		env = os.Environ()
@@ -30,6 +43,9 @@ func ChildEnv(env []string, runners int) []string {
 	out := slices.Clip(env)
 	if !hasEnv(env, "GOGC") {
 		out = append(out, "GOGC="+strconv.Itoa(DefaultGOGC))
+	}
+	if !hasEnv(env, "GOMAXPROCS") {
+		out = append(out, "GOMAXPROCS="+strconv.Itoa(max(MinGOMAXPROCS, runtime.GOMAXPROCS(0))))
 	}
 	if !hasEnv(env, "GOMEMLIMIT") {
 		if total := memTotal(); total > 0 {

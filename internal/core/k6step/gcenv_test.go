@@ -1,13 +1,14 @@
 package k6step
 
 import (
+	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 )
 
-func TestChildEnvSetsGOGCUnlessGiven(t *testing.T) {
+func TestChildEnvTunesGoUnlessGiven(t *testing.T) {
 	env := ChildEnv([]string{"PATH=/bin"}, 2)
 	assert.Contains(t, env, "GOGC=400")
 	assert.Equal(t, "PATH=/bin", env[0])
@@ -15,8 +16,10 @@ func TestChildEnvSetsGOGCUnlessGiven(t *testing.T) {
 		assert.Contains(t, env, "GOMEMLIMIT="+itoaMiB(memLimit(memTotal(), 2)))
 	}
 
-	env = ChildEnv([]string{"GOGC=off", "GOMEMLIMIT=1GiB"}, 1)
-	assert.Equal(t, []string{"GOGC=off", "GOMEMLIMIT=1GiB"}, env, "the user's settings win")
+	assert.Contains(t, env, "GOMAXPROCS="+strconv.Itoa(max(2, runtime.GOMAXPROCS(0))))
+
+	env = ChildEnv([]string{"GOGC=off", "GOMEMLIMIT=1GiB", "GOMAXPROCS=1"}, 1)
+	assert.Equal(t, []string{"GOGC=off", "GOMEMLIMIT=1GiB", "GOMAXPROCS=1"}, env, "the user's settings win")
 }
 
 func TestMemLimitShares(t *testing.T) {

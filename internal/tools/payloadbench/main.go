@@ -145,7 +145,8 @@ func main() {
 	openRounds := flag.Int("open-rounds", 3, "open: rounds; each searches every variant's ceiling, in rotating order")
 	openStart := flag.Int("open-start", 2500, "open: the first offered rate, req/s")
 	resolution := flag.Float64("resolution", 0.02, "open: search until the first failing rate is within this fraction of the ceiling")
-	gogc := flag.String("k6-gogc", "", "open: GOGC for the step scenarios' k6 (not plain k6's; empty: what stress sets, k6step.DefaultGOGC)")
+	var k6Env envFlags
+	flag.Var(&k6Env, "k6-env", "open: KEY=VALUE for the step scenarios' k6, over what stress sets (e.g. GOGC=800, GOMAXPROCS=2; repeatable; plain k6 runs with none)")
 	vuMem := flag.Bool("vu-memory", true, "open: also measure a runner's memory per VU")
 	outDir := flag.String("out", "results/bench", "open: directory for open-TIME.json")
 	baselineFile := flag.String("baseline", "", "open: an earlier open-*.json to compare with (default: the newest in --out)")
@@ -159,13 +160,24 @@ func main() {
 	b := &bench{vus: *vus, duration: *duration, rounds: *rounds, maxOthers: *maxOthers}
 	b.open = &openBench{bench: b, duration: *openDuration, rounds: *openRounds, start: *openStart, resolution: *resolution,
 		vuMemory: *vuMem, outDir: *outDir, baseline: *baselineFile}
-	if *gogc != "" {
-		b.open.k6Env = []string{"GOGC=" + *gogc}
-	}
+	b.open.k6Env = k6Env
 	if err := b.run(*loadgen, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "payloadbench:", err)
 		os.Exit(1)
 	}
+}
+
+// envFlags is a repeatable KEY=VALUE flag.
+type envFlags []string
+
+func (e *envFlags) String() string { return strings.Join(*e, " ") }
+
+func (e *envFlags) Set(kv string) error {
+	if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE")
+	}
+	*e = append(*e, kv)
+	return nil
 }
 
 type bench struct {

@@ -104,6 +104,9 @@ type machine struct {
 	GOARCH string `json:"goarch"`
 	K6     string `json:"k6_binary"` // the loadgen binary whose k6 ran
 	GOGC   string `json:"gogc,omitempty"`
+	// K6Env is what the step scenarios' k6 got beside stress's settings
+	// (--k6-env).
+	K6Env []string `json:"k6_env,omitempty"`
 }
 
 type openSettings struct {
@@ -245,7 +248,7 @@ func (o *openBench) run(sink *sink) (*OpenResult, error) {
 		return nil, err
 	}
 	res := &OpenResult{Schema: openSchema, Time: time.Now().UTC(),
-		Machine: machine{CPUs: runtime.NumCPU(), Model: cpuModel(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, K6: o.loadgen, GOGC: envValue(k6step.ChildEnv(append(os.Environ(), o.k6Env...), 1), "GOGC")},
+		Machine: machine{CPUs: runtime.NumCPU(), Model: cpuModel(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, K6: o.loadgen, GOGC: envValue(k6step.ChildEnv(append(os.Environ(), o.k6Env...), 1), "GOGC"), K6Env: o.k6Env},
 		Settings: openSettings{Duration: o.duration.String(), Rounds: o.rounds, Resolution: o.resolution,
 			MaxDropped: openMaxDropped, MinAchieved: openMinAchieved, Pinned: o.pin}}
 	fmt.Printf("\nopen: the open-model ceiling on one core (constant arrival rate; pass: ≤ %.0f%% dropped and ≥ %.0f%% of the rate served), %s per probe, %d rounds\n",
