@@ -33,3 +33,17 @@ func TestFindsEveryReadersTarget(t *testing.T) {
 	assert.Equal(t, "./internal/kube/hpa", got["internal/kube/hpa FuzzParse"].Package())
 	assert.Equal(t, ".", got["internal/kube/hpa FuzzParse"].Module)
 }
+
+func TestDeadlineOnly(t *testing.T) {
+	deadline := "fuzz: elapsed: 3s, execs: 202 (0/sec), new interesting: 1 (total: 45)\n--- FAIL: FuzzRead (3.20s)\n    context deadline exceeded\nFAIL\nexit status 1\n"
+	if !deadlineOnly([]byte(deadline)) {
+		t.Error("a run that only hit its deadline is not a failure")
+	}
+	real := "--- FAIL: FuzzParseTimeline (0.31s)\n    --- FAIL: FuzzParseTimeline (0.00s)\n        testing.go:1: panic: runtime error\n\n    Failing input written to testdata/fuzz/FuzzParseTimeline/abc\n    To re-run:\n"
+	if deadlineOnly([]byte(real)) {
+		t.Error("a failing input is a failure")
+	}
+	if deadlineOnly([]byte("--- FAIL: FuzzX (1s)\n    fuzz_test.go:20: round trip differs\nFAIL\n")) {
+		t.Error("an assertion is a failure")
+	}
+}
