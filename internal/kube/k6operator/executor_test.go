@@ -106,7 +106,8 @@ func TestStepObjects(t *testing.T) {
 	// the API token from the campaign's.
 	var spec testRunSpec
 	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(tr.Object["spec"].(map[string]any), &spec))
-	require.Len(t, spec.Runner.Env, 3)
+	require.Len(t, spec.Runner.Env, 4)
+	assert.Equal(t, corev1.EnvVar{Name: "GOGC", Value: "400"}, spec.Runner.Env[3], "as a local runner's (k6step.ChildEnv)")
 	for i, want := range [][3]string{{EnvCollectToken, name, KeyCollectToken}, {EnvCollectCA, "loadgen-c0ffee01", KeyCollectCA},
 		{"API_TOKEN", "loadgen-c0ffee01", SecretEnvKey("API_TOKEN")}} {
 		env := spec.Runner.Env[i]
@@ -144,7 +145,7 @@ func TestStepObjects(t *testing.T) {
 	objs, err = e.objects(testSpec(), "")
 	require.NoError(t, err)
 	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(objs.testRun.Object["spec"].(map[string]any), &spec))
-	require.Len(t, spec.Runner.Env, 2)
+	require.Len(t, spec.Runner.Env, 3)
 	assert.Equal(t, EnvCollectToken, spec.Runner.Env[0].Name)
 	assert.Equal(t, corev1.EnvVar{Name: EnvCollectInsecure, Value: "true"}, spec.Runner.Env[1])
 	assert.Empty(t, e.secret().Data, "nothing for the campaign's Secret: it is not created")

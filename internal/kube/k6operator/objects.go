@@ -5,6 +5,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -206,6 +207,10 @@ func (e *Executor) objects(spec k6step.Spec, token string) (stepObjects, error) 
 	for _, name := range slices.Sorted(maps.Keys(e.cfg.SecretEnv)) {
 		env = append(env, secretRef(name, e.secretName(), SecretEnvKey(name)))
 	}
+	// The garbage collector's target a local runner gets (k6step.ChildEnv;
+	// docs/perf.md). GOMAXPROCS and GOMEMLIMIT are left to the pod: Go
+	// takes its CPU limit, and its memory limit is not known here.
+	env = append(env, corev1.EnvVar{Name: "GOGC", Value: strconv.Itoa(k6step.DefaultGOGC)})
 	meta := podMetadata{Labels: labels}
 	spec2 := testRunSpec{
 		Parallelism: e.cfg.Runners,
