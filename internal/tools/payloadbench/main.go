@@ -453,21 +453,29 @@ func (b *bench) runOnce(v variant, s *sink, pin bool) (measurement, error) {
 
 // summaryP95 reads http_req_duration's p95 from a --summary-export file.
 func summaryP95(path string) (float64, error) {
+	p95, ok, err := summaryMetric(path, "http_req_duration", "p(95)")
+	if err == nil && !ok {
+		err = fmt.Errorf("no http_req_duration p(95) in %s", path)
+	}
+	return p95, err
+}
+
+// summaryMetric reads one value of one metric from a --summary-export
+// file; ok is false when k6 did not write it (a counter that never
+// counted is left out).
+func summaryMetric(path, metric, value string) (v float64, ok bool, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	var s struct {
 		Metrics map[string]map[string]float64 `json:"metrics"`
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return 0, err
+		return 0, false, fmt.Errorf("%s: %w", path, err)
 	}
-	p95, ok := s.Metrics["http_req_duration"]["p(95)"]
-	if !ok {
-		return 0, fmt.Errorf("no http_req_duration p(95) in %s", path)
-	}
-	return p95, nil
+	v, ok = s.Metrics[metric][value]
+	return v, ok, nil
 }
 
 // secondsP95 reads the p95 of every request of a steamtrap seconds file.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -259,7 +260,7 @@ func (o *openBench) run(sink *sink) (*OpenResult, error) {
 		// Rotate the order, so that no variant always runs first.
 		for i := range openVariants {
 			v := openVariants[(i+r)%len(openVariants)]
-			s, err := o.search(v, sink, cmpOrInt(last[v.Name], o.start))
+			s, err := o.search(v, sink, cmp.Or(last[v.Name], o.start))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", v.Name, err)
 			}
@@ -289,13 +290,6 @@ func (o *openBench) run(sink *sink) (*OpenResult, error) {
 
 func variantIndex(name string) int {
 	return slices.IndexFunc(openVariants, func(v openVariant) bool { return v.Name == name })
-}
-
-func cmpOrInt(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 // search brackets the ceiling from start (up by 15% while probes pass,
@@ -384,7 +378,7 @@ func (o *openBench) probe(v openVariant, s *sink, rate int) (openProbe, error) {
 		return p, err
 	}
 	cfg := campaign.Defaults()
-	cfg.Scenario, cfg.Endpoint = cmpOrString(v.Scenario, "gl008-step"), cmpOrString(v.Endpoint, "inspection")
+	cfg.Scenario, cfg.Endpoint = cmp.Or(v.Scenario, "gl008-step"), cmp.Or(v.Endpoint, "inspection")
 	cfg.StepDuration = campaign.Duration(o.duration)
 	pre, maxVUs := stress.SizeVUs(cfg, rate, 0)
 	spec := stress.StepSpec(cfg, s.url, 1, 1, rate, pre, maxVUs)
@@ -462,27 +456,11 @@ func (o *openBench) writeScenario(name string) error {
 	return os.WriteFile(path, src, 0o644)
 }
 
-func cmpOrString(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // summaryDropped reads dropped_iterations' count from a --summary-export
 // file (absent: none dropped).
 func summaryDropped(path string) (float64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	var s struct {
-		Metrics map[string]map[string]float64 `json:"metrics"`
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	return s.Metrics["dropped_iterations"]["count"], nil
+	n, _, err := summaryMetric(path, "dropped_iterations", "count")
+	return n, err
 }
 
 // secondsDropped sums the dropped iterations of a steamtrap seconds file.
