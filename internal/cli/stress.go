@@ -41,7 +41,21 @@ type stressFlags struct {
 	env         []string
 	secretEnv   []string
 	plain       bool
+	calibrate   calibrateFlags
 	k8s         k6operatorFlags
+}
+
+// calibrateFlags are --calibrate and --recalibrate: the generator's
+// open-model ceiling measured before a new campaign's first step.
+type calibrateFlags struct{ on, force bool }
+
+func bindCalibrateFlags(fl *pflag.FlagSet, f *calibrateFlags) {
+	fl.BoolVar(&f.on, "calibrate", true, "measure the generator's open-model ceiling before the first step (about 5 s against a loopback sink, cached per machine and k6 build; skipped when --max is low); false: estimate it from k6's CPU use")
+	fl.BoolVar(&f.force, "recalibrate", false, "measure the generator's ceiling again instead of using the cached one")
+}
+
+func (f calibrateFlags) session() session.Calibration {
+	return session.Calibration{Off: !f.on, Force: f.force}
 }
 
 // envFlagHelp and secretEnvFlagHelp are --env's and --secret-env's help.
@@ -91,6 +105,7 @@ Manual: docs/stress.md.`,
 	fl.StringVar(&f.junit, "junit", "", "write a JUnit XML report to this file when the campaign ends (also when interrupted)")
 	fl.StringVar(&f.baseline, "baseline", "", "compare the run with this earlier run directory when it ends (summary and --junit)")
 	fl.BoolVar(&f.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
+	bindCalibrateFlags(fl, &f.calibrate)
 	bindK6OperatorFlags(fl, &f.k8s)
 	return c, f
 }
@@ -172,7 +187,7 @@ func (f *stressFlags) config(fl *pflag.FlagSet, skip ...string) (campaign.Config
 // resumeFlags may be given with --resume: they belong to the machine
 // driving the campaign, not to the campaign in run.json.
 // --target only gives back a password that run.json does not keep.
-var resumeFlags = []string{"resume", "yes", "k6", "metrics-addr", "push-gateway", "plain", "junit", "baseline", "kubeconfig", "collect-addr", "collect-url", "collect-insecure", "target"}
+var resumeFlags = []string{"resume", "yes", "k6", "calibrate", "recalibrate", "metrics-addr", "push-gateway", "plain", "junit", "baseline", "kubeconfig", "collect-addr", "collect-url", "collect-insecure", "target"}
 
 func runStress(cmd *cobra.Command, f *stressFlags) error {
 	ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -209,7 +224,7 @@ func runStress(cmd *cobra.Command, f *stressFlags) error {
 // the one --resume names, with the observers the flags ask for.
 func (f *stressFlags) session(cmd *cobra.Command) (*session.Session, error) {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	s := &session.Session{Kube: f.k8s.Kube, Log: stderr}
+	s := &session.Session{Kube: f.k8s.Kube, Log: stderr, Calibration: f.calibrate.session()}
 	if f.pushGateway != "" {
 		if err := live.CheckGatewayURL(f.pushGateway); err != nil {
 			return nil, usageErr("--push-gateway: %v", err)

@@ -33,7 +33,7 @@ var sweepCampaignFlags = []string{"replicas", "min-rps"}
 
 // sweepResumeFlags may be given with --resume: how this machine runs k6 and
 // reaches the cluster. What the sweep does comes from its sweep.json.
-var sweepResumeFlags = []string{"resume", "yes", "k6", "plain", "ready-timeout", "kubeconfig", "collect-addr", "collect-url", "collect-insecure"}
+var sweepResumeFlags = []string{"resume", "yes", "k6", "plain", "calibrate", "recalibrate", "ready-timeout", "kubeconfig", "collect-addr", "collect-url", "collect-insecure"}
 
 func newSweepCmd() *cobra.Command {
 	c, _ := newSweepCmdFlags()
@@ -78,6 +78,7 @@ Manual: docs/sweep.md.`,
 	fl.BoolVarP(&f.s.yes, "yes", "y", false, "do not ask before loading a target that is not on loopback, or scaling a Deployment")
 	fl.StringVar(&f.s.k6, "k6", "", "use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
 	fl.BoolVar(&f.s.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
+	bindCalibrateFlags(fl, &f.s.calibrate)
 	fl.StringVar(&f.opts.Resume, "resume", "", "continue the sweep in this sweep directory (interrupted, aborted or killed), with the settings in its sweep.json")
 	fl.StringVar(&f.opts.Replicas, "replicas", "", "replica counts to sweep, comma-separated, run in this order (e.g. 1,2,4)")
 	fl.StringVar(&f.opts.Benchmarks, "benchmarks", "", "benchmarks file: a path, or a built-in name ("+strings.Join(guides.Keys(), ", ")+"; default: the scenario's guide's)")
@@ -155,7 +156,9 @@ func (f *stressFlags) campaignAt(ctx context.Context, cmd *cobra.Command, cfg ca
 	}
 	sec.TargetURL(baseURL) // a password in the URL travels as BASE_URL
 	s := &session.Session{Config: cfg, Reopened: prev, Setup: setup(dir, sec), Kube: f.k8s.Kube, Log: cmd.ErrOrStderr(),
-		Observers: []session.Observer{session.Reports{}, session.Summary{W: cmd.OutOrStdout()}}}
+		Observers:   []session.Observer{session.Reports{}, session.Summary{W: cmd.OutOrStdout()}},
+		Calibration: f.calibrate.session()}
+	f.calibrate.force = false // --recalibrate: the first campaign measures, the others read what it kept
 	s.Kube.Secrets = sec
 	s.Setup.BaseURL, s.Setup.K6 = baseURL, k6cmd
 	if s.Progress, err = live.Observers(ctx, cmd.ErrOrStderr(), f.plain, ""); err != nil {

@@ -68,6 +68,9 @@ type Session struct {
 	Observers []Observer
 	// Log gets notes and the errors of observers (stderr).
 	Log io.Writer
+	// Calibration says whether a new campaign's generator is calibrated
+	// before its first step (local runners only).
+	Calibration Calibration
 }
 
 // Run runs the campaign to its end and tells the observers. The error
@@ -88,6 +91,9 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 	if err != nil {
 		return nil, OpenErr(err)
 	}
+	if c.Run.Calibration == nil && len(c.Run.Steps) == 0 && len(setup.K6) > 0 {
+		c.Run.Calibration = s.Calibration.calibrate(ctx, s.Config, setup.K6, setup.Env, setup.Secrets, s.logW())
+	}
 	c.Observer = s.progress()
 	o := &Outcome{Dir: c.Dir, Run: c.Run, Err: c.Execute(ctx)}
 	var failed error
@@ -103,6 +109,13 @@ func (s *Session) Run(ctx context.Context) (*Outcome, error) {
 		return o, err
 	}
 	return o, exitcode.New(exitcode.Failed, failed)
+}
+
+func (s *Session) logW() io.Writer {
+	if s.Log == nil {
+		return io.Discard
+	}
+	return s.Log
 }
 
 // progress is the campaign's stress.Observer: the live view, and each

@@ -613,3 +613,8 @@ func (fs procFS) isStepK6(pid int, dir, seconds string) bool {
 	}
 	return false
 }
+
+// SelfAllowedCPUs is what this process — and so a k6 it starts, which
+// inherits its affinity and cgroup — may use: the smaller of its CPU
+// affinity and its cgroup quota; 0 when unknown.
+func SelfAllowedCPUs() float64 { return hostFS.procInfo(os.Getpid()).AllowedCPUs }

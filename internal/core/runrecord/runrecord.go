@@ -216,9 +216,10 @@ type GeneratorSummary struct {
 	// Bound: the search stopped because the generator could not offer more.
 	Bound bool `json:"bound"`
 	// CeilingRPS is the rate the generator could offer at most (when Bound),
-	// or its estimate from CPU use at the highest rate run (otherwise);
-	// 0 when unknown.
+	// else the calibration's ceiling (Calibrated), else its estimate from
+	// CPU use at the highest rate run; 0 when unknown.
 	CeilingRPS float64 `json:"ceiling_rps"`
+	Calibrated bool    `json:"calibrated,omitempty"`
 	// NearCeiling flags a breaking point within reach of the ceiling: the
 	// generator may have shaped it.
 	NearCeiling bool `json:"near_ceiling,omitempty"`
@@ -226,6 +227,29 @@ type GeneratorSummary struct {
 	// (--max-vus), not the generator's CPU: more VUs, not more runners.
 	VUCeiling bool   `json:"vu_ceiling,omitempty"`
 	Reason    string `json:"reason"`
+}
+
+// Calibration is the load generator's open-model ceiling on this machine
+// for the campaign's script and runners, measured before its first step
+// against a loopback sink (internal/core/calibrate): the highest rate of a
+// staircase at which k6 kept time, with a VU pool sized for PoolRPS.
+type Calibration struct {
+	// Skipped says why none was measured ("" when one was).
+	Skipped    string  `json:"skipped,omitempty"`
+	CeilingRPS float64 `json:"ceiling_rps,omitempty"`
+	// NextRPS is the stair above the ceiling, the first k6 did not keep:
+	// the ceiling lies in [CeilingRPS, NextRPS). AtLeast: none failed.
+	NextRPS    float64    `json:"next_rps,omitempty"`
+	AtLeast    bool       `json:"at_least,omitempty"`
+	MeasuredAt *time.Time `json:"measured_at,omitempty"`
+	// Cached: read from the cache (measured earlier); Kept: measured now
+	// and kept there.
+	Cached bool    `json:"cached,omitempty"`
+	Kept   bool    `json:"kept,omitempty"`
+	Took   string  `json:"took,omitempty"`
+	PreVUs int     `json:"pre_vus,omitempty"`
+	K6CPUs float64 `json:"k6_cpus,omitempty"`
+	Note   string  `json:"note,omitempty"`
 }
 
 // Versions records what produced the run.
@@ -261,6 +285,9 @@ type Run struct {
 	Search      Search                `json:"search"`
 	Breakpoint  breakpoint.Breakpoint `json:"breakpoint"`
 	AbortReason string                `json:"abort_reason,omitempty"`
+	// Calibration is the generator's open-model ceiling, measured before
+	// the first step (or why it was not); nil in runs of older versions.
+	Calibration *Calibration `json:"calibration,omitempty"`
 	// Generator summarises the load generator's health over the campaign.
 	Generator *GeneratorSummary `json:"generator,omitempty"`
 	// ElapsedS is the campaign's wall time so far (all sessions if resumed).

@@ -19,13 +19,14 @@ const nearCeiling = 0.8
 // GeneratorSummary is the campaign's word on its load generator. bound says
 // the search ended at the generator's ceiling (ramp.Progress.HiIsCeiling):
 // the ceiling is the lowest rate the generator could not offer. Otherwise
-// the ceiling is estimated from k6's CPU use at the highest rate judged
+// the ceiling is the calibration's, measured before the first step (cal),
+// or, without one, estimated from k6's CPU use at the highest rate judged
 // (the rate at which it would reach 90% of the CPU it may use, if its cost
-// per request stays the same), and a breaking point within 80% of it is
+// per request stays the same); a breaking point within 80% of it is
 // flagged. It is nil when nothing about the generator was measured. A
 // ceiling whose step ran out of VUs at maxVUs (the user's --max-vus) is a
 // VU ceiling; a pool k6 could not grow fast enough is the generator's.
-func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bool, maxVUs int) *runrecord.GeneratorSummary {
+func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bool, maxVUs int, cal *runrecord.Calibration) *runrecord.GeneratorSummary {
 	if bound {
 		var ceil *runrecord.Step
 		for i := range steps {
@@ -55,6 +56,9 @@ func GeneratorSummary(steps []runrecord.Step, bp breakpoint.Breakpoint, bound bo
 					"the load generator was saturated in the first failing step (%.0f req/s): the target's 5xx/429 count against it, but they may answer bursts of a starved generator; confirm with more runners or a bigger generator", s.OfferedRPS)}
 			}
 		}
+	}
+	if cal != nil && cal.CeilingRPS > 0 {
+		return calibrated(steps, bp, cal)
 	}
 	var top *runrecord.Step
 	peak := 0.0
@@ -193,4 +197,30 @@ func processHealth(p k6step.ProcInfo, win measure.SteadyWindow, w measure.Window
 		return nil, judge // nothing measured about k6 itself
 	}
 	return g, judge
+}
+
+// calibrated is the summary of a campaign whose generator was calibrated.
+func calibrated(steps []runrecord.Step, bp breakpoint.Breakpoint, cal *runrecord.Calibration) *runrecord.GeneratorSummary {
+	g := &runrecord.GeneratorSummary{CeilingRPS: cal.CeilingRPS, Calibrated: true}
+	ceiling := fmt.Sprintf("~%.0f req/s", cal.CeilingRPS)
+	if cal.AtLeast {
+		ceiling = fmt.Sprintf("at least %.0f req/s", cal.CeilingRPS)
+	} else if cal.NextRPS > 0 {
+		ceiling = fmt.Sprintf("%.0f–%.0f req/s", cal.CeilingRPS, cal.NextRPS)
+	}
+	basis := fmt.Sprintf("measured before the first step against a loopback sink, with %d VUs ready", cal.PreVUs)
+	if bp.Found && bp.FirstFailingRPS >= nearCeiling*cal.CeilingRPS && !cal.AtLeast {
+		g.NearCeiling = true
+		g.Reason = fmt.Sprintf("the breaking point (first failing %.0f req/s) is close to the generator's ceiling (%s, %s): the generator may have shaped it; confirm with more runners or a bigger generator",
+			bp.FirstFailingRPS, ceiling, basis)
+		return g
+	}
+	peak := 0.0
+	for _, s := range steps {
+		if s.Generator != nil && s.Excluded == "" && s.Verdict != breakpoint.Invalid {
+			peak = math.Max(peak, s.Generator.CPU)
+		}
+	}
+	g.Reason = fmt.Sprintf("the generator kept up: k6 used at most %.0f%% of the CPU it may use; its ceiling is %s (%s)", peak*100, ceiling, basis)
+	return g
 }

@@ -256,7 +256,7 @@ func TestGeneratorSummaryFlagsAFailureTheGeneratorShared(t *testing.T) {
 		{OfferedRPS: 80, Verdict: "pass", Generator: &runrecord.Generator{CPU: 0.5, CPUsAllowed: 1}},
 		{OfferedRPS: 90, Verdict: "fail", Generator: &runrecord.Generator{CPU: 0.95, CPUsAllowed: 1, Bound: true, LimitedBy: "cpu"}},
 	}
-	g := GeneratorSummary(steps, breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 80, FirstFailingRPS: 90}, false, 5000)
+	g := GeneratorSummary(steps, breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 80, FirstFailingRPS: 90}, false, 5000, nil)
 	require.NotNil(t, g)
 	assert.True(t, g.NearCeiling)
 	assert.Contains(t, g.Reason, "saturated in the first failing step")
@@ -345,13 +345,13 @@ func TestGeneratorSummaryVUCeilingOnlyAtMaxVUs(t *testing.T) {
 	t.Parallel()
 	vuPool := breakpoint.Reasons{{Signal: breakpoint.VUPool, Detail: "k6 dropped 900 of 1000 arrivals"}}
 	atMax := []runrecord.Step{{OfferedRPS: 200, Verdict: "invalid", GeneratorCeiling: true, Reasons: vuPool, VUs: runrecord.VUs{Max: 100, Peak: 100}}}
-	g := GeneratorSummary(atMax, breakpoint.Breakpoint{}, true, 100)
+	g := GeneratorSummary(atMax, breakpoint.Breakpoint{}, true, 100, nil)
 	require.NotNil(t, g)
 	assert.True(t, g.VUCeiling, "the pool ran out at --max-vus")
 	assert.Contains(t, g.Headline(), "raise --max-vus")
 
 	growing := []runrecord.Step{{OfferedRPS: 4000, Verdict: "invalid", GeneratorCeiling: true, Reasons: vuPool, VUs: runrecord.VUs{Max: 528, Peak: 264}}}
-	g = GeneratorSummary(growing, breakpoint.Breakpoint{}, true, 5000)
+	g = GeneratorSummary(growing, breakpoint.Breakpoint{}, true, 5000, nil)
 	require.NotNil(t, g)
 	assert.False(t, g.VUCeiling, "k6 could not grow its pool fast enough: the generator's")
 	assert.Contains(t, g.Headline(), "generator-bound at ~4000 req/s: add runners")

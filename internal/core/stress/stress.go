@@ -486,7 +486,7 @@ func (c *Campaign) update() {
 	if a, ok := c.Plan.(*ramp.AdaptivePlan); ok {
 		c.Run.Search.Confirmed = a.Confirmed()
 	}
-	c.Run.Generator = GeneratorSummary(c.Run.Steps, c.Run.Breakpoint, pr.HiIsCeiling, c.Cfg.MaxVUs)
+	c.Run.Generator = GeneratorSummary(c.Run.Steps, c.Run.Breakpoint, pr.HiIsCeiling, c.Cfg.MaxVUs, c.Run.Calibration)
 	if pr.HiIsCeiling && !c.Run.Breakpoint.Found {
 		c.Run.Breakpoint.Reason = c.Run.Generator.Headline()
 	}

@@ -1,0 +1,179 @@
+package calibrate
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/greenlang/loadgen/internal/core/campaign"
+)
+
+// arrivalsAt are evenly spaced arrivals: stair i at achieved[i] req/s for
+// d each.
+func arrivalsAt(d time.Duration, achieved ...float64) []time.Duration {
+	var out []time.Duration
+	for i, r := range achieved {
+		n := int(r * d.Seconds())
+		for k := range n {
+			out = append(out, time.Duration(i)*d+time.Duration(k)*d/time.Duration(n))
+		}
+	}
+	return out
+}
+
+func TestJudgeFindsTheHighestStairBeforeTwoFailures(t *testing.T) {
+	t.Parallel()
+	d := 500 * time.Millisecond
+	rates := []int{1000, 2000, 3000, 4000, 5000, 6000}
+	cases := []struct {
+		name     string
+		achieved []float64
+		ceiling  int
+		atLeast  bool
+	}{
+		{"saturates at 4000", []float64{1000, 2000, 3000, 4000, 4100, 4100}, 4000, false},
+		{"a lone dip is noise", []float64{1000, 1500, 3000, 4000, 4100, 4100}, 4000, false},
+		{"the top stair alone fails: it is the end", []float64{1000, 2000, 3000, 4000, 5000, 5000}, 5000, false},
+		{"every stair kept", []float64{1000, 2000, 3000, 4000, 5000, 6000}, 6000, true},
+		{"the first two fail", []float64{500, 600, 600, 600, 600, 600}, 0, false},
+		{"98% is enough", []float64{980, 1960, 2940, 3920, 4000, 4000}, 4000, false},
+	}
+	for _, tc := range cases {
+		stairs, ceiling, atLeast, err := Judge(rates, d, 100*time.Millisecond, arrivalsAt(d, tc.achieved...))
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.ceiling, ceiling, tc.name)
+		assert.Equal(t, tc.atLeast, atLeast, tc.name)
+		require.Len(t, stairs, len(rates))
+		assert.InDelta(t, tc.achieved[2], stairs[2].AchievedRPS, tc.achieved[2]*0.01, tc.name)
+	}
+	_, _, _, err := Judge(rates, d, d, nil)
+	assert.Error(t, err, "a stair no longer than its settle time")
+	_, _, _, err = Judge(nil, d, 0, nil)
+	assert.Error(t, err)
+}
+
+func TestNewPlanSpansThePriorGeometrically(t *testing.T) {
+	t.Parallel()
+	for _, cpus := range []float64{0.5, 1, 2, 8} {
+		p := NewPlan(cpus)
+		expect := PerCPURPS * max(cpus, 1)
+		assert.InDelta(t, LowFactor*expect, float64(p.Rates[0]), 10)
+		assert.GreaterOrEqual(t, float64(p.Rates[len(p.Rates)-1]), HighFactor*expect/StairRatio)
+		for i := 1; i < len(p.Rates); i++ {
+			assert.InDelta(t, StairRatio, float64(p.Rates[i])/float64(p.Rates[i-1]), 0.01)
+		}
+		took := time.Duration(len(p.Rates)) * p.Stair
+		assert.LessOrEqual(t, took, 4500*time.Millisecond, "the staircase leaves k6 time to start within about 5 s")
+		assert.Equal(t, int(expect), p.PoolRPS)
+	}
+}
+
+func TestTheCacheKeepsACeilingPerKeyForMaxAge(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	k := Key{Machine: Machine{CPUs: 2, AllowedCPUs: 2, CPUModel: "x"}, K6Build: "abc", Script: "gl008-step", Endpoint: "inspection", Runners: 1}
+	c := Ceiling{Schema: Schema, Key: k, CeilingRPS: 4600, MeasuredAt: now}
+	require.NoError(t, store(dir, c))
+
+	got, ok := lookup(dir, k, now.Add(time.Hour))
+	require.True(t, ok)
+	assert.Equal(t, 4600.0, got.CeilingRPS)
+	_, ok = lookup(dir, k, now.Add(MaxAge+time.Hour))
+	assert.False(t, ok, "too old")
+	other := k
+	other.K6Build = "def"
+	_, ok = lookup(dir, other, now)
+	assert.False(t, ok, "another build")
+	other = k
+	other.Runners = 2
+	_, ok = lookup(dir, other, now)
+	assert.False(t, ok, "another runner count")
+
+	// A torn or foreign file is no ceiling.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, k.ID()+".json"), []byte(`{"schema":"x"`), 0o644))
+	_, ok = lookup(dir, k, now)
+	assert.False(t, ok)
+}
+
+func TestKeyForNamesTheBuildTheScriptAndK6sSettings(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	cfg := campaign.Defaults()
+	k1, err := KeyFor([]string{"taskset", "-c", "0", exe, "k6"}, cfg, []string{"PATH=/bin"})
+	require.NoError(t, err)
+	k2, err := KeyFor([]string{exe, "k6"}, cfg, []string{"PATH=/bin"})
+	require.NoError(t, err)
+	assert.Equal(t, k1.K6Build, k2.K6Build, "taskset and its CPU list are not the binary")
+	assert.Len(t, k1.K6Build, 64)
+	assert.Contains(t, k1.Env, "GOGC=400")
+
+	k3, err := KeyFor([]string{exe, "k6"}, cfg, []string{"GOGC=100"})
+	require.NoError(t, err)
+	assert.NotEqual(t, k2.ID(), k3.ID(), "another GOGC")
+	cfg.Endpoint = "predictions"
+	k4, err := KeyFor([]string{exe, "k6"}, cfg, nil)
+	require.NoError(t, err)
+	assert.NotEqual(t, k2.ID(), k4.ID())
+
+	_, err = KeyFor([]string{filepath.Join(t.TempDir(), "no-k6")}, cfg, nil)
+	assert.Error(t, err)
+	cfg.Scenario = "no-such-scenario"
+	_, err = KeyFor([]string{exe}, cfg, nil)
+	assert.Error(t, err)
+}
+
+// TestMeasureFindsTheCeilingOfARealK6 runs the staircase with the built
+// loadgen's k6 (make test sets $LOADGEN_BIN). It asserts what does not
+// depend on the machine: every stair judged, the lowest ones kept (a
+// k6 that cannot offer 1,000 req/s is broken, not slow), a ceiling found.
+func TestMeasureFindsTheCeilingOfARealK6(t *testing.T) {
+	bin := os.Getenv("LOADGEN_BIN")
+	if bin == "" {
+		t.Skip("LOADGEN_BIN is not set (make test sets it)")
+	}
+	cfg := campaign.Defaults()
+	plan := Plan{Rates: []int{200, 400, 800, 1600}, Stair: 400 * time.Millisecond, Settle: 80 * time.Millisecond, PoolRPS: 800}
+	c, err := Measure(context.Background(), Measurement{K6: []string{bin, "k6"}, Config: cfg, Plan: plan})
+	require.NoError(t, err)
+	require.Len(t, c.Stairs, 4)
+	assert.True(t, c.Stairs[0].Pass, "%+v", c.Stairs)
+	assert.Positive(t, c.CeilingRPS)
+	assert.Equal(t, 170, c.PreVUs, "sized for PoolRPS as a first step: 10 + 800 × 0.1 s × 2")
+	assert.Positive(t, c.K6CPUs)
+	for _, s := range c.Stairs {
+		t.Logf("stair %5d req/s: achieved %.0f pass %v", s.OfferedRPS, s.AchievedRPS, s.Pass)
+	}
+
+	cfg.Scenario = "no-such-scenario"
+	_, err = Measure(context.Background(), Measurement{K6: []string{bin, "k6"}, Config: cfg, Plan: plan})
+	assert.ErrorContains(t, err, "no-such-scenario")
+}
+
+// Get keeps what it measured on a quiet machine and reads it back; the
+// second call runs no k6 (its command would fail).
+func TestGetMeasuresOnceAndThenReadsTheCache(t *testing.T) {
+	bin := os.Getenv("LOADGEN_BIN")
+	if bin == "" {
+		t.Skip("LOADGEN_BIN is not set (make test sets it)")
+	}
+	dir := t.TempDir()
+	cfg := campaign.Defaults()
+	now := time.Now()
+	res, err := Get(context.Background(), Request{K6: []string{bin, "k6"}, Config: cfg, CacheDir: dir, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	assert.False(t, res.Cached)
+	if !res.Kept {
+		t.Skipf("the machine was busy, nothing kept: %s", res.Note)
+	}
+	again, err := Get(context.Background(), Request{K6: []string{bin, "k6"}, Config: cfg, CacheDir: dir, Now: func() time.Time { return now.Add(time.Minute) }})
+	require.NoError(t, err)
+	assert.True(t, again.Cached)
+	assert.Equal(t, res.CeilingRPS, again.CeilingRPS)
+}
