@@ -238,11 +238,25 @@ func TestFleetsAreSharedBetweenVUs(t *testing.T) {
 	assert.Len(t, root.fleets, 1)
 }
 
+// BenchmarkJSInspection is one inspection as a script gets it:
+// fleet.inspection().body called from JavaScript. Its cost over
+// BenchmarkJSCall's (the same call of a function that returns a constant
+// string) is the payload's cost per request (docs/perf.md).
 func BenchmarkJSInspection(b *testing.B) {
+	benchmarkJS(b, `function one() { return fleet.inspection().body }`)
+}
+
+// BenchmarkJSCall is BenchmarkJSInspection's harness alone: a JavaScript
+// function called from Go that returns a constant string.
+func BenchmarkJSCall(b *testing.B) {
+	benchmarkJS(b, `const body = '{"trap_id":"ST-001-0001"}'; function one() { return body }`)
+}
+
+func benchmarkJS(b *testing.B, fn string) {
 	rt := modulestest.NewRuntime(b)
 	mi := newRootModule().NewModuleInstance(rt.VU)
 	require.NoError(b, rt.VU.Runtime().Set("steamtrap", mi.Exports().Named))
-	_, err := rt.VU.Runtime().RunString(`var fleet = new steamtrap.Fleet({seed: 1}); function one() { return fleet.inspection().body }`)
+	_, err := rt.VU.Runtime().RunString(`var fleet = new steamtrap.Fleet({seed: 1}); ` + fn)
 	require.NoError(b, err)
 	rt.MoveToVUContext(&lib.State{VUID: 1, VUIDGlobal: 1})
 	one, ok := sobek.AssertFunction(rt.VU.Runtime().Get("one"))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,9 +12,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/core/calibrate"
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/k6step"
 	"github.com/greenlang/loadgen/internal/core/stress"
@@ -82,6 +85,20 @@ type openSearch struct {
 	Ceiling int         `json:"ceiling_rps"` // the highest passing rate; 0: none passed
 	Failing int         `json:"first_failing_rps"`
 	Probes  []openProbe `json:"probes"`
+	// Calibration is what `stress` measures before its first step
+	// (internal/core/calibrate) for a step scenario, run right after the
+	// search under the same pinning: how close its ~5 s staircase comes to
+	// the ceiling the probes searched.
+	Calibration *openCalibration `json:"calibration,omitempty"`
+}
+
+// openCalibration is one calibration's figure.
+type openCalibration struct {
+	CeilingRPS float64 `json:"ceiling_rps"`
+	NextRPS    int     `json:"next_rps"`
+	AtLeast    bool    `json:"at_least,omitempty"`
+	Took       string  `json:"took"`
+	PreVUs     int     `json:"pre_vus"`
 }
 
 // OpenResult is what `payloadbench --only open` writes to
@@ -129,6 +146,12 @@ type openSummary struct {
 	Ratio   float64 `json:"ratio_median"`
 	RatioLo float64 `json:"ratio_min"`
 	RatioHi float64 `json:"ratio_max"`
+	// Calibration: the calibration's ceiling over the rounds, and its ratio
+	// to the same round's searched ceiling (a step scenario only).
+	Calibration      float64 `json:"calibration_median_rps,omitempty"`
+	CalibrationRatio float64 `json:"calibration_ratio_median,omitempty"`
+	CalibrationLo    float64 `json:"calibration_ratio_min,omitempty"`
+	CalibrationHi    float64 `json:"calibration_ratio_max,omitempty"`
 }
 
 // openBench searches the open-model ceilings.
@@ -159,6 +182,11 @@ func (o *openBench) report() (string, error) {
 	pinSink := ""
 	if o.pin = cannotPin() == ""; o.pin {
 		pinSink = "1"
+		// This process runs the calibration's sink: on the sink's CPU, as
+		// the probes' sink is.
+		if out, err := exec.Command("taskset", "-a", "-p", "-c", "1", strconv.Itoa(os.Getpid())).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("pinning payloadbench to CPU 1: %v: %s", err, out)
+		}
 	} else {
 		fmt.Printf("\nopen: not pinned: %s\n", cannotPin())
 	}
@@ -200,6 +228,9 @@ func (o *openBench) report() (string, error) {
 	fmt.Println()
 	for _, v := range res.Variants {
 		fmt.Printf("%-12s %10.0f (%6.0f–%6.0f) %13.3f (%5.3f–%5.3f)", v.Name, v.Median, v.Min, v.Max, v.Ratio, v.RatioLo, v.RatioHi)
+		if v.CalibrationRatio > 0 {
+			fmt.Printf("   calibration %5.0f, %.3f of the ceiling (%5.3f–%5.3f)", v.Calibration, v.CalibrationRatio, v.CalibrationLo, v.CalibrationHi)
+		}
 		if base != nil {
 			if i := slices.IndexFunc(base.Variants, func(b openSummary) bool { return b.Name == v.Name }); i >= 0 && base.Variants[i].Median > 0 {
 				fmt.Printf("   %+6.1f%% (was %.0f)", 100*(v.Median/base.Variants[i].Median-1), base.Variants[i].Median)
@@ -265,7 +296,14 @@ func (o *openBench) run(sink *sink) (*OpenResult, error) {
 				return nil, fmt.Errorf("%s: %w", v.Name, err)
 			}
 			last[v.Name] = max(s.Ceiling, 100)
-			fmt.Printf("  round %d  %-11s ceiling %5d req/s (first failing %d; %d probes)\n", r+1, v.Name, s.Ceiling, s.Failing, len(s.Probes))
+			fmt.Printf("  round %d  %-11s ceiling %5d req/s (first failing %d; %d probes)", r+1, v.Name, s.Ceiling, s.Failing, len(s.Probes))
+			if v.Scenario != "" {
+				if s.Calibration, err = o.calibrate(v); err != nil {
+					return nil, fmt.Errorf("%s: calibration: %w", v.Name, err)
+				}
+				fmt.Printf("; calibration %.0f–%d in %s", s.Calibration.CeilingRPS, s.Calibration.NextRPS, s.Calibration.Took)
+			}
+			fmt.Println()
 			round = append(round, s)
 		}
 		slices.SortFunc(round, func(a, b openSearch) int { return variantIndex(a.Variant) - variantIndex(b.Variant) })
@@ -283,9 +321,47 @@ func (o *openBench) run(sink *sink) (*OpenResult, error) {
 		if len(ratios) > 0 {
 			q = spread(ratios)
 		}
-		res.Variants = append(res.Variants, openSummary{Name: v.Name, Median: c.median, Min: c.min, Max: c.max, Ratio: q.median, RatioLo: q.min, RatioHi: q.max})
+		sum := openSummary{Name: v.Name, Median: c.median, Min: c.min, Max: c.max, Ratio: q.median, RatioLo: q.min, RatioHi: q.max}
+		var cals, calRatios []float64
+		for _, round := range res.Rounds {
+			if cal := round[k].Calibration; cal != nil {
+				cals = append(cals, cal.CeilingRPS)
+				if round[k].Ceiling > 0 {
+					calRatios = append(calRatios, cal.CeilingRPS/float64(round[k].Ceiling))
+				}
+			}
+		}
+		if len(calRatios) > 0 {
+			r := spread(calRatios)
+			sum.Calibration, sum.CalibrationRatio, sum.CalibrationLo, sum.CalibrationHi = spread(cals).median, r.median, r.min, r.max
+		}
+		res.Variants = append(res.Variants, sum)
 	}
 	return res, nil
+}
+
+// calibrate runs the calibration `stress` runs before its first step, k6
+// pinned as the probes' (this process, with the calibration's sink, is on
+// the sink's CPU: see report).
+func (o *openBench) calibrate(v openVariant) (*openCalibration, error) {
+	cfg := campaign.Defaults()
+	cfg.Scenario, cfg.Endpoint = v.Scenario, v.Endpoint
+	k6 := []string{o.loadgen, "k6"}
+	cpus := k6step.SelfAllowedCPUs()
+	if o.pin {
+		k6, cpus = append([]string{"taskset", "-c", "0"}, k6...), 1
+	}
+	c, err := calibrate.Measure(context.Background(), calibrate.Measurement{K6: k6, Config: cfg, Env: append(os.Environ(), o.k6Env...), Plan: calibrate.NewPlan(cpus)})
+	if err != nil {
+		return nil, err
+	}
+	out := &openCalibration{CeilingRPS: c.CeilingRPS, AtLeast: c.AtLeast, Took: c.Took, PreVUs: c.PreVUs}
+	for i, st := range c.Stairs {
+		if float64(st.OfferedRPS) == c.CeilingRPS && i+1 < len(c.Stairs) {
+			out.NextRPS = c.Stairs[i+1].OfferedRPS
+		}
+	}
+	return out, nil
 }
 
 func variantIndex(name string) int {
