@@ -70,20 +70,33 @@ func TestRunReadsAKubernetesHPA(t *testing.T) {
 	spec, errs := hpa.FromAPI(&h)
 	require.Empty(t, errs)
 
-	// The stand-in controller.
+	// The stand-in controller. Like kube-controller-manager's HPA
+	// controller it syncs a period after its previous sync ended: that one's
+	// worker requeues the HPA with AddRateLimited(resync period) once a
+	// reconcile is done (processNextWorkItem), and the reconcile's own status
+	// write comes back through updateHPA rate-limited the same way. So the
+	// syncs drift later by their own duration, and the sync (or scale event)
+	// two periods back is always out of a window of two periods, as on the
+	// simulation's exact grid. Not a time.Ticker: it keeps an absolute grid
+	// and hands each tick over after a varying delay, so half its spans of
+	// two ticks were shorter than 2 s (90 of 170, by up to 1.3 ms); the fast
+	// HPA's 2 s scale-up window and 2 s policy period then still held the
+	// sync or the event two ticks back, each such coin toss delayed a
+	// scale-up by a second, and two of them with the 1 s poll put the
+	// stand-in 3 s after the simulation (3 runs of 22 failed its check).
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go func() {
 		ctrl := hpa.NewController(spec)
 		ctrl.Steady(0, 1, time.Second)
 		start, last, replicas := time.Now(), served.Load(), int32(1)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
+		next := time.NewTimer(time.Second)
+		defer next.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-tick.C:
+			case <-next.C:
 			}
 			n := served.Load()
 			cpu := 100 * float64(n-last) / (float64(replicas) * 20)
@@ -106,6 +119,7 @@ func TestRunReadsAKubernetesHPA(t *testing.T) {
 			r := replicas
 			dep.Spec.Replicas, dep.Status.ReadyReplicas = &r, r
 			_, _ = client.AppsV1().Deployments("load").Update(ctx, dep.DeepCopy(), metav1.UpdateOptions{})
+			next.Reset(time.Second) // a period after this sync ended
 		}
 	}()
 
