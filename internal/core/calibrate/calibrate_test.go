@@ -195,6 +195,13 @@ func TestRecordAndDescribeSayTheIntervalAndWhereItCameFrom(t *testing.T) {
 
 	res.CeilingRPS, res.AtLeast = 5400, true
 	assert.Contains(t, Describe(res.Record()), "at least 5400 req/s (the staircase's top)")
+
+	// k6 kept no stair: the ceiling is below the first.
+	res.CeilingRPS, res.AtLeast = 0, false
+	for i := range res.Stairs {
+		res.Stairs[i].Pass = false
+	}
+	assert.Contains(t, Describe(res.Record()), "open-model ceiling below 3840 req/s (the staircase's first stair)")
 }
 
 func TestWithoutSecretsLeavesTheSinkNone(t *testing.T) {

@@ -31,11 +31,15 @@ func WithoutSecrets(env, secrets []string) []string {
 }
 
 // Record is the result as run.json keeps it (and preflight shows it):
-// NextRPS is the stair above the ceiling, the first one k6 did not keep.
+// NextRPS is the stair above the ceiling, the first one k6 did not keep
+// (the first stair when the ceiling is 0: k6 kept none).
 func (r Result) Record() *runrecord.Calibration {
 	at := r.MeasuredAt
 	rec := &runrecord.Calibration{CeilingRPS: r.CeilingRPS, AtLeast: r.AtLeast, MeasuredAt: &at, Cached: r.Cached, Kept: r.Kept,
 		Took: r.Took, PreVUs: r.PreVUs, K6CPUs: numfmt.Round(r.K6CPUs, 2), Note: r.Note}
+	if r.CeilingRPS == 0 && len(r.Stairs) > 0 {
+		rec.NextRPS = float64(r.Stairs[0].OfferedRPS)
+	}
 	for i, s := range r.Stairs {
 		if float64(s.OfferedRPS) == r.CeilingRPS && i+1 < len(r.Stairs) {
 			rec.NextRPS = float64(r.Stairs[i+1].OfferedRPS)
