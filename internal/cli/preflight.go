@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/greenlang/loadgen/internal/core/calibrate"
 	"github.com/greenlang/loadgen/internal/session"
 	"github.com/greenlang/loadgen/internal/session/preflight"
 	"github.com/greenlang/loadgen/internal/session/preflight/source"
@@ -17,6 +19,7 @@ import (
 
 func newPreflightCmd() *cobra.Command {
 	f := source.Config{FindK6: session.K6Command}
+	var cal calibrateFlags
 	c := &cobra.Command{
 		Use:   "preflight [flags]",
 		Short: "Run the GL-008 pre-scaling checklist (nodes, database, alerts, generator ceiling, target)",
@@ -30,9 +33,19 @@ password is never printed.
 Exit codes: 0 ready (every check ok or manual, or skipped by --skip); 1 not
 ready; 2 bad input; 3 interrupted.
 Manual: docs/preflight.md.`,
-		Args: cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			// --calibrate was a duration: "--calibrate 0" or "--calibrate 5s"
+			// now leave its old value as an argument.
+			if len(args) > 0 && cmd.Flags().Changed("calibrate") {
+				if _, err := time.ParseDuration(args[0]); err == nil {
+					return usageErr("unexpected argument %q: --calibrate takes no value after a space (--calibrate=false: no calibration, an estimate; its length is not set)", args[0])
+				}
+			}
+			return cobra.NoArgs(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.Progress = cmd.ErrOrStderr()
+			f.Calibrate, f.Recalibrate = cal.on, cal.force
 			checklist, err := f.Open()
 			if err != nil {
 				return err
@@ -56,7 +69,7 @@ Manual: docs/preflight.md.`,
 	fl.StringVarP(&f.Campaign, "campaign", "c", "", "campaign file (YAML): a name in scenarios/ or a path; its max rate, runners, executor, scenario and target (built in: "+strings.Join(scenarios.Names(".yaml"), ", ")+")")
 	fl.Float64Var(&f.MaxRPS, "max-rps", 0, "generator: the highest rate the campaign will offer, req/s (default: the campaign's max; without --campaign, the guide's 2000)")
 	fl.IntVar(&f.Runners, "runners", 0, "generator: k6 runners per step (default: the campaign's)")
-	fl.DurationVar(&f.Calibrate, "calibrate", 5*time.Second, "generator: length of the k6 calibration run (10 VUs at full speed against a loopback sink; 0: no run, the README's measured 15 000 req/s per core × CPUs, as an estimate)")
+	bindCalibrateFlags(fl, &cal, fmt.Sprintf("generator: measure the load generator's open-model ceiling, as stress does before a campaign (about 5 s against a loopback sink, cached per machine and k6 build); false: estimate it as %d req/s per CPU k6 may use (docs/perf.md)", calibrate.PerCPURPS))
 	fl.StringVar(&f.K6, "k6", "", "generator: use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
 	fl.StringSliceVar(&f.Skip, "skip", nil, "checks not to run, accepted as not needed (comma-separated: "+strings.Join(preflight.IDs, ", ")+")")
 	fl.StringVar(&f.Format, "format", "text", "output: text or json")

@@ -49,10 +49,15 @@ type stressFlags struct {
 // open-model ceiling measured before a new campaign's first step.
 type calibrateFlags struct{ on, force bool }
 
-func bindCalibrateFlags(fl *pflag.FlagSet, f *calibrateFlags) {
-	fl.BoolVar(&f.on, "calibrate", true, "measure the generator's open-model ceiling before the first step (about 5 s against a loopback sink, cached per machine and k6 build; skipped when --max is low); false: estimate it from k6's CPU use")
+// bindCalibrateFlags binds them; usage is --calibrate's help, which says
+// when the ceiling is measured and what false does instead.
+func bindCalibrateFlags(fl *pflag.FlagSet, f *calibrateFlags, usage string) {
+	fl.BoolVar(&f.on, "calibrate", true, usage)
 	fl.BoolVar(&f.force, "recalibrate", false, "measure the generator's ceiling again instead of using the cached one")
 }
+
+// stressCalibrateUsage is --calibrate's help on stress and sweep.
+const stressCalibrateUsage = "measure the generator's open-model ceiling before the first step (about 5 s against a loopback sink, cached per machine and k6 build; skipped when --max is low); false: estimate it from k6's CPU use"
 
 func (f calibrateFlags) session() session.Calibration {
 	return session.Calibration{Off: !f.on, Force: f.force}
@@ -105,7 +110,7 @@ Manual: docs/stress.md.`,
 	fl.StringVar(&f.junit, "junit", "", "write a JUnit XML report to this file when the campaign ends (also when interrupted)")
 	fl.StringVar(&f.baseline, "baseline", "", "compare the run with this earlier run directory when it ends (summary and --junit)")
 	fl.BoolVar(&f.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
-	bindCalibrateFlags(fl, &f.calibrate)
+	bindCalibrateFlags(fl, &f.calibrate, stressCalibrateUsage)
 	bindK6OperatorFlags(fl, &f.k8s)
 	return c, f
 }

@@ -78,7 +78,7 @@ Manual: docs/sweep.md.`,
 	fl.BoolVarP(&f.s.yes, "yes", "y", false, "do not ask before loading a target that is not on loopback, or scaling a Deployment")
 	fl.StringVar(&f.s.k6, "k6", "", "use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
 	fl.BoolVar(&f.s.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
-	bindCalibrateFlags(fl, &f.s.calibrate)
+	bindCalibrateFlags(fl, &f.s.calibrate, stressCalibrateUsage)
 	fl.StringVar(&f.opts.Resume, "resume", "", "continue the sweep in this sweep directory (interrupted, aborted or killed), with the settings in its sweep.json")
 	fl.StringVar(&f.opts.Replicas, "replicas", "", "replica counts to sweep, comma-separated, run in this order (e.g. 1,2,4)")
 	fl.StringVar(&f.opts.Benchmarks, "benchmarks", "", "benchmarks file: a path, or a built-in name ("+strings.Join(guides.Keys(), ", ")+"; default: the scenario's guide's)")

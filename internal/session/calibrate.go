@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"slices"
-	"strings"
 
 	"github.com/greenlang/loadgen/internal/core/calibrate"
 	"github.com/greenlang/loadgen/internal/core/campaign"
@@ -44,7 +41,7 @@ func (c Calibration) calibrate(ctx context.Context, cfg campaign.Config, k6, env
 			cfg.Max, calibrate.SkipPerCPU, numfmt.Num(allowed))}
 	}
 	fmt.Fprintf(w, "generator: calibrating the open-model ceiling of %s on this machine (about 5 s, once per machine and build)…\n", workload(cfg))
-	res, err := calibrate.Get(ctx, calibrate.Request{K6: k6, Config: cfg, Env: withoutSecrets(env, secrets), CacheDir: c.CacheDir, Force: c.Force})
+	res, err := calibrate.Get(ctx, calibrate.Request{K6: k6, Config: cfg, Env: calibrate.WithoutSecrets(env, secrets), CacheDir: c.CacheDir, Force: c.Force})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return &runrecord.Calibration{Skipped: "interrupted"}
@@ -52,41 +49,13 @@ func (c Calibration) calibrate(ctx context.Context, cfg campaign.Config, k6, env
 		fmt.Fprintf(w, "generator: the calibration failed (%v); the ceiling will be estimated from k6's CPU use\n", err)
 		return &runrecord.Calibration{Skipped: "failed: " + err.Error()}
 	}
-	at := res.MeasuredAt
-	rec := &runrecord.Calibration{CeilingRPS: res.CeilingRPS, AtLeast: res.AtLeast, MeasuredAt: &at, Cached: res.Cached, Kept: res.Kept,
-		Took: res.Took, PreVUs: res.PreVUs, K6CPUs: numfmt.Round(res.K6CPUs, 2), Note: res.Note}
-	for i, s := range res.Stairs {
-		if float64(s.OfferedRPS) == res.CeilingRPS && i+1 < len(res.Stairs) {
-			rec.NextRPS = float64(res.Stairs[i+1].OfferedRPS)
-		}
-	}
-	fmt.Fprintln(w, "generator: "+describe(rec))
+	rec := res.Record()
+	fmt.Fprintln(w, "generator: "+calibrate.Describe(rec))
 	if !rec.AtLeast && float64(cfg.Max) > rec.CeilingRPS {
 		fmt.Fprintf(w, "note: the campaign may offer up to %d req/s, above the generator's ceiling (~%.0f req/s): a step above it measures the generator, not the target (it is judged generator-bound); add runners on more CPUs, a bigger machine, or --executor k6-operator\n",
 			cfg.Max, rec.CeilingRPS)
 	}
 	return rec
-}
-
-// describe says what a calibration found, in one line.
-func describe(c *runrecord.Calibration) string {
-	if c.Skipped != "" {
-		return "not calibrated: " + c.Skipped
-	}
-	figure := fmt.Sprintf("%.0f–%.0f req/s", c.CeilingRPS, c.NextRPS)
-	switch {
-	case c.AtLeast:
-		figure = fmt.Sprintf("at least %.0f req/s (the staircase's top)", c.CeilingRPS)
-	case c.CeilingRPS == 0:
-		figure = fmt.Sprintf("below %.0f req/s (the staircase's first stair)", c.NextRPS)
-	}
-	how := fmt.Sprintf("measured in %s", c.Took)
-	if c.Cached {
-		how = "measured " + c.MeasuredAt.Format("2006-01-02 15:04 MST") + ", cached"
-	} else if c.Note != "" {
-		how += "; " + c.Note
-	}
-	return fmt.Sprintf("open-model ceiling %s with %d VUs ready (%s)", figure, c.PreVUs, how)
 }
 
 func workload(cfg campaign.Config) string {
@@ -98,22 +67,4 @@ func workload(cfg campaign.Config) string {
 		return fmt.Sprintf("%s (%d runners)", s, n)
 	}
 	return s
-}
-
-// withoutSecrets is env without API_TOKEN, BASE_URL, names that look like
-// a secret's and any variable holding one of the secret values: the sink
-// needs none of them.
-func withoutSecrets(env, secrets []string) []string {
-	if env == nil {
-		env = os.Environ()
-	}
-	var out []string
-	for _, kv := range env {
-		name, value, _ := strings.Cut(kv, "=")
-		if _, secret := campaign.SecretLike(name); secret || name == "API_TOKEN" || name == "BASE_URL" || slices.Contains(secrets, value) {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }

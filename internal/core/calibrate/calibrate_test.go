@@ -177,3 +177,35 @@ func TestGetMeasuresOnceAndThenReadsTheCache(t *testing.T) {
 	assert.True(t, again.Cached)
 	assert.Equal(t, res.CeilingRPS, again.CeilingRPS)
 }
+
+func TestRecordAndDescribeSayTheIntervalAndWhereItCameFrom(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 7, 23, 59, 0, 0, time.UTC)
+	res := Result{Ceiling: Ceiling{CeilingRPS: 4300, MeasuredAt: at, Took: "4.9s", PreVUs: 1810, K6CPUs: 1.234,
+		Stairs: []Stair{{OfferedRPS: 3840, Pass: true}, {OfferedRPS: 4300, Pass: true}, {OfferedRPS: 4820}, {OfferedRPS: 5400}}}, Kept: true}
+	rec := res.Record()
+	assert.Equal(t, 4820.0, rec.NextRPS)
+	assert.Equal(t, 1.23, rec.K6CPUs)
+	assert.Equal(t, "open-model ceiling 4300–4820 req/s with 1810 VUs ready (measured in 4.9s)", Describe(rec))
+
+	res.Cached, res.Kept = true, false
+	assert.Equal(t, "open-model ceiling 4300–4820 req/s with 1810 VUs ready (measured 2026-12-07 23:59 UTC, cached)", Describe(res.Record()))
+	res.Cached, res.Note = false, "other processes used about 1.2 CPUs while it ran: not kept, measured again next time"
+	assert.Equal(t, "open-model ceiling 4300–4820 req/s with 1810 VUs ready (measured in 4.9s; "+res.Note+")", Describe(res.Record()))
+
+	res.CeilingRPS, res.AtLeast = 5400, true
+	assert.Contains(t, Describe(res.Record()), "at least 5400 req/s (the staircase's top)")
+
+	// k6 kept no stair: the ceiling is below the first.
+	res.CeilingRPS, res.AtLeast = 0, false
+	for i := range res.Stairs {
+		res.Stairs[i].Pass = false
+	}
+	assert.Contains(t, Describe(res.Record()), "open-model ceiling below 3840 req/s (the staircase's first stair)")
+}
+
+func TestWithoutSecretsLeavesTheSinkNone(t *testing.T) {
+	t.Parallel()
+	env := []string{"PATH=/bin", "API_TOKEN=t", "BASE_URL=http://u:p@h", "DB_PASSWORD=x", "PLAIN=s3cret", "GOGC=400"}
+	assert.Equal(t, []string{"PATH=/bin", "GOGC=400"}, WithoutSecrets(env, []string{"s3cret"}))
+}

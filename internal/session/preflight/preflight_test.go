@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
 )
 
 func TestJudgeNodes(t *testing.T) {
@@ -59,30 +61,67 @@ func TestJudgeDiskIsManualWithTheSize(t *testing.T) {
 	assert.Equal(t, "database greenlang is 7520 kB; ensure > 30% free disk on its volume (manual)", c.Detail)
 }
 
+// calibrated is a generator whose ceiling a calibration found between
+// ceiling and next req/s, k6 on cpus CPUs.
+func calibrated(ceiling, next, cpus float64) Generator {
+	at := time.Date(2026, 12, 7, 23, 59, 0, 0, time.UTC)
+	return FromCalibration(&runrecord.Calibration{CeilingRPS: ceiling, NextRPS: next, MeasuredAt: &at, Cached: true, PreVUs: 1810}, cpus, 1)
+}
+
 func TestJudgeGenerator(t *testing.T) {
 	t.Parallel()
-	local := FromDocumented(2, campaign.LocalExecutor, 4) // local runners share the machine's CPUs
-	assert.InDelta(t, 30000, local.CeilingRPS, 1e-9)
-	assert.InDelta(t, 27000, local.UsableRPS, 1e-9)
-	assert.Equal(t, OK, JudgeGenerator(local, 27000).Status)
-	c := JudgeGenerator(local, 27001)
+	local := FromDocumented(2, campaign.LocalExecutor, 4) // local runners share the CPUs k6 may use
+	assert.InDelta(t, 9000, local.CeilingRPS, 1e-9, "docs/perf.md's open-model figure per CPU")
+	assert.Equal(t, OK, JudgeGenerator(local, 9000).Status, "the ceiling as it is: no 90% of it")
+	c := JudgeGenerator(local, 9001)
 	assert.Equal(t, Warning, c.Status)
-	assert.Contains(t, c.Detail, "add runners or a bigger generator")
+	assert.Equal(t, "the campaign's max 9001 req/s is above what the generator can offer: estimated open-model ceiling ~4500 req/s per CPU × 2 CPU(s) k6 may use here = ~9000 req/s, not measured; "+
+		"a step above it would measure the generator, not the target: add runners on more CPUs, a bigger generator machine, or --executor k6-operator", c.Detail)
+	assert.Contains(t, c.Source, "estimate: docs/perf.md's open-model 4500 req/s per CPU")
 
 	op := FromDocumented(2, campaign.K6OperatorExecutor, 8) // one CPU per runner pod, assumed
-	assert.InDelta(t, 120000, op.CeilingRPS, 1e-9)
+	assert.InDelta(t, 36000, op.CeilingRPS, 1e-9)
 	assert.Contains(t, JudgeGenerator(op, 1000).Detail, "8 k6-operator runner pod(s), one CPU each assumed")
+	assert.Contains(t, JudgeGenerator(op, 1000).Source, "pods")
+	assert.Contains(t, JudgeGenerator(op, 40000).Detail, "add runner pods")
 
-	g, err := FromCalibration(Calibration{VUs: 10, Seconds: 4, Requests: 20000, CPUSeconds: 4, AllowedCPUs: 2}, "", 1)
-	require.NoError(t, err)
+	g := calibrated(8600, 9630, 2)
 	assert.Equal(t, Calibrated, g.Method)
-	assert.InDelta(t, 5000, g.PerCPURPS, 1e-9)
-	assert.InDelta(t, 9000, g.UsableRPS, 1e-9)
-	assert.Equal(t, Warning, JudgeGenerator(g, 9500).Status)
+	assert.InDelta(t, 4300, g.PerCPURPS, 1e-9)
+	c = JudgeGenerator(g, 8600)
+	assert.Equal(t, OK, c.Status, "the measured ceiling as it is: the staircase judged that k6 kept time")
+	assert.Equal(t, "the campaign's max 8600 req/s is within what the generator can offer: open-model ceiling 8600–9630 req/s with 1810 VUs ready (measured 2026-12-07 23:59 UTC, cached), k6 on 2 CPU(s) of this machine", c.Detail)
+	assert.Equal(t, Warning, JudgeGenerator(g, 8601).Status)
 	assert.Equal(t, 9500.0, JudgeGenerator(g, 9500).Observed.(Generator).MaxRPS)
 
-	_, err = FromCalibration(Calibration{Seconds: 4, AllowedCPUs: 2}, "", 1)
-	assert.Error(t, err)
+	// Nothing kept: the first stair failed; or no stair failed and the
+	// campaign goes beyond the staircase's top, which is not shown.
+	assert.Equal(t, Warning, JudgeGenerator(calibrated(0, 2250, 2), 100).Status)
+	top := calibrated(18000, 0, 2)
+	top.Calibration.AtLeast = true
+	assert.Equal(t, OK, JudgeGenerator(top, 18000).Status)
+	c = JudgeGenerator(top, 20000)
+	assert.Equal(t, Warning, c.Status)
+	assert.Contains(t, c.Detail, "at least 18000 req/s (the staircase's top)")
+}
+
+// TestTheGeneratorWarnsBelowTheClosedModelFigure is the bug this check had:
+// it judged the closed-model ceiling (15,000 req/s per core, 90% of it
+// usable), about three times what k6 offers at a constant arrival rate,
+// so a campaign that every step of would be generator-bound was "ok".
+func TestTheGeneratorWarnsBelowTheClosedModelFigure(t *testing.T) {
+	t.Parallel()
+	const closedModelUsable = 0.9 * 15000 * 2 // what the check allowed on 2 CPUs
+	maxRPS := 20000.0
+	require.Less(t, maxRPS, closedModelUsable)
+	for _, g := range []Generator{calibrated(8600, 9630, 2), FromDocumented(2, campaign.LocalExecutor, 1)} {
+		c := JudgeGenerator(g, maxRPS)
+		assert.Equal(t, Warning, c.Status, "%s: %s", g.Method, c.Detail)
+		assert.Contains(t, c.Detail, "would measure the generator, not the target")
+	}
+	r := Run(context.Background(), Sources{Generator: func(context.Context) (Generator, error) { return calibrated(8600, 9630, 2), nil }},
+		Options{MaxRPS: maxRPS, Skip: []string{NodesID, DBPoolID, DiskID, AlertsID, TargetID}})
+	assert.Equal(t, []string{GeneratorID}, r.Blocking)
 }
 
 func TestPrettySize(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/greenlang/loadgen/internal/core/calibrate"
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
@@ -40,14 +40,27 @@ type Config struct {
 	Campaign                        string // a campaign file or built-in name
 	MaxRPS                          float64
 	Runners                         int
-	Calibrate                       time.Duration // 0: the documented ceiling, no run
-	K6                              string        // --k6
-	Skip                            []string
-	Format                          string // text or json
+	// Calibrate measures the generator's open-model ceiling (calibrate.Get,
+	// cached per machine and k6 build); false: the documented figure per
+	// CPU, as an estimate. Recalibrate measures again whatever the cache
+	// holds.
+	Calibrate, Recalibrate bool
+	K6                     string // --k6
+	Skip                   []string
+	Format                 string // text or json
 	// FindK6 says how to run k6 given --k6 ("": the driver's own).
 	FindK6 func(path string) ([]string, error)
-	// Progress hears what the checklist says while it runs.
+	// Calibrator measures the ceiling (nil: calibrate.Get).
+	Calibrator func(context.Context, calibrate.Request) (calibrate.Result, error)
+	// Progress hears what the checklist says while it runs (nil: nothing).
 	Progress io.Writer
+}
+
+func (c Config) progress() io.Writer {
+	if c.Progress == nil {
+		return io.Discard
+	}
+	return c.Progress
 }
 
 // A Checklist is a Config's checks with their sources, ready to run.
@@ -109,9 +122,6 @@ func (c Config) check(bad func(string, ...any)) {
 	}
 	if c.Runners < 0 {
 		bad("--runners %d: want ≥ 0 (0: the campaign's)", c.Runners)
-	}
-	if c.Calibrate < 0 || (c.Calibrate > 0 && c.Calibrate < 3*time.Second) {
-		bad("--calibrate %s: want 0 (no calibration run) or ≥ 3s", c.Calibrate)
 	}
 	if c.InstanceType == "" {
 		bad("--instance-type is empty")
@@ -199,35 +209,6 @@ func (c Config) kube(src *preflight.Sources, bad func(string, ...any)) {
 	}
 	src.Nodes = Nodes(cs, c.InstanceType)
 	src.Rules = Rules(dc, c.AlertsNamespace, c.AlertsSelector)
-}
-
-// generator sets the generator source: a calibration run, or without one
-// the documented ceiling of this machine's CPUs.
-func (c Config) generator(src *preflight.Sources, cfg campaign.Config, bad func(string, ...any)) error {
-	if c.Calibrate <= 0 {
-		src.Generator = func(context.Context) (preflight.Generator, error) {
-			return preflight.FromDocumented(float64(runtime.GOMAXPROCS(0)), cfg.Executor, cfg.RunnerCount()), nil
-		}
-		return nil
-	}
-	k6, err := c.FindK6(c.K6)
-	if err != nil {
-		var ee *exitcode.Error
-		if !errors.As(err, &ee) {
-			return err // the machine's, not the flag's
-		}
-		bad("%v", ee.Err)
-	}
-	cal := Calibration{K6: k6, Config: cfg, Duration: c.Calibrate}
-	src.Generator = func(ctx context.Context) (preflight.Generator, error) {
-		fmt.Fprintf(c.Progress, "calibrating the load generator: k6, %d VUs at full speed for %s against a loopback sink…\n", CalibrationVUs, c.Calibrate)
-		res, err := cal.Run(ctx)
-		if err != nil {
-			return preflight.Generator{}, err
-		}
-		return preflight.FromCalibration(res, cfg.Executor, cfg.RunnerCount())
-	}
-	return nil
 }
 
 // target sets the target source: the campaign's target (or --target),

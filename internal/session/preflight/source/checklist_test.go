@@ -3,7 +3,6 @@ package source
 import (
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +17,7 @@ func guideConfig(t *testing.T) Config {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	t.Setenv("DATABASE_URL", "")
 	return Config{InstanceType: preflight.GuideInstanceType, MinNodes: preflight.GuideMinNodes, MinConnections: preflight.GuideMinConnections,
-		AlertsNamespace: preflight.GuideAlertsNS, AlertsSelector: preflight.GuideAlertsSelector, Format: "text", Calibrate: 5 * time.Second,
+		AlertsNamespace: preflight.GuideAlertsNS, AlertsSelector: preflight.GuideAlertsSelector, Format: "text", Calibrate: true,
 		FindK6: func(string) ([]string, error) { return []string{"k6"}, nil }}
 }
 
@@ -47,7 +46,7 @@ func TestOpenSaysEveryProblem(t *testing.T) {
 	c.FindK6 = func(string) ([]string, error) { return nil, machine }
 	_, err = c.Open()
 	assert.Same(t, machine, err)
-	c.Calibrate = 0
+	c.Calibrate = false
 	_, err = c.Open()
 	assert.NoError(t, err, "no calibration run, no k6")
 }
