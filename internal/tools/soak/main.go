@@ -111,7 +111,14 @@ type row struct {
 	at           time.Duration
 	driver, k6   int64 // RSS, bytes
 	achievedPerS float64
+	vus          int64 // k6's VUs initialised (vus_max): k6 never frees one it started
 }
+
+// perVUKiB is what one more initialised VU of the gl008-step runner costs
+// in RSS (payloadbench --only open, docs/perf.md: about 264 KiB): a pool
+// that grew during the soak (k6 started VUs when iterations were late)
+// explains that much growth.
+const perVUKiB = 264
 
 func run(ctx context.Context, loadgen string, rate int, duration, interval time.Duration, keep bool) error {
 	if _, err := os.Stat(loadgen); err != nil {
@@ -151,7 +158,7 @@ func run(ctx context.Context, loadgen string, rate int, duration, interval time.
 	fmt.Printf("soak: one step of %d req/s for %s (VUs %d..%d) against a loopback sink %s\nk6: %s\n\n",
 		rate, duration, pre, maxVUs, url, mode)
 
-	var requests atomic.Int64
+	var requests, vus atomic.Int64
 	type outcome struct {
 		res k6step.Result
 		err error
@@ -159,11 +166,16 @@ func run(ctx context.Context, loadgen string, rate int, duration, interval time.
 	done := make(chan outcome, 1)
 	began := time.Now()
 	go func() {
-		res, err := runner.Run(ctx, spec, func(s measure.Second) { requests.Add(s.Requests) })
+		res, err := runner.Run(ctx, spec, func(s measure.Second) {
+			requests.Add(s.Requests)
+			if s.VUsMax > vus.Load() {
+				vus.Store(s.VUsMax)
+			}
+		})
 		done <- outcome{res, err}
 	}()
 
-	fmt.Printf("%8s %12s %12s %12s\n", "t", "driver MB", "k6 MB", "req/s")
+	fmt.Printf("%8s %12s %12s %12s %8s\n", "t", "driver MB", "k6 MB", "req/s", "k6 VUs")
 	var rows []row
 	var lastReq int64
 	tick := time.NewTicker(interval)
@@ -182,12 +194,13 @@ loop:
 		}
 		n := requests.Load()
 		r.achievedPerS = float64(n-lastReq) / interval.Seconds()
+		r.vus = vus.Load()
 		lastReq = n
 		if r.k6 == 0 { // k6 not started yet, or already gone
 			continue
 		}
 		rows = append(rows, r)
-		fmt.Printf("%8s %12.1f %12.1f %12.0f\n", r.at, mb(r.driver), mb(r.k6), r.achievedPerS)
+		fmt.Printf("%8s %12.1f %12.1f %12.0f %8d\n", r.at, mb(r.driver), mb(r.k6), r.achievedPerS, r.vus)
 	}
 	if out.err != nil && !errors.Is(out.err, context.Canceled) {
 		return out.err
@@ -216,6 +229,11 @@ loop:
 		}
 		fmt.Printf("%-6s RSS %6.1f MB at %s → %6.1f MB at %s: ratio %.3f  %s\n",
 			p.name, mb(p.base), base.at, mb(p.end), end.at, ratio, verdict)
+	}
+	if grown := end.vus - base.vus; grown > 0 {
+		vuMB := float64(grown) * perVUKiB / 1024
+		fmt.Printf("k6's VU pool grew from %d to %d (k6 starts VUs when iterations run late, and never frees them): at ~%d KiB a VU, %.1f MB of k6's growth;\n"+
+			"  the rest: %.1f MB → %.1f MB, ratio %.3f\n", base.vus, end.vus, perVUKiB, vuMB, mb(base.k6), mb(end.k6)-vuMB, (mb(end.k6)-vuMB)/mb(base.k6))
 	}
 	proc := out.res.Proc
 	if n := len(proc.Samples); n > 2 {
