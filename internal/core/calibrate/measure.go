@@ -55,7 +55,7 @@ type Plan struct {
 	Settle time.Duration
 	// PoolRPS sizes the pre-allocated VU pool as a step at that rate is
 	// before anything was measured (stress.SizeVUs): the expected ceiling,
-	// where it matters. k6 may grow it up to what the top stair would get.
+	// where it matters. k6 may grow it to twice that.
 	PoolRPS int
 }
 
@@ -97,9 +97,11 @@ func Measure(ctx context.Context, m Measurement) (Ceiling, error) {
 
 	cfg := m.Config
 	top := slices.Max(p.Rates)
+	// The pool may double, as a step's may at the least (SizeVUs): a sink
+	// answers at once, so a stair far above the ceiling needs few VUs more,
+	// and k6 starting thousands would only make the run long and large.
 	pre, _ := stress.SizeVUs(cfg, cmp.Or(p.PoolRPS, top), 0)
-	_, maxVUs := stress.SizeVUs(cfg, top, 0)
-	maxVUs = max(pre, maxVUs)
+	maxVUs := min(2*pre, max(cfg.MaxVUs, pre))
 	total := time.Duration(len(p.Rates)) * p.Stair
 	cfg.StepDuration = campaign.Duration(total)
 	spec := stress.StepSpec(cfg, sink.url, 1, 1, top, pre, maxVUs)
