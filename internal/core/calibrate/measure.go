@@ -32,7 +32,11 @@ type Ceiling struct {
 	Key    Key    `json:"key"`
 	// CeilingRPS is the highest rate k6 kept (see Judge); AtLeast says no
 	// stair failed, so the ceiling is higher than the top stair.
-	CeilingRPS float64   `json:"ceiling_rps"`
+	CeilingRPS float64 `json:"ceiling_rps"`
+	// NextRPS is the stair above the ceiling, the first k6 did not keep
+	// (the first stair when it kept none): the ceiling lies in
+	// [CeilingRPS, NextRPS). 0 when AtLeast.
+	NextRPS    int       `json:"next_rps,omitempty"`
 	AtLeast    bool      `json:"at_least,omitempty"`
 	MeasuredAt time.Time `json:"measured_at"`
 	// Took is the calibration's wall time, k6's start included.
@@ -126,7 +130,22 @@ func Measure(ctx context.Context, m Measurement) (Ceiling, error) {
 		Took: took.Round(10 * time.Millisecond).String(), Stairs: stairs, Stair: p.Stair.String(), PreVUs: pre, MaxVUs: maxVUs,
 		HostBusy: res.HostBusy}
 	c.K6CPUs = k6CPUs(res)
+	c.NextRPS = next(stairs, ceiling)
 	return c, nil
+}
+
+// next is the stair above ceiling (the first when ceiling is 0); 0 when
+// there is none.
+func next(stairs []Stair, ceiling int) int {
+	if ceiling == 0 && len(stairs) > 0 {
+		return stairs[0].OfferedRPS
+	}
+	for i, s := range stairs {
+		if s.OfferedRPS == ceiling && i+1 < len(stairs) {
+			return stairs[i+1].OfferedRPS
+		}
+	}
+	return 0
 }
 
 // k6CPUs is the CPU seconds of every runner over its wall time.

@@ -35,17 +35,12 @@ func WithoutSecrets(env, secrets []string) []string {
 // (the first stair when the ceiling is 0: k6 kept none).
 func (r Result) Record() *runrecord.Calibration {
 	at := r.MeasuredAt
-	rec := &runrecord.Calibration{CeilingRPS: r.CeilingRPS, AtLeast: r.AtLeast, MeasuredAt: &at, Cached: r.Cached, Kept: r.Kept,
-		Took: r.Took, PreVUs: r.PreVUs, K6CPUs: numfmt.Round(r.K6CPUs, 2), Note: r.Note}
-	if r.CeilingRPS == 0 && len(r.Stairs) > 0 {
-		rec.NextRPS = float64(r.Stairs[0].OfferedRPS)
+	nextRPS := r.NextRPS
+	if nextRPS == 0 && !r.AtLeast {
+		nextRPS = next(r.Stairs, int(r.CeilingRPS))
 	}
-	for i, s := range r.Stairs {
-		if float64(s.OfferedRPS) == r.CeilingRPS && i+1 < len(r.Stairs) {
-			rec.NextRPS = float64(r.Stairs[i+1].OfferedRPS)
-		}
-	}
-	return rec
+	return &runrecord.Calibration{CeilingRPS: r.CeilingRPS, NextRPS: float64(nextRPS), AtLeast: r.AtLeast, MeasuredAt: &at,
+		Cached: r.Cached, Kept: r.Kept, Took: r.Took, PreVUs: r.PreVUs, K6CPUs: numfmt.Round(r.K6CPUs, 2), Note: r.Note}
 }
 
 // Describe says what a calibration found, in one line: the interval the

@@ -355,13 +355,7 @@ func (o *openBench) calibrate(v openVariant) (*openCalibration, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &openCalibration{CeilingRPS: c.CeilingRPS, AtLeast: c.AtLeast, Took: c.Took, PreVUs: c.PreVUs}
-	for i, st := range c.Stairs {
-		if float64(st.OfferedRPS) == c.CeilingRPS && i+1 < len(c.Stairs) {
-			out.NextRPS = c.Stairs[i+1].OfferedRPS
-		}
-	}
-	return out, nil
+	return &openCalibration{CeilingRPS: c.CeilingRPS, NextRPS: c.NextRPS, AtLeast: c.AtLeast, Took: c.Took, PreVUs: c.PreVUs}, nil
 }
 
 func variantIndex(name string) int {
