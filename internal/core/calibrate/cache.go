@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/greenlang/loadgen/internal/core/k6step"
 	"github.com/greenlang/loadgen/internal/kit/atomicfile"
 )
 
@@ -44,8 +44,8 @@ func ThisMachine(allowedCPUs float64) Machine {
 		m.ID = strings.TrimSpace(string(b))
 	}
 	m.Hostname, _ = os.Hostname()
-	m.CPUModel = cpuModel()
-	m.MemGiB = int(memTotal() >> 30)
+	m.CPUModel = CPUModel()
+	m.MemGiB = int(k6step.MemTotal() >> 30)
 	return m
 }
 
@@ -125,7 +125,8 @@ func BuildID(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func cpuModel() string {
+// CPUModel is /proc/cpuinfo's first "model name" (GOARCH when unknown).
+func CPUModel() string {
 	f, err := os.Open("/proc/cpuinfo")
 	if err != nil {
 		return runtime.GOARCH
@@ -138,18 +139,4 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
-}
-
-func memTotal() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		var kb int64
-		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil {
-			return kb << 10
-		}
-	}
-	return 0
 }

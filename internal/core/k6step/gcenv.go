@@ -48,7 +48,7 @@ func ChildEnv(env []string, runners int) []string {
 		out = append(out, "GOMAXPROCS="+strconv.Itoa(max(MinGOMAXPROCS, runtime.GOMAXPROCS(0))))
 	}
 	if !hasEnv(env, "GOMEMLIMIT") {
-		if total := memTotal(); total > 0 {
+		if total := MemTotal(); total > 0 {
 			out = append(out, fmt.Sprintf("GOMEMLIMIT=%dMiB", memLimit(total, runners)>>20))
 		}
 	}
@@ -64,8 +64,8 @@ func hasEnv(env []string, name string) bool {
 	return slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
 }
 
-// memTotal is /proc/meminfo's MemTotal in bytes, 0 when unknown.
-func memTotal() int64 {
+// MemTotal is /proc/meminfo's MemTotal in bytes, 0 when unknown.
+func MemTotal() int64 {
 	b, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
 		return 0

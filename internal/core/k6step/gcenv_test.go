@@ -12,8 +12,8 @@ func TestChildEnvTunesGoUnlessGiven(t *testing.T) {
 	env := ChildEnv([]string{"PATH=/bin"}, 2)
 	assert.Contains(t, env, "GOGC=400")
 	assert.Equal(t, "PATH=/bin", env[0])
-	if memTotal() > 0 {
-		assert.Contains(t, env, "GOMEMLIMIT="+itoaMiB(memLimit(memTotal(), 2)))
+	if MemTotal() > 0 {
+		assert.Contains(t, env, "GOMEMLIMIT="+itoaMiB(memLimit(MemTotal(), 2)))
 	}
 
 	assert.Contains(t, env, "GOMAXPROCS="+strconv.Itoa(max(2, runtime.GOMAXPROCS(0))))

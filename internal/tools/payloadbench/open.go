@@ -280,7 +280,7 @@ func (o *openBench) run(sink *sink) (*OpenResult, error) {
 		return nil, err
 	}
 	res := &OpenResult{Schema: openSchema, Time: time.Now().UTC(),
-		Machine: machine{CPUs: runtime.NumCPU(), Model: cpuModel(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, K6: o.loadgen, GOGC: envValue(k6step.ChildEnv(append(os.Environ(), o.k6Env...), 1), "GOGC"), K6Env: o.k6Env},
+		Machine: machine{CPUs: runtime.NumCPU(), Model: calibrate.CPUModel(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, K6: o.loadgen, GOGC: envValue(k6step.ChildEnv(append(os.Environ(), o.k6Env...), 1), "GOGC"), K6Env: o.k6Env},
 		Settings: openSettings{Duration: o.duration.String(), Rounds: o.rounds, Resolution: o.resolution,
 			MaxDropped: openMaxDropped, MinAchieved: openMinAchieved, Pinned: o.pin}}
 	fmt.Printf("\nopen: the open-model ceiling on one core (constant arrival rate; pass: ≤ %.0f%% dropped and ≥ %.0f%% of the rate served), %s per probe, %d rounds\n",
@@ -553,20 +553,6 @@ func envValue(env []string, name string) string {
 		}
 	}
 	return os.Getenv(name)
-}
-
-// cpuModel is /proc/cpuinfo's first "model name", or "".
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }
 
 func scenarioSource(name string) ([]byte, error) {
