@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/greenlang/loadgen/xk6-steamtrap/internal/jsonnum"
 )
 
 // Kind says whether a stream gives up heat (hot: cooled from supply to
@@ -228,6 +230,8 @@ type Generator struct {
 	cum   []float64 // cumulative weights, same order as ops
 	seq   uint64
 	label string
+	// hotIDs and coldIDs are the streams' IDs ("H1", "C2"), made once.
+	hotIDs, coldIDs []string
 }
 
 // NewGenerator validates cfg and returns the generator of the given stream
@@ -271,6 +275,12 @@ func NewGenerator(cfg GenConfig, stream uint64) (*Generator, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, errors.Join(errs...))
 	}
+	for i := range cfg.Hot {
+		g.hotIDs = append(g.hotIDs, "H"+strconv.Itoa(i+1))
+	}
+	for i := range cfg.Cold {
+		g.coldIDs = append(g.coldIDs, "C"+strconv.Itoa(i+1))
+	}
 	return g, nil
 }
 
@@ -297,13 +307,13 @@ func (g *Generator) Next() Request {
 		// Process outlets to be cooled: reactor effluents, column bottoms, flue gas.
 		supply := math.Round(90 + g.rng.Float64()*310)
 		span := math.Round(40 + g.rng.Float64()*math.Min(supply-70, 250))
-		r.Streams = append(r.Streams, Stream{ID: "H" + strconv.Itoa(i+1), Kind: Hot, SupplyC: supply, TargetC: supply - span, CPkWK: g.cp()})
+		r.Streams = append(r.Streams, Stream{ID: g.hotIDs[i], Kind: Hot, SupplyC: supply, TargetC: supply - span, CPkWK: g.cp()})
 	}
 	for i := range g.cfg.Cold {
 		// Feeds and boiler water to be heated.
 		supply := math.Round(10 + g.rng.Float64()*140)
 		span := math.Round(30 + g.rng.Float64()*170)
-		r.Streams = append(r.Streams, Stream{ID: "C" + strconv.Itoa(i+1), Kind: Cold, SupplyC: supply, TargetC: supply + span, CPkWK: g.cp()})
+		r.Streams = append(r.Streams, Stream{ID: g.coldIDs[i], Kind: Cold, SupplyC: supply, TargetC: supply + span, CPkWK: g.cp()})
 	}
 	if op == ROI || op == FullAnalysis {
 		e := DefaultEconomics
@@ -315,14 +325,16 @@ func (g *Generator) Next() Request {
 func (g *Generator) cp() float64 { return math.Round((0.5+g.rng.Float64()*29.5)*10) / 10 }
 
 // AppendJSON appends the request's JSON (the encoding/json form of Request,
-// written without reflection) to b.
+// written without reflection) to b. Its numbers are tenths (temperatures,
+// heat capacity flow rates) or the economics' constants: written as
+// strconv would write them, without its general float formatting.
 func (r *Request) AppendJSON(b []byte) []byte {
 	b = append(b, `{"request_id":"`...)
 	b = append(b, r.RequestID...)
 	b = append(b, `","operation":"`...)
 	b = append(b, r.Operation...)
 	b = append(b, `","delta_t_min":`...)
-	b = strconv.AppendFloat(b, r.DTMinK, 'f', -1, 64)
+	b = jsonnum.AppendTenths(b, r.DTMinK)
 	b = append(b, `,"streams":[`...)
 	for i, s := range r.Streams {
 		if i > 0 {
@@ -333,29 +345,29 @@ func (r *Request) AppendJSON(b []byte) []byte {
 		b = append(b, `","kind":"`...)
 		b = append(b, s.Kind...)
 		b = append(b, `","supply_temp_c":`...)
-		b = strconv.AppendFloat(b, s.SupplyC, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, s.SupplyC)
 		b = append(b, `,"target_temp_c":`...)
-		b = strconv.AppendFloat(b, s.TargetC, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, s.TargetC)
 		b = append(b, `,"cp_kw_k":`...)
-		b = strconv.AppendFloat(b, s.CPkWK, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, s.CPkWK)
 		b = append(b, '}')
 	}
 	b = append(b, ']')
 	if e := r.Economics; e != nil {
 		b = append(b, `,"economics":{"hot_utility_usd_per_kw_year":`...)
-		b = strconv.AppendFloat(b, e.HotUtilityUSDPerKWYear, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, e.HotUtilityUSDPerKWYear)
 		b = append(b, `,"cold_utility_usd_per_kw_year":`...)
-		b = strconv.AppendFloat(b, e.ColdUtilityUSDPerKWYear, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, e.ColdUtilityUSDPerKWYear)
 		b = append(b, `,"exchanger_fixed_usd":`...)
-		b = strconv.AppendFloat(b, e.ExchangerFixedUSD, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, e.ExchangerFixedUSD)
 		b = append(b, `,"exchanger_usd_per_m2":`...)
-		b = strconv.AppendFloat(b, e.ExchangerUSDPerM2, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, e.ExchangerUSDPerM2)
 		b = append(b, `,"overall_u_kw_per_m2k":`...)
-		b = strconv.AppendFloat(b, e.OverallUKWPerM2K, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, e.OverallUKWPerM2K)
 		b = append(b, `,"discount_rate":`...)
-		b = strconv.AppendFloat(b, e.DiscountRate, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, e.DiscountRate)
 		b = append(b, `,"lifetime_years":`...)
-		b = strconv.AppendFloat(b, e.LifetimeYears, 'f', -1, 64)
+		b = jsonnum.AppendTenths(b, e.LifetimeYears)
 		b = append(b, '}')
 	}
 	return append(b, '}')

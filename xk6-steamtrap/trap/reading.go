@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/greenlang/loadgen/xk6-steamtrap/internal/jsonnum"
 )
 
 // SensorNoiseC is the standard deviation of every temperature reading, °C.
@@ -241,23 +243,23 @@ func (in *Inspection) AppendJSON(b []byte) []byte {
 	b = append(b, `,"sequence":`...)
 	b = strconv.AppendUint(b, in.Sequence, 10)
 	b = append(b, `,"timestamp":"`...)
-	b = appendRFC3339(b, in.Time)
+	b = jsonnum.AppendRFC3339(b, in.Time)
 	b = append(b, `","sensor_data":{"acoustic_frequency":`...)
-	b = appendTenths(b, s.AcousticFrequencyHz)
+	b = jsonnum.AppendTenths(b, s.AcousticFrequencyHz)
 	b = append(b, `,"thermal_temp":`...)
-	b = appendTenths(b, s.ThermalTempC)
+	b = jsonnum.AppendTenths(b, s.ThermalTempC)
 	b = append(b, `,"pressure":`...)
-	b = appendTenths(b, s.PressurePsig)
+	b = jsonnum.AppendTenths(b, s.PressurePsig)
 	b = append(b, `,"outlet_temp_c":`...)
-	b = appendTenths(b, s.OutletTempC)
+	b = jsonnum.AppendTenths(b, s.OutletTempC)
 	b = append(b, `,"ambient_temp_c":`...)
-	b = appendTenths(b, s.AmbientTempC)
+	b = jsonnum.AppendTenths(b, s.AmbientTempC)
 	b = append(b, `,"ultrasound_db":`...)
-	b = appendTenths(b, s.UltrasoundDB)
+	b = jsonnum.AppendTenths(b, s.UltrasoundDB)
 	b = append(b, `,"ultrasound_upstream_db":`...)
-	b = appendTenths(b, s.UltrasoundUpstreamDB)
+	b = jsonnum.AppendTenths(b, s.UltrasoundUpstreamDB)
 	b = append(b, `,"cycles_per_min":`...)
-	b = appendTenths(b, s.CyclesPerMin)
+	b = jsonnum.AppendTenths(b, s.CyclesPerMin)
 	return append(b, "}}"...)
 }
 

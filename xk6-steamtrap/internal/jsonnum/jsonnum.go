@@ -1,4 +1,7 @@
-package trap
+// Package jsonnum writes the numbers and times of the extension's payloads
+// exactly as strconv and time would, without their general machinery:
+// payload generation is on k6's hot path.
+package jsonnum
 
 import (
 	"math"
@@ -6,10 +9,10 @@ import (
 	"time"
 )
 
-// appendTenths appends v, a number already rounded to one decimal, exactly as
+// AppendTenths appends v, a number already rounded to one decimal, exactly as
 // strconv.AppendFloat(b, v, 'f', -1, 64) would ("100", "-3.5"), without the
 // general float-formatting machinery: payload generation is on k6's hot path.
-func appendTenths(b []byte, v float64) []byte {
+func AppendTenths(b []byte, v float64) []byte {
 	n := math.Round(v * 10)
 	if n != v*10 || math.Abs(n) >= 1e15 { // not a tenth: the general path
 		return strconv.AppendFloat(b, v, 'f', -1, 64)
@@ -19,7 +22,7 @@ func appendTenths(b []byte, v float64) []byte {
 		b = append(b, '-')
 		t = -t
 	}
-	b = appendUint(b, uint64(t/10))
+	b = AppendUint(b, uint64(t/10))
 	if d := t % 10; d != 0 {
 		b = append(b, '.', byte('0'+d))
 	}
@@ -38,9 +41,9 @@ const digitPairs = "00010203040506070809" +
 	"80818283848586878889" +
 	"90919293949596979899"
 
-// appendUint appends u in decimal, like strconv.AppendUint(b, u, 10), with
+// AppendUint appends u in decimal, like strconv.AppendUint(b, u, 10), with
 // the values of a payload (below 10000) written without a loop.
-func appendUint(b []byte, u uint64) []byte {
+func AppendUint(b []byte, u uint64) []byte {
 	switch {
 	case u < 10:
 		return append(b, byte('0'+u))
@@ -56,9 +59,9 @@ func appendUint(b []byte, u uint64) []byte {
 	return strconv.AppendUint(b, u, 10)
 }
 
-// appendRFC3339 appends a UTC time with whole seconds as RFC 3339
+// AppendRFC3339 appends a UTC time with whole seconds as RFC 3339
 // ("2026-01-01T00:00:01Z"), like t.AppendFormat(b, time.RFC3339) for such times.
-func appendRFC3339(b []byte, t time.Time) []byte {
+func AppendRFC3339(b []byte, t time.Time) []byte {
 	y, mo, d := t.Date()
 	if t.Location() != time.UTC || t.Nanosecond() != 0 || y < 1000 || y > 9999 {
 		return t.AppendFormat(b, time.RFC3339)
