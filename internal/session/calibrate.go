@@ -52,8 +52,8 @@ func (c Calibration) calibrate(ctx context.Context, cfg campaign.Config, k6, env
 	rec := res.Record()
 	fmt.Fprintln(w, "generator: "+calibrate.Describe(rec))
 	if !rec.AtLeast && float64(cfg.Max) > rec.CeilingRPS {
-		fmt.Fprintf(w, "note: the campaign may offer up to %d req/s, above the generator's ceiling (~%.0f req/s): a step above it measures the generator, not the target (it is judged generator-bound); add runners on more CPUs, a bigger machine, or --executor k6-operator\n",
-			cfg.Max, rec.CeilingRPS)
+		fmt.Fprintf(w, "note: the campaign may offer up to %d req/s, above the generator's ceiling (%s): a step above it measures the generator, not the target (it is judged generator-bound); add runners on more CPUs, a bigger machine, or --executor k6-operator\n",
+			cfg.Max, calibrate.Figure(rec))
 	}
 	return rec
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
 )
 
 // arrivalsAt are evenly spaced arrivals: stair i at achieved[i] req/s for
@@ -208,4 +209,11 @@ func TestWithoutSecretsLeavesTheSinkNone(t *testing.T) {
 	t.Parallel()
 	env := []string{"PATH=/bin", "API_TOKEN=t", "BASE_URL=http://u:p@h", "DB_PASSWORD=x", "PLAIN=s3cret", "GOGC=400"}
 	assert.Equal(t, []string{"PATH=/bin", "GOGC=400"}, WithoutSecrets(env, []string{"s3cret"}))
+}
+
+func TestFigureIsTheIntervalTheCeilingLiesIn(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "4300–4820 req/s", Figure(&runrecord.Calibration{CeilingRPS: 4300, NextRPS: 4820}))
+	assert.Equal(t, "at least 7200 req/s", Figure(&runrecord.Calibration{CeilingRPS: 7200, AtLeast: true}))
+	assert.Equal(t, "below 1350 req/s", Figure(&runrecord.Calibration{NextRPS: 1350}), "no stair kept: not ~0")
 }

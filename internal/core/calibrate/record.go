@@ -43,6 +43,18 @@ func (r Result) Record() *runrecord.Calibration {
 		Cached: r.Cached, Kept: r.Kept, Took: r.Took, PreVUs: r.PreVUs, K6CPUs: numfmt.Round(r.K6CPUs, 2), Note: r.Note}
 }
 
+// Figure is the interval the ceiling lies in: "4300–4820 req/s", "at least
+// 7200 req/s" (no stair failed), "below 1350 req/s" (none kept).
+func Figure(c *runrecord.Calibration) string {
+	switch {
+	case c.AtLeast:
+		return fmt.Sprintf("at least %.0f req/s", c.CeilingRPS)
+	case c.CeilingRPS == 0:
+		return fmt.Sprintf("below %.0f req/s", c.NextRPS)
+	}
+	return fmt.Sprintf("%.0f–%.0f req/s", c.CeilingRPS, c.NextRPS)
+}
+
 // Describe says what a calibration found, in one line: the interval the
 // ceiling lies in, the VU pool, and whether it was cached (when measured)
 // or measured now (and why it was not kept).
@@ -50,12 +62,12 @@ func Describe(c *runrecord.Calibration) string {
 	if c.Skipped != "" {
 		return "not calibrated: " + c.Skipped
 	}
-	figure := fmt.Sprintf("%.0f–%.0f req/s", c.CeilingRPS, c.NextRPS)
+	figure := Figure(c)
 	switch {
 	case c.AtLeast:
-		figure = fmt.Sprintf("at least %.0f req/s (the staircase's top)", c.CeilingRPS)
+		figure += " (the staircase's top)"
 	case c.CeilingRPS == 0:
-		figure = fmt.Sprintf("below %.0f req/s (the staircase's first stair)", c.NextRPS)
+		figure += " (the staircase's first stair)"
 	}
 	how := fmt.Sprintf("measured in %s", c.Took)
 	if c.Cached {
