@@ -190,7 +190,8 @@ bench: build
 
 ## soak: one long k6 step (default 2000 req/s for 30 min) against a loopback
 ## sink, the driver's way; prints the RSS of the driver and of k6 over time and
-## RSS(end)/RSS(after the first minute). SOAK_FLAGS="--duration 3m" for a quick look.
+## RSS(end)/RSS(after the first two minutes), and over the longest stretch in which k6's VU pool
+## kept its size. SOAK_FLAGS="--duration 4m" for a quick look.
 SOAK_FLAGS ?=
 soak: build
 	$(GO) run ./internal/tools/soak --loadgen $(BIN)/loadgen $(SOAK_FLAGS)
