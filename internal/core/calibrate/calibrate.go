@@ -29,11 +29,12 @@ const (
 	// StairRatio is one stair over the one below: the ceiling lies between
 	// the highest passing stair and the next (an interval of 12%).
 	StairRatio = 1.12
-	// StairLength and Settle: each stair is judged over StairLength −
-	// Settle. 15 stairs, 3.3 s: with k6's start and its VUs' (about 0.6 ms
-	// a VU), about 4½ s on the project machine.
+	// StairLength is each stair's; Slack the requests of how long may be in
+	// flight or a little late at a stair's end (Judge). 15 stairs, 3.3 s:
+	// with k6's start and its VUs' (about 0.6 ms a VU), about 4½ s on the
+	// project machine.
 	StairLength = 220 * time.Millisecond
-	Settle      = 40 * time.Millisecond
+	Slack       = 10 * time.Millisecond
 	// SkipPerCPU: a campaign whose highest rate is at most this per CPU
 	// k6 may use is not calibrated; no generator measured with loadgen
 	// offered less than twice as much (docs/perf.md).
@@ -52,7 +53,7 @@ func NewPlan(cpus float64) Plan {
 	for r := LowFactor * expect; r <= HighFactor*expect*1.0001; r *= StairRatio {
 		rates = append(rates, int(math.Round(r/10)*10))
 	}
-	return Plan{Rates: rates, Stair: StairLength, Settle: Settle, PoolRPS: int(expect)}
+	return Plan{Rates: rates, Stair: StairLength, Slack: Slack, PoolRPS: int(expect)}
 }
 
 // Request is a calibration as a campaign asks for it.

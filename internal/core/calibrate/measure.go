@@ -54,9 +54,9 @@ type Ceiling struct {
 
 // Plan is a staircase to offer.
 type Plan struct {
-	Rates  []int
-	Stair  time.Duration
-	Settle time.Duration
+	Rates []int
+	Stair time.Duration
+	Slack time.Duration
 	// PoolRPS sizes the pre-allocated VU pool as a step at that rate is
 	// before anything was measured (stress.SizeVUs): the expected ceiling,
 	// where it matters. k6 may grow it to twice that.
@@ -122,7 +122,7 @@ func Measure(ctx context.Context, m Measurement) (Ceiling, error) {
 	if len(arrivals) == 0 {
 		return Ceiling{}, fmt.Errorf("calibrating the generator: the sink saw no request%s", logTail(dir, res))
 	}
-	stairs, ceiling, atLeast, err := Judge(p.Rates, p.Stair, p.Settle, arrivals)
+	stairs, ceiling, atLeast, err := Judge(p.Rates, p.Stair, p.Slack, arrivals)
 	if err != nil {
 		return Ceiling{}, err
 	}
