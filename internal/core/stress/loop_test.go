@@ -262,6 +262,36 @@ func TestGeneratorSummaryFlagsAFailureTheGeneratorShared(t *testing.T) {
 	assert.Contains(t, g.Reason, "saturated in the first failing step")
 }
 
+// The calibration's ceiling stands unless the steps' own CPU use says the
+// generator gives out lower: the lower figure flags a breaking point near
+// it.
+func TestGeneratorSummaryTakesTheLowerOfTheCalibrationAndTheCPUEstimate(t *testing.T) {
+	t.Parallel()
+	// k6 at 20% of its CPU at 1,000 req/s: 4,500 req/s at 90%.
+	steps := []runrecord.Step{{OfferedRPS: 1000, Verdict: "pass", Generator: &runrecord.Generator{CPU: 0.2, CPUsAllowed: 1}}}
+	bp := breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 1000, FirstFailingRPS: 3800}
+
+	g := GeneratorSummary(steps, bp, false, 5000, &runrecord.Calibration{CeilingRPS: 3000, NextRPS: 3360, PreVUs: 610})
+	require.NotNil(t, g)
+	assert.True(t, g.Calibrated)
+	assert.Equal(t, 3000.0, g.CeilingRPS)
+	assert.True(t, g.NearCeiling)
+	assert.Contains(t, g.Reason, "3000–3360 req/s, measured before the first step")
+
+	g = GeneratorSummary(steps, bp, false, 5000, &runrecord.Calibration{CeilingRPS: 5890, NextRPS: 6600, PreVUs: 910})
+	require.NotNil(t, g)
+	assert.False(t, g.Calibrated, "a staircase above the steps' own estimate does not lift the ceiling")
+	assert.Equal(t, 4500.0, g.CeilingRPS)
+	assert.True(t, g.NearCeiling, "3,800 is within 80%% of 4,500: %s", g.Reason)
+	assert.Contains(t, g.Reason, "estimated from k6's CPU use")
+
+	g = GeneratorSummary(nil, breakpoint.Breakpoint{}, false, 5000, &runrecord.Calibration{CeilingRPS: 7000, AtLeast: true, PreVUs: 910})
+	require.NotNil(t, g, "no step measured k6: the calibration alone")
+	assert.True(t, g.Calibrated)
+	assert.Contains(t, g.Reason, "at least 7000 req/s")
+	assert.Nil(t, GeneratorSummary(nil, breakpoint.Breakpoint{}, false, 5000, &runrecord.Calibration{Skipped: "--calibrate=false"}))
+}
+
 // slowTarget answers every request in latency, whatever the rate: it never
 // saturates, but a step needs rate × latency VUs. Each step's k6 gets the
 // VUs its spec allows and drops the arrivals that find none free.
