@@ -1,0 +1,308 @@
+package signoff
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/greenlang/loadgen/internal/analysis/baseline"
+	"github.com/greenlang/loadgen/internal/analysis/compare"
+	"github.com/greenlang/loadgen/internal/core/breakpoint"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/kit/numfmt"
+)
+
+// Verdict is a sign-off's verdict.
+type Verdict string
+
+// The verdicts.
+const (
+	// SignedOff: every gate that applies passed (skipped gates are
+	// listed, never counted as passes).
+	SignedOff Verdict = "SIGNED-OFF"
+	// Rejected: a gate failed.
+	Rejected Verdict = "REJECTED"
+	// Inconclusive: no gate failed, but one could not be decided (the load
+	// generator or the environment, not the target).
+	Inconclusive Verdict = "INCONCLUSIVE"
+	// Incomplete: interrupted, or the target did not answer; --resume
+	// continues.
+	Incomplete Verdict = "INCOMPLETE"
+)
+
+// GateVerdict is one gate's verdict.
+type GateVerdict string
+
+// The gate verdicts.
+const (
+	Pass GateVerdict = "pass"
+	Fail GateVerdict = "fail"
+	// Undecided: the gate could not be decided (generator-bound, a check
+	// that errored for a reason not the target's, a resolution too coarse).
+	Undecided GateVerdict = "inconclusive"
+	// Skipped: not applicable here (a check that needs a cluster against
+	// the embedded target; a regression gate without --baseline).
+	Skipped GateVerdict = "skipped"
+)
+
+// Gate is one gate's judgement.
+type Gate struct {
+	// Name is CHECK.GATE ("inspection.breaking_point").
+	Name  string `json:"name"`
+	Check string `json:"check"`
+	// What says in words what the gate checks.
+	What    string      `json:"what"`
+	Verdict GateVerdict `json:"verdict"`
+	// Value is the measured figure (nil: none), in Unit; Interval the
+	// interval a capacity lies in ("[250, 256)").
+	Value    *float64 `json:"value"`
+	Interval string   `json:"interval,omitempty"`
+	Unit     string   `json:"unit,omitempty"`
+	// Limit is the figure it is held against, in words, and LimitValue as
+	// a number in Unit.
+	Limit      string   `json:"limit"`
+	LimitValue *float64 `json:"limit_value"`
+	// Reason says why the verdict is what it is.
+	Reason string `json:"reason"`
+	// Evidence is the file that shows it, relative to the sign-off
+	// directory.
+	Evidence string `json:"evidence,omitempty"`
+}
+
+func ptr(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	x = numfmt.Round(x, 6)
+	return &x
+}
+
+// GateNames are a campaign check's gates, in order.
+func (c Check) GateNames() []string {
+	switch c.Kind {
+	case KindCampaign:
+		names := []string{"breaking_point"}
+		if c.Gates.P95Ms != nil {
+			names = append(names, "p95_ms")
+		}
+		if c.Gates.P99Ms != nil {
+			names = append(names, "p99_ms")
+		}
+		return names
+	}
+	return []string{c.Kind}
+}
+
+// Unjudged is every gate of a check with one verdict and reason: skipped
+// (not applicable) or inconclusive (the check could not run to a result).
+func Unjudged(c Check, v GateVerdict, reason, evidence string) []Gate {
+	var out []Gate
+	for _, g := range c.GateNames() {
+		out = append(out, Gate{Name: c.Name + "." + g, Check: c.Name, What: gateWhat(c, g), Verdict: v, Reason: reason, Evidence: evidence})
+	}
+	return out
+}
+
+func gateWhat(c Check, g string) string {
+	switch g {
+	case "breaking_point":
+		return fmt.Sprintf("breaking point per pod of endpoint %s against the documented figure", c.Endpoint)
+	case "p95_ms":
+		return fmt.Sprintf("p95 latency of endpoint %s at the documented rate", c.Endpoint)
+	case "p99_ms":
+		return fmt.Sprintf("p99 latency of endpoint %s at the documented rate", c.Endpoint)
+	case KindRegression:
+		return "no breaking point down beyond the runs' resolution against the baseline sign-off"
+	}
+	return g
+}
+
+// JudgeCampaign judges a campaign check's gates from its run (pure): the
+// breaking point per pod against the documented figure as an interval
+// (analysis/compare, with the plan's tolerance), and p95/p99 at the
+// documented rate. b are the service's benchmarks; evidence is the run's
+// directory relative to the sign-off directory.
+func JudgeCampaign(c Check, run *runrecord.Run, r Resolved, b *guides.Benchmarks, replicas int, evidence string) []Gate {
+	gates := []Gate{judgeCapacity(c, run, r, b, replicas, evidence)}
+	rate := r.DocumentedRPS(replicas)
+	if c.Gates.P95Ms != nil {
+		gates = append(gates, judgeLatency(c, "p95_ms", run, rate, r.Tolerance, r.P95Ms, r.P95Fig, func(l runrecord.Latency) float64 { return l.P95 }, evidence))
+	}
+	if c.Gates.P99Ms != nil {
+		gates = append(gates, judgeLatency(c, "p99_ms", run, rate, r.Tolerance, r.P99Ms, r.P99Fig, func(l runrecord.Latency) float64 { return l.P99 }, evidence))
+	}
+	return gates
+}
+
+func judgeCapacity(c Check, run *runrecord.Run, r Resolved, b *guides.Benchmarks, replicas int, evidence string) Gate {
+	g := Gate{Name: c.Name + ".breaking_point", Check: c.Name, What: gateWhat(c, "breaking_point"), Unit: r.Unit + " per pod",
+		Evidence: evidence + "/run.json"}
+	band := fmt.Sprintf("documented %s %s per pod −%s%%: %s", numfmt.Num(r.Documented), r.Unit, numfmt.Num(r.Tolerance*100), r.Figure)
+	g.Limit, g.LimitValue = "≥ "+numfmt.Num(r.Documented*(1-r.Tolerance))+" ("+band+")", ptr(r.Documented*(1-r.Tolerance))
+	if c.Gates.BreakingPoint.Benchmark != "" {
+		res, err := compare.Compare(run, b, compare.Options{Replicas: replicas, Tolerance: r.Tolerance})
+		if err != nil {
+			g.Verdict, g.Reason = Undecided, "the comparison with the guide could not be made: "+err.Error()
+			return g
+		}
+		p, _ := res.Primary()
+		g.Value = ptr(p.Measured)
+		if p.MeasuredLo != nil {
+			hi := math.Inf(1)
+			if p.MeasuredHi != nil {
+				hi = *p.MeasuredHi
+			}
+			g.Interval = compare.Interval{Lo: *p.MeasuredLo, Hi: hi}.String()
+		}
+		g.Verdict, g.Reason = standing(p.Verdict, p.Note, p.Basis)
+		if res.Calibration {
+			g.Reason += " (" + res.CalibrationNote + ")"
+		}
+		return g
+	}
+	// A literal figure, in req/s per pod.
+	judged := 0
+	for _, s := range run.Steps {
+		if s.Verdict == breakpoint.Pass || s.Verdict == breakpoint.Fail {
+			judged++
+		}
+	}
+	if judged == 0 {
+		g.Verdict, g.Reason = Undecided, "no step was judged: nothing was measured"
+		return g
+	}
+	iv := compare.Capacity(run.Breakpoint).Scale(1 / float64(replicas))
+	g.Interval, g.Value = iv.String(), ptr(iv.Lo)
+	a := compare.AssessInterval(r.Documented, iv, r.Tolerance, true)
+	note := ""
+	if gen := run.Generator; run.Status == runrecord.Inconclusive || (gen != nil && gen.Bound) {
+		a.Standing, note = compare.Inconclusive, "inconclusive: the load generator, not the target, stopped the search"
+	}
+	g.Verdict, g.Reason = standing(a.Standing, note, fmt.Sprintf("capacity in %s req/s per pod (max sustainable ÷ %d replica(s))", iv, replicas))
+	return g
+}
+
+// standing maps a comparison's standing to a gate verdict.
+func standing(s compare.Standing, note, basis string) (GateVerdict, string) {
+	reason := basis
+	if note != "" {
+		reason = note + "; " + basis
+	}
+	switch s {
+	case compare.Meets, compare.Above:
+		return Pass, string(s) + ": " + reason
+	case compare.Below:
+		return Fail, "below the band: " + reason
+	case compare.NotComparable:
+		return Undecided, "not comparable: " + reason
+	}
+	return Undecided, reason
+}
+
+// judgeLatency judges a latency gate on the step at the documented rate:
+// the highest judged step whose offered rate is not above it and within
+// the tolerance under it. Without one the gate is inconclusive.
+func judgeLatency(c Check, name string, run *runrecord.Run, rate, tol, limitMs float64, fig string, get func(runrecord.Latency) float64, evidence string) Gate {
+	g := Gate{Name: c.Name + "." + name, Check: c.Name, What: gateWhat(c, name), Unit: "ms",
+		Limit: "≤ " + numfmt.Num(limitMs) + " ms (" + fig + ")", LimitValue: ptr(limitMs), Evidence: evidence + "/run.json"}
+	var at *runrecord.Step
+	for i := range run.Steps {
+		s := &run.Steps[i]
+		if (s.Verdict != breakpoint.Pass && s.Verdict != breakpoint.Fail) || s.Excluded != "" {
+			continue
+		}
+		if s.OfferedRPS > rate*(1+1e-9) || s.OfferedRPS < rate*(1-tol)*(1-1e-9) {
+			continue
+		}
+		if at == nil || s.OfferedRPS > at.OfferedRPS || (s.OfferedRPS == at.OfferedRPS && s.Index > at.Index) {
+			at = s
+		}
+	}
+	if at == nil {
+		var tried []string
+		for _, s := range run.Steps {
+			tried = append(tried, fmt.Sprintf("%s (%s)", numfmt.Num(s.OfferedRPS), s.Verdict))
+		}
+		g.Verdict = Undecided
+		g.Reason = fmt.Sprintf("no judged step at the documented rate (%s–%s req/s offered); the campaign's steps: %s",
+			numfmt.Num(rate*(1-tol)), numfmt.Num(rate), strings.Join(tried, ", "))
+		return g
+	}
+	v := get(at.LatencyMs)
+	g.Value = ptr(v)
+	g.Evidence = fmt.Sprintf("%s/%s", evidence, cmpOr(at.SecondsFile, "run.json"))
+	where := fmt.Sprintf("step %d at %s req/s offered (%s; the documented rate is %s req/s)", at.Index, numfmt.Num(at.OfferedRPS), at.Verdict, numfmt.Num(rate))
+	if v <= limitMs {
+		g.Verdict, g.Reason = Pass, fmt.Sprintf("%s ms ≤ %s ms at %s", numfmt.Num(v), numfmt.Num(limitMs), where)
+	} else {
+		g.Verdict, g.Reason = Fail, fmt.Sprintf("%s ms > %s ms at %s", numfmt.Num(v), numfmt.Num(limitMs), where)
+	}
+	return g
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// JudgeRegression judges one campaign against the same check of the
+// baseline sign-off (pure): a regression is a breaking point down by more
+// than the runs' resolution (analysis/baseline's capacity rule); runs that
+// cannot be compared, or whose capacity comparison does not decide, are
+// inconclusive.
+func JudgeRegression(regCheck, campaignCheck string, res *baseline.Result, evidence string) Gate {
+	g := Gate{Name: regCheck + "." + campaignCheck, Check: regCheck,
+		What:     fmt.Sprintf("breaking point of %s not down beyond the runs' resolution against the baseline sign-off", campaignCheck),
+		Unit:     "req/s",
+		Evidence: evidence,
+		Limit:    "no regression: " + baseline.CapacityRule,
+	}
+	c := res.Capacity
+	g.Value = ptr(c.ChangeRPS)
+	g.Interval = c.Run.Interval + " vs baseline " + c.Baseline.Interval
+	switch {
+	case len(res.NotComparable) > 0:
+		g.Verdict, g.Reason = Undecided, "not comparable with the baseline: "+strings.Join(res.NotComparable, "; ")
+	case res.Verdict == baseline.Inconclusive && c.Verdict != baseline.Regression:
+		g.Verdict, g.Reason = Undecided, strings.Join(res.Reasons, "; ")
+	case c.Verdict == baseline.Regression:
+		g.Verdict, g.Reason = Fail, "regression: "+c.Why
+	case c.Verdict == baseline.Inconclusive:
+		g.Verdict, g.Reason = Undecided, c.Why
+	default:
+		g.Verdict, g.Reason = Pass, string(c.Verdict)+": "+c.Why
+	}
+	return g
+}
+
+// Decide is the sign-off's verdict from its gates: INCOMPLETE when it was
+// interrupted (or the target did not answer), else REJECTED when a gate
+// failed, INCONCLUSIVE when one could not be decided, SIGNED-OFF
+// otherwise (skipped gates are listed, not passed). An empty list is
+// inconclusive: nothing was decided.
+func Decide(gates []Gate, incomplete bool) Verdict {
+	if incomplete {
+		return Incomplete
+	}
+	var failed, undecided, passed bool
+	for _, g := range gates {
+		switch g.Verdict {
+		case Fail:
+			failed = true
+		case Undecided:
+			undecided = true
+		case Pass:
+			passed = true
+		}
+	}
+	switch {
+	case failed:
+		return Rejected
+	case undecided || !passed:
+		return Inconclusive
+	}
+	return SignedOff
+}

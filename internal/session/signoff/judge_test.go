@@ -1,0 +1,159 @@
+package signoff_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/greenlang/loadgen/internal/analysis/baseline"
+	"github.com/greenlang/loadgen/internal/core/breakpoint"
+	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/core/runrecord"
+	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/session/signoff"
+)
+
+type step struct {
+	rps      float64
+	v        breakpoint.Verdict
+	p95, p99 float64
+}
+
+func run(status runrecord.Status, bp breakpoint.Breakpoint, steps ...step) *runrecord.Run {
+	cfg := campaign.Defaults()
+	cfg.Target, cfg.Endpoint, cfg.Replicas = "http://127.0.0.1:8080", "inspection", 1
+	r := &runrecord.Run{Status: status, Config: cfg, Breakpoint: bp, Target: cfg.Target}
+	for i, s := range steps {
+		r.Steps = append(r.Steps, runrecord.Step{Index: i + 1, OfferedRPS: s.rps, Verdict: s.v,
+			LatencyMs: runrecord.Latency{P95: s.p95, P99: s.p99}, SecondsFile: "step.ndjson"})
+	}
+	return r
+}
+
+func TestJudgeCampaign(t *testing.T) {
+	p, err := signoff.Parse([]byte(goodPlan), "t.yaml")
+	require.NoError(t, err)
+	c := p.Checks[0]
+	res, err := p.Resolve(0)
+	require.NoError(t, err)
+	b := guides.Documented(guides.GL008)
+	pass, fail := breakpoint.Pass, breakpoint.Fail
+	found := func(lo, hi float64) breakpoint.Breakpoint {
+		return breakpoint.Breakpoint{Found: true, MaxSustainableRPS: lo, FirstFailingRPS: hi}
+	}
+	for _, tc := range []struct {
+		name     string
+		run      *runrecord.Run
+		bp, p95  signoff.GateVerdict
+		interval string
+	}{
+		{"meets, fast", run(runrecord.Completed, found(250, 256), step{200, pass, 40, 60}, step{250, pass, 55, 90}, step{256, fail, 900, 2000}),
+			signoff.Pass, signoff.Pass, "[250, 256)"},
+		{"meets, slow at the documented rate", run(runrecord.Completed, found(250, 256), step{250, pass, 300, 400}, step{256, fail, 900, 2000}),
+			signoff.Pass, signoff.Fail, "[250, 256)"},
+		{"half capacity", run(runrecord.Completed, found(125, 131), step{100, pass, 40, 50}, step{125, pass, 50, 60}, step{131, fail, 4000, 5000}),
+			signoff.Fail, signoff.Undecided, "[125, 131)"},
+		{"straddles the band's edge", run(runrecord.Completed, found(200, 300), step{200, pass, 40, 50}, step{300, fail, 4000, 5000}),
+			signoff.Undecided, signoff.Undecided, "[200, 300)"},
+		{"above", run(runrecord.Completed, found(400, 410), step{250, pass, 40, 50}, step{400, pass, 60, 70}, step{410, fail, 4000, 5000}),
+			signoff.Pass, signoff.Pass, "[400, 410)"},
+		{"generator-bound", func() *runrecord.Run {
+			r := run(runrecord.Inconclusive, breakpoint.Breakpoint{MaxSustainableRPS: 400}, step{250, pass, 40, 50}, step{400, pass, 60, 70})
+			r.Generator = &runrecord.GeneratorSummary{Bound: true, CeilingRPS: 410}
+			return r
+		}(), signoff.Undecided, signoff.Pass, "[400, ∞)"},
+		{"nothing judged", run(runrecord.Inconclusive, breakpoint.Breakpoint{}, step{100, breakpoint.Invalid, 0, 0}),
+			signoff.Undecided, signoff.Undecided, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gates := signoff.JudgeCampaign(c, tc.run, res, b, 1, "checks/01-inspection")
+			require.Len(t, gates, 2)
+			assert.Equal(t, "inspection.breaking_point", gates[0].Name)
+			assert.Equal(t, tc.bp, gates[0].Verdict, gates[0].Reason)
+			assert.Equal(t, tc.interval, gates[0].Interval)
+			assert.Equal(t, "inspection.p95_ms", gates[1].Name)
+			assert.Equal(t, tc.p95, gates[1].Verdict, gates[1].Reason)
+			assert.Equal(t, "checks/01-inspection/run.json", gates[0].Evidence)
+		})
+	}
+}
+
+func TestJudgeLiteralCapacity(t *testing.T) {
+	p, err := signoff.Parse([]byte(goodPlanLiteral), "t.yaml")
+	require.NoError(t, err)
+	res, err := p.Resolve(0)
+	require.NoError(t, err)
+	assert.Equal(t, 100.0, res.Documented)
+	b := guides.Documented(guides.GL008)
+	r := run(runrecord.Completed, breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 240, FirstFailingRPS: 250},
+		step{240, breakpoint.Pass, 1, 1}, step{250, breakpoint.Fail, 1, 1})
+	r.Config.Replicas = 2
+	gates := signoff.JudgeCampaign(p.Checks[0], r, res, b, 2, "x")
+	assert.Equal(t, signoff.Pass, gates[0].Verdict, gates[0].Reason)
+	assert.Equal(t, "[120, 125)", gates[0].Interval)
+	r.Breakpoint = breakpoint.Breakpoint{Found: true, MaxSustainableRPS: 150, FirstFailingRPS: 170}
+	gates = signoff.JudgeCampaign(p.Checks[0], r, res, b, 2, "x")
+	assert.Equal(t, signoff.Fail, gates[0].Verdict, gates[0].Reason)
+}
+
+const goodPlanLiteral = `schema: loadgen/signoff-plan/v1
+name: t
+service: GL-008
+checks:
+  - name: inspection
+    kind: campaign
+    endpoint: inspection
+    gates:
+      breaking_point: {value: 100, tolerance: 0.1}
+`
+
+func TestJudgeRegression(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		res  baseline.Result
+		want signoff.GateVerdict
+	}{
+		{"no change", baseline.Result{Verdict: baseline.NoChange, Capacity: baseline.Capacity{Verdict: baseline.NoChange, Why: "within resolution"}}, signoff.Pass},
+		{"improvement", baseline.Result{Verdict: baseline.Improvement, Capacity: baseline.Capacity{Verdict: baseline.Improvement}}, signoff.Pass},
+		{"latency regression alone is not this gate's", baseline.Result{Verdict: baseline.Regression, Capacity: baseline.Capacity{Verdict: baseline.NoChange}}, signoff.Pass},
+		{"regression", baseline.Result{Verdict: baseline.Regression, Capacity: baseline.Capacity{Verdict: baseline.Regression, Why: "down 50%"}}, signoff.Fail},
+		{"not comparable", baseline.Result{Verdict: baseline.Inconclusive, NotComparable: []string{"endpoint differs"}}, signoff.Undecided},
+		{"unfit run", baseline.Result{Verdict: baseline.Inconclusive, Reasons: []string{"run: generator-bound"}, Capacity: baseline.Capacity{Verdict: baseline.NoChange}}, signoff.Undecided},
+		{"capacity undecided", baseline.Result{Verdict: baseline.Inconclusive, Capacity: baseline.Capacity{Verdict: baseline.Inconclusive}}, signoff.Undecided},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := signoff.JudgeRegression("regression", "inspection", &tc.res, "checks/04-regression")
+			assert.Equal(t, "regression.inspection", g.Name)
+			assert.Equal(t, tc.want, g.Verdict, g.Reason)
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	g := func(vs ...signoff.GateVerdict) []signoff.Gate {
+		var out []signoff.Gate
+		for _, v := range vs {
+			out = append(out, signoff.Gate{Verdict: v})
+		}
+		return out
+	}
+	P, F, U, S := signoff.Pass, signoff.Fail, signoff.Undecided, signoff.Skipped
+	for _, tc := range []struct {
+		gates      []signoff.Gate
+		incomplete bool
+		want       signoff.Verdict
+	}{
+		{g(P, P, S), false, signoff.SignedOff},
+		{g(P, F, U, S), false, signoff.Rejected},
+		{g(P, U, S), false, signoff.Inconclusive},
+		{g(S, S), false, signoff.Inconclusive},
+		{nil, false, signoff.Inconclusive},
+		{g(P, F), true, signoff.Incomplete},
+	} {
+		assert.Equal(t, tc.want, signoff.Decide(tc.gates, tc.incomplete), "%+v", tc)
+	}
+	un := signoff.Unjudged(signoff.Check{Name: "inspection", Kind: "campaign", Gates: signoff.Gates{P95Ms: &signoff.Limit{Value: 1}}}, S, "needs a cluster", "")
+	require.Len(t, un, 2)
+	assert.Equal(t, "inspection.p95_ms", un[1].Name)
+}
