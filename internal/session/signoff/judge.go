@@ -141,7 +141,7 @@ func judgeCapacity(c Check, run *runrecord.Run, r Resolved, b *guides.Benchmarks
 	band := fmt.Sprintf("documented %s %s per pod −%s%%: %s", numfmt.Num(r.Documented), r.Unit, numfmt.Num(r.Tolerance*100), r.Figure)
 	g.Limit, g.LimitValue = "≥ "+numfmt.Num(r.Documented*(1-r.Tolerance))+" ("+band+")", ptr(r.Documented*(1-r.Tolerance))
 	if c.Gates.BreakingPoint.Benchmark != "" {
-		res, err := compare.Compare(run, b, compare.Options{Replicas: replicas, Tolerance: r.Tolerance})
+		res, err := compare.Compare(run, b, compare.Options{Tolerance: r.Tolerance})
 		if err != nil {
 			g.Verdict, g.Reason = Undecided, "the comparison with the guide could not be made: "+err.Error()
 			return g

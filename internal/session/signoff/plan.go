@@ -257,6 +257,17 @@ func (p *Plan) validate() []string {
 			}
 		}
 	}
+	lastCampaign := -1
+	for i, c := range p.Checks {
+		if c.Kind == KindCampaign {
+			lastCampaign = i
+		}
+	}
+	for i, c := range p.Checks {
+		if c.Kind == KindRegression && i < lastCampaign {
+			bad(fmt.Sprintf("checks[%d]", i), "a regression check must come after every campaign check (it compares their breaking points with the baseline's)")
+		}
+	}
 	if len(probs) == 0 {
 		// Every campaign's settings must make a campaign, with and
 		// without --quick: a bad plan runs nothing.
