@@ -20,9 +20,9 @@ import (
 )
 
 type signoffFlags struct {
-	plan, target, baseline, resume, out, k6 string
-	quick, yes, plain, dryRun               bool
-	factor                                  float64
+	plan, target, baseline, resume, out, k6, kubeconfig string
+	quick, yes, plain, dryRun                           bool
+	factor                                              float64
 }
 
 func newSignoffCmd() *cobra.Command {
@@ -56,16 +56,17 @@ Manual: docs/signoff.md.`,
 	fl.StringVar(&f.k6, "k6", "", "use this k6 binary instead of the embedded one (it must include xk6-steamtrap)")
 	fl.BoolVar(&f.plain, "plain", false, "one line per step instead of progress bars (the default without a terminal)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the resolved plan (each check's campaign and gates, the figures resolved through the guide) and exit")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "preflight: the cluster's kubeconfig (default $KUBECONFIG, then ~/.kube/config; inside a pod, its service account)")
 	fl.Float64Var(&f.factor, "target-capacity-factor", 0, "embedded target: capacity multiplier (e.g. 0.5 = a degraded build that must be REJECTED)")
 	return c
 }
 
 // signoffResumeFlags may be given with --resume.
-var signoffResumeFlags = []string{"resume", "yes", "k6", "plain", "target"}
+var signoffResumeFlags = []string{"resume", "yes", "k6", "plain", "target", "kubeconfig"}
 
 func runSignoff(cmd *cobra.Command, f *signoffFlags) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	r := &signoff.Runner{Yes: f.yes, Plain: f.plain, Stdin: cmd.InOrStdin(), Stdout: stdout, Log: stderr,
+	r := &signoff.Runner{Yes: f.yes, Plain: f.plain, Kubeconfig: f.kubeconfig, Stdin: cmd.InOrStdin(), Stdout: stdout, Log: stderr,
 		Versions: signoff.Versions{Loadgen: Version, GitCommit: GitCommit, K6: session.K6Version(), Go: runtime.Version()}}
 	if f.resume != "" {
 		if others := changedExcept(cmd.Flags(), signoffResumeFlags...); len(others) > 0 {
@@ -181,6 +182,13 @@ func dryRunSignoff(cmd *cobra.Command, r *signoff.Runner) error {
 			fmt.Fprintf(w, ", requires %s", c.Requires)
 		}
 		fmt.Fprintln(w, ")")
+		if c.Kind == signoff.KindPreflight {
+			what := "the pre-scaling checklist (loadgen preflight): " + strings.Join(c.GateNames(), ", ")
+			if c.Requires == signoff.RequiresCluster && r.Target == campaign.EmbeddedTarget {
+				what = "skipped against the embedded target (requires a cluster): " + what
+			}
+			fmt.Fprintf(w, "    %s\n", what)
+		}
 		if c.Kind != signoff.KindCampaign {
 			if c.Kind == signoff.KindRegression {
 				b := r.BaselineDir

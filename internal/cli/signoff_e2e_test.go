@@ -155,10 +155,10 @@ func TestSignoffInterruptedThenResumed(t *testing.T) { // alone and long: make t
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(t, cmd.Start())
-	require.Eventually(t, func() bool {
-		_, err := os.Stat(filepath.Join(dir, "checks", "01-inspection", "step-02.ndjson"))
-		return err == nil
-	}, 2*time.Minute, 100*time.Millisecond, errb.String())
+	require.Eventually(t, func() bool { // the second step (or its retry) has started
+		m, _ := filepath.Glob(filepath.Join(dir, "checks", "02-inspection", "step-02*.ndjson"))
+		return len(m) > 0
+	}, 3*time.Minute, 100*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	err := cmd.Wait()
 	var ee *exec.ExitError
@@ -166,7 +166,8 @@ func TestSignoffInterruptedThenResumed(t *testing.T) { // alone and long: make t
 	assert.Equal(t, 3, ee.ExitCode(), "stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
 	rec := readSignoff(t, dir)
 	assert.Equal(t, signoff.Incomplete, rec.Verdict)
-	assert.Equal(t, signoff.StatusInterrupted, rec.Checks[0].Status)
+	assert.Equal(t, signoff.StatusDone, rec.Checks[0].Status, "the preflight ran before")
+	assert.Equal(t, signoff.StatusInterrupted, rec.Checks[1].Status)
 	assert.Contains(t, errb.String(), "--resume "+dir)
 
 	res := loadgen(t, ctx, "signoff", "--resume", dir, "--plain")
@@ -174,9 +175,15 @@ func TestSignoffInterruptedThenResumed(t *testing.T) { // alone and long: make t
 	rec = readSignoff(t, dir)
 	assert.Equal(t, signoff.SignedOff, rec.Verdict)
 	assert.Equal(t, 1, rec.Resumed)
-	assert.Contains(t, res.stderr, "continuing the campaign in checks/01-inspection")
+	assert.Contains(t, res.stderr, "continuing the campaign in checks/02-inspection")
+	assert.Contains(t, res.stderr, "check 1/4 preflight (preflight): already done, kept")
 	v := gateVerdicts(rec)
 	assert.Equal(t, signoff.Pass, v["inspection.breaking_point"], "%+v", rec.Gates)
 	assert.Equal(t, signoff.Skipped, v["hpa.breaking_point"])
 	assert.Equal(t, signoff.Skipped, v["regression.regression"])
+	assert.Equal(t, signoff.Pass, v["preflight.target"])
+	assert.Equal(t, signoff.Pass, v["preflight.generator"])
+	assert.Equal(t, signoff.Skipped, v["preflight.nodes"], "skipped by the plan")
+	assert.Equal(t, signoff.Skipped, v["preflight.network"], "manual")
+	assert.FileExists(t, filepath.Join(dir, "checks", "01-preflight", "preflight.json"))
 }

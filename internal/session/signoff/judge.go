@@ -11,6 +11,7 @@ import (
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
+	"github.com/greenlang/loadgen/internal/session/preflight"
 )
 
 // Verdict is a sign-off's verdict.
@@ -81,13 +82,21 @@ func ptr(x float64) *float64 {
 // GateNames are a campaign check's gates, in order.
 func (c Check) GateNames() []string {
 	switch c.Kind {
-	case KindCampaign:
+	case KindPreflight:
+		return preflight.IDs
+	case KindCampaign, KindSoak:
 		names := []string{"breaking_point"}
+		if c.Kind == KindSoak {
+			names = []string{"held"}
+		}
 		if c.Gates.P95Ms != nil {
 			names = append(names, "p95_ms")
 		}
 		if c.Gates.P99Ms != nil {
 			names = append(names, "p99_ms")
+		}
+		if c.Kind == KindSoak {
+			names = append(names, "memory_drift")
 		}
 		return names
 	}
@@ -108,12 +117,19 @@ func gateWhat(c Check, g string) string {
 	switch g {
 	case "breaking_point":
 		return fmt.Sprintf("breaking point per pod of endpoint %s against the documented figure", c.Endpoint)
+	case "held":
+		return fmt.Sprintf("endpoint %s holds the documented rate for the whole soak: no saturation, errors within the limits, no steady latency rise (drift)", c.Endpoint)
+	case "memory_drift":
+		return fmt.Sprintf("the target's memory does not drift during the soak of endpoint %s", c.Endpoint)
 	case "p95_ms":
 		return fmt.Sprintf("p95 latency of endpoint %s at the documented rate", c.Endpoint)
 	case "p99_ms":
 		return fmt.Sprintf("p99 latency of endpoint %s at the documented rate", c.Endpoint)
 	case KindRegression:
 		return "no breaking point down beyond the runs' resolution against the baseline sign-off"
+	}
+	if c.Kind == KindPreflight {
+		return "pre-scaling checklist: " + g
 	}
 	return g
 }
@@ -305,4 +321,97 @@ func Decide(gates []Gate, incomplete bool) Verdict {
 		return Inconclusive
 	}
 	return SignedOff
+}
+
+// JudgePreflight judges a preflight check's items (pure): ok passes; a
+// warning (found less than the guide asks) fails; an item the plan skips,
+// or one the checklist can only print for a person (manual), is skipped
+// and listed; an item whose source is not configured (no cluster, no
+// database) or could not be asked is inconclusive: the environment, not
+// the release, is missing.
+func JudgePreflight(c Check, r preflight.Report, evidence string) []Gate {
+	var out []Gate
+	for _, item := range r.Checks {
+		g := Gate{Name: c.Name + "." + item.ID, Check: c.Name, What: "pre-scaling checklist: " + item.Title, Evidence: evidence,
+			Limit: "ok (the guide's pre-scaling checklist)", Reason: string(item.Status) + ": " + item.Detail}
+		switch {
+		case item.Status == preflight.OK:
+			g.Verdict = Pass
+		case item.Status == preflight.Warning:
+			g.Verdict = Fail
+		case item.Status == preflight.Manual:
+			g.Verdict, g.Reason = Skipped, "manual: for a person to verify: "+item.Detail
+		case item.Status == preflight.Skipped && item.SkippedByUser:
+			g.Verdict, g.Reason = Skipped, "skipped by the plan (skip): "+item.Detail
+		case item.Status == preflight.Skipped:
+			g.Verdict, g.Reason = Undecided, "environment missing: "+item.Detail
+		default:
+			g.Verdict, g.Reason = Undecided, "the source could not be asked: "+item.Detail
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// MemoryNotMeasured is why a soak's memory_drift gate is skipped: loadgen
+// has no source for the target's memory.
+const MemoryNotMeasured = "not measured: loadgen reads no memory figure of the target (neither the embedded target nor the service exports one it reads); memory drift is not checked — watch the pods' memory during the soak"
+
+// JudgeSoak judges a soak (pure): one step held at the documented rate.
+// held passes when the step passed (no saturation, errors within the
+// limits, no steady latency rise: the step judgement's instability signal
+// is the latency drift), fails when it failed, and is inconclusive when
+// the generator could not offer the rate; p95/p99 are the step's against
+// their limits; memory_drift is skipped (MemoryNotMeasured).
+func JudgeSoak(c Check, run *runrecord.Run, r Resolved, replicas int, evidence string) []Gate {
+	rate := r.DocumentedRPS(replicas)
+	held := Gate{Name: c.Name + ".held", Check: c.Name, What: gateWhat(c, "held"), Unit: "req/s offered", Evidence: evidence + "/run.json",
+		Limit: fmt.Sprintf("the step at %s req/s passes (%s)", numfmt.Num(rate), r.Figure), LimitValue: ptr(rate)}
+	var st *runrecord.Step
+	for i := range run.Steps {
+		if s := &run.Steps[i]; s.Excluded == "" {
+			st = s // the last attempt
+		}
+	}
+	gates := []Gate{held}
+	switch {
+	case st == nil:
+		gates[0].Verdict, gates[0].Reason = Undecided, "no step ran to a judgement"
+	case st.Verdict == breakpoint.Pass:
+		gates[0].Verdict, gates[0].Value = Pass, ptr(st.OfferedRPS)
+		gates[0].Reason = fmt.Sprintf("held %s req/s for the step (%s judged): %s achieved, p95 %s ms", numfmt.Num(st.OfferedRPS),
+			st.Verdict, numfmt.Num(st.AchievedRPS), numfmt.Num(st.LatencyMs.P95))
+	case st.Verdict == breakpoint.Fail:
+		gates[0].Verdict, gates[0].Value = Fail, ptr(st.OfferedRPS)
+		gates[0].Reason = fmt.Sprintf("did not hold %s req/s: %s", numfmt.Num(st.OfferedRPS), st.Reasons)
+	default:
+		gates[0].Verdict = Undecided
+		gates[0].Reason = fmt.Sprintf("the load generator could not offer %s req/s: %s", numfmt.Num(st.OfferedRPS), st.Reasons)
+	}
+	if gates[0].Verdict != Undecided && st != nil {
+		gates[0].Evidence = evidence + "/" + cmpOr(st.SecondsFile, "run.json")
+	}
+	lat := func(name string, limitMs float64, fig string, get func(runrecord.Latency) float64) Gate {
+		g := Gate{Name: c.Name + "." + name, Check: c.Name, What: fmt.Sprintf("%s latency of endpoint %s over the soak", strings.TrimSuffix(name, "_ms"), c.Endpoint),
+			Unit: "ms", Limit: "≤ " + numfmt.Num(limitMs) + " ms (" + fig + ")", LimitValue: ptr(limitMs), Evidence: gates[0].Evidence}
+		if st == nil || (st.Verdict != breakpoint.Pass && st.Verdict != breakpoint.Fail) {
+			g.Verdict, g.Reason = Undecided, "no judged step"
+			return g
+		}
+		v := get(st.LatencyMs)
+		g.Value = ptr(v)
+		if v <= limitMs {
+			g.Verdict, g.Reason = Pass, fmt.Sprintf("%s ms ≤ %s ms over the soak at %s req/s", numfmt.Num(v), numfmt.Num(limitMs), numfmt.Num(st.OfferedRPS))
+		} else {
+			g.Verdict, g.Reason = Fail, fmt.Sprintf("%s ms > %s ms over the soak at %s req/s", numfmt.Num(v), numfmt.Num(limitMs), numfmt.Num(st.OfferedRPS))
+		}
+		return g
+	}
+	if c.Gates.P95Ms != nil {
+		gates = append(gates, lat("p95_ms", r.P95Ms, r.P95Fig, func(l runrecord.Latency) float64 { return l.P95 }))
+	}
+	if c.Gates.P99Ms != nil {
+		gates = append(gates, lat("p99_ms", r.P99Ms, r.P99Fig, func(l runrecord.Latency) float64 { return l.P99 }))
+	}
+	return append(gates, Gate{Name: c.Name + ".memory_drift", Check: c.Name, What: gateWhat(c, "memory_drift"), Verdict: Skipped, Reason: MemoryNotMeasured})
 }

@@ -1,6 +1,7 @@
 package signoff_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +12,7 @@ import (
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/session/preflight"
 	"github.com/greenlang/loadgen/internal/session/signoff"
 )
 
@@ -156,4 +158,78 @@ func TestDecide(t *testing.T) {
 	un := signoff.Unjudged(signoff.Check{Name: "inspection", Kind: "campaign", Gates: signoff.Gates{P95Ms: &signoff.Limit{Value: 1}}}, S, "needs a cluster", "")
 	require.Len(t, un, 2)
 	assert.Equal(t, "inspection.p95_ms", un[1].Name)
+}
+
+func TestJudgePreflight(t *testing.T) {
+	c := signoff.Check{Name: "preflight", Kind: signoff.KindPreflight}
+	rep := preflight.Report{Checks: []preflight.Check{
+		{ID: preflight.NodesID, Status: preflight.Skipped, Detail: "no kubeconfig"},
+		{ID: preflight.DBPoolID, Status: preflight.Warning, Detail: "max_connections 100 < 200"},
+		{ID: preflight.LoadBalancerID, Status: preflight.Manual, Detail: "verify"},
+		{ID: preflight.AlertsID, Status: preflight.Skipped, SkippedByUser: true},
+		{ID: preflight.GeneratorID, Status: preflight.OK},
+		{ID: preflight.DiskID, Status: preflight.Error, Detail: "timed out"},
+	}}
+	gates := signoff.JudgePreflight(c, rep, "checks/01-preflight/preflight.json")
+	want := []signoff.GateVerdict{signoff.Undecided, signoff.Fail, signoff.Skipped, signoff.Skipped, signoff.Pass, signoff.Undecided}
+	require.Len(t, gates, len(want))
+	for i, g := range gates {
+		assert.Equal(t, want[i], g.Verdict, "%s: %s", g.Name, g.Reason)
+	}
+	assert.Equal(t, "preflight.db-pool", gates[1].Name)
+	assert.Contains(t, gates[0].Reason, "environment missing")
+	assert.Len(t, signoff.Unjudged(c, signoff.Skipped, "needs a cluster", ""), len(preflight.IDs))
+}
+
+const soakPlan = `schema: loadgen/signoff-plan/v1
+name: t
+service: GL-008
+checks:
+  - name: soak
+    kind: soak
+    endpoint: inspection
+    settings: {step_duration: 30m, warmup: 1m}
+    quick: {step_duration: 30s, warmup: 5s}
+    gates:
+      rate: {benchmark: single_pod.api_requests_per_s}
+      p95_ms: {benchmark: cluster.api_latency_p95_ms}
+`
+
+func TestSoak(t *testing.T) {
+	p, err := signoff.Parse([]byte(soakPlan), "t.yaml")
+	require.NoError(t, err)
+	cfg, err := p.CampaignConfig(0, true, "embedded")
+	require.NoError(t, err)
+	assert.Equal(t, "linear", cfg.Search)
+	assert.Equal(t, 250, cfg.Start, "one step at the documented rate")
+	assert.Equal(t, 250, cfg.Max)
+	assert.Equal(t, "30s", cfg.StepDuration.String())
+	res, err := p.Resolve(0)
+	require.NoError(t, err)
+	c := p.Checks[0]
+	assert.Equal(t, []string{"held", "p95_ms", "memory_drift"}, c.GateNames())
+	for _, tc := range []struct {
+		name      string
+		run       *runrecord.Run
+		held, p95 signoff.GateVerdict
+	}{
+		{"held", run(runrecord.Completed, breakpoint.Breakpoint{MaxSustainableRPS: 250}, step{250, breakpoint.Pass, 60, 70}), signoff.Pass, signoff.Pass},
+		{"held, slow", run(runrecord.Completed, breakpoint.Breakpoint{MaxSustainableRPS: 250}, step{250, breakpoint.Pass, 300, 400}), signoff.Pass, signoff.Fail},
+		{"drifted", run(runrecord.Completed, breakpoint.Breakpoint{Found: true, FirstFailingRPS: 250}, step{250, breakpoint.Fail, 900, 1000}), signoff.Fail, signoff.Fail},
+		{"generator", run(runrecord.Inconclusive, breakpoint.Breakpoint{}, step{250, breakpoint.Invalid, 0, 0}), signoff.Undecided, signoff.Undecided},
+		{"nothing", run(runrecord.Inconclusive, breakpoint.Breakpoint{}), signoff.Undecided, signoff.Undecided},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gates := signoff.JudgeSoak(c, tc.run, res, 1, "checks/05-soak")
+			require.Len(t, gates, 3)
+			assert.Equal(t, "soak.held", gates[0].Name)
+			assert.Equal(t, tc.held, gates[0].Verdict, gates[0].Reason)
+			assert.Equal(t, tc.p95, gates[1].Verdict, gates[1].Reason)
+			assert.Equal(t, signoff.Skipped, gates[2].Verdict, "memory is not measured")
+			assert.Equal(t, signoff.MemoryNotMeasured, gates[2].Reason)
+		})
+	}
+	bad := strings.Replace(soakPlan, "rate: {", "breaking_point: {", 1)
+	_, err = signoff.Parse([]byte(bad), "t.yaml")
+	assert.ErrorContains(t, err, "checks[0].gates.breaking_point: a soak holds one rate")
 }

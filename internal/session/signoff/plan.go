@@ -24,6 +24,7 @@ import (
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
+	"github.com/greenlang/loadgen/internal/session/preflight"
 	builtin "github.com/greenlang/loadgen/scenarios/signoff"
 )
 
@@ -42,14 +43,12 @@ const (
 )
 
 // implemented are the kinds this loadgen runs.
-var implemented = []string{KindCampaign, KindRegression}
+var implemented = []string{KindPreflight, KindCampaign, KindSoak, KindRegression}
 
 // notImplemented are the kinds a plan may not name yet, with why.
 var notImplemented = map[string]string{
-	KindPreflight: "not implemented yet in signoff (run `loadgen preflight` on its own)",
 	KindSweep:     "not implemented yet in signoff (run `loadgen sweep` on its own)",
 	KindAutoscale: "not implemented yet in signoff (run `loadgen autoscale` on its own)",
-	KindSoak:      "not implemented yet in signoff (run `make soak` or a long constant-rate `loadgen stress` on its own)",
 }
 
 // RequiresCluster marks a check that needs a Kubernetes cluster: against
@@ -93,6 +92,9 @@ type Check struct {
 	Settings yaml.Node `yaml:"settings" json:"-"`
 	QuickSet yaml.Node `yaml:"quick" json:"-"`
 	Gates    Gates     `yaml:"gates" json:"gates"`
+	// Skip are preflight checks not run, accepted as not needed (as
+	// `loadgen preflight --skip`).
+	Skip []string `yaml:"skip" json:"skip,omitempty"`
 }
 
 // Gates are a check's gates. A campaign has BreakingPoint and may have
@@ -100,8 +102,11 @@ type Check struct {
 // of the baseline).
 type Gates struct {
 	BreakingPoint *Capacity `yaml:"breaking_point" json:"breaking_point,omitempty"`
-	P95Ms         *Limit    `yaml:"p95_ms" json:"p95_ms,omitempty"`
-	P99Ms         *Limit    `yaml:"p99_ms" json:"p99_ms,omitempty"`
+	// Rate is a soak's rate: the documented capacity per pod it holds
+	// (benchmark or value, as BreakingPoint; its tolerance is unused).
+	Rate  *Capacity `yaml:"rate" json:"rate,omitempty"`
+	P95Ms *Limit    `yaml:"p95_ms" json:"p95_ms,omitempty"`
+	P99Ms *Limit    `yaml:"p99_ms" json:"p99_ms,omitempty"`
 }
 
 // Capacity is a breaking-point gate: the capacity per pod against a
@@ -249,11 +254,20 @@ func (p *Plan) validate() []string {
 			continue
 		}
 		switch c.Kind {
-		case KindCampaign:
+		case KindCampaign, KindSoak:
 			probs = append(probs, p.validateCampaign(svc, c, at)...)
 		case KindRegression:
-			if c.Endpoint != "" || c.Replicas != 0 || !c.Settings.IsZero() || !c.QuickSet.IsZero() || c.Gates != (Gates{}) {
+			if c.Endpoint != "" || c.Replicas != 0 || !c.Settings.IsZero() || !c.QuickSet.IsZero() || c.Gates != (Gates{}) || len(c.Skip) > 0 {
 				bad(at, "a regression check takes only name, kind and requires (it gates every campaign of the baseline sign-off)")
+			}
+		case KindPreflight:
+			if c.Endpoint != "" || c.Replicas != 0 || !c.Settings.IsZero() || !c.QuickSet.IsZero() || c.Gates != (Gates{}) {
+				bad(at, "a preflight check takes only name, kind, requires and skip (its gates are the checklist's items)")
+			}
+			for k, id := range c.Skip {
+				if !slices.Contains(preflight.IDs, id) {
+					bad(fmt.Sprintf("%s.skip[%d]", at, k), "%q: want one of %s", id, strings.Join(preflight.IDs, ", "))
+				}
 			}
 		}
 	}
@@ -273,7 +287,7 @@ func (p *Plan) validate() []string {
 		// without --quick: a bad plan runs nothing.
 		for _, quick := range []bool{false, true} {
 			for i := range p.Checks {
-				if p.Checks[i].Kind != KindCampaign {
+				if k := p.Checks[i].Kind; k != KindCampaign && k != KindSoak {
 					continue
 				}
 				cfg, err := p.CampaignConfig(i, quick, campaign.EmbeddedTarget)
@@ -314,9 +328,17 @@ func (p *Plan) validateCampaign(svc guides.Service, c *Check, at string) []strin
 			bad(at+n.path, "%s", msg)
 		}
 	}
-	bp := c.Gates.BreakingPoint
+	bp, gate := c.Gates.BreakingPoint, ".gates.breaking_point"
+	if c.Kind == KindSoak {
+		if bp != nil {
+			bad(at+".gates.breaking_point", "a soak holds one rate and finds no breaking point: give gates.rate")
+		}
+		bp, gate = c.Gates.Rate, ".gates.rate"
+	} else if c.Gates.Rate != nil {
+		bad(at+".gates.rate", "only a soak holds a rate: a campaign's gate is gates.breaking_point")
+	}
 	if bp == nil {
-		bad(at+".gates.breaking_point", "is required for a campaign (benchmark: ID or value: req/s per pod)")
+		bad(at+gate, "is required for a %s (benchmark: ID or value: req/s per pod)", c.Kind)
 		return probs
 	}
 	b := guides.Documented(svc)
@@ -327,16 +349,16 @@ func (p *Plan) validateCampaign(svc guides.Service, c *Check, at string) []strin
 	sel := svc.Select(b, guides.Workload{Scenario: prof.Scenario, Endpoint: c.Endpoint})
 	switch {
 	case (bp.Benchmark == "") == (bp.Value == 0):
-		bad(at+".gates.breaking_point", "want exactly one of benchmark (a documented figure's id) and value (req/s per pod)")
+		bad(at+gate, "want exactly one of benchmark (a documented figure's id) and value (req/s per pod)")
 	case bp.Benchmark != "" && sel.ID == "":
-		bad(at+".gates.breaking_point.benchmark", "%q: the guide documents no throughput for endpoint %q (%s)", bp.Benchmark, c.Endpoint, sel.Used)
+		bad(at+gate+".benchmark", "%q: the guide documents no throughput for endpoint %q (%s)", bp.Benchmark, c.Endpoint, sel.Used)
 	case bp.Benchmark != "" && bp.Benchmark != sel.ID:
-		bad(at+".gates.breaking_point.benchmark", "%q: endpoint %q is judged on %q (%s)", bp.Benchmark, c.Endpoint, sel.ID, sel.Used)
+		bad(at+gate+".benchmark", "%q: endpoint %q is judged on %q (%s)", bp.Benchmark, c.Endpoint, sel.ID, sel.Used)
 	case bp.Value < 0 || math.IsNaN(bp.Value) || math.IsInf(bp.Value, 0):
-		bad(at+".gates.breaking_point.value", "must be > 0")
+		bad(at+gate+".value", "must be > 0")
 	}
 	if bp.Tolerance != 0 && !(bp.Tolerance > 0 && bp.Tolerance < 1) {
-		bad(at+".gates.breaking_point.tolerance", "%v: want a fraction in (0, 1), e.g. 0.10 (0: %v)", bp.Tolerance, compare.DefaultTolerance)
+		bad(at+gate+".tolerance", "%v: want a fraction in (0, 1), e.g. 0.10 (0: %v)", bp.Tolerance, compare.DefaultTolerance)
 	}
 	for _, l := range []struct {
 		name string
@@ -448,6 +470,15 @@ func (p *Plan) CampaignConfig(i int, quick bool, target string) (campaign.Config
 	cfg.Endpoint = c.Endpoint
 	cfg.Replicas = p.CheckReplicas(i)
 	cfg.Target = target
+	if c.Kind == KindSoak {
+		// One step, held at the documented rate for the step's duration.
+		r, err := p.Resolve(i)
+		if err != nil {
+			return cfg, err
+		}
+		rate := int(math.Round(r.DocumentedRPS(cfg.Replicas)))
+		cfg.Search, cfg.Start, cfg.Max = campaign.Linear, rate, rate
+	}
 	return cfg, nil
 }
 
@@ -510,10 +541,16 @@ type Resolved struct {
 // Resolve resolves check i's references (a campaign).
 func (p *Plan) Resolve(i int) (Resolved, error) {
 	c := p.Checks[i]
+	bp := c.Gates.BreakingPoint
+	if c.Kind == KindSoak {
+		bp = c.Gates.Rate
+	}
+	if bp == nil {
+		return Resolved{}, fmt.Errorf("check %s is not a campaign or a soak", c.Name)
+	}
 	svc := p.Svc()
 	b := guides.Documented(svc)
 	sel := svc.Select(b, guides.Workload{Scenario: svc.Profile().Scenario, Endpoint: c.Endpoint})
-	bp := c.Gates.BreakingPoint
 	r := Resolved{Tolerance: bp.Tolerance}
 	if r.Tolerance == 0 {
 		r.Tolerance = compare.DefaultTolerance

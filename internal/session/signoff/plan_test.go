@@ -45,7 +45,7 @@ func TestBuiltinPlansParseAndResolveTheGuides(t *testing.T) {
 
 	p6, err := signoff.Read("gl006-release")
 	require.NoError(t, err)
-	r, err = p6.Resolve(0)
+	r, err = p6.Resolve(1)
 	require.NoError(t, err)
 	assert.Equal(t, 40.0, r.Documented, "stream_analysis: 1000m ÷ (50m × 0.5 s)")
 }
@@ -73,7 +73,7 @@ func TestBadPlansNameTheField(t *testing.T) {
 		{"unknown key", "name: t\n", "name: t\nnmae: x\n", "field nmae not found"},
 		{"service", "GL-008", "GL-009", `service: "GL-009": want one of`},
 		{"endpoint", "endpoint: inspection", "endpoint: nope", `checks[0].endpoint: "nope": want one of GL-008's`},
-		{"kind", "kind: regression", "kind: chaos", `checks[1].kind: "chaos": want one of campaign, regression`},
+		{"kind", "kind: regression", "kind: chaos", `checks[1].kind: "chaos": want one of preflight, campaign, soak, regression`},
 		{"not implemented", "kind: regression", "kind: sweep", `checks[1].kind: "sweep": not implemented yet`},
 		{"p95", "p95_ms: {value: 250}", "p95_ms: {value: -1}", "checks[0].gates.p95_ms: must be > 0"},
 		{"p95 ref", "p95_ms: {value: 250}", "p95_ms: {benchmark: cluster.nope}", `checks[0].gates.p95_ms.benchmark: "cluster.nope": no such documented latency`},
@@ -85,6 +85,9 @@ func TestBadPlansNameTheField(t *testing.T) {
 		{"bad setting", "{start: 100, max: 400}", "{start: 0, max: 400}", "checks[0].settings"},
 		{"duplicate", "name: regression", "name: inspection", `checks[1].name: "inspection": another check has this name`},
 		{"requires", "kind: regression\n", "kind: regression\n    requires: moon\n", `checks[1].requires: "moon"`},
+		{"preflight skip", "  - name: regression\n    kind: regression\n", "  - name: pf\n    kind: preflight\n    skip: [nodes, moon]\n  - name: regression\n    kind: regression\n", `checks[1].skip[1]: "moon": want one of nodes,`},
+		{"preflight gates", "  - name: regression\n    kind: regression\n", "  - name: pf\n    kind: preflight\n    endpoint: inspection\n  - name: regression\n    kind: regression\n", `checks[1]: a preflight check takes only`},
+		{"regression first", "checks:\n", "checks:\n  - name: reg0\n    kind: regression\n", `checks[0]: a regression check must come after every campaign check`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := strings.Replace(goodPlan, tc.from, tc.to, 1)

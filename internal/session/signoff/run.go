@@ -24,6 +24,8 @@ import (
 	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/reporting/live"
 	"github.com/greenlang/loadgen/internal/session"
+	"github.com/greenlang/loadgen/internal/session/preflight"
+	"github.com/greenlang/loadgen/internal/session/preflight/source"
 	"github.com/greenlang/loadgen/scenarios/benchmarks"
 )
 
@@ -126,10 +128,13 @@ type Runner struct {
 	Factor float64
 	// BaselineDir is a previous sign-off directory ("": none).
 	BaselineDir string
-	Yes         bool
-	Plain       bool
-	K6          []string
-	Versions    Versions
+	// Kubeconfig is where a preflight check finds the cluster ("":
+	// $KUBECONFIG, ~/.kube/config, a pod's service account).
+	Kubeconfig string
+	Yes        bool
+	Plain      bool
+	K6         []string
+	Versions   Versions
 	// Command reproduces the sign-off (no secret in it).
 	Command string
 	// Previous is the record --resume continues; nil: a new sign-off.
@@ -169,9 +174,10 @@ func (r *Runner) Run(ctx context.Context) (*Record, error) {
 		case c.Requires == RequiresCluster && embedded:
 			note := "not applicable: needs a Kubernetes cluster, and the target is the embedded one"
 			cr.Status, cr.Note, cr.Gates = StatusSkipped, note, Unjudged(c, Skipped, note, "")
-		case c.Kind == KindCampaign:
-			stop := r.campaign(ctx, i, cr)
-			incomplete = stop
+		case c.Kind == KindPreflight:
+			incomplete = r.preflight(ctx, i, cr)
+		case c.Kind == KindCampaign, c.Kind == KindSoak:
+			incomplete = r.campaign(ctx, i, cr)
 		case c.Kind == KindRegression:
 			r.regression(i, rec, cr)
 		}
@@ -236,7 +242,7 @@ func (r *Runner) begin() (*Record, error) {
 	}
 	for i, c := range p.Checks {
 		cr := CheckRecord{Name: c.Name, Kind: c.Kind, Endpoint: c.Endpoint, Status: StatusPending, Gates: []Gate{}}
-		if c.Kind == KindCampaign {
+		if c.Kind == KindCampaign || c.Kind == KindSoak || c.Kind == KindPreflight {
 			cr.Dir = fmt.Sprintf("checks/%02d-%s", i+1, c.Name)
 		}
 		rec.Checks = append(rec.Checks, cr)
@@ -342,7 +348,11 @@ func (r *Runner) campaign(ctx context.Context, i int, cr *CheckRecord) (stop boo
 	if o.Run.Status == runrecord.Inconclusive {
 		cr.Note = "the campaign ended inconclusive: " + o.Run.AbortReason
 	}
-	cr.Gates = JudgeCampaign(c, o.Run, res, guides.Documented(r.Plan.Svc()), cfg.Replicas, cr.Dir)
+	if c.Kind == KindSoak {
+		cr.Gates = JudgeSoak(c, o.Run, res, cfg.Replicas, cr.Dir)
+	} else {
+		cr.Gates = JudgeCampaign(c, o.Run, res, guides.Documented(r.Plan.Svc()), cfg.Replicas, cr.Dir)
+	}
 	return false
 }
 
@@ -427,6 +437,12 @@ func (r *Runner) finish(rec *Record, incomplete bool) error {
 			rec.NotChecked = append(rec.NotChecked, fmt.Sprintf("%s (%s): %s", cr.Name, cr.Kind, cr.Note))
 		case StatusPending, StatusInterrupted:
 			rec.NotChecked = append(rec.NotChecked, fmt.Sprintf("%s (%s): not run yet (%s)", cr.Name, cr.Kind, cmpOr(cr.Note, "the sign-off stopped before it")))
+		case StatusDone:
+			for _, g := range cr.Gates {
+				if g.Verdict == Skipped {
+					rec.NotChecked = append(rec.NotChecked, g.Name+": "+g.Reason)
+				}
+			}
 		}
 	}
 	for _, k := range notImplementedKinds() {
@@ -478,7 +494,7 @@ func (r *Runner) finish(rec *Record, incomplete bool) error {
 
 func notImplementedKinds() []string {
 	return []string{
-		"preflight (the pre-scaling checklist), sweep (scaling efficiency at the documented replica counts), autoscale (the HPA under a surge) and soak (latency and memory drift at the documented rate): not checked by any plan yet — this loadgen's signoff does not run these kinds; run `loadgen preflight`, `loadgen sweep`, `loadgen autoscale` and `make soak` on their own",
+		"sweep (scaling efficiency at the documented replica counts) and autoscale (the HPA under a surge): not checked — this loadgen's signoff does not run these kinds yet; run `loadgen sweep` and `loadgen autoscale` on their own",
 	}
 }
 
@@ -508,4 +524,74 @@ func ReadRecord(dir string) (*Record, error) {
 		return nil, fmt.Errorf("%s: schema %q: want %q", filepath.Join(dir, RecordFile), rec.Schema, Schema)
 	}
 	return &rec, nil
+}
+
+// preflight runs the pre-scaling checklist (session/preflight, as `loadgen
+// preflight` runs it) for the plan's service and target, writes its JSON
+// report into the check's directory and judges its items. It reports
+// whether the sign-off must stop: interrupted, or the target did not
+// answer.
+func (r *Runner) preflight(ctx context.Context, i int, cr *CheckRecord) (stop bool) {
+	c := r.Plan.Checks[i]
+	dir := filepath.Join(r.Dir, cr.Dir)
+	errored := func(note string) bool {
+		cr.Status, cr.Note = StatusErrored, note
+		cr.Gates = Unjudged(c, Undecided, "the check could not run to a result: "+note, cr.Dir)
+		return false
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errored(err.Error())
+	}
+	maxRPS := 0.0
+	for j, pc := range r.Plan.Checks {
+		if pc.Kind == KindCampaign {
+			if cfg, err := r.Plan.CampaignConfig(j, r.Quick, r.Target); err == nil {
+				maxRPS = max(maxRPS, float64(cfg.Max))
+			}
+		}
+	}
+	cfg := source.Config{Kubeconfig: r.Kubeconfig, InstanceType: preflight.GuideInstanceType, MinNodes: preflight.GuideMinNodes,
+		AlertsNamespace: preflight.GuideAlertsNS, AlertsSelector: preflight.GuideAlertsSelector, MinConnections: preflight.GuideMinConnections,
+		// The target's password stays out of the probe and its report: a
+		// health endpoint answers without it.
+		Target: redact.URL(r.Target), HealthPath: r.Plan.Svc().Profile().HealthPath, MaxRPS: maxRPS, Calibrate: 5 * time.Second,
+		Skip: c.Skip, Format: "json", Progress: r.Log,
+		FindK6: func(string) ([]string, error) { return r.K6, nil }}
+	list, err := cfg.Open()
+	if err != nil {
+		return errored(err.Error())
+	}
+	path := filepath.Join(dir, "preflight.json")
+	f, err := os.Create(path)
+	if err != nil {
+		return errored(err.Error())
+	}
+	err = list.Run(ctx, f)
+	if cerr := f.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if ctx.Err() != nil {
+		cr.Status, cr.Note, cr.Gates = StatusInterrupted, "interrupted: --resume runs it again", []Gate{}
+		return true
+	}
+	if err != nil && exitcode.Of(err) != exitcode.GateFailed {
+		return errored(err.Error())
+	}
+	b, rerr := os.ReadFile(path)
+	var rep preflight.Report
+	if rerr == nil {
+		rerr = json.Unmarshal(b, &rep)
+	}
+	if rerr != nil {
+		return errored("reading its report: " + rerr.Error())
+	}
+	cr.Status = StatusDone
+	cr.Gates = JudgePreflight(c, rep, cr.Dir+"/preflight.json")
+	for _, item := range rep.Checks {
+		if item.ID == preflight.TargetID && item.Status != preflight.OK && !item.SkippedByUser {
+			cr.Status, cr.Note, cr.Gates = StatusInterrupted, "target unreachable: "+item.Detail+": --resume runs it again", []Gate{}
+			return true
+		}
+	}
+	return false
 }
