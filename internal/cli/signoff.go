@@ -189,7 +189,7 @@ func dryRunSignoff(cmd *cobra.Command, r *signoff.Runner) error {
 			}
 			fmt.Fprintf(w, "    %s\n", what)
 		}
-		if c.Kind != signoff.KindCampaign {
+		if c.Kind != signoff.KindCampaign && c.Kind != signoff.KindSoak {
 			if c.Kind == signoff.KindRegression {
 				b := r.BaselineDir
 				if b == "" {
@@ -209,14 +209,22 @@ func dryRunSignoff(cmd *cobra.Command, r *signoff.Runner) error {
 		}
 		fmt.Fprintf(w, "    campaign: %s endpoint %s, %d replica(s), %s search %d→%d req/s, steps %s (warm-up %s, cool-down %s), p95 limit %s ms, max errors %d\n",
 			cfg.Scenario, cfg.Endpoint, cfg.Replicas, cfg.Search, cfg.Start, cfg.Max, cfg.StepDuration, cfg.Warmup, cfg.Cooldown, numfmt.Num(cfg.P95Ms), cfg.MaxErrors)
-		fmt.Fprintf(w, "    gate breaking_point: ≥ %s %s per pod (%s %s −%s%%; %s)\n", numfmt.Num(res.Documented*(1-res.Tolerance)), res.Unit,
-			numfmt.Num(res.Documented), res.Unit, numfmt.Num(res.Tolerance*100), res.Figure)
 		rate := res.DocumentedRPS(cfg.Replicas)
+		if c.Kind == signoff.KindSoak {
+			fmt.Fprintf(w, "    gate held: one step at %d req/s offered for %s passes (%s %s per pod: %s)\n", cfg.Start, cfg.StepDuration,
+				numfmt.Num(res.Documented), res.Unit, res.Figure)
+		} else {
+			fmt.Fprintf(w, "    gate breaking_point: ≥ %s %s per pod (%s %s −%s%%; %s)\n", numfmt.Num(res.Documented*(1-res.Tolerance)), res.Unit,
+				numfmt.Num(res.Documented), res.Unit, numfmt.Num(res.Tolerance*100), res.Figure)
+		}
 		if c.Gates.P95Ms != nil {
 			fmt.Fprintf(w, "    gate p95_ms: ≤ %s ms at %s req/s offered (%s)\n", numfmt.Num(res.P95Ms), numfmt.Num(rate), res.P95Fig)
 		}
 		if c.Gates.P99Ms != nil {
 			fmt.Fprintf(w, "    gate p99_ms: ≤ %s ms at %s req/s offered (%s)\n", numfmt.Num(res.P99Ms), numfmt.Num(rate), res.P99Fig)
+		}
+		if c.Kind == signoff.KindSoak {
+			fmt.Fprintf(w, "    gate memory_drift: skipped (%s)\n", signoff.MemoryNotMeasured)
 		}
 	}
 	return nil
