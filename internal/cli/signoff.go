@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/signal"
@@ -188,6 +189,21 @@ func dryRunSignoff(cmd *cobra.Command, r *signoff.Runner) error {
 				what = "skipped against the embedded target (requires a cluster): " + what
 			}
 			fmt.Fprintf(w, "    %s\n", what)
+		}
+		if c.Kind == signoff.KindSweep {
+			cfg, err := p.CampaignConfig(i, r.Quick, r.Target)
+			if err != nil {
+				return err
+			}
+			for _, n := range c.Counts {
+				at := signoff.SweepConfig(cfg, n)
+				fmt.Fprintf(w, "    campaign at %d replica(s): %s endpoint %s, %s search %d→%d req/s, steps %s\n", n, at.Scenario, at.Endpoint, at.Search, at.Start, at.Max, at.StepDuration)
+			}
+			for _, g := range c.GateNames() {
+				fmt.Fprintf(w, "    gate %s: efficiency against %d replicas, −%s%% of %s\n", g, c.Counts[0], numfmt.Num(100*cmp.Or(c.Gates.Efficiency.Tolerance, 0.1)),
+					cmp.Or(c.Gates.Efficiency.Benchmark, numfmt.Num(c.Gates.Efficiency.Value)))
+			}
+			continue
 		}
 		if c.Kind != signoff.KindCampaign && c.Kind != signoff.KindSoak {
 			if c.Kind == signoff.KindRegression {

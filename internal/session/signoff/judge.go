@@ -12,6 +12,7 @@ import (
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 	"github.com/greenlang/loadgen/internal/session/preflight"
+	"github.com/greenlang/loadgen/internal/session/sweep"
 )
 
 // Verdict is a sign-off's verdict.
@@ -84,6 +85,12 @@ func (c Check) GateNames() []string {
 	switch c.Kind {
 	case KindPreflight:
 		return preflight.IDs
+	case KindSweep:
+		var names []string
+		for _, n := range c.Counts[1:] {
+			names = append(names, fmt.Sprintf("efficiency_at_%d", n))
+		}
+		return names
 	case KindCampaign, KindSoak:
 		names := []string{"breaking_point"}
 		if c.Kind == KindSoak {
@@ -130,6 +137,9 @@ func gateWhat(c Check, g string) string {
 	}
 	if c.Kind == KindPreflight {
 		return "pre-scaling checklist: " + g
+	}
+	if n, ok := strings.CutPrefix(g, "efficiency_at_"); ok && len(c.Counts) > 0 {
+		return fmt.Sprintf("scaling efficiency of endpoint %s at %s replicas against %d", c.Endpoint, n, c.Counts[0])
 	}
 	return g
 }
@@ -414,4 +424,52 @@ func JudgeSoak(c Check, run *runrecord.Run, r Resolved, replicas int, evidence s
 		gates = append(gates, lat("p99_ms", r.P99Ms, r.P99Fig, func(l runrecord.Latency) float64 { return l.P99 }))
 	}
 	return append(gates, Gate{Name: c.Name + ".memory_drift", Check: c.Name, What: gateWhat(c, "memory_drift"), Verdict: Skipped, Reason: MemoryNotMeasured})
+}
+
+// JudgeSweep judges a sweep's efficiency at each count after the base
+// (pure), from its analysis (session/sweep): the efficiency lies in
+// [lo, hi) (the capacity intervals' ends); it passes when lo reaches
+// the documented efficiency −tolerance, fails when hi does not, and is
+// inconclusive when the interval straddles that edge or a campaign found
+// no breaking point (generator-bound, or every step passed).
+func JudgeSweep(c Check, rec *sweep.Record, docEff float64, fig string, tol float64, evidence string) []Gate {
+	edge := docEff * (1 - tol)
+	rows := map[int]sweep.Row{}
+	if rec != nil && rec.Analysis != nil {
+		for _, r := range rec.Analysis.Rows {
+			rows[r.Replicas] = r
+		}
+	}
+	var out []Gate
+	for _, n := range c.Counts[1:] {
+		name := fmt.Sprintf("efficiency_at_%d", n)
+		g := Gate{Name: c.Name + "." + name, Check: c.Name, What: gateWhat(c, name), Unit: "fraction", Evidence: evidence,
+			Limit:      fmt.Sprintf("≥ %s (documented %s −%s%%: %s)", numfmt.Num(edge), numfmt.Num(docEff), numfmt.Num(tol*100), fig),
+			LimitValue: ptr(edge)}
+		row, ok := rows[n]
+		base, okb := rows[c.Counts[0]]
+		switch {
+		case !ok || !okb:
+			g.Verdict, g.Reason = Undecided, "the sweep has no result at this count or its base"
+		case row.EfficiencyRange == nil || !row.Found || !base.Found:
+			g.Verdict, g.Reason = Undecided, "no efficiency interval: "+cmpOr(cmpOr(row.Note, base.Note), "a campaign found no breaking point")
+		default:
+			iv := *row.EfficiencyRange
+			g.Interval = fmt.Sprintf("[%s, %s)", numfmt.Num(iv.Lo), numfmt.Num(iv.Hi))
+			if row.Efficiency != nil {
+				g.Value = ptr(*row.Efficiency)
+			}
+			capacity := fmt.Sprintf("capacity %s req/s at %d replicas, %s at %d", row.CapacityRPS, n, base.CapacityRPS, c.Counts[0])
+			switch {
+			case iv.Lo >= edge*(1-1e-12):
+				g.Verdict, g.Reason = Pass, fmt.Sprintf("efficiency in %s, at least %s: %s", g.Interval, numfmt.Num(edge), capacity)
+			case iv.Hi > 0 && iv.Hi <= edge*(1+1e-12):
+				g.Verdict, g.Reason = Fail, fmt.Sprintf("efficiency in %s, all of it under %s: %s", g.Interval, numfmt.Num(edge), capacity)
+			default:
+				g.Verdict, g.Reason = Undecided, fmt.Sprintf("efficiency in %s straddles %s: a finer search decides; %s", g.Interval, numfmt.Num(edge), capacity)
+			}
+		}
+		out = append(out, g)
+	}
+	return out
 }

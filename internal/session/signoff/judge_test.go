@@ -14,6 +14,7 @@ import (
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/session/preflight"
 	"github.com/greenlang/loadgen/internal/session/signoff"
+	"github.com/greenlang/loadgen/internal/session/sweep"
 )
 
 type step struct {
@@ -232,4 +233,60 @@ func TestSoak(t *testing.T) {
 	bad := strings.Replace(soakPlan, "rate: {", "breaking_point: {", 1)
 	_, err = signoff.Parse([]byte(bad), "t.yaml")
 	assert.ErrorContains(t, err, "checks[0].gates.breaking_point: a soak holds one rate")
+}
+
+const sweepPlan = `schema: loadgen/signoff-plan/v1
+name: t
+service: GL-008
+checks:
+  - name: scaling
+    kind: sweep
+    endpoint: inspection
+    counts: [1, 4]
+    settings: {search: adaptive, start: 100, max: 1000}
+    gates:
+      efficiency: {benchmark: cluster.api_requests_per_s}
+`
+
+func TestSweep(t *testing.T) {
+	p, err := signoff.Parse([]byte(sweepPlan), "t.yaml")
+	require.NoError(t, err)
+	c := p.Checks[0]
+	assert.Equal(t, []string{"efficiency_at_4"}, c.GateNames())
+	eff, n, err := signoff.DocumentedEfficiency(guides.Documented(guides.GL008), "cluster.api_requests_per_s")
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, eff, "1000 req/s on 4 pods = 4 × 250")
+	assert.Equal(t, 4, n)
+	cfg, err := p.CampaignConfig(0, false, "embedded")
+	require.NoError(t, err)
+	assert.Equal(t, 400, signoff.SweepConfig(cfg, 4).Start)
+	f := func(x float64) *float64 { return &x }
+	rec := func(lo, hi float64, found bool) *sweep.Record {
+		return &sweep.Record{Analysis: &sweep.Analysis{Rows: []sweep.Row{
+			{Replicas: 1, Found: true, CapacityRPS: sweep.Interval{Lo: 250, Hi: 256}},
+			{Replicas: 4, Found: found, CapacityRPS: sweep.Interval{Lo: 4 * 250 * lo, Hi: 4 * 256 * hi}, Efficiency: f(lo), EfficiencyRange: &sweep.Interval{Lo: lo, Hi: hi}},
+		}}}
+	}
+	for _, tc := range []struct {
+		name string
+		rec  *sweep.Record
+		want signoff.GateVerdict
+	}{
+		{"linear", rec(0.98, 1.03, true), signoff.Pass},
+		{"half", rec(0.5, 0.55, true), signoff.Fail},
+		{"straddles", rec(0.85, 0.95, true), signoff.Undecided},
+		{"no breaking point", rec(0.98, 1.03, false), signoff.Undecided},
+		{"nothing", &sweep.Record{}, signoff.Undecided},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gates := signoff.JudgeSweep(c, tc.rec, eff, "cluster.api_requests_per_s", 0.1, "checks/01-scaling/sweep.json")
+			require.Len(t, gates, 1)
+			assert.Equal(t, "scaling.efficiency_at_4", gates[0].Name)
+			assert.Equal(t, tc.want, gates[0].Verdict, gates[0].Reason)
+		})
+	}
+	_, err = signoff.Parse([]byte(strings.Replace(sweepPlan, "[1, 4]", "[1, 2]", 1)), "t.yaml")
+	assert.ErrorContains(t, err, "checks[0].counts: [1 2]: want the 4 replicas cluster.api_requests_per_s is documented for among them")
+	_, err = signoff.Parse([]byte(strings.Replace(sweepPlan, "[1, 4]", "[4]", 1)), "t.yaml")
+	assert.ErrorContains(t, err, "checks[0].counts: want at least two replica counts")
 }

@@ -43,11 +43,10 @@ const (
 )
 
 // implemented are the kinds this loadgen runs.
-var implemented = []string{KindPreflight, KindCampaign, KindSoak, KindRegression}
+var implemented = []string{KindPreflight, KindCampaign, KindSweep, KindSoak, KindRegression}
 
 // notImplemented are the kinds a plan may not name yet, with why.
 var notImplemented = map[string]string{
-	KindSweep:     "not implemented yet in signoff (run `loadgen sweep` on its own)",
 	KindAutoscale: "not implemented yet in signoff (run `loadgen autoscale` on its own)",
 }
 
@@ -95,6 +94,9 @@ type Check struct {
 	// Skip are preflight checks not run, accepted as not needed (as
 	// `loadgen preflight --skip`).
 	Skip []string `yaml:"skip" json:"skip,omitempty"`
+	// Counts are a sweep's replica counts, in the order run (the first is
+	// the base its efficiency is relative to).
+	Counts []int `yaml:"counts" json:"counts,omitempty"`
 }
 
 // Gates are a check's gates. A campaign has BreakingPoint and may have
@@ -104,9 +106,13 @@ type Gates struct {
 	BreakingPoint *Capacity `yaml:"breaking_point" json:"breaking_point,omitempty"`
 	// Rate is a soak's rate: the documented capacity per pod it holds
 	// (benchmark or value, as BreakingPoint; its tolerance is unused).
-	Rate  *Capacity `yaml:"rate" json:"rate,omitempty"`
-	P95Ms *Limit    `yaml:"p95_ms" json:"p95_ms,omitempty"`
-	P99Ms *Limit    `yaml:"p99_ms" json:"p99_ms,omitempty"`
+	Rate *Capacity `yaml:"rate" json:"rate,omitempty"`
+	// Efficiency is a sweep's scaling efficiency: a documented cluster
+	// figure (its per-pod value ÷ the single-pod one) or a literal
+	// fraction, within −Tolerance.
+	Efficiency *Capacity `yaml:"efficiency" json:"efficiency,omitempty"`
+	P95Ms      *Limit    `yaml:"p95_ms" json:"p95_ms,omitempty"`
+	P99Ms      *Limit    `yaml:"p99_ms" json:"p99_ms,omitempty"`
 }
 
 // Capacity is a breaking-point gate: the capacity per pod against a
@@ -256,6 +262,8 @@ func (p *Plan) validate() []string {
 		switch c.Kind {
 		case KindCampaign, KindSoak:
 			probs = append(probs, p.validateCampaign(svc, c, at)...)
+		case KindSweep:
+			probs = append(probs, p.validateSweep(svc, c, at)...)
 		case KindRegression:
 			if c.Endpoint != "" || c.Replicas != 0 || !c.Settings.IsZero() || !c.QuickSet.IsZero() || c.Gates != (Gates{}) || len(c.Skip) > 0 {
 				bad(at, "a regression check takes only name, kind and requires (it gates every campaign of the baseline sign-off)")
@@ -287,12 +295,17 @@ func (p *Plan) validate() []string {
 		// without --quick: a bad plan runs nothing.
 		for _, quick := range []bool{false, true} {
 			for i := range p.Checks {
-				if k := p.Checks[i].Kind; k != KindCampaign && k != KindSoak {
+				if k := p.Checks[i].Kind; k != KindCampaign && k != KindSoak && k != KindSweep {
 					continue
 				}
 				cfg, err := p.CampaignConfig(i, quick, campaign.EmbeddedTarget)
 				if err == nil {
 					err = cfg.Validate()
+				}
+				for _, n := range p.Checks[i].Counts {
+					if err == nil {
+						err = SweepConfig(cfg, n).Validate()
+					}
 				}
 				if err != nil {
 					mode := ""
@@ -469,6 +482,9 @@ func (p *Plan) CampaignConfig(i int, quick bool, target string) (campaign.Config
 	cfg.Scenario = svc.Profile().Scenario
 	cfg.Endpoint = c.Endpoint
 	cfg.Replicas = p.CheckReplicas(i)
+	if c.Kind == KindSweep {
+		cfg.Replicas = 1 // one replica's campaign: each count multiplies its rates (SweepConfig)
+	}
 	cfg.Target = target
 	if c.Kind == KindSoak {
 		// One step, held at the documented rate for the step's duration.
@@ -582,4 +598,88 @@ func (p *Plan) Resolve(i int) (Resolved, error) {
 // documented capacity per pod, as req/s offered to the plan's replicas.
 func (r Resolved) DocumentedRPS(replicas int) float64 {
 	return r.Documented / r.Factor * float64(replicas)
+}
+
+// SweepConfig is a sweep's campaign at n replicas: one replica's rates × n
+// (as loadgen sweep runs it).
+func SweepConfig(cfg campaign.Config, n int) campaign.Config {
+	cfg.Replicas = n
+	cfg.Start *= n
+	cfg.Max *= n
+	if cfg.Search != campaign.Adaptive {
+		cfg.Step *= n
+	}
+	return cfg
+}
+
+func (p *Plan) validateSweep(svc guides.Service, c *Check, at string) []string {
+	var probs []string
+	bad := func(path, format string, args ...any) {
+		probs = append(probs, path+": "+fmt.Sprintf(format, args...))
+	}
+	if !svc.Profile().Serves(c.Endpoint) {
+		bad(at+".endpoint", "%q: want one of %s's: %s", c.Endpoint, svc.Name(), strings.Join(svc.Profile().Endpoints, ", "))
+	}
+	if c.Replicas != 0 {
+		bad(at+".replicas", "a sweep's replica counts are its counts")
+	}
+	if len(c.Counts) < 2 {
+		bad(at+".counts", "want at least two replica counts, the base first (e.g. [1, 4])")
+	}
+	seen := map[int]bool{}
+	for k, n := range c.Counts {
+		if n < 1 || n > 64 || seen[n] {
+			bad(fmt.Sprintf("%s.counts[%d]", at, k), "%d: want distinct counts in 1–64", n)
+		}
+		seen[n] = true
+	}
+	for _, n := range []struct {
+		path string
+		node *yaml.Node
+	}{{".settings", &c.Settings}, {".quick", &c.QuickSet}} {
+		if msg := settingsProblem(n.node); msg != "" {
+			bad(at+n.path, "%s", msg)
+		}
+	}
+	if c.Gates.BreakingPoint != nil || c.Gates.Rate != nil || c.Gates.P95Ms != nil || c.Gates.P99Ms != nil {
+		bad(at+".gates", "a sweep's only gate is efficiency")
+	}
+	e := c.Gates.Efficiency
+	switch {
+	case e == nil:
+		bad(at+".gates.efficiency", "is required for a sweep (benchmark: a cluster figure, or value: a fraction)")
+	case (e.Benchmark == "") == (e.Value == 0):
+		bad(at+".gates.efficiency", "want exactly one of benchmark (a documented cluster figure) and value (a fraction, e.g. 0.9)")
+	case e.Benchmark != "":
+		if _, n, err := DocumentedEfficiency(guides.Documented(svc), e.Benchmark); err != nil {
+			bad(at+".gates.efficiency.benchmark", "%v", err)
+		} else if !slices.Contains(c.Counts, n) {
+			bad(at+".counts", "%v: want the %d replicas %s is documented for among them", c.Counts, n, e.Benchmark)
+		}
+	case !(e.Value > 0 && e.Value <= 1):
+		bad(at+".gates.efficiency.value", "%v: want a fraction in (0, 1]", e.Value)
+	}
+	if e != nil && e.Tolerance != 0 && !(e.Tolerance > 0 && e.Tolerance < 1) {
+		bad(at+".gates.efficiency.tolerance", "%v: want a fraction in (0, 1), e.g. 0.10 (0: %v)", e.Tolerance, compare.DefaultTolerance)
+	}
+	return probs
+}
+
+// DocumentedEfficiency is the scaling efficiency a documented cluster
+// figure implies ("cluster.api_requests_per_s"): its value ÷ (the
+// cluster's replicas × the single-pod figure of the same id), and the
+// replica count it is stated for.
+func DocumentedEfficiency(b *guides.Benchmarks, id string) (float64, int, error) {
+	group, fig, ok := strings.Cut(id, ".")
+	want := fmt.Errorf("%q: want a documented cluster figure with a single-pod one of the same id (e.g. cluster.api_requests_per_s)", id)
+	if !ok || group != "cluster" || b.Performance == nil || b.Performance.Cluster == nil || b.Performance.SinglePod == nil {
+		return 0, 0, want
+	}
+	cl, ok1 := b.Performance.Cluster.Get(fig)
+	sp, ok2 := b.Performance.SinglePod.Get(fig)
+	n := b.Performance.Cluster.Replicas
+	if !ok1 || !ok2 || n < 1 || sp.Value <= 0 {
+		return 0, 0, want
+	}
+	return cl.Value / (float64(n) * sp.Value), n, nil
 }

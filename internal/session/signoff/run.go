@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/greenlang/loadgen/internal/analysis/baseline"
+	"github.com/greenlang/loadgen/internal/analysis/compare"
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/core/stress"
@@ -26,6 +27,7 @@ import (
 	"github.com/greenlang/loadgen/internal/session"
 	"github.com/greenlang/loadgen/internal/session/preflight"
 	"github.com/greenlang/loadgen/internal/session/preflight/source"
+	"github.com/greenlang/loadgen/internal/session/sweep"
 	"github.com/greenlang/loadgen/scenarios/benchmarks"
 )
 
@@ -178,6 +180,8 @@ func (r *Runner) Run(ctx context.Context) (*Record, error) {
 			incomplete = r.preflight(ctx, i, cr)
 		case c.Kind == KindCampaign, c.Kind == KindSoak:
 			incomplete = r.campaign(ctx, i, cr)
+		case c.Kind == KindSweep:
+			incomplete = r.sweep(ctx, i, cr)
 		case c.Kind == KindRegression:
 			r.regression(i, rec, cr)
 		}
@@ -242,7 +246,7 @@ func (r *Runner) begin() (*Record, error) {
 	}
 	for i, c := range p.Checks {
 		cr := CheckRecord{Name: c.Name, Kind: c.Kind, Endpoint: c.Endpoint, Status: StatusPending, Gates: []Gate{}}
-		if c.Kind == KindCampaign || c.Kind == KindSoak || c.Kind == KindPreflight {
+		if c.Kind != KindRegression {
 			cr.Dir = fmt.Sprintf("checks/%02d-%s", i+1, c.Name)
 		}
 		rec.Checks = append(rec.Checks, cr)
@@ -494,7 +498,7 @@ func (r *Runner) finish(rec *Record, incomplete bool) error {
 
 func notImplementedKinds() []string {
 	return []string{
-		"sweep (scaling efficiency at the documented replica counts) and autoscale (the HPA under a surge): not checked — this loadgen's signoff does not run these kinds yet; run `loadgen sweep` and `loadgen autoscale` on their own",
+		"autoscale (the HPA under a surge): not checked — this loadgen's signoff does not run this kind yet; run `loadgen autoscale` on its own",
 	}
 }
 
@@ -593,5 +597,97 @@ func (r *Runner) preflight(ctx context.Context, i int, cr *CheckRecord) (stop bo
 			return true
 		}
 	}
+	return false
+}
+
+// sweep runs a replica sweep (session/sweep, as `loadgen sweep` runs it:
+// the embedded target scaled in-process, a Deployment through the
+// Kubernetes API) and judges its efficiency. It reports whether the
+// sign-off must stop.
+func (r *Runner) sweep(ctx context.Context, i int, cr *CheckRecord) (stop bool) {
+	c := r.Plan.Checks[i]
+	dir := filepath.Join(r.Dir, cr.Dir)
+	errored := func(note string) bool {
+		cr.Status, cr.Note = StatusErrored, note
+		cr.Gates = Unjudged(c, Undecided, "the check could not run to a result: "+note, cr.Dir)
+		return false
+	}
+	cfg, err := r.Plan.CampaignConfig(i, r.Quick, r.Target)
+	if err != nil {
+		return errored(err.Error())
+	}
+	cfg.TargetCapacityFactor = r.Factor
+	sec, err := session.ReadSecrets(cfg)
+	if err != nil {
+		return errored(err.Error())
+	}
+	cfg.Target = sec.TargetURL(cfg.Target)
+	counts := make([]string, len(c.Counts))
+	for k, n := range c.Counts {
+		counts[k] = fmt.Sprint(n)
+	}
+	o := sweep.Options{Config: cfg, Replicas: strings.Join(counts, ","), Kubeconfig: r.Kubeconfig, ReadyTimeout: 5 * time.Minute,
+		Out: dir, Given: func(string) bool { return false }}
+	if rec, rerr := sweep.Read(dir); rerr == nil && rec.Status != sweep.Completed {
+		o.Resume = dir
+	} else if rerr == nil {
+		if err := os.RemoveAll(dir); err != nil { // ended but not judged: run it again
+			return errored(err.Error())
+		}
+	}
+	p, err := o.Plan()
+	if err != nil {
+		return errored(err.Error())
+	}
+	baseURL, scaler, stopTarget, err := p.Start(true, r.Stdin, r.Log)
+	defer stopTarget()
+	if err != nil {
+		return errored(err.Error())
+	}
+	baseURL = sec.BaseURL(baseURL)
+	s := p.Sweep(baseURL, scaler, r.Log, func(ctx context.Context, cfg campaign.Config, dir string, prev *runrecord.Run) (*runrecord.Run, error) {
+		sec, err := session.ReadSecrets(cfg)
+		if err != nil {
+			return nil, err
+		}
+		sec.TargetURL(baseURL)
+		ss := &session.Session{Config: cfg, Reopened: prev, Log: r.Log, Observers: []session.Observer{session.Reports{}},
+			Setup: stress.Setup{Dir: dir, Env: sec.Environ(os.Environ()), Secrets: sec.Values(), K6: r.K6, BaseURL: baseURL,
+				Versions: runrecord.Versions{Loadgen: r.Versions.Loadgen, K6: r.Versions.K6, Go: r.Versions.Go, GitCommit: r.Versions.GitCommit}}}
+		if ss.Progress, err = live.Observers(ctx, r.Log, r.Plain, ""); err != nil {
+			return nil, err
+		}
+		out, err := ss.Run(ctx)
+		if out == nil {
+			return nil, err
+		}
+		return out.Run, err
+	})
+	err = s.Run(ctx)
+	if ferr := sweep.WriteFiles(dir, s.Record); ferr != nil {
+		fmt.Fprintf(r.Log, "loadgen: writing the sweep report: %v\n", ferr)
+	}
+	switch {
+	case errors.Is(err, sweep.ErrInterrupted):
+		cr.Status, cr.Note, cr.Gates = StatusInterrupted, "interrupted: --resume continues the sweep", []Gate{}
+		return true
+	case errors.Is(err, sweep.ErrAborted) && strings.Contains(s.Record.AbortReason, "unreachable"):
+		cr.Status, cr.Note, cr.Gates = StatusInterrupted, s.Record.AbortReason+": --resume continues the sweep", []Gate{}
+		return true
+	case err != nil:
+		return errored(err.Error())
+	}
+	e := c.Gates.Efficiency
+	docEff, fig, tol := e.Value, "the plan's literal value", e.Tolerance
+	if e.Benchmark != "" {
+		var n int
+		docEff, n, _ = DocumentedEfficiency(guides.Documented(r.Plan.Svc()), e.Benchmark)
+		fig = fmt.Sprintf("%s at %d replicas", e.Benchmark, n)
+	}
+	if tol == 0 {
+		tol = compare.DefaultTolerance
+	}
+	cr.Status = StatusDone
+	cr.Gates = JudgeSweep(c, s.Record, docEff, fig, tol, cr.Dir+"/sweep.json")
 	return false
 }
