@@ -122,10 +122,13 @@ func TestSignoffBuiltinQuickThenHalfCapacityRejected(t *testing.T) { // alone an
 	rec := readSignoff(t, base)
 	assert.Equal(t, signoff.SignedOff, rec.Verdict)
 	v := gateVerdicts(rec)
-	for _, g := range []string{"inspection.breaking_point", "inspection.p95_ms", "inspection.p99_ms", "predictions.breaking_point", "pipeline.breaking_point", "pipeline.p95_ms"} {
+	for _, g := range []string{"inspection.breaking_point", "inspection.p95_ms", "inspection.p99_ms", "predictions.breaking_point", "pipeline.breaking_point", "pipeline.p95_ms",
+		"scaling.efficiency_at_4", "soak.held", "soak.p95_ms", "soak.p99_ms"} {
 		assert.Equal(t, signoff.Pass, v[g], "%s: %+v", g, rec.Gates)
 	}
 	assert.Equal(t, signoff.Skipped, v["regression.regression"])
+	assert.Equal(t, signoff.Skipped, v["soak.memory_drift"], "not measured")
+	assert.Equal(t, signoff.Skipped, v["preflight.nodes"], "requires a cluster")
 	md, err := os.ReadFile(filepath.Join(base, signoff.MDFile))
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "no --baseline sign-off was given")
