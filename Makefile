@@ -178,7 +178,7 @@ xmllint:
 ## the project machine): the runners that must agree, the replica sweep, the generator-bound
 ## campaign pinned with taskset, the HPA under a surge, the built-in sign-off plan --quick then a
 ## half-capacity build REJECTED against it, a sign-off interrupted and resumed. CI runs it after make test (.ci/run).
-LONG_TESTS := TestStressRunnersFindTheSameCapacity|TestSweepEmbeddedScalesLinearly|TestStressGeneratorBoundIsInconclusive|TestAutoscaleEmbeddedHPA|TestSignoffBuiltinQuickThenHalfCapacityRejected|TestSignoffInterruptedThenResumed
+LONG_TESTS := TestStressRunnersFindTheSameCapacity|TestSweepEmbeddedScalesLinearly|TestStressGeneratorBoundIsInconclusive|TestAutoscaleEmbeddedHPA|TestSignoffBuiltinQuickThenHalfCapacityRejected|TestSignoffInterruptedThenResumed|TestSignoffAutoscaleEmbedded
 test-e2e: build
 	LOADGEN_LONG_TESTS=1 LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 20m -run '^($(LONG_TESTS))$$' ./internal/cli
 

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
+	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/session"
@@ -31,11 +32,13 @@ func newSignoffCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "signoff --plan NAME|FILE --target URL|embedded [--baseline DIR] [--quick] [flags]",
 		Short: "Run a release sign-off plan and give one verdict with its evidence",
-		Long: `signoff runs a sign-off plan's checks one after the other — a stress campaign
-per documented endpoint, the regression against the last release's sign-off —
+		Long: `signoff runs a sign-off plan's checks one after the other — the pre-scaling
+checklist, a stress campaign per documented endpoint, a replica sweep, the HPA
+under a surge, a soak, the regression against the last release's sign-off —
 each in its own run directory inside the sign-off directory, judges every gate
 (breaking point per pod against the guide as an interval, p95/p99 at the
-documented rate, no breaking point down beyond the runs' resolution) and gives
+documented rate, scaling efficiency, the HPA's spec, no breaking point down
+beyond the runs' resolution) and gives
 one verdict: SIGNED-OFF, REJECTED (a gate failed) or INCONCLUSIVE (a gate could
 not be decided: never counted as a pass). It writes signoff.json, signoff.md,
 signoff.html and junit.xml. Ctrl-C stops cleanly; --resume DIR continues.
@@ -189,6 +192,21 @@ func dryRunSignoff(cmd *cobra.Command, r *signoff.Runner) error {
 				what = "skipped against the embedded target (requires a cluster): " + what
 			}
 			fmt.Fprintf(w, "    %s\n", what)
+		}
+		if c.Kind == signoff.KindAutoscale {
+			where := "the embedded target's own HPA"
+			if r.Target != campaign.EmbeddedTarget {
+				where = cmp.Or(c.KubeHPA, "a 'loadgen target --hpa' (admin API)")
+			}
+			phases := cmp.Or(c.Phases, "50%:2m,150%:6m,50%:8m")
+			if r.Quick {
+				phases = cmp.Or(c.QuickPhases, phases)
+			}
+			fmt.Fprintf(w, "    loadgen autoscale: HPA %s, %s, phases %s; gates %s\n", cmp.Or(c.HPA, guides.Key(p.Svc())), where, phases, strings.Join(c.GateNames(), ", "))
+			if c.Requires == signoff.RequiresCluster && r.Target == campaign.EmbeddedTarget {
+				fmt.Fprintln(w, "    skipped against the embedded target (requires a cluster)")
+			}
+			continue
 		}
 		if c.Kind == signoff.KindSweep {
 			cfg, err := p.CampaignConfig(i, r.Quick, r.Target)

@@ -190,3 +190,24 @@ func TestSignoffInterruptedThenResumed(t *testing.T) { // alone and long: make t
 	assert.Equal(t, signoff.Skipped, v["preflight.network"], "manual")
 	assert.FileExists(t, filepath.Join(dir, "checks", "01-preflight", "preflight.json"))
 }
+
+// The HPA check against the embedded target (a small HPA with the guide's
+// policies, a minute of load on a 20× HPA clock): every HPA gate passes;
+// on a busy machine the generator's gate alone may make it INCONCLUSIVE.
+func TestSignoffAutoscaleEmbedded(t *testing.T) { // long: make test-e2e
+	long(t)
+	dir := filepath.Join(t.TempDir(), "so")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	res := loadgen(t, ctx, "signoff", "--plan", "testdata/signoff/hpa-plan.yaml", "--target", "embedded", "--out", dir, "--plain")
+	require.Contains(t, []int{0, 4}, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+	rec := readSignoff(t, dir)
+	v := gateVerdicts(rec)
+	for _, g := range []string{"hpa.first_scale_up", "hpa.policy_rate", "hpa.stabilization", "hpa.no_early_scale_down", "hpa.p95_recovery"} {
+		assert.Equal(t, signoff.Pass, v[g], "%s: %+v", g, rec.Gates)
+	}
+	if res.code == 4 {
+		assert.Equal(t, signoff.Undecided, v["hpa.generator"], "only the generator may leave it undecided")
+	}
+	assert.FileExists(t, filepath.Join(dir, "checks", "01-hpa", "autoscale.json"))
+}

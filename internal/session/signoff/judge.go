@@ -11,6 +11,7 @@ import (
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
+	"github.com/greenlang/loadgen/internal/session/autoscale"
 	"github.com/greenlang/loadgen/internal/session/preflight"
 	"github.com/greenlang/loadgen/internal/session/sweep"
 )
@@ -85,6 +86,8 @@ func (c Check) GateNames() []string {
 	switch c.Kind {
 	case KindPreflight:
 		return preflight.IDs
+	case KindAutoscale:
+		return AutoscaleChecks
 	case KindSweep:
 		var names []string
 		for _, n := range c.Counts[1:] {
@@ -468,6 +471,41 @@ func JudgeSweep(c Check, rec *sweep.Record, docEff float64, fig string, tol floa
 			default:
 				g.Verdict, g.Reason = Undecided, fmt.Sprintf("efficiency in %s straddles %s: a finer search decides; %s", g.Interval, numfmt.Num(edge), capacity)
 			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// AutoscaleChecks are the HPA checks `loadgen autoscale` judges, in order
+// (a cluster's controller adds "simulation").
+var AutoscaleChecks = []string{"first_scale_up", "policy_rate", "stabilization", "no_early_scale_down", "p95_recovery", "generator"}
+
+// JudgeAutoscale turns an autoscale run's checks into gates (pure): pass,
+// fail and inconclusive as the run judged them against the HPA's spec
+// (session/autoscale); a run that did not complete leaves its checks
+// inconclusive.
+func JudgeAutoscale(c Check, rec *autoscale.Record, evidence string) []Gate {
+	var out []Gate
+	if rec == nil || len(rec.Checks) == 0 {
+		return Unjudged(c, Undecided, "the run judged nothing", evidence)
+	}
+	for _, ch := range rec.Checks {
+		g := Gate{Name: c.Name + "." + ch.Name, Check: c.Name, What: "the HPA under a surge: " + ch.Name, Evidence: evidence,
+			Limit: "the HPA's spec (" + rec.HPA + ")", Reason: ch.Detail}
+		if ch.ValueS != nil {
+			g.Value, g.Unit = ptr(*ch.ValueS), "HPA s"
+		}
+		switch ch.Verdict {
+		case autoscale.Pass:
+			g.Verdict = Pass
+		case autoscale.Fail:
+			g.Verdict = Fail
+		default:
+			g.Verdict = Undecided
+		}
+		if rec.Status != "completed" && g.Verdict == Pass {
+			g.Verdict, g.Reason = Undecided, "the run did not complete ("+rec.Status+"): "+ch.Detail
 		}
 		out = append(out, g)
 	}

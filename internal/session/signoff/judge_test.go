@@ -12,6 +12,7 @@ import (
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/core/runrecord"
 	"github.com/greenlang/loadgen/internal/guides"
+	"github.com/greenlang/loadgen/internal/session/autoscale"
 	"github.com/greenlang/loadgen/internal/session/preflight"
 	"github.com/greenlang/loadgen/internal/session/signoff"
 	"github.com/greenlang/loadgen/internal/session/sweep"
@@ -289,4 +290,23 @@ func TestSweep(t *testing.T) {
 	assert.ErrorContains(t, err, "checks[0].counts: [1 2]: want the 4 replicas cluster.api_requests_per_s is documented for among them")
 	_, err = signoff.Parse([]byte(strings.Replace(sweepPlan, "[1, 4]", "[4]", 1)), "t.yaml")
 	assert.ErrorContains(t, err, "checks[0].counts: want at least two replica counts")
+}
+
+func TestJudgeAutoscale(t *testing.T) {
+	c := signoff.Check{Name: "hpa", Kind: signoff.KindAutoscale}
+	assert.Len(t, signoff.Unjudged(c, signoff.Skipped, "x", ""), len(signoff.AutoscaleChecks))
+	v := func(x float64) *float64 { return &x }
+	rec := &autoscale.Record{Status: "completed", HPA: "gl008", Checks: []autoscale.Check{
+		{Name: "first_scale_up", Verdict: autoscale.Pass, ValueS: v(45)},
+		{Name: "stabilization", Verdict: autoscale.Fail, Detail: "scaled down after 120 s, within the 300 s window"},
+		{Name: "generator", Verdict: autoscale.Inconclusive},
+	}}
+	gates := signoff.JudgeAutoscale(c, rec, "checks/06-hpa/autoscale.json")
+	require.Len(t, gates, 3)
+	assert.Equal(t, "hpa.first_scale_up", gates[0].Name)
+	assert.Equal(t, []signoff.GateVerdict{signoff.Pass, signoff.Fail, signoff.Undecided}, []signoff.GateVerdict{gates[0].Verdict, gates[1].Verdict, gates[2].Verdict})
+	assert.Equal(t, 45.0, *gates[0].Value)
+	rec.Status = "interrupted"
+	assert.Equal(t, signoff.Undecided, signoff.JudgeAutoscale(c, rec, "")[0].Verdict, "a run that did not complete passes nothing")
+	assert.Equal(t, signoff.Undecided, signoff.JudgeAutoscale(c, nil, "")[0].Verdict)
 }

@@ -24,15 +24,20 @@ import (
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/exitcode"
+	"github.com/greenlang/loadgen/internal/kube/hpa"
+	"github.com/greenlang/loadgen/internal/session/autoscale"
 	"github.com/greenlang/loadgen/internal/session/preflight"
+	"github.com/greenlang/loadgen/internal/target/reftarget"
 	builtin "github.com/greenlang/loadgen/scenarios/signoff"
 )
 
 // PlanSchema identifies this version of the plan files.
 const PlanSchema = "loadgen/signoff-plan/v1"
 
-// The check kinds. Only Campaign and Regression run today; the others are
-// refused by Validate, never run as a stub.
+// The check kinds (docs/signoff.md), each run by the code of its own
+// command: preflight (session/preflight), campaign and soak (the campaign
+// session), sweep (session/sweep), autoscale (session/autoscale), and
+// regression (analysis/baseline over a previous sign-off).
 const (
 	KindCampaign   = "campaign"
 	KindRegression = "regression"
@@ -42,13 +47,8 @@ const (
 	KindSoak       = "soak"
 )
 
-// implemented are the kinds this loadgen runs.
-var implemented = []string{KindPreflight, KindCampaign, KindSweep, KindSoak, KindRegression}
-
-// notImplemented are the kinds a plan may not name yet, with why.
-var notImplemented = map[string]string{
-	KindAutoscale: "not implemented yet in signoff (run `loadgen autoscale` on its own)",
-}
+// implemented are the kinds, in the order the docs list them.
+var implemented = []string{KindPreflight, KindCampaign, KindSweep, KindAutoscale, KindSoak, KindRegression}
 
 // RequiresCluster marks a check that needs a Kubernetes cluster: against
 // the embedded target it is skipped, not applicable, and the report says so.
@@ -97,6 +97,16 @@ type Check struct {
 	// Counts are a sweep's replica counts, in the order run (the first is
 	// the base its efficiency is relative to).
 	Counts []int `yaml:"counts" json:"counts,omitempty"`
+	// Autoscale: the HPA spec (a built-in name or a file; default the
+	// service's), the load profile (default autoscale.DefaultPhases) and
+	// the embedded target's HPA clock (time_scale), each with its --quick
+	// value; KubeHPA is a real service's HPA, read through --kubeconfig.
+	HPA            string  `yaml:"hpa" json:"hpa,omitempty"`
+	Phases         string  `yaml:"phases" json:"phases,omitempty"`
+	QuickPhases    string  `yaml:"quick_phases" json:"quick_phases,omitempty"`
+	TimeScale      float64 `yaml:"time_scale" json:"time_scale,omitempty"`
+	QuickTimeScale float64 `yaml:"quick_time_scale" json:"quick_time_scale,omitempty"`
+	KubeHPA        string  `yaml:"kube_hpa" json:"kube_hpa,omitempty"`
 }
 
 // Gates are a check's gates. A campaign has BreakingPoint and may have
@@ -249,9 +259,6 @@ func (p *Plan) validate() []string {
 		}
 		switch {
 		case slices.Contains(implemented, c.Kind):
-		case notImplemented[c.Kind] != "":
-			bad(at+".kind", "%q: %s", c.Kind, notImplemented[c.Kind])
-			continue
 		default:
 			bad(at+".kind", "%q: want one of %s", c.Kind, strings.Join(implemented, ", "))
 			continue
@@ -264,6 +271,8 @@ func (p *Plan) validate() []string {
 			probs = append(probs, p.validateCampaign(svc, c, at)...)
 		case KindSweep:
 			probs = append(probs, p.validateSweep(svc, c, at)...)
+		case KindAutoscale:
+			probs = append(probs, p.validateAutoscale(svc, c, at)...)
 		case KindRegression:
 			if c.Endpoint != "" || c.Replicas != 0 || !c.Settings.IsZero() || !c.QuickSet.IsZero() || c.Gates != (Gates{}) || len(c.Skip) > 0 {
 				bad(at, "a regression check takes only name, kind and requires (it gates every campaign of the baseline sign-off)")
@@ -682,4 +691,49 @@ func DocumentedEfficiency(b *guides.Benchmarks, id string) (float64, int, error)
 		return 0, 0, want
 	}
 	return cl.Value / (float64(n) * sp.Value), n, nil
+}
+
+func (p *Plan) validateAutoscale(svc guides.Service, c *Check, at string) []string {
+	var probs []string
+	bad := func(path, format string, args ...any) {
+		probs = append(probs, path+": "+fmt.Sprintf(format, args...))
+	}
+	if c.Endpoint != "" && !svc.Profile().Serves(c.Endpoint) {
+		bad(at+".endpoint", "%q: want one of %s's: %s", c.Endpoint, svc.Name(), strings.Join(svc.Profile().Endpoints, ", "))
+	}
+	if c.Replicas != 0 || !c.Settings.IsZero() || !c.QuickSet.IsZero() || len(c.Counts) > 0 || len(c.Skip) > 0 {
+		bad(at, "an autoscale check takes endpoint, hpa, phases, quick_phases, time_scale, quick_time_scale, kube_hpa and gates.p95_ms")
+	}
+	if c.Gates.BreakingPoint != nil || c.Gates.Rate != nil || c.Gates.Efficiency != nil || c.Gates.P99Ms != nil {
+		bad(at+".gates", "an autoscale check's gates are its HPA checks; only p95_ms (the limit p95_recovery waits for) may be set")
+	}
+	if l := c.Gates.P95Ms; l != nil && (l.Benchmark != "" || !(l.Value > 0)) {
+		if l.Benchmark == "" {
+			bad(at+".gates.p95_ms", "must be > 0")
+		} else if _, err := LatencyLimitMs(guides.Documented(svc), guides.Selection{}, l.Benchmark); err != nil {
+			bad(at+".gates.p95_ms.benchmark", "%v", err)
+		}
+	}
+	for _, ph := range []struct{ path, v string }{{".phases", c.Phases}, {".quick_phases", c.QuickPhases}} {
+		if ph.v == "" {
+			continue
+		}
+		if _, err := autoscale.ParsePhases(ph.v); err != nil {
+			bad(at+ph.path, "%q: %v", ph.v, err)
+		}
+	}
+	for _, ts := range []struct {
+		path string
+		v    float64
+	}{{".time_scale", c.TimeScale}, {".quick_time_scale", c.QuickTimeScale}} {
+		if ts.v < 0 || ts.v > reftarget.MaxTimeScale {
+			bad(at+ts.path, "%v: want > 0 and ≤ %d (0: 1)", ts.v, reftarget.MaxTimeScale)
+		}
+	}
+	if c.HPA != "" {
+		if _, err := hpa.LoadFlag(c.HPA); err != nil {
+			bad(at+".hpa", "%v", err)
+		}
+	}
+	return probs
 }

@@ -1,6 +1,7 @@
 package signoff
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,9 +26,11 @@ import (
 	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/reporting/live"
 	"github.com/greenlang/loadgen/internal/session"
+	"github.com/greenlang/loadgen/internal/session/autoscale"
 	"github.com/greenlang/loadgen/internal/session/preflight"
 	"github.com/greenlang/loadgen/internal/session/preflight/source"
 	"github.com/greenlang/loadgen/internal/session/sweep"
+	"github.com/greenlang/loadgen/internal/target/reftarget"
 	"github.com/greenlang/loadgen/scenarios/benchmarks"
 )
 
@@ -182,6 +185,8 @@ func (r *Runner) Run(ctx context.Context) (*Record, error) {
 			incomplete = r.campaign(ctx, i, cr)
 		case c.Kind == KindSweep:
 			incomplete = r.sweep(ctx, i, cr)
+		case c.Kind == KindAutoscale:
+			incomplete = r.autoscale(ctx, i, cr)
 		case c.Kind == KindRegression:
 			r.regression(i, rec, cr)
 		}
@@ -449,9 +454,6 @@ func (r *Runner) finish(rec *Record, incomplete bool) error {
 			}
 		}
 	}
-	for _, k := range notImplementedKinds() {
-		rec.NotChecked = append(rec.NotChecked, k)
-	}
 	rec.Verdict = Decide(rec.Gates, incomplete)
 	now := time.Now().UTC()
 	if !incomplete {
@@ -494,12 +496,6 @@ func (r *Runner) finish(rec *Record, incomplete bool) error {
 	}
 	fmt.Fprintf(r.Stdout, "Sign-off directory: %s (signoff.md, signoff.html, signoff.json, junit.xml)\n", r.Dir)
 	return err
-}
-
-func notImplementedKinds() []string {
-	return []string{
-		"autoscale (the HPA under a surge): not checked — this loadgen's signoff does not run this kind yet; run `loadgen autoscale` on its own",
-	}
 }
 
 // save writes signoff.json atomically.
@@ -689,5 +685,70 @@ func (r *Runner) sweep(ctx context.Context, i int, cr *CheckRecord) (stop bool) 
 	}
 	cr.Status = StatusDone
 	cr.Gates = JudgeSweep(c, s.Record, docEff, fig, tol, cr.Dir+"/sweep.json")
+	return false
+}
+
+// autoscale runs the HPA check under a surge (session/autoscale, as
+// `loadgen autoscale` runs it: the embedded target's own HPA, a `loadgen
+// target --hpa`'s admin API, or a real service's HPA with kube_hpa) and
+// turns its checks into gates. It reports whether the sign-off must stop.
+func (r *Runner) autoscale(ctx context.Context, i int, cr *CheckRecord) (stop bool) {
+	c := r.Plan.Checks[i]
+	dir := filepath.Join(r.Dir, cr.Dir)
+	errored := func(note string) bool {
+		cr.Status, cr.Note = StatusErrored, note
+		cr.Gates = Unjudged(c, Undecided, "the check could not run to a result: "+note, cr.Dir)
+		return false
+	}
+	svc := r.Plan.Svc()
+	phases, ts := cmp.Or(c.Phases, autoscale.DefaultPhases), cmp.Or(c.TimeScale, 1)
+	if r.Quick {
+		phases, ts = cmp.Or(c.QuickPhases, phases), cmp.Or(c.QuickTimeScale, ts)
+	}
+	p95 := 2000.0 // loadgen autoscale's default: the GL-008 load test's threshold
+	if l := c.Gates.P95Ms; l != nil {
+		p95 = l.Value
+		if l.Benchmark != "" {
+			v, err := LatencyLimitMs(guides.Documented(svc), guides.Selection{}, l.Benchmark)
+			if err != nil {
+				return errored(err.Error())
+			}
+			p95 = v
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil { // a run is not continued: it starts again
+		return errored(err.Error())
+	}
+	o := autoscale.Options{Target: r.Target, HPA: cmp.Or(c.HPA, guides.Key(svc)), Phases: phases, Endpoint: cmp.Or(c.Endpoint, svc.Profile().Endpoints[0]),
+		Out: dir, KubeHPA: c.KubeHPA, Kubeconfig: r.Kubeconfig, TimeScale: 1, P95LimitMs: p95, MaxErrorRate: 0.01, RecoverySeconds: 5,
+		PodStartup: reftarget.DefaultPodStartup, Yes: true, K6: r.K6, In: r.Stdin, Log: r.Log, Given: func(string) bool { return false }}
+	if r.Target == campaign.EmbeddedTarget {
+		o.TimeScale = ts
+		o.KubeHPA = "" // the embedded target runs the HPA itself
+	}
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cfg, stopTarget, err := autoscale.Prepare(actx, o)
+	defer stopTarget()
+	if err != nil {
+		return errored(err.Error())
+	}
+	rec, err := autoscale.Run(actx, cfg)
+	if ctx.Err() != nil {
+		cr.Status, cr.Note, cr.Gates = StatusInterrupted, "interrupted: --resume runs it again", []Gate{}
+		return true
+	}
+	if err != nil && rec == nil {
+		if errors.Is(err, autoscale.ErrK6) {
+			return errored(err.Error())
+		}
+		cr.Status, cr.Note, cr.Gates = StatusInterrupted, "the target was lost: "+err.Error()+": --resume runs it again", []Gate{}
+		return true
+	}
+	if err != nil {
+		return errored(err.Error())
+	}
+	cr.Status = StatusDone
+	cr.Gates = JudgeAutoscale(c, rec, cr.Dir+"/"+autoscale.RecordFile)
 	return false
 }
