@@ -139,7 +139,13 @@ func runSignoff(cmd *cobra.Command, f *signoffFlags) error {
 		return dryRunSignoff(cmd, r)
 	}
 	if r.Target != campaign.EmbeddedTarget && !f.yes && !session.IsLoopback(r.Target) {
-		if err := session.ConfirmTarget(cmd.InOrStdin(), stderr, r.Target); err != nil {
+		what := fmt.Sprintf("this will push %s to its limits", redact.URL(r.Target))
+		for _, c := range r.Plan.Checks {
+			if c.Kind == signoff.KindSweep {
+				what += fmt.Sprintf(", and scale its Deployment to %v replicas for check %s (then restore it)", c.Counts, c.Name)
+			}
+		}
+		if err := session.Confirm(cmd.InOrStdin(), stderr, what+".", "nothing was sent"); err != nil {
 			return err
 		}
 	}

@@ -64,6 +64,9 @@ func TestSignoffBadInput(t *testing.T) {
 		{[]string{"--plan", "gl008-release", "--target", "http://127.0.0.1:1", "--target-capacity-factor", "0.5"}, "with --target embedded"},
 		{[]string{"--plan", "gl008-release", "--target", "embedded", "--baseline", t.TempDir()}, "--baseline"},
 		{[]string{"--resume", t.TempDir()}, "--resume"},
+		// Not on loopback, without --yes and no terminal to ask on: refused
+		// before anything is sent (192.0.2.0/24 is TEST-NET-1).
+		{[]string{"--plan", "gl008-release", "--target", "http://192.0.2.1:8080"}, "and scale its Deployment to [1 4] replicas for check scaling (then restore it): confirm with --yes"},
 		{[]string{"--resume", t.TempDir(), "--quick"}, "--quick\n"},
 	} {
 		res := inProcess(t, append([]string{"signoff", "--out", out}, tc.args...)...)

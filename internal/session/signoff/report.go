@@ -117,6 +117,18 @@ var htmlTmpl = template.Must(template.New("signoff").Funcs(template.FuncMap{
 	"svg":   func(s string) template.HTML { return template.HTML(s) }, // drawn by the chart package, every text escaped
 	"value": valueText,
 	"lower": func(v any) string { return strings.ToLower(fmt.Sprint(v)) },
+	// reportOf is the report a check's own command leaves in its directory.
+	"reportOf": func(kind string) string {
+		switch kind {
+		case KindCampaign, KindSoak, KindAutoscale:
+			return "report.html"
+		case KindSweep:
+			return "sweep.html"
+		case KindPreflight:
+			return "preflight.json"
+		}
+		return ""
+	},
 }).Parse(htmlTemplate))
 
 type htmlCheck struct {
@@ -133,7 +145,7 @@ func WriteHTML(w io.Writer, dir string, rec *Record) error {
 	var checks []htmlCheck
 	for i, c := range rec.Checks {
 		hc := htmlCheck{N: i + 1, C: c}
-		if c.Kind == KindCampaign && c.Dir != "" && (c.Status == StatusDone || c.Status == StatusInterrupted) {
+		if (c.Kind == KindCampaign || c.Kind == KindSoak) && c.Dir != "" && (c.Status == StatusDone || c.Status == StatusInterrupted) {
 			r, err := report.Load(filepath.Join(dir, c.Dir), report.Options{})
 			if err != nil {
 				hc.Err = err.Error()
