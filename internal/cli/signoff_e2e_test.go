@@ -121,7 +121,9 @@ func TestSignoffBuiltinQuickThenHalfCapacityRejected(t *testing.T) { // alone an
 	start := time.Now()
 	res := loadgen(t, ctx, "signoff", "--plan", "gl008-release", "--quick", "--target", "embedded", "--out", base, "--plain")
 	t.Logf("gl008-release --quick: %s", time.Since(start).Round(time.Second))
-	require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+	// On a machine busy with other work the generator may give out first:
+	// then the verdict is INCONCLUSIVE (exit 4), which is the machine's.
+	require.Equal(t, 0, res.code, "exit 4 with generator_bound reasons: the machine was too busy for the generator\nstdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
 	rec := readSignoff(t, base)
 	assert.Equal(t, signoff.SignedOff, rec.Verdict)
 	v := gateVerdicts(rec)
