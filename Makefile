@@ -174,10 +174,10 @@ xmllint:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y libxml2-utils; }
 
-## test-e2e: the longest end-to-end campaigns, which make test skips (about eleven minutes on
+## test-e2e: the longest end-to-end campaigns, which make test skips (about sixteen minutes on
 ## the project machine): the runners that must agree, the replica sweep, the generator-bound
 ## campaign pinned with taskset, the HPA under a surge, the built-in sign-off plan --quick then a
-## half-capacity build REJECTED against it, a sign-off interrupted and resumed. CI runs it after make test (.ci/run).
+## half-capacity build REJECTED against it, a sign-off interrupted and resumed, the HPA check of a sign-off. CI runs it after make test (.ci/run).
 LONG_TESTS := TestStressRunnersFindTheSameCapacity|TestSweepEmbeddedScalesLinearly|TestStressGeneratorBoundIsInconclusive|TestAutoscaleEmbeddedHPA|TestSignoffBuiltinQuickThenHalfCapacityRejected|TestSignoffInterruptedThenResumed|TestSignoffAutoscaleEmbedded
 test-e2e: build
 	LOADGEN_LONG_TESTS=1 LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 20m -run '^($(LONG_TESTS))$$' ./internal/cli
