@@ -87,6 +87,9 @@ func runSignoff(cmd *cobra.Command, f *signoffFlags) error {
 		if err != nil {
 			return usageErr("--resume: %v", err)
 		}
+		if err := prev.CheckPlan(b); err != nil {
+			return usageErr("--resume: %v", err)
+		}
 		if r.Plan, err = signoff.Parse(b, prev.PlanSource); err != nil {
 			return err
 		}

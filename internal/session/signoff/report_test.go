@@ -3,6 +3,8 @@ package signoff_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,4 +148,15 @@ func TestSignoffHTMLInChromium(t *testing.T) {
 	if out := os.Getenv("LOADGEN_REPORT_SCREENSHOTS"); out != "" {
 		require.NoError(t, os.WriteFile(filepath.Join(out, "signoff-first-screen.png"), png, 0o644))
 	}
+}
+
+func TestCheckPlan(t *testing.T) {
+	_, rec := rejected(t)
+	plan := []byte("schema: x\n")
+	h := sha256.Sum256(plan)
+	rec.Inputs[0].SHA256 = hex.EncodeToString(h[:])
+	assert.NoError(t, rec.CheckPlan(plan))
+	assert.Error(t, rec.CheckPlan(append(plan, '#')), "a plan edited since")
+	rec.Inputs = nil
+	assert.ErrorContains(t, rec.CheckPlan(plan), "records no plan.yaml")
 }

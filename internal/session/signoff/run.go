@@ -752,3 +752,17 @@ func (r *Runner) autoscale(ctx context.Context, i int, cr *CheckRecord) (stop bo
 	cr.Gates = JudgeAutoscale(c, rec, cr.Dir+"/"+autoscale.RecordFile)
 	return false
 }
+
+// CheckPlan says whether plan (plan.yaml as read back) is the plan the
+// record was started with: its SHA-256 is the one recorded.
+func (rec *Record) CheckPlan(plan []byte) error {
+	for _, in := range rec.Inputs {
+		if in.Path == PlanFile {
+			if in.SHA256 != sum(plan) {
+				return fmt.Errorf("%s is not the plan this sign-off started with (its SHA-256 differs from signoff.json's): a sign-off is continued with its own plan", PlanFile)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("signoff.json records no %s", PlanFile)
+}
