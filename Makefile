@@ -180,7 +180,7 @@ xmllint:
 ## half-capacity build REJECTED against it, a sign-off interrupted and resumed, the HPA check of a sign-off. CI runs it after make test (.ci/run).
 LONG_TESTS := TestStressRunnersFindTheSameCapacity|TestSweepEmbeddedScalesLinearly|TestStressGeneratorBoundIsInconclusive|TestAutoscaleEmbeddedHPA|TestSignoffBuiltinQuickThenHalfCapacityRejected|TestSignoffInterruptedThenResumed|TestSignoffAutoscaleEmbedded
 test-e2e: build
-	LOADGEN_LONG_TESTS=1 LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 20m -run '^($(LONG_TESTS))$$' ./internal/cli
+	LOADGEN_LONG_TESTS=1 LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 30m -run '^($(LONG_TESTS))$$' ./internal/cli
 
 ## test-go: every Go package's tests (the extension's, the packages' and the CLI's)
 test-go: build chromium xmllint prometheus postgresql
