@@ -2,10 +2,15 @@ package cli_test
 
 import (
 	"context"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -215,4 +220,69 @@ func TestSignoffAutoscaleEmbedded(t *testing.T) { // long: make test-e2e
 		assert.Equal(t, signoff.Undecided, v["hpa.generator"], "only the generator may leave it undecided")
 	}
 	assert.FileExists(t, filepath.Join(dir, "checks", "01-hpa", "autoscale.json"))
+}
+
+// A sign-off of a target whose URL holds a password, with API_TOKEN set:
+// the target gets the token with every request, answers GET /version,
+// and nothing the sign-off writes or prints holds the token or the
+// password.
+func TestSignoffLeavesNoSecret(t *testing.T) {
+	shareCPU(t, 1, 20*time.Second)
+	const (
+		apiToken = "plantedApiTokenSignoff3c1"
+		password = "plantedPasswordSignoff9e4"
+	)
+	var withToken, total atomic.Int64
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/version" {
+			_, _ = w.Write([]byte("gl008 v9.9.9-test\n"))
+			return
+		}
+		if r.Method != http.MethodPost {
+			return // loadgen's own probe of the target (it carries the URL's password)
+		}
+		total.Add(1)
+		// The script sends API_TOKEN as its Authorization header, which
+		// takes the place of the URL's basic credentials.
+		if r.Header.Get("Authorization") == "Bearer "+apiToken {
+			withToken.Add(1)
+		}
+		_, _ = w.Write([]byte(`{"state":"good"}`))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	target := "http://bob:" + password + "@" + ln.Addr().String()
+	dir := filepath.Join(t.TempDir(), "so")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res := loadgenEnv(t, ctx, append(os.Environ(), "API_TOKEN="+apiToken), "signoff", "--plan", "testdata/signoff/loopback.yaml",
+		"--target", target, "--out", dir, "--plain")
+	require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+	assert.Positive(t, total.Load())
+	assert.Equal(t, total.Load(), withToken.Load(), "every request carried the token")
+	rec := readSignoff(t, dir)
+	assert.Equal(t, signoff.SignedOff, rec.Verdict)
+	assert.Equal(t, "gl008 v9.9.9-test", rec.Versions.Target, "the target's /version")
+	assert.NotContains(t, rec.Command, password)
+	files := 0
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		require.NoError(t, err)
+		if d.IsDir() {
+			return nil
+		}
+		files++
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		for _, v := range []string{apiToken, password} {
+			assert.NotContains(t, string(b), v, p)
+		}
+		return nil
+	}))
+	assert.Greater(t, files, 8)
+	for _, v := range []string{apiToken, password} {
+		assert.NotContains(t, res.stdout+res.stderr, v)
+	}
 }
