@@ -1,10 +1,12 @@
 // Package signoff is a release sign-off: a plan (which service, which
-// checks, each check's gates), the checks run one after the other on the
-// campaign session, each in its own run directory inside the sign-off
-// directory, every gate judged into a verdict — SIGNED-OFF, REJECTED or
-// INCONCLUSIVE — and the report a release manager signs: signoff.json,
-// signoff.md, signoff.html and junit.xml. The plan and the judging are pure
-// (plan.go, judge.go); run.go runs the checks, report.go renders.
+// checks, each check's gates), the checks run one after the other in this
+// process by the code of their own commands (the campaign session, sweep,
+// autoscale, preflight), each in its own run directory inside the sign-off
+// directory, every gate judged into a verdict — SIGNED-OFF, REJECTED,
+// INCONCLUSIVE or INCOMPLETE — and the report a release manager signs:
+// signoff.json, signoff.md, signoff.html and junit.xml. The plan and the
+// judging are pure (plan.go, judge.go); run.go runs the checks, report.go
+// renders. docs/signoff.md is the manual.
 package signoff
 
 import (
