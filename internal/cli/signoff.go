@@ -44,7 +44,8 @@ not be decided: never counted as a pass). It writes signoff.json, signoff.md,
 signoff.html and junit.xml. Ctrl-C stops cleanly; --resume DIR continues.
 
 Exit codes: 0 SIGNED-OFF; 1 REJECTED; 2 bad plan or flags (nothing run);
-3 interrupted or target unreachable; 4 INCONCLUSIVE; 5 failed (files, k6).
+3 interrupted or target unreachable; 4 INCONCLUSIVE (a check that errored
+included); 5 failed (the sign-off directory cannot be written).
 Manual: docs/signoff.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSignoff(cmd, f) },
