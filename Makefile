@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/greenlang/loadgen/internal/cli.Version=$(VERSION) -X github.com/greenlang/loadgen/internal/cli.GitCommit=$(COMMIT)
 BIN     := bin
 
-.PHONY: all deps build k6 image-bins cluster cluster-down test-k8s run test test-e2e test-go test-smoke smoke docs-check phase-setup phase-docs phase-extension phase-packages phase-cli bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
+.PHONY: all deps build k6 image-bins cluster cluster-down test-k8s run signoff test test-e2e test-go test-smoke smoke docs-check phase-setup phase-docs phase-extension phase-packages phase-cli bench soak fuzz vet fmt clean chromium prometheus postgresql xmllint
 
 all: build
 
@@ -70,6 +70,15 @@ test-k8s: build
 ## embedded reference target (one replica), leaving its run directory under results/
 run: build
 	$(BIN)/loadgen stress --campaign gl008-quick
+
+## signoff: the release sign-off smoke test: the built-in gl008-release plan with its short
+## steps (--quick) against the embedded reference target, into results/<UTC time>-signoff-gl008-release/
+## (signoff.md, signoff.html, signoff.json, junit.xml); opens nothing. Prints its wall time.
+## Exit code: the verdict's (0 SIGNED-OFF, 1 REJECTED, 4 INCONCLUSIVE; docs/signoff.md).
+signoff: build
+	@start=$$(date +%s); rc=0; \
+	$(BIN)/loadgen signoff --plan gl008-release --quick --target embedded --plain $(SIGNOFF_FLAGS) || rc=$$?; \
+	echo "make signoff: $$(($$(date +%s) - start)) s, exit $$rc"; exit $$rc
 
 ## test: the docs check, every module's tests and the extension's smoke script through the
 ## built binaries, in five phases (phase-*, below), each timed. Its last line is the wall
@@ -165,12 +174,14 @@ xmllint:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y libxml2-utils; }
 
-## test-e2e: the five longest end-to-end campaigns, which make test skips (about six minutes on
+## test-e2e: the longest end-to-end campaigns, which make test skips (about seventeen minutes on
 ## the project machine): the runners that must agree, the replica sweep, the generator-bound
-## campaign pinned with taskset, the HPA under a surge, the generator's calibration. CI runs it after make test (.ci/run).
-LONG_TESTS := TestStressRunnersFindTheSameCapacity|TestSweepEmbeddedScalesLinearly|TestStressGeneratorBoundIsInconclusive|TestAutoscaleEmbeddedHPA|TestStressCalibratesTheGeneratorBeforeItsFirstStep
+## campaign pinned with taskset, the HPA under a surge, the generator's calibration, the built-in
+## sign-off plan --quick then a half-capacity build REJECTED against it, a sign-off interrupted and
+## resumed, the HPA check of a sign-off. CI runs it after make test (.ci/run).
+LONG_TESTS := TestStressRunnersFindTheSameCapacity|TestSweepEmbeddedScalesLinearly|TestStressGeneratorBoundIsInconclusive|TestAutoscaleEmbeddedHPA|TestStressCalibratesTheGeneratorBeforeItsFirstStep|TestSignoffBuiltinQuickThenHalfCapacityRejected|TestSignoffInterruptedThenResumed|TestSignoffAutoscaleEmbedded
 test-e2e: build
-	LOADGEN_LONG_TESTS=1 LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 20m -run '^($(LONG_TESTS))$$' ./internal/cli
+	LOADGEN_LONG_TESTS=1 LOADGEN_BIN=$(CURDIR)/$(BIN)/loadgen $(GO) test -count=1 -timeout 30m -run '^($(LONG_TESTS))$$' ./internal/cli
 
 ## test-go: every Go package's tests (the extension's, the packages' and the CLI's)
 test-go: build chromium xmllint prometheus postgresql

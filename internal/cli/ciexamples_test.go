@@ -202,6 +202,9 @@ func TestCIExamplesUseOnlyCommandsAndFlagsThatExist(t *testing.T) {
 					if a == "--junit" && i+1 < len(c) {
 						junitFiles[c[i+1]] = true
 					}
+					if a == "--out" && i+1 < len(c) && len(c) > 0 && c[0] == "signoff" {
+						junitFiles[filepath.Join(c[i+1], "junit.xml")] = true // a sign-off writes DIR/junit.xml
+					}
 				}
 				cmdPath, problems := checkCall(root, c)
 				assert.Empty(t, problems, "%s: loadgen %s", path, strings.Join(c, " "))
@@ -214,7 +217,7 @@ func TestCIExamplesUseOnlyCommandsAndFlagsThatExist(t *testing.T) {
 				seen[cmdPath] = true
 			}
 			for _, want := range []string{"loadgen stress --junit", "loadgen compare --baseline", "loadgen compare --gate", "loadgen history", "loadgen history --gate",
-				"loadgen history prune --keep", "loadgen history prune --baseline"} {
+				"loadgen history prune --keep", "loadgen history prune --baseline", "loadgen signoff --plan", "loadgen signoff --quick", "loadgen signoff --out"} {
 				assert.True(t, seen[want], "%s never runs %s", path, want)
 			}
 			// The history is pruned by loadgen, which keeps the newest

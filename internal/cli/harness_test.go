@@ -37,11 +37,12 @@ package cli_test
 //     target's, as when the campaign runs alone. On a machine busy with
 //     other work they can still be judged generator-bound ("the CPUs k6 may
 //     run on were 99% busy"): that is the machine, not the sharing.
-//   - The five longest campaigns (together about six of make test's
-//     minutes on the project machine: the runners that must agree, the
-//     sweep across 1, 2 and 4 replicas, the generator-bound campaign, the
-//     HPA under a surge, the three campaigns of the generator's
-//     calibration) run in make test-e2e, which CI runs after make
+//   - The longest campaigns (together about seventeen minutes on the
+//     project machine: the runners that must agree, the sweep across 1, 2
+//     and 4 replicas, the generator-bound campaign, the HPA under a surge,
+//     the three campaigns of the generator's calibration, the built-in
+//     sign-off plan then a REJECTED one, a sign-off interrupted and
+//     resumed, a sign-off's HPA check) run in make test-e2e, which CI runs after make
 //     test (.ci/run), and not in make test: they call long(t), which skips
 //     them unless LOADGEN_LONG_TESTS=1. What they assert is unchanged.
 //   - Commands in this process run in parallel with anything: they load

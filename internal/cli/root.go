@@ -74,6 +74,7 @@ or target unreachable; 4 inconclusive (the load generator gave out first);
 		newHistoryCmd(),
 		newPreflightCmd(),
 		newAutoscaleCmd(),
+		newSignoffCmd(),
 	)
 	return root
 }

@@ -18,6 +18,7 @@ var pages = map[string]string{
 	"preflight":          "docs/preflight.md",
 	"report":             "docs/reports.md",
 	"sample":             "docs/sample.md",
+	"signoff":            "docs/signoff.md",
 	"stress":             "docs/stress.md",
 	"sweep":              "docs/sweep.md",
 	"target":             "docs/target.md",
