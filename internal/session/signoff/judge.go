@@ -1,6 +1,7 @@
 package signoff
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
@@ -260,7 +261,7 @@ func judgeLatency(c Check, name string, run *runrecord.Run, rate, tol, limitMs f
 	}
 	v := get(at.LatencyMs)
 	g.Value = ptr(v)
-	g.Evidence = fmt.Sprintf("%s/%s", evidence, cmpOr(at.SecondsFile, "run.json"))
+	g.Evidence = fmt.Sprintf("%s/%s", evidence, cmp.Or(at.SecondsFile, "run.json"))
 	where := fmt.Sprintf("step %d at %s req/s offered (%s; the documented rate is %s req/s)", at.Index, numfmt.Num(at.OfferedRPS), at.Verdict, numfmt.Num(rate))
 	if v <= limitMs {
 		g.Verdict, g.Reason = Pass, fmt.Sprintf("%s ms ≤ %s ms at %s", numfmt.Num(v), numfmt.Num(limitMs), where)
@@ -268,13 +269,6 @@ func judgeLatency(c Check, name string, run *runrecord.Run, rate, tol, limitMs f
 		g.Verdict, g.Reason = Fail, fmt.Sprintf("%s ms > %s ms at %s", numfmt.Num(v), numfmt.Num(limitMs), where)
 	}
 	return g
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // JudgeRegression judges one campaign against the same check of the
@@ -402,7 +396,7 @@ func JudgeSoak(c Check, run *runrecord.Run, r Resolved, replicas int, evidence s
 		gates[0].Reason = fmt.Sprintf("the load generator could not offer %s req/s: %s", numfmt.Num(st.OfferedRPS), st.Reasons)
 	}
 	if gates[0].Verdict != Undecided && st != nil {
-		gates[0].Evidence = evidence + "/" + cmpOr(st.SecondsFile, "run.json")
+		gates[0].Evidence = evidence + "/" + cmp.Or(st.SecondsFile, "run.json")
 	}
 	lat := func(name string, limitMs float64, fig string, get func(runrecord.Latency) float64) Gate {
 		g := Gate{Name: c.Name + "." + name, Check: c.Name, What: fmt.Sprintf("%s latency of endpoint %s over the soak", strings.TrimSuffix(name, "_ms"), c.Endpoint),
@@ -455,7 +449,7 @@ func JudgeSweep(c Check, rec *sweep.Record, docEff float64, fig string, tol floa
 		case !ok || !okb:
 			g.Verdict, g.Reason = Undecided, "the sweep has no result at this count or its base"
 		case row.EfficiencyRange == nil || !row.Found || !base.Found:
-			g.Verdict, g.Reason = Undecided, "no efficiency interval: "+cmpOr(cmpOr(row.Note, base.Note), "a campaign found no breaking point")
+			g.Verdict, g.Reason = Undecided, "no efficiency interval: "+cmp.Or(cmp.Or(row.Note, base.Note), "a campaign found no breaking point")
 		default:
 			iv := *row.EfficiencyRange
 			g.Interval = fmt.Sprintf("[%s, %s)", numfmt.Num(iv.Lo), numfmt.Num(iv.Hi))

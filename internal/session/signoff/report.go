@@ -1,6 +1,7 @@
 package signoff
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -73,7 +74,7 @@ func WriteMarkdown(w io.Writer, rec *Record) error {
 	p("\nEach campaign's own report: `CHECK-DIR/report.md` and `report.html`.\n")
 	p("\n## Reproduce\n\n```sh\n%s\n```\n", rec.Command)
 	p("\n## Versions\n\n| what | version |\n|---|---|\n| loadgen | %s |\n| git commit | %s |\n| k6 | %s |\n| Go | %s |\n| target | %s |\n",
-		rec.Versions.Loadgen, cmpOr(rec.Versions.GitCommit, "unknown"), rec.Versions.K6, rec.Versions.Go, mdCell(rec.Versions.Target))
+		rec.Versions.Loadgen, cmp.Or(rec.Versions.GitCommit, "unknown"), rec.Versions.K6, rec.Versions.Go, mdCell(rec.Versions.Target))
 	p("\n## Inputs\n\n| input | path | SHA-256 |\n|---|---|---|\n")
 	for _, in := range rec.Inputs {
 		p("| %s | %s | `%s` |\n", in.What, in.Path, in.SHA256)

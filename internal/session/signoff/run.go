@@ -290,11 +290,7 @@ func targetVersion(target string) string {
 func (r *Runner) campaign(ctx context.Context, i int, cr *CheckRecord) (stop bool) {
 	c := r.Plan.Checks[i]
 	dir := filepath.Join(r.Dir, cr.Dir)
-	errored := func(note string) bool {
-		cr.Status, cr.Note = StatusErrored, note
-		cr.Gates = Unjudged(c, Undecided, "the check could not run to a result: "+note, cr.Dir)
-		return false
-	}
+	errored := func(note string) bool { return cr.errored(c, note) }
 	cfg, err := r.Plan.CampaignConfig(i, r.Quick, r.Target)
 	if err != nil {
 		return errored(err.Error())
@@ -445,7 +441,7 @@ func (r *Runner) finish(rec *Record, incomplete bool) error {
 		case StatusSkipped:
 			rec.NotChecked = append(rec.NotChecked, fmt.Sprintf("%s (%s): %s", cr.Name, cr.Kind, cr.Note))
 		case StatusPending, StatusInterrupted:
-			rec.NotChecked = append(rec.NotChecked, fmt.Sprintf("%s (%s): not run yet (%s)", cr.Name, cr.Kind, cmpOr(cr.Note, "the sign-off stopped before it")))
+			rec.NotChecked = append(rec.NotChecked, fmt.Sprintf("%s (%s): not run yet (%s)", cr.Name, cr.Kind, cmp.Or(cr.Note, "the sign-off stopped before it")))
 		case StatusDone:
 			for _, g := range cr.Gates {
 				if g.Verdict == Skipped {
@@ -534,11 +530,7 @@ func ReadRecord(dir string) (*Record, error) {
 func (r *Runner) preflight(ctx context.Context, i int, cr *CheckRecord) (stop bool) {
 	c := r.Plan.Checks[i]
 	dir := filepath.Join(r.Dir, cr.Dir)
-	errored := func(note string) bool {
-		cr.Status, cr.Note = StatusErrored, note
-		cr.Gates = Unjudged(c, Undecided, "the check could not run to a result: "+note, cr.Dir)
-		return false
-	}
+	errored := func(note string) bool { return cr.errored(c, note) }
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errored(err.Error())
 	}
@@ -596,6 +588,14 @@ func (r *Runner) preflight(ctx context.Context, i int, cr *CheckRecord) (stop bo
 	return false
 }
 
+// errored records that check c could not run to a result (not the
+// target's doing): its gates are inconclusive. The sign-off goes on.
+func (cr *CheckRecord) errored(c Check, note string) (stop bool) {
+	cr.Status, cr.Note = StatusErrored, note
+	cr.Gates = Unjudged(c, Undecided, "the check could not run to a result: "+note, cr.Dir)
+	return false
+}
+
 // sweep runs a replica sweep (session/sweep, as `loadgen sweep` runs it:
 // the embedded target scaled in-process, a Deployment through the
 // Kubernetes API) and judges its efficiency. It reports whether the
@@ -603,11 +603,7 @@ func (r *Runner) preflight(ctx context.Context, i int, cr *CheckRecord) (stop bo
 func (r *Runner) sweep(ctx context.Context, i int, cr *CheckRecord) (stop bool) {
 	c := r.Plan.Checks[i]
 	dir := filepath.Join(r.Dir, cr.Dir)
-	errored := func(note string) bool {
-		cr.Status, cr.Note = StatusErrored, note
-		cr.Gates = Unjudged(c, Undecided, "the check could not run to a result: "+note, cr.Dir)
-		return false
-	}
+	errored := func(note string) bool { return cr.errored(c, note) }
 	cfg, err := r.Plan.CampaignConfig(i, r.Quick, r.Target)
 	if err != nil {
 		return errored(err.Error())
@@ -695,11 +691,7 @@ func (r *Runner) sweep(ctx context.Context, i int, cr *CheckRecord) (stop bool) 
 func (r *Runner) autoscale(ctx context.Context, i int, cr *CheckRecord) (stop bool) {
 	c := r.Plan.Checks[i]
 	dir := filepath.Join(r.Dir, cr.Dir)
-	errored := func(note string) bool {
-		cr.Status, cr.Note = StatusErrored, note
-		cr.Gates = Unjudged(c, Undecided, "the check could not run to a result: "+note, cr.Dir)
-		return false
-	}
+	errored := func(note string) bool { return cr.errored(c, note) }
 	svc := r.Plan.Svc()
 	phases, ts := cmp.Or(c.Phases, autoscale.DefaultPhases), cmp.Or(c.TimeScale, 1)
 	if r.Quick {
