@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -209,13 +211,38 @@ func (k *kube) target(t *testing.T, ns, name string, replicas int32, args ...str
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
+		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET /metrics: %s", resp.Status)
+			// Something other than the target has answered a fresh
+			// ClusterIP (seen twice under -parallel 8): say what, and
+			// where the Service's endpoints are, for the next time.
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+			return fmt.Errorf("GET /metrics: %s (Server %q, %q); the Service's endpoints: %s", resp.Status, resp.Header.Get("Server"), body, k.endpoints(ns, name))
 		}
 		return nil
 	})
 	return url
+}
+
+// endpoints are the addresses of the Service's EndpointSlices and the pods
+// they name, in words (for an error).
+func (k *kube) endpoints(ns, name string) string {
+	slices, err := k.cs.DiscoveryV1().EndpointSlices(ns).List(context.Background(),
+		metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + name})
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, sl := range slices.Items {
+		for _, e := range sl.Endpoints {
+			pod := ""
+			if e.TargetRef != nil {
+				pod = e.TargetRef.Name
+			}
+			out = append(out, fmt.Sprintf("%v %s ready=%v", e.Addresses, pod, e.Conditions.Ready != nil && *e.Conditions.Ready))
+		}
+	}
+	return "[" + strings.Join(out, "; ") + "]"
 }
 
 // ready waits until the Deployment has replicas ready pods and no others.
