@@ -205,17 +205,22 @@ func (k *kube) target(t *testing.T, ns, name string, replicas int32, args ...str
 	k.ready(t, ns, name, replicas)
 	url := "http://" + svc.Spec.ClusterIP
 	// kube-proxy answers "connection refused" until it has synced the
-	// endpoints.
+	// endpoints; before it has a rule for the ClusterIP at all, this
+	// machine's default route takes the request off the machine, to
+	// whatever answers there (this project machine's egress proxy: 404,
+	// "server: keryx"). A kept-alive connection to that would take every
+	// later try with it — for a minute, three times, under -parallel 8 — so
+	// each try opens a connection of its own, which kube-proxy's rules see.
+	probe := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 	k.eventually(t, time.Minute, "the target's Service from this machine", func() error {
-		resp, err := http.Get(url + "/metrics")
+		resp, err := probe.Get(url + "/metrics")
 		if err != nil {
 			return err
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			// Something other than the target has answered a fresh
-			// ClusterIP (seen twice under -parallel 8): say what, and
-			// where the Service's endpoints are, for the next time.
+			// Something other than the target has answered: say what,
+			// and where the Service's endpoints are.
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 			return fmt.Errorf("GET /metrics: %s (Server %q, %q); the Service's endpoints: %s", resp.Status, resp.Header.Get("Server"), body, k.endpoints(ns, name))
 		}
