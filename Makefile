@@ -174,7 +174,7 @@ xmllint:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y libxml2-utils; }
 
-## test-e2e: the longest end-to-end campaigns, which make test skips (about seventeen minutes on
+## test-e2e: the longest end-to-end campaigns, which make test skips (14m46s measured on
 ## the project machine): the runners that must agree, the replica sweep, the generator-bound
 ## campaign pinned with taskset, the HPA under a surge, the generator's calibration, the built-in
 ## sign-off plan --quick then a half-capacity build REJECTED against it, a sign-off interrupted and

@@ -37,7 +37,7 @@ package cli_test
 //     target's, as when the campaign runs alone. On a machine busy with
 //     other work they can still be judged generator-bound ("the CPUs k6 may
 //     run on were 99% busy"): that is the machine, not the sharing.
-//   - The longest campaigns (together about seventeen minutes on the
+//   - The longest campaigns (together about fifteen minutes on the
 //     project machine: the runners that must agree, the sweep across 1, 2
 //     and 4 replicas, the generator-bound campaign, the HPA under a surge,
 //     the three campaigns of the generator's calibration, the built-in
