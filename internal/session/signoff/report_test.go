@@ -1,12 +1,10 @@
 package signoff_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/greenlang/loadgen/internal/reporting/junit"
 	"github.com/greenlang/loadgen/internal/session/signoff"
+	"github.com/greenlang/loadgen/internal/testutil/browser"
 )
 
 // fixtureRun is a campaign's run directory from the report package's
@@ -86,40 +85,19 @@ func TestReportsOfARejectedSignoff(t *testing.T) {
 	assert.NotRegexp(t, `(src|href)="https?:`, page, "nothing fetched")
 }
 
-var consoleTrouble = regexp.MustCompile(`(?i)CONSOLE[(:]|Uncaught|Failed to load resource|net::ERR_|Refused to|Content Security Policy`)
-
 // TestSignoffHTMLInChromium renders signoff.html in headless Chromium
 // with every host name unresolvable: the DOM holds the verdict and the
 // gate table, the charts parsed, Chromium logged no console message,
 // script error or failed request, and a screenshot of the first screen
 // is a rendered page.
 func TestSignoffHTMLInChromium(t *testing.T) {
-	bin := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is needed in CI: run `make chromium` (apt-get install -y chromium)")
-		}
-		t.Skip("chromium not found (make chromium installs it); skipping the browser check")
-	}
+	bin := browser.Find(t)
 	dir, rec := rejected(t)
 	require.NoError(t, signoff.WriteReports(dir, rec))
 	page := filepath.Join(dir, signoff.HTMLFile)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + filepath.Join(dir, "profile"),
-		"--enable-logging=stderr", "--v=0", "--host-resolver-rules=MAP * ~NOTFOUND", "--hide-scrollbars"}
-	cmd := exec.CommandContext(ctx, bin, append(args, "--dump-dom", "file://"+page)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "chromium --dump-dom: %s", stderr.String())
-	dom := stdout.String()
+	dom := bin.DOM(t, ctx, page)
 	assert.Regexp(t, `<div id="verdict" class="v-rejected">REJECTED</div>`, dom, "the verdict, first")
 	assert.Less(t, strings.Index(dom, `id="verdict"`), strings.Index(dom, `id="gates"`), "the verdict comes before the gate table")
 	assert.Less(t, strings.Index(dom, `id="gates"`), strings.Index(dom, `id="check-inspection"`), "the gate table before the checks")
@@ -129,22 +107,9 @@ func TestSignoffHTMLInChromium(t *testing.T) {
 	assert.Regexp(t, `<svg [^>]*id="c1-chart-latency"`, dom, "the campaign's charts")
 	assert.GreaterOrEqual(t, strings.Count(dom, "<polyline"), 3, "series were drawn")
 	assert.NotContains(t, dom, "<parsererror", "the inline SVG parsed")
-	for _, line := range strings.Split(stderr.String(), "\n") {
-		assert.NotRegexp(t, consoleTrouble, line, "chromium reported a problem")
-	}
 
-	shot := filepath.Join(dir, "first-screen.png")
-	cmd = exec.CommandContext(ctx, bin, append(args, "--window-size=1200,900", "--screenshot="+shot, "file://"+page)...)
-	stderr.Reset()
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Run(), "chromium --screenshot: %s", stderr.String())
-	png, err := os.ReadFile(shot)
-	require.NoError(t, err)
-	assert.True(t, bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")), "a PNG screenshot")
+	png := bin.Screenshot(t, ctx, page, "1200,900", filepath.Join(dir, "first-screen.png"))
 	assert.Greater(t, len(png), 20_000, "the first screen is a rendered page, not a blank one")
-	for _, line := range strings.Split(stderr.String(), "\n") {
-		assert.NotRegexp(t, consoleTrouble, line, "chromium reported a problem")
-	}
 	if out := os.Getenv("LOADGEN_REPORT_SCREENSHOTS"); out != "" {
 		require.NoError(t, os.WriteFile(filepath.Join(out, "signoff-first-screen.png"), png, 0o644))
 	}
