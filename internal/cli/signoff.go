@@ -19,6 +19,7 @@ import (
 	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/session"
 	"github.com/greenlang/loadgen/internal/session/signoff"
+	"github.com/greenlang/loadgen/internal/session/sweep"
 )
 
 type signoffFlags struct {
@@ -224,7 +225,7 @@ func dryRunSignoff(cmd *cobra.Command, r *signoff.Runner) error {
 				return err
 			}
 			for _, n := range c.Counts {
-				at := signoff.SweepConfig(cfg, n)
+				at := sweep.PerReplica(cfg, n)
 				fmt.Fprintf(w, "    campaign at %d replica(s): %s endpoint %s, %s search %d→%d req/s, steps %s\n", n, at.Scenario, at.Endpoint, at.Search, at.Start, at.Max, at.StepDuration)
 			}
 			for _, g := range c.GateNames() {

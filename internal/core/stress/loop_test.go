@@ -195,6 +195,7 @@ func TestCampaignLoopAbortsWhenARunnerFailsTwice(t *testing.T) {
 	camp := loopCampaign(t, c, target)
 	err := camp.Execute(context.Background())
 	require.ErrorIs(t, err, ErrAborted)
+	assert.NotErrorIs(t, err, ErrUnreachable, "a broken runner is not a dead target")
 	assert.Equal(t, runrecord.Aborted, camp.Run.Status)
 	require.Len(t, camp.Run.Steps, 3, "a pass, then the failing runner's step and its one retry")
 	for _, s := range camp.Run.Steps[1:] {
@@ -225,6 +226,7 @@ func TestCampaignLoopGuideWalkAndDyingTarget(t *testing.T) {
 	}
 	err := dying.Execute(context.Background())
 	require.ErrorIs(t, err, ErrAborted)
+	require.ErrorIs(t, err, ErrUnreachable)
 	require.Len(t, dying.Run.Steps, 2)
 	assert.Contains(t, dying.Run.Steps[1].Excluded, "target unreachable")
 	assert.False(t, dying.Run.Breakpoint.Found, "the target's death is not its capacity")
@@ -365,6 +367,7 @@ func TestCampaignLoopProbesTheTargetBeforeRetryingAnInvalidStep(t *testing.T) {
 	}
 	err := camp.Execute(context.Background())
 	require.ErrorIs(t, err, ErrAborted)
+	require.ErrorIs(t, err, ErrUnreachable)
 	assert.Contains(t, err.Error(), "target unreachable after the step at 200 req/s")
 	require.Len(t, camp.Run.Steps, 1, "no retry against a target that does not answer")
 	assert.NotEmpty(t, camp.Run.Steps[0].Excluded)

@@ -54,6 +54,11 @@ var (
 	// ErrInconclusive: the search could go no higher because the load
 	// generator gave out before the target did.
 	ErrInconclusive = errors.New("inconclusive")
+	// ErrUnreachable is wrapped, beside ErrAborted, when the campaign
+	// ended because the target stopped answering (before the first step,
+	// during or after one): not its capacity, and a resumed campaign runs
+	// the step again.
+	ErrUnreachable = errors.New("target unreachable")
 )
 
 // StepRunner runs one step of load and returns what it measured; onSecond
@@ -145,8 +150,8 @@ func (c *Campaign) Execute(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return finish(runrecord.Interrupted, "interrupted before the first step", fmt.Errorf("%w before the first step", ErrInterrupted))
 		}
-		reason := fmt.Sprintf("target unreachable: %v", err)
-		return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
+		dead := targetDead{fmt.Sprintf("target unreachable: %v", err)}
+		return finish(runrecord.Aborted, dead.reason, fmt.Errorf("%w: %w", ErrAborted, dead))
 	}
 
 	first := len(c.Run.Steps) == 0
@@ -177,15 +182,15 @@ func (c *Campaign) Execute(ctx context.Context) error {
 				// The target's death is not its capacity (see below).
 				c.Run.Steps[len(c.Run.Steps)-1].Excluded = err.Error()
 			}
-			return finish(runrecord.Aborted, err.Error(), fmt.Errorf("%w: %v", ErrAborted, err))
+			return finish(runrecord.Aborted, err.Error(), fmt.Errorf("%w: %w", ErrAborted, err))
 		}
 		if verdict == breakpoint.Fail && res.Reasons.Has(breakpoint.Unreachable, breakpoint.NoData, breakpoint.Timeouts) {
 			if perr := c.Probe(ctx); perr != nil {
-				reason := fmt.Sprintf("target unreachable during the step at %d req/s: %v", step.RPS, perr)
+				dead := targetDead{fmt.Sprintf("target unreachable during the step at %d req/s: %v", step.RPS, perr)}
 				// The target's death is not its capacity: the step does not
 				// count, and a resumed campaign runs it again.
-				c.Run.Steps[len(c.Run.Steps)-1].Excluded = reason
-				return finish(runrecord.Aborted, reason, fmt.Errorf("%w: %s", ErrAborted, reason))
+				c.Run.Steps[len(c.Run.Steps)-1].Excluded = dead.reason
+				return finish(runrecord.Aborted, dead.reason, fmt.Errorf("%w: %w", ErrAborted, dead))
 			}
 		}
 		if verdict == breakpoint.Invalid && res.Reasons.Has(breakpoint.RunnerFailed) {
@@ -274,6 +279,9 @@ func (c *Campaign) runStep(ctx context.Context, step ramp.Step) (runrecord.Step,
 type targetDead struct{ reason string }
 
 func (e targetDead) Error() string { return e.reason }
+
+// Is makes a campaign ended by it errors.Is ErrUnreachable.
+func (e targetDead) Is(target error) bool { return target == ErrUnreachable }
 
 // latencyMs is the latency measured at the highest judged rate not above
 // rps (p99 of its steady window, ms), or else the round trip of the probe

@@ -260,7 +260,7 @@ func TestSweep(t *testing.T) {
 	assert.Equal(t, 4, n)
 	cfg, err := p.CampaignConfig(0, false, "embedded")
 	require.NoError(t, err)
-	assert.Equal(t, 400, signoff.SweepConfig(cfg, 4).Start)
+	assert.Equal(t, 400, sweep.PerReplica(cfg, 4).Start)
 	f := func(x float64) *float64 { return &x }
 	rec := func(lo, hi float64, found bool) *sweep.Record {
 		return &sweep.Record{Analysis: &sweep.Analysis{Rows: []sweep.Row{

@@ -29,6 +29,7 @@ import (
 	"github.com/greenlang/loadgen/internal/kube/hpa"
 	"github.com/greenlang/loadgen/internal/session/autoscale"
 	"github.com/greenlang/loadgen/internal/session/preflight"
+	"github.com/greenlang/loadgen/internal/session/sweep"
 	"github.com/greenlang/loadgen/internal/target/reftarget"
 	builtin "github.com/greenlang/loadgen/scenarios/signoff"
 )
@@ -315,7 +316,7 @@ func (p *Plan) validate() []string {
 				}
 				for _, n := range p.Checks[i].Counts {
 					if err == nil {
-						err = SweepConfig(cfg, n).Validate()
+						err = sweep.PerReplica(cfg, n).Validate()
 					}
 				}
 				if err != nil {
@@ -494,7 +495,7 @@ func (p *Plan) CampaignConfig(i int, quick bool, target string) (campaign.Config
 	cfg.Endpoint = c.Endpoint
 	cfg.Replicas = p.CheckReplicas(i)
 	if c.Kind == KindSweep {
-		cfg.Replicas = 1 // one replica's campaign: each count multiplies its rates (SweepConfig)
+		cfg.Replicas = 1 // one replica's campaign: each count multiplies its rates (sweep.PerReplica)
 	}
 	cfg.Target = target
 	if c.Kind == KindSoak {
@@ -609,18 +610,6 @@ func (p *Plan) Resolve(i int) (Resolved, error) {
 // documented capacity per pod, as req/s offered to the plan's replicas.
 func (r Resolved) DocumentedRPS(replicas int) float64 {
 	return r.Documented / r.Factor * float64(replicas)
-}
-
-// SweepConfig is a sweep's campaign at n replicas: one replica's rates × n
-// (as loadgen sweep runs it).
-func SweepConfig(cfg campaign.Config, n int) campaign.Config {
-	cfg.Replicas = n
-	cfg.Start *= n
-	cfg.Max *= n
-	if cfg.Search != campaign.Adaptive {
-		cfg.Step *= n
-	}
-	return cfg
 }
 
 func (p *Plan) validateSweep(svc guides.Service, c *Check, at string) []string {

@@ -341,7 +341,7 @@ func (r *Runner) campaign(ctx context.Context, i int, cr *CheckRecord) (stop boo
 	case errors.Is(o.Err, stress.ErrInterrupted):
 		cr.Status, cr.Note, cr.Gates = StatusInterrupted, "interrupted: --resume continues the campaign", []Gate{}
 		return true
-	case errors.Is(o.Err, stress.ErrAborted) && strings.Contains(o.Run.AbortReason, "unreachable"):
+	case errors.Is(o.Err, stress.ErrUnreachable):
 		cr.Status, cr.Note, cr.Gates = StatusInterrupted, o.Run.AbortReason+": --resume continues the campaign", []Gate{}
 		return true
 	case errors.Is(o.Err, stress.ErrAborted):
@@ -663,7 +663,7 @@ func (r *Runner) sweep(ctx context.Context, i int, cr *CheckRecord) (stop bool) 
 	case errors.Is(err, sweep.ErrInterrupted):
 		cr.Status, cr.Note, cr.Gates = StatusInterrupted, "interrupted: --resume continues the sweep", []Gate{}
 		return true
-	case errors.Is(err, sweep.ErrAborted) && strings.Contains(s.Record.AbortReason, "unreachable"):
+	case errors.Is(err, stress.ErrUnreachable):
 		cr.Status, cr.Note, cr.Gates = StatusInterrupted, s.Record.AbortReason+": --resume continues the sweep", []Gate{}
 		return true
 	case err != nil:
