@@ -40,8 +40,8 @@ func (c Calibration) calibrate(ctx context.Context, cfg campaign.Config, k6, env
 		return &runrecord.Calibration{Skipped: fmt.Sprintf("the campaign's highest rate (%d req/s) is at most %d req/s per CPU k6 may use here (%s): within any generator measured",
 			cfg.Max, calibrate.SkipPerCPU, numfmt.Num(allowed))}
 	}
-	fmt.Fprintf(w, "generator: calibrating the open-model ceiling of %s on this machine (about 5 s, once per machine and build)…\n", workload(cfg))
-	res, err := calibrate.Get(ctx, calibrate.Request{K6: k6, Config: cfg, Env: calibrate.WithoutSecrets(env, secrets), CacheDir: c.CacheDir, Force: c.Force})
+	res, err := calibrate.Get(ctx, calibrate.Request{K6: k6, Config: cfg, Env: calibrate.WithoutSecrets(env, secrets), CacheDir: c.CacheDir,
+		Force: c.Force, Progress: w})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return &runrecord.Calibration{Skipped: "interrupted"}
@@ -56,15 +56,4 @@ func (c Calibration) calibrate(ctx context.Context, cfg campaign.Config, k6, env
 			cfg.Max, calibrate.Figure(rec))
 	}
 	return rec
-}
-
-func workload(cfg campaign.Config) string {
-	s := cfg.Scenario
-	if cfg.Endpoint != "" {
-		s += " " + cfg.Endpoint
-	}
-	if n := cfg.RunnerCount(); n > 1 {
-		return fmt.Sprintf("%s (%d runners)", s, n)
-	}
-	return s
 }

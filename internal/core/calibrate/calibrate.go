@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -68,6 +70,8 @@ type Request struct {
 	Force bool
 	// Now is the clock (nil = time.Now).
 	Now func() time.Time
+	// Progress is told when a measurement starts (nil: nothing).
+	Progress io.Writer
 }
 
 // Result is a calibration's outcome: the ceiling, and whether it came from
@@ -118,17 +122,17 @@ func Get(ctx context.Context, req Request) (Result, error) {
 			return Result{Ceiling: c, Cached: true, File: file}, nil
 		}
 	}
-	selfCPU0 := selfCPU()
+	if req.Progress != nil {
+		fmt.Fprintf(req.Progress, "generator: calibrating the open-model ceiling of %s on this machine (about 5 s, once per machine and build)…\n", Workload(req.Config))
+	}
 	c, err := Measure(ctx, Measurement{K6: req.K6, Config: req.Config, Env: req.Env, Plan: NewPlan(key.Machine.AllowedCPUs)})
 	if err != nil {
 		return Result{}, err
 	}
 	c.Key = key
 	res := Result{Ceiling: c}
-	took, _ := time.ParseDuration(c.Took)
-	others := c.HostBusy*float64(key.Machine.CPUs) - c.K6CPUs - (selfCPU()-selfCPU0)/math.Max(took.Seconds(), 0.1)
-	if others > MaxOtherCPUs {
-		res.Note = fmt.Sprintf("other processes used about %.1f CPUs while it ran: not kept, measured again next time", others)
+	if c.OtherCPUs > MaxOtherCPUs {
+		res.Note = fmt.Sprintf("other processes used about %.1f CPUs while it ran: not kept, measured again next time", c.OtherCPUs)
 		return res, nil
 	}
 	if err := store(dir, c); err != nil {
@@ -144,14 +148,7 @@ func KeyFor(k6 []string, cfg campaign.Config, env []string) (Key, error) {
 	if len(k6) == 0 {
 		return Key{}, errors.New("calibrate: no k6 command")
 	}
-	exe := k6[0]
-	for _, a := range k6 { // past wrappers such as taskset, to the binary that runs k6
-		if filepath.Base(a) != "taskset" && !isFlagOrCPUs(a) {
-			exe = a
-			break
-		}
-	}
-	build, err := BuildID(exe)
+	build, err := BuildID(k6[0])
 	if err != nil {
 		return Key{}, fmt.Errorf("calibrate: the k6 build: %w", err)
 	}
@@ -168,24 +165,12 @@ func KeyFor(k6 []string, cfg campaign.Config, env []string) (Key, error) {
 		Endpoint: cfg.Endpoint, Runners: cfg.RunnerCount()}
 	for _, kv := range k6step.ChildEnv(env, cfg.RunnerCount()) {
 		for _, name := range []string{"GOGC=", "GOMAXPROCS=", "GOMEMLIMIT="} {
-			if len(kv) >= len(name) && kv[:len(name)] == name {
+			if strings.HasPrefix(kv, name) {
 				k.Env = append(k.Env, kv)
 			}
 		}
 	}
 	return k, nil
-}
-
-func isFlagOrCPUs(a string) bool {
-	if a == "" || a[0] == '-' {
-		return true
-	}
-	for _, r := range a {
-		if (r < '0' || r > '9') && r != ',' && r != '-' {
-			return false
-		}
-	}
-	return true
 }
 
 // lock takes an exclusive lock on path, waiting for it until ctx ends.
@@ -212,11 +197,15 @@ func lock(ctx context.Context, path string) (func(), error) {
 	}
 }
 
-// selfCPU is this process's CPU time so far, in seconds.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+// Workload names what a calibration measures: the script, its endpoint
+// and the runners ("gl008-step inspection (2 runners)").
+func Workload(cfg campaign.Config) string {
+	s := cfg.Scenario
+	if cfg.Endpoint != "" {
+		s += " " + cfg.Endpoint
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	if n := cfg.RunnerCount(); n > 1 {
+		return fmt.Sprintf("%s (%d runners)", s, n)
+	}
+	return s
 }

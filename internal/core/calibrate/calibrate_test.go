@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,11 +109,11 @@ func TestKeyForNamesTheBuildTheScriptAndK6sSettings(t *testing.T) {
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	cfg := campaign.Defaults()
-	k1, err := KeyFor([]string{"taskset", "-c", "0", exe, "k6"}, cfg, []string{"PATH=/bin"})
+	k1, err := KeyFor([]string{exe}, cfg, []string{"PATH=/bin"})
 	require.NoError(t, err)
 	k2, err := KeyFor([]string{exe, "k6"}, cfg, []string{"PATH=/bin"})
 	require.NoError(t, err)
-	assert.Equal(t, k1.K6Build, k2.K6Build, "taskset and its CPU list are not the binary")
+	assert.Equal(t, k1.K6Build, k2.K6Build, "the build is the binary's, whatever its arguments")
 	assert.Len(t, k1.K6Build, 64)
 	assert.Contains(t, k1.Env, "GOGC=400")
 
@@ -168,15 +169,19 @@ func TestGetMeasuresOnceAndThenReadsTheCache(t *testing.T) {
 	dir := t.TempDir()
 	cfg := campaign.Defaults()
 	now := time.Now()
-	res, err := Get(context.Background(), Request{K6: []string{bin, "k6"}, Config: cfg, CacheDir: dir, Now: func() time.Time { return now }})
+	var progress strings.Builder
+	res, err := Get(context.Background(), Request{K6: []string{bin, "k6"}, Config: cfg, CacheDir: dir, Now: func() time.Time { return now }, Progress: &progress})
 	require.NoError(t, err)
 	assert.False(t, res.Cached)
+	assert.Contains(t, progress.String(), "generator: calibrating the open-model ceiling of gl008-step inspection")
 	if !res.Kept {
 		t.Skipf("the machine was busy, nothing kept: %s", res.Note)
 	}
-	again, err := Get(context.Background(), Request{K6: []string{bin, "k6"}, Config: cfg, CacheDir: dir, Now: func() time.Time { return now.Add(time.Minute) }})
+	progress.Reset()
+	again, err := Get(context.Background(), Request{K6: []string{bin, "k6"}, Config: cfg, CacheDir: dir, Now: func() time.Time { return now.Add(time.Minute) }, Progress: &progress})
 	require.NoError(t, err)
 	assert.True(t, again.Cached)
+	assert.Empty(t, progress.String(), "nothing is measured: no \"calibrating … about 5 s\"")
 	assert.Equal(t, res.CeilingRPS, again.CeilingRPS)
 }
 
@@ -217,4 +222,32 @@ func TestFigureIsTheIntervalTheCeilingLiesIn(t *testing.T) {
 	assert.Equal(t, "4300–4820 req/s", Figure(&runrecord.Calibration{CeilingRPS: 4300, NextRPS: 4820}))
 	assert.Equal(t, "at least 7200 req/s", Figure(&runrecord.Calibration{CeilingRPS: 7200, AtLeast: true}))
 	assert.Equal(t, "below 1350 req/s", Figure(&runrecord.Calibration{NextRPS: 1350}), "no stair kept: not ~0")
+}
+
+// Get reads a ceiling cached for the same key without running k6 (the
+// "k6" here is /bin/false) and without telling the progress it is
+// calibrating; Force measures again.
+func TestGetReadsTheCacheWithoutMeasuring(t *testing.T) {
+	t.Parallel()
+	k6 := []string{"/bin/false"}
+	if _, err := os.Stat(k6[0]); err != nil {
+		t.Skip("no /bin/false")
+	}
+	dir, cfg := t.TempDir(), campaign.Defaults()
+	now := time.Date(2026, 12, 8, 3, 0, 0, 0, time.UTC)
+	key, err := KeyFor(k6, cfg, nil)
+	require.NoError(t, err)
+	require.NoError(t, store(dir, Ceiling{Schema: Schema, Key: key, CeilingRPS: 4600, NextRPS: 5150, MeasuredAt: now.Add(-time.Hour)}))
+
+	var progress strings.Builder
+	res, err := Get(context.Background(), Request{K6: k6, Config: cfg, CacheDir: dir, Now: func() time.Time { return now }, Progress: &progress})
+	require.NoError(t, err)
+	assert.True(t, res.Cached)
+	assert.Equal(t, 4600.0, res.CeilingRPS)
+	assert.Equal(t, 5150, res.NextRPS)
+	assert.Empty(t, progress.String())
+
+	_, err = Get(context.Background(), Request{K6: k6, Config: cfg, CacheDir: dir, Now: func() time.Time { return now }, Progress: &progress, Force: true})
+	assert.Error(t, err, "forced: /bin/false is run as k6")
+	assert.Contains(t, progress.String(), "generator: calibrating the open-model ceiling of gl008-step inspection")
 }

@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/greenlang/loadgen/internal/core/campaign"
@@ -47,9 +49,11 @@ type Ceiling struct {
 	PreVUs int    `json:"pre_vus"`
 	MaxVUs int    `json:"max_vus"`
 	// K6CPUs is the CPUs k6 used over the run (CPU seconds per second);
-	// HostBusy the whole machine's busy share, others' work included.
-	K6CPUs   float64 `json:"k6_cpus"`
-	HostBusy float64 `json:"host_busy"`
+	// HostBusy the whole machine's busy share, others' work included;
+	// OtherCPUs what neither k6 nor this process (the sink) used of it.
+	K6CPUs    float64 `json:"k6_cpus"`
+	HostBusy  float64 `json:"host_busy"`
+	OtherCPUs float64 `json:"other_cpus"`
 }
 
 // Plan is a staircase to offer.
@@ -89,7 +93,7 @@ func Measure(ctx context.Context, m Measurement) (Ceiling, error) {
 		return Ceiling{}, err
 	}
 	defer os.RemoveAll(dir)
-	wrapper, err := writeWrapper(dir, m.Config.Scenario, m.Plan, m.Config)
+	wrapper, err := writeWrapper(dir, m.Config.Scenario, m.Plan)
 	if err != nil {
 		return Ceiling{}, err
 	}
@@ -108,13 +112,11 @@ func Measure(ctx context.Context, m Measurement) (Ceiling, error) {
 	maxVUs := min(2*pre, max(cfg.MaxVUs, pre))
 	total := time.Duration(len(p.Rates)) * p.Stair
 	cfg.StepDuration = campaign.Duration(total)
-	spec := stress.StepSpec(cfg, sink.url, 1, 1, top, pre, maxVUs)
-	spec.ScriptEnv["CALIBRATE_PRE_VUS"] = fmt.Sprint(pre)
-	spec.ScriptEnv["CALIBRATE_MAX_VUS"] = fmt.Sprint(maxVUs)
+	spec := stress.StepSpec(cfg, sink.url, 1, 1, top, pre, maxVUs) // the runner passes the pool as VUS and MAX_VUS
 	runner := &k6step.Runner{K6: m.K6, Script: wrapper, Dir: dir, Env: m.Env, Runners: cfg.RunnerCount(), StopGrace: 5 * time.Second}
-	start := time.Now()
+	start, self0 := time.Now(), selfCPU()
 	res, err := runner.Run(ctx, spec, func(measure.Second) {})
-	took := time.Since(start)
+	took, self := time.Since(start), selfCPU()-self0
 	if err != nil {
 		return Ceiling{}, fmt.Errorf("calibrating the generator: %w%s", err, logTail(dir, res))
 	}
@@ -130,6 +132,7 @@ func Measure(ctx context.Context, m Measurement) (Ceiling, error) {
 		Took: took.Round(10 * time.Millisecond).String(), Stairs: stairs, Stair: p.Stair.String(), PreVUs: pre, MaxVUs: maxVUs,
 		HostBusy: res.HostBusy}
 	c.K6CPUs = k6CPUs(res)
+	c.OtherCPUs = max(0, c.HostBusy*float64(runtime.NumCPU())-c.K6CPUs-self/took.Seconds())
 	c.NextRPS = next(stairs, ceiling)
 	return c, nil
 }
@@ -181,7 +184,7 @@ export const options = {
   scenarios: {
     calibrate: {
       executor: 'ramping-arrival-rate', startRate: %d, timeUnit: '1s',
-      preAllocatedVUs: Number(__ENV.CALIBRATE_PRE_VUS), maxVUs: Number(__ENV.CALIBRATE_MAX_VUS),
+      preAllocatedVUs: Number(__ENV.VUS), maxVUs: Number(__ENV.MAX_VUS),
       stages: %s,
       gracefulStop: '1s',
     },
@@ -191,7 +194,7 @@ export const options = {
 
 // writeWrapper writes the campaign's script (as scenarios.Resolve finds it)
 // and the wrapper beside it; it returns the wrapper's path.
-func writeWrapper(dir, scenario string, p Plan, _ campaign.Config) (string, error) {
+func writeWrapper(dir, scenario string, p Plan) (string, error) {
 	s, err := scenarios.Resolve(scenario)
 	if err != nil {
 		return "", err
@@ -263,6 +266,15 @@ func (s *sink) arrivals() []time.Duration {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// selfCPU is this process's CPU time so far, in seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func logTail(dir string, res k6step.Result) string {

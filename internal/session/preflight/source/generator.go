@@ -3,7 +3,6 @@ package source
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"runtime"
 
@@ -37,9 +36,9 @@ func (c Config) generator(src *preflight.Sources, cfg campaign.Config, bad func(
 	if get == nil {
 		get = calibrate.Get
 	}
-	req := calibrate.Request{K6: k6, Config: cfg, Env: calibrate.WithoutSecrets(os.Environ(), secretValues(cfg)), Force: c.Recalibrate}
+	req := calibrate.Request{K6: k6, Config: cfg, Env: calibrate.WithoutSecrets(os.Environ(), secretValues(cfg)), Force: c.Recalibrate,
+		Progress: c.progress()}
 	src.Generator = func(ctx context.Context) (preflight.Generator, error) {
-		fmt.Fprintf(c.progress(), "generator: calibrating the open-model ceiling of %s on this machine (about 5 s, once per machine and build)…\n", cfg.Scenario)
 		res, err := get(ctx, req)
 		if err != nil {
 			return preflight.Generator{}, err

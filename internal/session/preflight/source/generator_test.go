@@ -68,11 +68,11 @@ func TestGeneratorCalibratesTheOpenModelAsStressDoes(t *testing.T) { // not para
 	assert.Equal(t, 8600.0, g.CeilingRPS)
 	assert.Equal(t, 9630.0, g.Calibration.NextRPS)
 	assert.Equal(t, 2, g.Runners)
-	assert.Contains(t, progress.String(), "generator: calibrating the open-model ceiling of gl008-step")
 
 	require.Len(t, got, 1)
 	req := got[0]
 	assert.Equal(t, []string{"k6"}, req.K6, "c.FindK6's")
+	assert.Same(t, &progress, req.Progress, "calibrate.Get tells preflight's progress when it measures")
 	assert.Equal(t, "gl008-step", req.Config.Scenario)
 	assert.Equal(t, 2, req.Config.RunnerCount())
 	assert.True(t, req.Force, "--recalibrate")
