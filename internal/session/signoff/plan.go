@@ -465,18 +465,13 @@ func (p *Plan) CheckReplicas(i int) int {
 func (p *Plan) CampaignConfig(i int, quick bool, target string) (campaign.Config, error) {
 	c := p.Checks[i]
 	cfg := campaign.Defaults()
-	layers := []struct {
+	type layer struct {
 		path string
 		node *yaml.Node
-	}{{"defaults", &p.Defaults}, {fmt.Sprintf("checks[%d].settings", i), &c.Settings}}
+	}
+	layers := []layer{{"defaults", &p.Defaults}, {fmt.Sprintf("checks[%d].settings", i), &c.Settings}}
 	if quick {
-		layers = append(layers, struct {
-			path string
-			node *yaml.Node
-		}{"quick", &p.Quick}, struct {
-			path string
-			node *yaml.Node
-		}{fmt.Sprintf("checks[%d].quick", i), &c.QuickSet})
+		layers = append(layers, layer{"quick", &p.Quick}, layer{fmt.Sprintf("checks[%d].quick", i), &c.QuickSet})
 	}
 	for _, l := range layers {
 		if l.node.IsZero() {

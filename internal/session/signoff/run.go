@@ -373,14 +373,12 @@ func (r *Runner) regression(i int, rec *Record, cr *CheckRecord) {
 	}
 	cr.Dir = fmt.Sprintf("checks/%02d-%s", i+1, c.Name)
 	if err := os.MkdirAll(filepath.Join(r.Dir, cr.Dir), 0o755); err != nil {
-		cr.Status, cr.Note = StatusErrored, err.Error()
-		cr.Gates = Unjudged(c, Undecided, err.Error(), "")
+		cr.errored(c, err.Error())
 		return
 	}
 	base, err := ReadRecord(r.BaselineDir)
 	if err != nil {
-		cr.Status, cr.Note = StatusErrored, err.Error()
-		cr.Gates = Unjudged(c, Undecided, "the baseline sign-off cannot be read: "+err.Error(), "")
+		cr.errored(c, "the baseline sign-off cannot be read: "+err.Error())
 		return
 	}
 	cr.Gates = []Gate{}
@@ -420,9 +418,9 @@ func (r *Runner) regression(i int, rec *Record, cr *CheckRecord) {
 		}
 		res := baseline.Compare(runSide, baseSide)
 		evidence := filepath.Join(cr.Dir, pc.Name+".json")
-		if f, err := os.Create(filepath.Join(r.Dir, evidence)); err == nil {
-			_ = res.WriteJSON(f)
-			_ = f.Close()
+		if err := atomicfile.Write(filepath.Join(r.Dir, evidence), res.WriteJSON); err != nil {
+			fmt.Fprintf(r.Log, "loadgen: writing the regression's evidence: %v\n", err)
+			evidence = "" // a gate names no file it could not write
 		}
 		cr.Gates = append(cr.Gates, JudgeRegression(c.Name, pc.Name, res, evidence))
 	}
