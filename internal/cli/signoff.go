@@ -13,11 +13,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/greenlang/loadgen/internal/analysis/compare"
 	"github.com/greenlang/loadgen/internal/core/campaign"
 	"github.com/greenlang/loadgen/internal/guides"
 	"github.com/greenlang/loadgen/internal/kit/numfmt"
 	"github.com/greenlang/loadgen/internal/kit/redact"
 	"github.com/greenlang/loadgen/internal/session"
+	"github.com/greenlang/loadgen/internal/session/autoscale"
 	"github.com/greenlang/loadgen/internal/session/signoff"
 	"github.com/greenlang/loadgen/internal/session/sweep"
 )
@@ -209,7 +211,7 @@ func dryRunSignoff(cmd *cobra.Command, r *signoff.Runner) error {
 			if r.Target != campaign.EmbeddedTarget {
 				where = cmp.Or(c.KubeHPA, "a 'loadgen target --hpa' (admin API)")
 			}
-			phases := cmp.Or(c.Phases, "50%:2m,150%:6m,50%:8m")
+			phases := cmp.Or(c.Phases, autoscale.DefaultPhases)
 			if r.Quick {
 				phases = cmp.Or(c.QuickPhases, phases)
 			}
@@ -229,7 +231,7 @@ func dryRunSignoff(cmd *cobra.Command, r *signoff.Runner) error {
 				fmt.Fprintf(w, "    campaign at %d replica(s): %s endpoint %s, %s search %d→%d req/s, steps %s\n", n, at.Scenario, at.Endpoint, at.Search, at.Start, at.Max, at.StepDuration)
 			}
 			for _, g := range c.GateNames() {
-				fmt.Fprintf(w, "    gate %s: efficiency against %d replicas, −%s%% of %s\n", g, c.Counts[0], numfmt.Num(100*cmp.Or(c.Gates.Efficiency.Tolerance, 0.1)),
+				fmt.Fprintf(w, "    gate %s: efficiency against %d replicas, −%s%% of %s\n", g, c.Counts[0], numfmt.Num(100*cmp.Or(c.Gates.Efficiency.Tolerance, compare.DefaultTolerance)),
 					cmp.Or(c.Gates.Efficiency.Benchmark, numfmt.Num(c.Gates.Efficiency.Value)))
 			}
 			continue
